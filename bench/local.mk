@@ -1,0 +1,2 @@
+# bench/ — benchmarks (make bench).
+EXTRA_DIST += bench/README.md

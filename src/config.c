@@ -1,0 +1,181 @@
+/* config.c — see config.h.  One table drives the flags, the HEARTH_*
+ * variables and --help, so the three can never disagree. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#ifndef HEARTH_DEFAULT_WEB_DIR
+#define HEARTH_DEFAULT_WEB_DIR "web"
+#endif
+
+enum opt_kind { OPT_STR, OPT_INT, OPT_LISTEN, OPT_FLAG };
+
+struct opt {
+	const char *name;	/* flag without "--" */
+	const char *env;
+	enum opt_kind kind;
+	size_t off;		/* offset in struct hearth_config */
+	size_t size;		/* for OPT_STR */
+	int min, max;		/* for OPT_INT */
+	const char *help;
+};
+
+#define STR(f, n, e, h) { n, e, OPT_STR, offsetof(struct hearth_config, f), \
+	sizeof(((struct hearth_config *)0)->f), 0, 0, h }
+#define INT(f, n, e, lo, hi, h) { n, e, OPT_INT, offsetof(struct hearth_config, f), 0, lo, hi, h }
+
+static const struct opt opts[] = {
+	{ "listen", "HEARTH_LISTEN", OPT_LISTEN, 0, 0, 0, 0,
+	  "HOST:PORT to serve the API and dashboard on (default 127.0.0.1:8080)" },
+	STR(data_dir, "data-dir", "HEARTH_DATA_DIR", "folder for hearth.db and code/ (default ./hearth-data)"),
+	STR(web_dir, "web-dir", "HEARTH_WEB_DIR", "folder of the dashboard served at / (default " HEARTH_DEFAULT_WEB_DIR ")"),
+	STR(docker_socket, "docker-socket", "HEARTH_DOCKER_SOCKET", "Docker Engine API socket (default /var/run/docker.sock)"),
+	STR(log_level, "log-level", "HEARTH_LOG_LEVEL", "debug, info, warn or error (default info)"),
+	INT(shutdown_grace_s, "shutdown-grace", "HEARTH_SHUTDOWN_GRACE", 0, 3600, "seconds in-flight requests get to finish on SIGTERM (default 30)"),
+	INT(idle_ttl_s, "idle-ttl", "HEARTH_IDLE_TTL", 1, 86400, "seconds an idle container above min_warm is kept (default 600)"),
+	INT(max_containers, "max-containers", "HEARTH_MAX_CONTAINERS", 1, 10000, "global cap on containers (default 64)"),
+	INT(stem_cells, "stem-cells", "HEARTH_STEM_CELLS", 0, 64, "prestarted unbound containers per language (default 1)"),
+	INT(queue_size, "queue-size", "HEARTH_QUEUE_SIZE", 0, 100000, "calls that may wait per function before 429 (default 100)"),
+	INT(retention, "retention", "HEARTH_RETENTION", 10, 100000000, "invocation records kept (default 100000)"),
+	{ "help", NULL, OPT_FLAG, offsetof(struct hearth_config, show_help), 0, 0, 0, "print this help and exit" },
+	{ "version", NULL, OPT_FLAG, offsetof(struct hearth_config, show_version), 0, 0, 0, "print the version and exit" },
+};
+#define NOPTS (sizeof(opts) / sizeof(opts[0]))
+
+static void defaults(struct hearth_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	strcpy(c->listen_host, "127.0.0.1");
+	c->listen_port = 8080;
+	strcpy(c->data_dir, "./hearth-data");
+	/* An installed hearthd serves the installed dashboard; one run from
+	 * the source tree (./web exists) serves that. */
+	if (access("web/index.html", R_OK) == 0)
+		strcpy(c->web_dir, "web");
+	else
+		snprintf(c->web_dir, sizeof(c->web_dir), "%s", HEARTH_DEFAULT_WEB_DIR);
+	strcpy(c->docker_socket, "/var/run/docker.sock");
+	strcpy(c->log_level, "info");
+	c->shutdown_grace_s = 30;
+	c->idle_ttl_s = 600;
+	c->max_containers = 64;
+	c->stem_cells = 1;
+	c->queue_size = 100;
+	c->retention = 100000;
+}
+
+static int parse_listen(struct hearth_config *c, const char *v, const char *from,
+			struct hearth_error **err)
+{
+	const char *colon = strrchr(v, ':');
+	int64_t port;
+	size_t hlen;
+
+	if (!colon || colon == v)
+		return hearth_error_make(err, EINVAL, "%s: '%s' is not HOST:PORT", from, v);
+	hlen = (size_t)(colon - v);
+	if (hlen >= sizeof(c->listen_host))
+		return hearth_error_make(err, EINVAL, "%s: host too long", from);
+	if (util_parse_i64(colon + 1, 0, 65535, &port, NULL) < 0)
+		return hearth_error_make(err, EINVAL, "%s: '%s' is not a port (0-65535)", from,
+					 colon + 1);
+	memcpy(c->listen_host, v, hlen);
+	c->listen_host[hlen] = '\0';
+	c->listen_port = (int)port;
+	return 0;
+}
+
+static int set_opt(struct hearth_config *c, const struct opt *o, const char *v, const char *from,
+		   struct hearth_error **err)
+{
+	char *field = (char *)c + o->off;
+	int64_t n;
+
+	switch (o->kind) {
+	case OPT_LISTEN:
+		return parse_listen(c, v, from, err);
+	case OPT_STR:
+		if (!*v)
+			return hearth_error_make(err, EINVAL, "%s: must not be empty", from);
+		if (strlen(v) >= o->size)
+			return hearth_error_make(err, EINVAL, "%s: longer than %zu bytes", from,
+						 o->size - 1);
+		strcpy(field, v);
+		return 0;
+	case OPT_INT:
+		if (util_parse_i64(v, o->min, o->max, &n, NULL) < 0)
+			return hearth_error_make(err, EINVAL, "%s: '%s' is not an integer in %d..%d",
+						 from, v, o->min, o->max);
+		*(int *)(void *)field = (int)n;
+		return 0;
+	case OPT_FLAG:
+		*(int *)(void *)field = 1;
+		return 0;
+	}
+	return hearth_error_make(err, EINVAL, "%s: unknown option kind", from);
+}
+
+int config_load(struct hearth_config *cfg, int argc, char **argv, struct hearth_error **err)
+{
+	struct option lopts[NOPTS + 1];
+	char from[64];
+	int r, c, idx;
+
+	defaults(cfg);
+	for (size_t i = 0; i < NOPTS; i++) {
+		const char *v = opts[i].env ? getenv(opts[i].env) : NULL;
+
+		if (v && (r = set_opt(cfg, &opts[i], v, opts[i].env, err)) < 0)
+			return r;
+	}
+	for (size_t i = 0; i < NOPTS; i++) {
+		lopts[i].name = opts[i].name;
+		lopts[i].has_arg = opts[i].kind == OPT_FLAG ? no_argument : required_argument;
+		lopts[i].flag = NULL;
+		lopts[i].val = 256 + (int)i;
+	}
+	memset(&lopts[NOPTS], 0, sizeof(lopts[NOPTS]));
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "hV", lopts, &idx)) != -1) {
+		if (c == 'h') {
+			cfg->show_help = 1;
+			continue;
+		}
+		if (c == 'V') {
+			cfg->show_version = 1;
+			continue;
+		}
+		if (c < 256)
+			return hearth_error_make(err, EINVAL, "unknown or incomplete option '%s' (see --help)",
+						 argv[optind - 1]);
+		snprintf(from, sizeof(from), "--%s", opts[c - 256].name);
+		if ((r = set_opt(cfg, &opts[c - 256], optarg ? optarg : "", from, err)) < 0)
+			return r;
+	}
+	if (optind < argc)
+		return hearth_error_make(err, EINVAL, "unexpected argument '%s' (see --help)",
+					 argv[optind]);
+	return 0;
+}
+
+void config_usage(FILE *out, const char *argv0)
+{
+	fprintf(out, "usage: %s [options]\n\nHearth, a self-hosted AWS Lambda.\n\n", argv0);
+	for (size_t i = 0; i < NOPTS; i++) {
+		char left[64];
+
+		snprintf(left, sizeof(left), "--%s%s", opts[i].name,
+			 opts[i].kind == OPT_FLAG ? "" : " VALUE");
+		fprintf(out, "  %-24s %s%s%s%s\n", left, opts[i].help,
+			opts[i].env ? " [" : "", opts[i].env ? opts[i].env : "", opts[i].env ? "]" : "");
+	}
+}

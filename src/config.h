@@ -1,0 +1,34 @@
+/* config.h — hearthd's settings: defaults, then HEARTH_* environment
+ * variables, then command-line flags (the last one wins).  A plain value
+ * struct; every field has one flag and one variable (see config_usage). */
+#ifndef HEARTH_CONFIG_H
+#define HEARTH_CONFIG_H
+
+#include <stdio.h>
+
+#include "error.h"
+
+struct hearth_config {
+	char listen_host[256];
+	int listen_port;
+	char data_dir[1024];
+	char web_dir[1024];
+	char docker_socket[108];	/* a sun_path is 108 bytes */
+	char log_level[16];
+	int shutdown_grace_s;	/* how long in-flight requests may finish */
+	/* the pool (execution issue) */
+	int idle_ttl_s;
+	int max_containers;
+	int stem_cells;		/* per language */
+	int queue_size;		/* per function */
+	int retention;		/* invocation records kept */
+	int show_help;
+	int show_version;
+};
+
+/* Fills cfg from defaults, the environment and argv.  -EINVAL with a
+ * message naming the flag on bad input. */
+int config_load(struct hearth_config *cfg, int argc, char **argv, struct hearth_error **err);
+void config_usage(FILE *out, const char *argv0);
+
+#endif

@@ -1,0 +1,47 @@
+/* error.h — Hearth's one error convention.
+ *
+ * A fallible function returns a negative errno-like value and, when the
+ * caller passed a non-NULL `err`, fills `*err` with the same status and a
+ * human message.  Callers add context with hearth_error_wrap(); the HTTP
+ * layer maps the status to an HTTP code in exactly one place
+ * (api_error_http_status()).  Statuses used across the tree:
+ *
+ *   EBADMSG  malformed input (bad JSON, bad frame)      -> 400
+ *   EINVAL   well-formed but invalid input               -> 422
+ *   ENOENT   no such object                              -> 404
+ *   EEXIST   conflicts with an existing object           -> 409
+ *   E2BIG    body or field over its size limit           -> 413
+ *   ENOTSUP  method not allowed on this path             -> 405
+ *   EAGAIN   throttled, queue full                       -> 429
+ *   ETIMEDOUT deadline passed                            -> 504
+ *   EHOSTDOWN container engine unreachable               -> 503
+ *   anything else                                        -> 500
+ */
+#ifndef HEARTH_ERROR_H
+#define HEARTH_ERROR_H
+
+#include <stdarg.h>
+
+struct hearth_error {
+	int status;	/* positive errno value */
+	char *msg;	/* never NULL once set */
+};
+
+/* Sets *err (if err is non-NULL and *err is NULL) and returns -status. */
+int hearth_error_make(struct hearth_error **err, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Same, from errno after a failed system call: "<msg>: <strerror>". */
+int hearth_error_errno(struct hearth_error **err, int errnum, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Prefixes context ("ctx: old message"); returns -(*err)->status
+ * (or -EIO when there is no error to wrap). */
+int hearth_error_wrap(struct hearth_error **err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void hearth_error_free(struct hearth_error *e);
+/* Frees *err and sets it to NULL. */
+void hearth_error_clear(struct hearth_error **err);
+
+static inline void hearth_error_cleanup(struct hearth_error **e) { hearth_error_clear(e); }
+#define _cleanup_error_ __attribute__((cleanup(hearth_error_cleanup)))
+
+#endif

@@ -1,0 +1,189 @@
+/* main.c — hearthd: reads its settings, opens the store and the code
+ * store, starts the pool and the HTTP API on one libevent loop, and on
+ * SIGTERM/SIGINT stops accepting, lets requests in flight finish (bounded
+ * by --shutdown-grace) and closes everything before exiting 0. */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "api.h"
+#include "codestore.h"
+#include "config.h"
+#include "log.h"
+#include "pool.h"
+#include "store.h"
+#include "util.h"
+
+struct daemon {
+	struct hearth_config cfg;
+	struct event_base *base;
+	struct store *store;
+	struct codestore *codes;
+	struct pool *pool;
+	struct api *api;
+	struct event *sigterm, *sigint, *drain;
+	int64_t drain_deadline_ns;
+	int lock_fd;
+};
+
+static void drain_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	int left = api_inflight(d->api);
+
+	if (left == 0 || util_mono_ns() >= d->drain_deadline_ns) {
+		if (left)
+			log_warn("shutdown: %d request(s) still in flight after %d s; stopping anyway",
+				 left, d->cfg.shutdown_grace_s);
+		event_base_loopexit(d->base, NULL);
+		return;
+	}
+	struct timeval tv = { 0, 20000 };
+	evtimer_add(d->drain, &tv);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	if (d->drain_deadline_ns) {
+		log_warn("second signal: stopping now");
+		event_base_loopexit(d->base, NULL);
+		return;
+	}
+	log_info("received %s: no longer accepting, finishing %d request(s) in flight",
+		 sig == SIGTERM ? "SIGTERM" : "SIGINT", api_inflight(d->api));
+	api_stop_accepting(d->api);
+	d->drain_deadline_ns = util_mono_ns() + (int64_t)d->cfg.shutdown_grace_s * 1000000000LL;
+	drain_tick(-1, 0, d);
+}
+
+/* The data dir must exist (made if missing), be writable, and belong to no
+ * other running hearthd: a second daemon on the same files would race the
+ * code store and the pool's containers. */
+static int prepare_data_dir(struct daemon *d, struct hearth_error **err)
+{
+	char abs[PATH_MAX], lock[PATH_MAX + 16];
+	int r;
+
+	if ((r = util_mkdir_p(d->cfg.data_dir, 1, err)) < 0)
+		return hearth_error_wrap(err, "data dir %s is unusable", d->cfg.data_dir);
+	if (!realpath(d->cfg.data_dir, abs))
+		return hearth_error_errno(err, errno, "data dir %s is unusable", d->cfg.data_dir);
+	if (access(abs, W_OK | X_OK) < 0)
+		return hearth_error_errno(err, errno, "data dir %s is not writable", abs);
+	if (util_snprintf(d->cfg.data_dir, sizeof(d->cfg.data_dir), err, "%s", abs) < 0 ||
+	    util_snprintf(lock, sizeof(lock), err, "%s/hearth.lock", abs) < 0)
+		return hearth_error_wrap(err, "data dir");
+	d->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (d->lock_fd < 0)
+		return hearth_error_errno(err, errno, "data dir %s is unusable: %s", abs, lock);
+	if (flock(d->lock_fd, LOCK_EX | LOCK_NB) < 0)
+		return hearth_error_make(err, EBUSY,
+					 "data dir %s is in use by another hearthd (lock %s held)",
+					 abs, lock);
+	return 0;
+}
+
+static int start(struct daemon *d, struct hearth_error **err)
+{
+	char path[PATH_MAX];
+	enum log_level lvl;
+	int r;
+
+	if (log_level_parse(d->cfg.log_level, &lvl) < 0)
+		return hearth_error_make(err, EINVAL, "--log-level: '%s' is not debug, info, warn or error",
+					 d->cfg.log_level);
+	log_set_level(lvl);
+	if ((r = prepare_data_dir(d, err)) < 0)
+		return r;
+	if (util_snprintf(path, sizeof(path), err, "%s/hearth.db", d->cfg.data_dir) < 0 ||
+	    (r = store_open(&d->store, path, err)) < 0)
+		return hearth_error_wrap(err, "store");
+	if (util_snprintf(path, sizeof(path), err, "%s/code", d->cfg.data_dir) < 0 ||
+	    (r = codestore_open(&d->codes, path, err)) < 0)
+		return hearth_error_wrap(err, "code store");
+	d->base = event_base_new();
+	if (!d->base)
+		return hearth_error_make(err, ENOMEM, "cannot create the event loop");
+	struct pool_config pc = { .docker_socket = d->cfg.docker_socket,
+				  .data_dir = d->cfg.data_dir };
+	if ((r = pool_new(&d->pool, d->base, &pc, err)) < 0)
+		return hearth_error_wrap(err, "pool");
+	struct api_deps deps = { .base = d->base, .store = d->store, .codes = d->codes,
+				 .pool = d->pool, .web_dir = d->cfg.web_dir };
+	if ((r = api_new(&d->api, &deps, err)) < 0)
+		return hearth_error_wrap(err, "api");
+	if ((r = api_listen(d->api, d->cfg.listen_host, d->cfg.listen_port, err)) < 0)
+		return r;
+	d->sigterm = evsignal_new(d->base, SIGTERM, on_signal, d);
+	d->sigint = evsignal_new(d->base, SIGINT, on_signal, d);
+	d->drain = evtimer_new(d->base, drain_tick, d);
+	if (!d->sigterm || !d->sigint || !d->drain || evsignal_add(d->sigterm, NULL) < 0 ||
+	    evsignal_add(d->sigint, NULL) < 0)
+		return hearth_error_make(err, ENOMEM, "cannot install signal handlers");
+	return 0;
+}
+
+static void stop(struct daemon *d)
+{
+	if (d->sigterm)
+		event_free(d->sigterm);
+	if (d->sigint)
+		event_free(d->sigint);
+	if (d->drain)
+		event_free(d->drain);
+	api_free(d->api);
+	pool_free(d->pool);
+	codestore_close(d->codes);
+	store_close(d->store);
+	if (d->base)
+		event_base_free(d->base);
+	if (d->lock_fd >= 0)
+		close(d->lock_fd);
+}
+
+int main(int argc, char **argv)
+{
+	struct daemon d = { .lock_fd = -1 };
+	struct hearth_error *err = NULL;
+	int rc = 0;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (config_load(&d.cfg, argc, argv, &err) < 0) {
+		fprintf(stderr, "hearthd: %s\n", err->msg);
+		hearth_error_free(err);
+		return 2;
+	}
+	if (d.cfg.show_help) {
+		config_usage(stdout, "hearthd");
+		return 0;
+	}
+	if (d.cfg.show_version) {
+		printf("hearthd %s\n", PACKAGE_VERSION);
+		return 0;
+	}
+	if (start(&d, &err) < 0) {
+		log_error("cannot start: %s", err->msg);
+		hearth_error_free(err);
+		rc = 1;
+		goto out;
+	}
+	log_info("hearthd %s listening on http://%s:%d (data %s)", PACKAGE_VERSION,
+		 d.cfg.listen_host, d.cfg.listen_port, d.cfg.data_dir);
+	event_base_dispatch(d.base);
+	log_info("hearthd stopped");
+out:
+	stop(&d);
+	return rc;
+}

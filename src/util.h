@@ -1,0 +1,30 @@
+/* util.h — small helpers with no better home: bounded integer parsing
+ * (OpenBSD strtonum style), checked path formatting, time. */
+#ifndef HEARTH_UTIL_H
+#define HEARTH_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+/* Parses a whole decimal string into [min,max]; -EINVAL/-ERANGE otherwise. */
+int util_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out,
+		   struct hearth_error **err);
+/* snprintf that fails with -ENAMETOOLONG on truncation. */
+int util_snprintf(char *dst, size_t size, struct hearth_error **err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* Milliseconds since the epoch (wall clock) and a monotonic clock in ns. */
+int64_t util_now_ms(void);
+int64_t util_mono_ns(void);
+/* "2026-11-25T19:08:34.123Z" from epoch ms; dst needs 32 bytes. */
+void util_iso8601(int64_t ms, char dst[32]);
+/* mkdir -p with mode 0755 (0700 for the last component when private). */
+int util_mkdir_p(const char *path, int private_last, struct hearth_error **err);
+
+#define _cleanup_free_ __attribute__((cleanup(util_freep)))
+void util_freep(void *pp);
+#define _cleanup_close_ __attribute__((cleanup(util_closep)))
+void util_closep(int *fd);
+
+#endif

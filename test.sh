@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# test.sh — the same set-up as run.sh, then the whole suite:
+#   1. a normal build: `make check` (unit, runtime and integration tests
+#      against a real dockerd, real images, a real SQLite file)
+#   2. an ASan/UBSan build: `make check` again
+#   3. `make distcheck` (the tarball builds and its unit tests pass)
+# It ends with one line "N passed, N failed" counted over every TAP test
+# point of every pass; the exit status is 0 only when nothing failed.
+set -uo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$here"
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+./run.sh --setup-only || { echo "test.sh: set-up failed"; echo "0 passed, 1 failed"; exit 1; }
+
+passed=0
+failed=0
+# Adds up automake's .trs files: one ":test-result:" line per TAP point.
+count() {
+	local dir="$1" p f
+	p=$(find "$dir" -name '*.trs' -exec cat {} + 2>/dev/null | grep -cE '^:test-result: (PASS|XFAIL)' || true)
+	f=$(find "$dir" -name '*.trs' -exec cat {} + 2>/dev/null | grep -cE '^:test-result: (FAIL|XPASS|ERROR)' || true)
+	# A test script that died before printing its plan leaves no FAIL point
+	# of its own: count its ERROR/FAIL global result too.
+	local g
+	g=$(find "$dir" -name '*.trs' -exec grep -l '^:global-test-result: \(FAIL\|ERROR\)' {} + 2>/dev/null | wc -l)
+	if ((g > 0 && f == 0)); then f=$g; fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+	say "$2: $p passed, $f failed"
+}
+
+run_pass() {
+	local name="$1" dir="$2"; shift 2
+	say "pass: $name (in $dir)"
+	mkdir -p "$dir"
+	find "$dir" -name '*.trs' -delete 2>/dev/null || true
+	if [[ ! -f "$dir/Makefile" ]]; then
+		(cd "$dir" && "$here/configure" -q "$@") || { failed=$((failed + 1)); return; }
+	fi
+	make -C "$dir" -j2 -s >/dev/null || { failed=$((failed + 1)); say "$name: build failed"; return; }
+	make -C "$dir" -j1 check || true
+	count "$dir" "$name"
+}
+
+run_pass normal "$here/build"
+run_pass sanitizers "$here/build-asan" --enable-sanitizers
+
+say "pass: distcheck"
+if make -C "$here/build" -s distcheck >"$here/build/distcheck.log" 2>&1; then
+	passed=$((passed + 1)); say "distcheck: ok"
+else
+	failed=$((failed + 1)); tail -40 "$here/build/distcheck.log"; say "distcheck: FAILED (build/distcheck.log)"
+fi
+
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 && $passed -gt 0 ]]
