@@ -15,6 +15,9 @@
 
 struct codestore;
 
+/* dir is the data dir; the store lives in dir/code (created as needed) and
+ * every path it hands out starts with realpath(dir/code).  Removes the
+ * .tmp-* leftovers of an interrupted write. */
 int codestore_open(struct codestore **out, const char *dir, struct hearth_error **err);
 void codestore_close(struct codestore *cs);
 

@@ -19,7 +19,10 @@ int store_open(struct store **out, const char *db_path, struct hearth_error **er
 void store_close(struct store *s);
 
 /* Inserts f (id ignored); on success sets f->id. -EEXIST names the clash
- * ("name 'x' is taken" / "route '/x' is taken"). */
+ * ("name 'x' is taken" / "route '/x' is taken"); -EINVAL when name,
+ * language, handler or code_sha256 is missing.  The store keeps the values
+ * it is given (revision, times): the caller sets them.  Ids are never
+ * reused after a delete. */
 int store_function_create(struct store *s, struct fn *f, struct hearth_error **err);
 /* -ENOENT when absent. */
 int store_function_get(struct store *s, int64_t id, struct fn **out, struct hearth_error **err);

@@ -1,0 +1,939 @@
+/* store.c — see store.h.
+ *
+ * Durability.  The database runs in WAL mode.  A commit appends the
+ * transaction to the -wal file with write() before sqlite3_step() returns,
+ * so once a reply is sent the bytes are in the kernel's page cache, which
+ * outlives the process: kill -9 of hearthd loses nothing that was answered,
+ * even with synchronous=NORMAL (which fsyncs only at checkpoints and never
+ * leaves a torn database, since a WAL frame without its commit record is
+ * ignored on recovery).  NORMAL only risks the last transactions on power
+ * loss or a kernel crash.  So: the function registry (rare management
+ * writes, answered 201/200/204 to a user) commits with synchronous=FULL,
+ * which fsyncs the WAL at every commit and survives power loss too; the
+ * invocation records (telemetry, written in batches from the event loop)
+ * commit with NORMAL so an fsync never stalls the loop that serves warm
+ * calls. */
+#include "store.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+#define STORE_BUSY_TIMEOUT_MS 5000
+
+/* Schema migrations: step i takes user_version i to i + 1.  Append only;
+ * never edit a step that has shipped. */
+static const char *const migrations[] = {
+	/* v1: the function registry and the invocation records. */
+	"CREATE TABLE functions ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT," /* ids are never reused */
+	"  name TEXT NOT NULL,"
+	"  language TEXT NOT NULL,"
+	"  handler TEXT NOT NULL,"
+	"  route TEXT,"
+	"  timeout_s INTEGER NOT NULL,"
+	"  memory_mb INTEGER NOT NULL,"
+	"  env_json TEXT NOT NULL DEFAULT '{}',"
+	"  min_warm INTEGER NOT NULL,"
+	"  max_concurrency INTEGER NOT NULL,"
+	"  revision INTEGER NOT NULL,"
+	"  code_sha256 TEXT NOT NULL,"
+	"  code_path TEXT,"
+	"  created_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL,"
+	"  CONSTRAINT functions_name_unique UNIQUE (name),"
+	"  CONSTRAINT functions_route_unique UNIQUE (route)"
+	");"
+	"CREATE INDEX functions_code_sha256 ON functions (code_sha256);"
+	"CREATE TABLE invocations ("
+	"  id TEXT PRIMARY KEY,"
+	"  function_id INTEGER NOT NULL,"
+	"  revision INTEGER NOT NULL,"
+	"  status TEXT,"
+	"  start_kind TEXT,"
+	"  created_at INTEGER NOT NULL,"
+	"  duration_ms REAL NOT NULL DEFAULT 0,"
+	"  init_ms REAL NOT NULL DEFAULT 0,"
+	"  queue_ms REAL NOT NULL DEFAULT 0,"
+	"  max_memory_mb INTEGER NOT NULL DEFAULT 0,"
+	"  error_json TEXT,"
+	"  logs TEXT,"
+	"  result TEXT"
+	");"
+	"CREATE INDEX invocations_function_created ON invocations (function_id, created_at, id);"
+	"CREATE INDEX invocations_created ON invocations (created_at, id);",
+};
+#define STORE_SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+#define FN_COLUMNS \
+	"id, name, language, handler, route, timeout_s, memory_mb, env_json, min_warm, " \
+	"max_concurrency, revision, code_sha256, code_path, created_at, updated_at"
+#define INV_COLUMNS \
+	"id, function_id, revision, status, start_kind, created_at, duration_ms, init_ms, " \
+	"queue_ms, max_memory_mb, error_json"
+
+enum stmt_id {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_SYNC_FULL,
+	ST_SYNC_NORMAL,
+	ST_FN_INSERT,
+	ST_FN_GET,
+	ST_FN_LIST,
+	ST_FN_UPDATE,
+	ST_FN_DELETE,
+	ST_FN_NAME_TAKEN,
+	ST_FN_ROUTE_TAKEN,
+	ST_FN_CODE_IN_USE,
+	ST_INV_INSERT,
+	ST_INV_DELETE_FN,
+	ST_INV_GET,
+	ST_INV_LIST_FN,
+	ST_INV_LIST_FN_BEFORE,
+	ST_INV_LIST_ALL,
+	ST_INV_LIST_ALL_BEFORE,
+	ST_INV_PRUNE,
+	ST__COUNT
+};
+
+/* The list queries take the body columns only when asked (?1 flag), so a
+ * page of records does not drag megabytes of logs along. */
+#define INV_SELECT \
+	"SELECT " INV_COLUMNS ", CASE WHEN ?1 THEN logs END, CASE WHEN ?1 THEN result END " \
+	"FROM invocations "
+
+static const char *const stmt_sql[ST__COUNT] = {
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_SYNC_FULL] = "PRAGMA synchronous = FULL",
+	[ST_SYNC_NORMAL] = "PRAGMA synchronous = NORMAL",
+	[ST_FN_INSERT] = "INSERT INTO functions (name, language, handler, route, timeout_s, "
+			 "memory_mb, env_json, min_warm, max_concurrency, revision, code_sha256, "
+			 "code_path, created_at, updated_at) "
+			 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+	[ST_FN_GET] = "SELECT " FN_COLUMNS " FROM functions WHERE id = ?1",
+	[ST_FN_LIST] = "SELECT " FN_COLUMNS " FROM functions ORDER BY id",
+	[ST_FN_UPDATE] = "UPDATE functions SET name = ?1, language = ?2, handler = ?3, route = ?4, "
+			 "timeout_s = ?5, memory_mb = ?6, env_json = ?7, min_warm = ?8, "
+			 "max_concurrency = ?9, revision = ?10, code_sha256 = ?11, code_path = ?12, "
+			 "created_at = ?13, updated_at = ?14 WHERE id = ?15",
+	[ST_FN_DELETE] = "DELETE FROM functions WHERE id = ?1",
+	[ST_FN_NAME_TAKEN] = "SELECT 1 FROM functions WHERE name = ?1 AND id != ?2",
+	[ST_FN_ROUTE_TAKEN] = "SELECT 1 FROM functions WHERE route = ?1 AND id != ?2",
+	[ST_FN_CODE_IN_USE] = "SELECT 1 FROM functions WHERE code_sha256 = ?1 LIMIT 1",
+	[ST_INV_INSERT] = "INSERT OR IGNORE INTO invocations (" INV_COLUMNS ", logs, result) "
+			  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+	[ST_INV_DELETE_FN] = "DELETE FROM invocations WHERE function_id = ?1",
+	[ST_INV_GET] = "SELECT " INV_COLUMNS ", logs, result FROM invocations WHERE id = ?1",
+	[ST_INV_LIST_FN] = INV_SELECT "WHERE function_id = ?2 "
+				      "ORDER BY created_at DESC, id DESC LIMIT ?3",
+	[ST_INV_LIST_FN_BEFORE] = INV_SELECT "WHERE function_id = ?2 AND (created_at, id) < (?4, ?5) "
+					     "ORDER BY created_at DESC, id DESC LIMIT ?3",
+	[ST_INV_LIST_ALL] = INV_SELECT "ORDER BY created_at DESC, id DESC LIMIT ?3",
+	[ST_INV_LIST_ALL_BEFORE] = INV_SELECT "WHERE (created_at, id) < (?4, ?5) "
+					      "ORDER BY created_at DESC, id DESC LIMIT ?3",
+	[ST_INV_PRUNE] = "DELETE FROM invocations WHERE rowid IN (SELECT rowid FROM invocations "
+			 "ORDER BY created_at DESC, id DESC LIMIT -1 OFFSET ?1)",
+};
+
+struct store {
+	sqlite3 *db;
+	char *path;
+	sqlite3_stmt *st[ST__COUNT];
+};
+
+static int db_error(struct store *s, struct hearth_error **err, int rc, const char *what)
+{
+	int status = EIO;
+
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		status = EBUSY;
+		break;
+	case SQLITE_NOMEM:
+		status = ENOMEM;
+		break;
+	case SQLITE_FULL:
+		status = ENOSPC;
+		break;
+	case SQLITE_READONLY:
+	case SQLITE_PERM:
+	case SQLITE_AUTH:
+		status = EACCES;
+		break;
+	case SQLITE_TOOBIG:
+		status = E2BIG;
+		break;
+	case SQLITE_CONSTRAINT:
+		status = EEXIST;
+		break;
+	}
+	return hearth_error_make(err, status, "%s: %s (sqlite %d)", what,
+				 s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc), rc);
+}
+
+/* A kept statement, reset and with bindings cleared, ready to bind. */
+static sqlite3_stmt *stmt(struct store *s, enum stmt_id id)
+{
+	sqlite3_stmt *st = s->st[id];
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return st;
+}
+
+/* Runs a statement that returns no rows (or whose rows we ignore). */
+static int step_done(struct store *s, sqlite3_stmt *st, struct hearth_error **err, const char *what)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		;
+	if (rc != SQLITE_DONE) {
+		int r = db_error(s, err, sqlite3_extended_errcode(s->db), what);
+
+		sqlite3_reset(st);
+		return r;
+	}
+	sqlite3_reset(st);
+	return 0;
+}
+
+static int exec_sql(struct store *s, const char *sql, struct hearth_error **err)
+{
+	char *msg = NULL;
+	int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
+
+	if (rc != SQLITE_OK) {
+		int r = hearth_error_make(err, EIO, "%s: %s", sql, msg ? msg : sqlite3_errstr(rc));
+
+		sqlite3_free(msg);
+		return r;
+	}
+	return 0;
+}
+
+/* durable: commit with synchronous=FULL (see the top of the file). */
+static int tx_begin(struct store *s, int durable, struct hearth_error **err)
+{
+	int r = step_done(s, stmt(s, durable ? ST_SYNC_FULL : ST_SYNC_NORMAL), err,
+			  "set synchronous");
+
+	if (r < 0)
+		return r;
+	return step_done(s, stmt(s, ST_BEGIN), err, "BEGIN IMMEDIATE");
+}
+
+static int tx_commit(struct store *s, struct hearth_error **err)
+{
+	return step_done(s, stmt(s, ST_COMMIT), err, "COMMIT");
+}
+
+/* Safe to call whether or not a transaction is open (a failed COMMIT may
+ * have rolled back already). */
+static void tx_rollback(struct store *s)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		step_done(s, stmt(s, ST_ROLLBACK), NULL, "ROLLBACK");
+}
+
+static int pragma_int(struct store *s, const char *sql, int64_t *out, struct hearth_error **err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return db_error(s, err, rc, sql);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		int r = db_error(s, err, rc, sql);
+
+		sqlite3_finalize(st);
+		return r;
+	}
+	*out = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return 0;
+}
+
+static int set_wal(struct store *s, struct hearth_error **err)
+{
+	sqlite3_stmt *st = NULL;
+	const unsigned char *mode;
+	int rc, r = 0;
+
+	rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return db_error(s, err, rc, "PRAGMA journal_mode");
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		r = db_error(s, err, rc, "PRAGMA journal_mode = WAL");
+		goto out;
+	}
+	/* The pragma answers with the mode in force, which is not WAL on
+	 * file systems without shared memory or for in-memory databases. */
+	mode = sqlite3_column_text(st, 0);
+	if (!mode || strcmp((const char *)mode, "wal") != 0)
+		r = hearth_error_make(err, EIO, "journal_mode is '%s', WAL could not be enabled",
+				      mode ? (const char *)mode : "?");
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int migrate(struct store *s, struct hearth_error **err)
+{
+	int64_t v;
+	char sql[64];
+	int r;
+
+	r = pragma_int(s, "PRAGMA user_version", &v, err);
+	if (r < 0)
+		return r;
+	if (v > STORE_SCHEMA_VERSION)
+		return hearth_error_make(err, EPROTO,
+					 "schema version %" PRId64 " is newer than this hearthd "
+					 "knows (%d); use a newer hearthd",
+					 v, STORE_SCHEMA_VERSION);
+	if (v == STORE_SCHEMA_VERSION)
+		return 0;
+
+	r = exec_sql(s, "BEGIN IMMEDIATE", err);
+	if (r < 0)
+		return r;
+	/* Read again under the write lock: another process may have migrated
+	 * between our read and BEGIN. */
+	r = pragma_int(s, "PRAGMA user_version", &v, err);
+	if (r < 0)
+		goto fail;
+	if (v < 0 || v > STORE_SCHEMA_VERSION) {
+		r = hearth_error_make(err, EPROTO, "schema version %" PRId64 " is unknown", v);
+		goto fail;
+	}
+	for (int64_t i = v; i < STORE_SCHEMA_VERSION; i++) {
+		r = exec_sql(s, migrations[i], err);
+		if (r < 0) {
+			hearth_error_wrap(err, "migrating schema to version %" PRId64, i + 1);
+			goto fail;
+		}
+	}
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", STORE_SCHEMA_VERSION);
+	r = exec_sql(s, sql, err);
+	if (r < 0)
+		goto fail;
+	r = exec_sql(s, "COMMIT", err);
+	if (r < 0)
+		goto fail;
+	log_info("store: %s migrated from schema %" PRId64 " to %d", s->path, v,
+		 STORE_SCHEMA_VERSION);
+	return 0;
+fail:
+	if (!sqlite3_get_autocommit(s->db))
+		exec_sql(s, "ROLLBACK", NULL);
+	return r;
+}
+
+int store_open(struct store **out, const char *db_path, struct hearth_error **err)
+{
+	struct store *s;
+	int64_t v;
+	int rc, r;
+
+	s = calloc(1, sizeof(*s));
+	if (!s || !(s->path = strdup(db_path))) {
+		free(s);
+		return hearth_error_make(err, ENOMEM, "out of memory");
+	}
+	rc = sqlite3_open_v2(db_path, &s->db,
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW, NULL);
+	if (rc != SQLITE_OK) {
+		r = db_error(s, err, rc, db_path);
+		goto fail;
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	rc = sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
+	if (rc != SQLITE_OK) {
+		r = db_error(s, err, rc, "busy_timeout");
+		goto fail;
+	}
+	r = set_wal(s, err);
+	if (r < 0)
+		goto fail;
+	r = exec_sql(s, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON", err);
+	if (r < 0)
+		goto fail;
+	r = pragma_int(s, "PRAGMA foreign_keys", &v, err);
+	if (r < 0)
+		goto fail;
+	if (v != 1) {
+		r = hearth_error_make(err, EIO, "foreign_keys could not be enabled");
+		goto fail;
+	}
+	r = migrate(s, err);
+	if (r < 0)
+		goto fail;
+	for (int i = 0; i < ST__COUNT; i++) {
+		rc = sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
+					NULL);
+		if (rc != SQLITE_OK) {
+			r = db_error(s, err, rc, stmt_sql[i]);
+			goto fail;
+		}
+	}
+	*out = s;
+	return 0;
+fail:
+	hearth_error_wrap(err, "opening the store %s", db_path);
+	store_close(s);
+	return r;
+}
+
+void store_close(struct store *s)
+{
+	if (!s)
+		return;
+	for (int i = 0; i < ST__COUNT; i++)
+		sqlite3_finalize(s->st[i]);
+	if (s->db && sqlite3_close(s->db) != SQLITE_OK)
+		log_error("store: closing %s: %s", s->path, sqlite3_errmsg(s->db));
+	free(s->path);
+	free(s);
+}
+
+/* ---- functions ---- */
+
+static int bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
+{
+	return v ? sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
+}
+
+static int fn_check(const struct fn *f, struct hearth_error **err)
+{
+	if (!f->name || !f->language || !f->handler)
+		return hearth_error_make(err, EINVAL, "a function needs a name, a language and a handler");
+	if (strlen(f->code_sha256) != 64)
+		return hearth_error_make(err, EINVAL, "function '%s' has no code_sha256", f->name);
+	return 0;
+}
+
+/* Binds ?1..?14 (every field but id) in the order both INSERT and UPDATE use. */
+static int fn_bind(struct store *s, sqlite3_stmt *st, const struct fn *f, struct hearth_error **err)
+{
+	int rc = SQLITE_OK;
+
+	rc |= sqlite3_bind_text(st, 1, f->name, -1, SQLITE_STATIC);
+	rc |= sqlite3_bind_text(st, 2, f->language, -1, SQLITE_STATIC);
+	rc |= sqlite3_bind_text(st, 3, f->handler, -1, SQLITE_STATIC);
+	rc |= bind_text_or_null(st, 4, f->route);
+	rc |= sqlite3_bind_int(st, 5, f->timeout_s);
+	rc |= sqlite3_bind_int(st, 6, f->memory_mb);
+	rc |= sqlite3_bind_text(st, 7, f->env_json ? f->env_json : "{}", -1, SQLITE_STATIC);
+	rc |= sqlite3_bind_int(st, 8, f->min_warm);
+	rc |= sqlite3_bind_int(st, 9, f->max_concurrency);
+	rc |= sqlite3_bind_int64(st, 10, f->revision);
+	rc |= sqlite3_bind_text(st, 11, f->code_sha256, -1, SQLITE_STATIC);
+	rc |= bind_text_or_null(st, 12, f->code_path);
+	rc |= sqlite3_bind_int64(st, 13, f->created_at);
+	rc |= sqlite3_bind_int64(st, 14, f->updated_at);
+	if (rc != SQLITE_OK)
+		return db_error(s, err, sqlite3_errcode(s->db), "binding a function");
+	return 0;
+}
+
+static char *col_strdup(sqlite3_stmt *st, int i, int *oom)
+{
+	const unsigned char *v = sqlite3_column_text(st, i);
+	char *d;
+
+	if (!v) {
+		if (sqlite3_column_type(st, i) != SQLITE_NULL)
+			*oom = 1;
+		return NULL;
+	}
+	d = strdup((const char *)v);
+	if (!d)
+		*oom = 1;
+	return d;
+}
+
+static int fn_from_row(sqlite3_stmt *st, struct fn **out, struct hearth_error **err)
+{
+	struct fn *f = fn_new();
+	const unsigned char *sha;
+	int oom = 0;
+
+	if (!f)
+		return hearth_error_make(err, ENOMEM, "out of memory");
+	f->id = sqlite3_column_int64(st, 0);
+	free(f->name);
+	f->name = col_strdup(st, 1, &oom);
+	free(f->language);
+	f->language = col_strdup(st, 2, &oom);
+	free(f->handler);
+	f->handler = col_strdup(st, 3, &oom);
+	free(f->route);
+	f->route = col_strdup(st, 4, &oom);
+	f->timeout_s = sqlite3_column_int(st, 5);
+	f->memory_mb = sqlite3_column_int(st, 6);
+	free(f->env_json);
+	f->env_json = col_strdup(st, 7, &oom);
+	f->min_warm = sqlite3_column_int(st, 8);
+	f->max_concurrency = sqlite3_column_int(st, 9);
+	f->revision = sqlite3_column_int64(st, 10);
+	sha = sqlite3_column_text(st, 11);
+	snprintf(f->code_sha256, sizeof(f->code_sha256), "%s", sha ? (const char *)sha : "");
+	free(f->code_path);
+	f->code_path = col_strdup(st, 12, &oom);
+	f->created_at = sqlite3_column_int64(st, 13);
+	f->updated_at = sqlite3_column_int64(st, 14);
+	if (oom) {
+		fn_free(f);
+		return hearth_error_make(err, ENOMEM, "out of memory");
+	}
+	*out = f;
+	return 0;
+}
+
+/* 1 when the query (text ?1, id ?2) finds a row, 0 when not. */
+static int taken(struct store *s, enum stmt_id id, const char *v, int64_t self,
+		 struct hearth_error **err)
+{
+	sqlite3_stmt *st = stmt(s, id);
+	int rc;
+
+	sqlite3_bind_text(st, 1, v, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, self);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	return db_error(s, err, rc, "checking for a clash");
+}
+
+/* Inside the write transaction, so nothing can slip in between the check
+ * and the write.  The UNIQUE constraints stay as the last line of defence. */
+static int check_clash(struct store *s, const struct fn *f, int64_t self,
+		       struct hearth_error **err)
+{
+	int r = taken(s, ST_FN_NAME_TAKEN, f->name, self, err);
+
+	if (r < 0)
+		return r;
+	if (r)
+		return hearth_error_make(err, EEXIST, "name '%s' is taken", f->name);
+	if (!f->route)
+		return 0;
+	r = taken(s, ST_FN_ROUTE_TAKEN, f->route, self, err);
+	if (r < 0)
+		return r;
+	if (r)
+		return hearth_error_make(err, EEXIST, "route '%s' is taken", f->route);
+	return 0;
+}
+
+/* A UNIQUE failure that got past check_clash: name the column from the
+ * message ("UNIQUE constraint failed: functions.route"). */
+static int constraint_error(struct store *s, const struct fn *f, struct hearth_error **err,
+			    const char *what)
+{
+	int rc = sqlite3_extended_errcode(s->db);
+	const char *msg = sqlite3_errmsg(s->db);
+
+	if (rc == SQLITE_CONSTRAINT_UNIQUE && strstr(msg, "functions.route"))
+		return hearth_error_make(err, EEXIST, "route '%s' is taken", f->route ? f->route : "");
+	if (rc == SQLITE_CONSTRAINT_UNIQUE && strstr(msg, "functions.name"))
+		return hearth_error_make(err, EEXIST, "name '%s' is taken", f->name);
+	if ((rc & 0xff) == SQLITE_CONSTRAINT)
+		return hearth_error_make(err, EINVAL, "%s: %s", what, msg);
+	return db_error(s, err, rc, what);
+}
+
+int store_function_create(struct store *s, struct fn *f, struct hearth_error **err)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	r = fn_check(f, err);
+	if (r < 0)
+		return r;
+	r = tx_begin(s, 1, err);
+	if (r < 0)
+		return r;
+	r = check_clash(s, f, 0, err);
+	if (r < 0)
+		goto fail;
+	st = stmt(s, ST_FN_INSERT);
+	r = fn_bind(s, st, f, err);
+	if (r < 0)
+		goto fail;
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		r = constraint_error(s, f, err, "inserting a function");
+		sqlite3_reset(st);
+		goto fail;
+	}
+	sqlite3_reset(st);
+	r = tx_commit(s, err);
+	if (r < 0)
+		goto fail;
+	f->id = sqlite3_last_insert_rowid(s->db);
+	return 0;
+fail:
+	tx_rollback(s);
+	return r;
+}
+
+int store_function_get(struct store *s, int64_t id, struct fn **out, struct hearth_error **err)
+{
+	sqlite3_stmt *st = stmt(s, ST_FN_GET);
+	int rc, r;
+
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		r = fn_from_row(st, out, err);
+	else if (rc == SQLITE_DONE)
+		r = hearth_error_make(err, ENOENT, "no function %" PRId64, id);
+	else
+		r = db_error(s, err, rc, "reading a function");
+	sqlite3_reset(st);
+	return r;
+}
+
+int store_function_list(struct store *s, struct fn ***out, size_t *n, struct hearth_error **err)
+{
+	sqlite3_stmt *st = stmt(s, ST_FN_LIST);
+	struct fn **list = NULL, **tmp;
+	size_t len = 0, cap = 0;
+	int rc, r = 0;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (len == cap) {
+			cap = cap ? cap * 2 : 16;
+			tmp = realloc(list, cap * sizeof(*list));
+			if (!tmp) {
+				r = hearth_error_make(err, ENOMEM, "out of memory");
+				goto fail;
+			}
+			list = tmp;
+		}
+		r = fn_from_row(st, &list[len], err);
+		if (r < 0)
+			goto fail;
+		len++;
+	}
+	if (rc != SQLITE_DONE) {
+		r = db_error(s, err, rc, "listing functions");
+		goto fail;
+	}
+	sqlite3_reset(st);
+	*out = list;
+	*n = len;
+	return 0;
+fail:
+	sqlite3_reset(st);
+	store_function_list_free(list, len);
+	return r;
+}
+
+void store_function_list_free(struct fn **list, size_t n)
+{
+	if (!list)
+		return;
+	for (size_t i = 0; i < n; i++)
+		fn_free(list[i]);
+	free(list);
+}
+
+int store_function_update(struct store *s, const struct fn *f, struct hearth_error **err)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	r = fn_check(f, err);
+	if (r < 0)
+		return r;
+	r = tx_begin(s, 1, err);
+	if (r < 0)
+		return r;
+	r = check_clash(s, f, f->id, err);
+	if (r < 0)
+		goto fail;
+	st = stmt(s, ST_FN_UPDATE);
+	r = fn_bind(s, st, f, err);
+	if (r < 0)
+		goto fail;
+	sqlite3_bind_int64(st, 15, f->id);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		r = constraint_error(s, f, err, "updating a function");
+		sqlite3_reset(st);
+		goto fail;
+	}
+	sqlite3_reset(st);
+	if (sqlite3_changes(s->db) == 0) {
+		r = hearth_error_make(err, ENOENT, "no function %" PRId64, f->id);
+		goto fail;
+	}
+	r = tx_commit(s, err);
+	if (r < 0)
+		goto fail;
+	return 0;
+fail:
+	tx_rollback(s);
+	return r;
+}
+
+int store_function_delete(struct store *s, int64_t id, struct hearth_error **err)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	r = tx_begin(s, 1, err);
+	if (r < 0)
+		return r;
+	st = stmt(s, ST_FN_DELETE);
+	sqlite3_bind_int64(st, 1, id);
+	r = step_done(s, st, err, "deleting a function");
+	if (r < 0)
+		goto fail;
+	if (sqlite3_changes(s->db) == 0) {
+		r = hearth_error_make(err, ENOENT, "no function %" PRId64, id);
+		goto fail;
+	}
+	st = stmt(s, ST_INV_DELETE_FN);
+	sqlite3_bind_int64(st, 1, id);
+	r = step_done(s, st, err, "deleting a function's invocations");
+	if (r < 0)
+		goto fail;
+	r = tx_commit(s, err);
+	if (r < 0)
+		goto fail;
+	return 0;
+fail:
+	tx_rollback(s);
+	return r;
+}
+
+int store_code_in_use(struct store *s, const char *sha256, struct hearth_error **err)
+{
+	sqlite3_stmt *st = stmt(s, ST_FN_CODE_IN_USE);
+	int rc;
+
+	sqlite3_bind_text(st, 1, sha256, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	return db_error(s, err, rc, "checking code references");
+}
+
+/* ---- invocations ---- */
+
+void store_invocation_clear(struct store_invocation *r)
+{
+	if (!r)
+		return;
+	free(r->id);
+	free(r->status);
+	free(r->start_kind);
+	free(r->error_json);
+	free(r->logs);
+	free(r->result);
+	memset(r, 0, sizeof(*r));
+}
+
+void store_invocations_free(struct store_invocation *recs, size_t n)
+{
+	if (!recs)
+		return;
+	for (size_t i = 0; i < n; i++)
+		store_invocation_clear(&recs[i]);
+	free(recs);
+}
+
+int store_invocations_insert(struct store *s, const struct store_invocation *recs, size_t n,
+			     struct hearth_error **err)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	if (n == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!recs[i].id)
+			return hearth_error_make(err, EINVAL, "invocation record %zu has no id", i);
+	r = tx_begin(s, 0, err);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		const struct store_invocation *v = &recs[i];
+		int rc = SQLITE_OK;
+
+		st = stmt(s, ST_INV_INSERT);
+		rc |= sqlite3_bind_text(st, 1, v->id, -1, SQLITE_STATIC);
+		rc |= sqlite3_bind_int64(st, 2, v->function_id);
+		rc |= sqlite3_bind_int64(st, 3, v->revision);
+		rc |= bind_text_or_null(st, 4, v->status);
+		rc |= bind_text_or_null(st, 5, v->start_kind);
+		rc |= sqlite3_bind_int64(st, 6, v->created_at);
+		rc |= sqlite3_bind_double(st, 7, v->duration_ms);
+		rc |= sqlite3_bind_double(st, 8, v->init_ms);
+		rc |= sqlite3_bind_double(st, 9, v->queue_ms);
+		rc |= sqlite3_bind_int64(st, 10, v->max_memory_mb);
+		rc |= bind_text_or_null(st, 11, v->error_json);
+		rc |= bind_text_or_null(st, 12, v->logs);
+		rc |= bind_text_or_null(st, 13, v->result);
+		if (rc != SQLITE_OK) {
+			r = db_error(s, err, sqlite3_errcode(s->db), "binding an invocation record");
+			goto fail;
+		}
+		r = step_done(s, st, err, "inserting an invocation record");
+		if (r < 0)
+			goto fail;
+	}
+	r = tx_commit(s, err);
+	if (r < 0)
+		goto fail;
+	return 0;
+fail:
+	tx_rollback(s);
+	return r;
+}
+
+static int inv_from_row(sqlite3_stmt *st, struct store_invocation *v, struct hearth_error **err)
+{
+	int oom = 0;
+
+	memset(v, 0, sizeof(*v));
+	v->id = col_strdup(st, 0, &oom);
+	v->function_id = sqlite3_column_int64(st, 1);
+	v->revision = sqlite3_column_int64(st, 2);
+	v->status = col_strdup(st, 3, &oom);
+	v->start_kind = col_strdup(st, 4, &oom);
+	v->created_at = sqlite3_column_int64(st, 5);
+	v->duration_ms = sqlite3_column_double(st, 6);
+	v->init_ms = sqlite3_column_double(st, 7);
+	v->queue_ms = sqlite3_column_double(st, 8);
+	v->max_memory_mb = sqlite3_column_int64(st, 9);
+	v->error_json = col_strdup(st, 10, &oom);
+	v->logs = col_strdup(st, 11, &oom);
+	v->result = col_strdup(st, 12, &oom);
+	if (oom) {
+		store_invocation_clear(v);
+		return hearth_error_make(err, ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+int store_invocations_list(struct store *s, int64_t function_id,
+			   const struct store_invocation *before, size_t limit, unsigned flags,
+			   struct store_invocation **out, size_t *n, struct hearth_error **err)
+{
+	struct store_invocation *recs = NULL;
+	sqlite3_stmt *st;
+	enum stmt_id id;
+	size_t len = 0;
+	int rc = SQLITE_DONE, r = 0;
+
+	if (before && !before->id)
+		return hearth_error_make(err, EINVAL, "a list cursor needs an id");
+	if (limit > STORE_INVOCATIONS_LIST_MAX)
+		limit = STORE_INVOCATIONS_LIST_MAX;
+	*out = NULL;
+	*n = 0;
+	if (limit == 0)
+		return 0;
+	if (function_id > 0)
+		id = before ? ST_INV_LIST_FN_BEFORE : ST_INV_LIST_FN;
+	else
+		id = before ? ST_INV_LIST_ALL_BEFORE : ST_INV_LIST_ALL;
+	recs = calloc(limit, sizeof(*recs));
+	if (!recs)
+		return hearth_error_make(err, ENOMEM, "out of memory");
+	st = stmt(s, id);
+	sqlite3_bind_int(st, 1, (flags & STORE_INV_WITH_BODIES) ? 1 : 0);
+	if (function_id > 0)
+		sqlite3_bind_int64(st, 2, function_id);
+	sqlite3_bind_int64(st, 3, (int64_t)limit);
+	if (before) {
+		sqlite3_bind_int64(st, 4, before->created_at);
+		sqlite3_bind_text(st, 5, before->id, -1, SQLITE_STATIC);
+	}
+	while (len < limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		r = inv_from_row(st, &recs[len], err);
+		if (r < 0)
+			goto fail;
+		len++;
+	}
+	if (len < limit && rc != SQLITE_DONE) {
+		r = db_error(s, err, rc, "listing invocation records");
+		goto fail;
+	}
+	sqlite3_reset(st);
+	if (len == 0) {
+		free(recs);
+		recs = NULL;
+	}
+	*out = recs;
+	*n = len;
+	return 0;
+fail:
+	sqlite3_reset(st);
+	store_invocations_free(recs, len);
+	return r;
+}
+
+int store_invocation_get(struct store *s, const char *id, struct store_invocation *out,
+			 struct hearth_error **err)
+{
+	sqlite3_stmt *st = stmt(s, ST_INV_GET);
+	int rc, r;
+
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		r = inv_from_row(st, out, err);
+	else if (rc == SQLITE_DONE)
+		r = hearth_error_make(err, ENOENT, "no invocation '%s'", id);
+	else
+		r = db_error(s, err, rc, "reading an invocation record");
+	sqlite3_reset(st);
+	return r;
+}
+
+int64_t store_invocations_prune(struct store *s, int64_t keep_n, struct hearth_error **err)
+{
+	sqlite3_stmt *st;
+	int64_t deleted;
+	int r;
+
+	if (keep_n < 0)
+		return hearth_error_make(err, EINVAL, "keep_n must be >= 0");
+	r = tx_begin(s, 0, err);
+	if (r < 0)
+		return r;
+	st = stmt(s, ST_INV_PRUNE);
+	sqlite3_bind_int64(st, 1, keep_n);
+	r = step_done(s, st, err, "pruning invocation records");
+	if (r < 0)
+		goto fail;
+	deleted = sqlite3_changes(s->db);
+	r = tx_commit(s, err);
+	if (r < 0)
+		goto fail;
+	return deleted;
+fail:
+	tx_rollback(s);
+	return r;
+}
