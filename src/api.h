@@ -1,5 +1,4 @@
-/* api.h — the HTTP API on evhttp: routing, request validation, JSON
- * replies, the error-to-status mapping (the one place it happens) and the
+/* api.h — the HTTP API on evhttp: routing, request validation, and the
  * static files of the dashboard at "/". */
 #ifndef HEARTH_API_H
 #define HEARTH_API_H
@@ -11,13 +10,15 @@
 struct store;
 struct codestore;
 struct pool;
+struct exec;
 struct api;
 
 struct api_deps {
 	struct event_base *base;
 	struct store *store;
 	struct codestore *codes;
-	struct pool *pool;	/* may be NULL until the pool exists */
+	struct pool *pool;	/* may be NULL (no containers: tests of the registry) */
+	struct exec *exec;	/* the execution endpoints; may be NULL likewise */
 	const char *web_dir;	/* folder served at "/" */
 };
 
@@ -29,9 +30,5 @@ void api_stop_accepting(struct api *a);
 /* Requests received and not yet answered. */
 int api_inflight(const struct api *a);
 void api_free(struct api *a);
-
-/* HTTP status for an error status (see error.h), and its JSON code. */
-int api_error_http_status(int status);
-const char *api_error_code(int status);
 
 #endif

@@ -4,7 +4,7 @@
  * caller passed a non-NULL `err`, fills `*err` with the same status and a
  * human message.  Callers add context with hearth_error_wrap(); the HTTP
  * layer maps the status to an HTTP code in exactly one place
- * (api_error_http_status()).  Statuses used across the tree:
+ * (http_status_of() in http.c).  Statuses used across the tree:
  *
  *   EBADMSG  malformed input (bad JSON, bad frame)      -> 400
  *   EINVAL   well-formed but invalid input               -> 422
@@ -14,6 +14,8 @@
  *   ENOTSUP  method not allowed on this path             -> 405
  *   EAGAIN   throttled, queue full                       -> 429
  *   ETIMEDOUT deadline passed                            -> 504
+ *   ENOSYS   not implemented                             -> 501
+ *   ENXIO    a runtime image is missing                  -> 503
  *   EHOSTDOWN container engine unreachable               -> 503
  *   anything else                                        -> 500
  */

@@ -19,8 +19,12 @@
 #include "api.h"
 #include "codestore.h"
 #include "config.h"
+#include "exec.h"
+#include "http.h"
 #include "log.h"
+#include "metrics.h"
 #include "pool.h"
+#include "records.h"
 #include "store.h"
 #include "util.h"
 
@@ -30,11 +34,21 @@ struct daemon {
 	struct store *store;
 	struct codestore *codes;
 	struct pool *pool;
+	struct records *records;
+	struct metrics *metrics;
+	struct exec *exec;
 	struct api *api;
 	struct event *sigterm, *sigint, *drain;
 	int64_t drain_deadline_ns;
 	int lock_fd;
 };
+
+static void on_pool_down(void *arg)
+{
+	struct daemon *d = arg;
+
+	event_base_loopexit(d->base, NULL);
+}
 
 static void drain_tick(evutil_socket_t fd, short what, void *arg)
 {
@@ -45,7 +59,8 @@ static void drain_tick(evutil_socket_t fd, short what, void *arg)
 		if (left)
 			log_warn("shutdown: %d request(s) still in flight after %d s; stopping anyway",
 				 left, d->cfg.shutdown_grace_s);
-		event_base_loopexit(d->base, NULL);
+		/* Then every container goes, so none outlives its daemon. */
+		pool_shutdown(d->pool, 15, on_pool_down, d);
 		return;
 	}
 	struct timeval tv = { 0, 20000 };
@@ -95,6 +110,21 @@ static int prepare_data_dir(struct daemon *d, struct hearth_error **err)
 	return 0;
 }
 
+/* Hands every stored function to the pool, which removes what an earlier
+ * run left behind and warms them. */
+static int warm_all(struct daemon *d, struct hearth_error **err)
+{
+	struct fn **fns = NULL;
+	size_t n = 0;
+	int r;
+
+	if ((r = store_function_list(d->store, &fns, &n, err)) < 0)
+		return hearth_error_wrap(err, "loading functions");
+	pool_start(d->pool, fns, n);
+	store_function_list_free(fns, n);
+	return 0;
+}
+
 static int start(struct daemon *d, struct hearth_error **err)
 {
 	char path[PATH_MAX];
@@ -110,18 +140,32 @@ static int start(struct daemon *d, struct hearth_error **err)
 	if (util_snprintf(path, sizeof(path), err, "%s/hearth.db", d->cfg.data_dir) < 0 ||
 	    (r = store_open(&d->store, path, err)) < 0)
 		return hearth_error_wrap(err, "store");
-	if (util_snprintf(path, sizeof(path), err, "%s/code", d->cfg.data_dir) < 0 ||
-	    (r = codestore_open(&d->codes, path, err)) < 0)
+	if ((r = codestore_open(&d->codes, d->cfg.data_dir, err)) < 0)
 		return hearth_error_wrap(err, "code store");
 	d->base = event_base_new();
 	if (!d->base)
 		return hearth_error_make(err, ENOMEM, "cannot create the event loop");
-	struct pool_config pc = { .docker_socket = d->cfg.docker_socket,
-				  .data_dir = d->cfg.data_dir };
+	struct pool_config pc = {
+		.docker_socket = d->cfg.docker_socket,
+		.data_dir = d->cfg.data_dir,
+		.idle_ttl_s = d->cfg.idle_ttl_s,
+		.max_containers = d->cfg.max_containers,
+		.stem_cells = d->cfg.stem_cells,
+		.queue_size = d->cfg.queue_size,
+	};
 	if ((r = pool_new(&d->pool, d->base, &pc, err)) < 0)
 		return hearth_error_wrap(err, "pool");
+	if ((r = records_new(&d->records, d->base, d->store, d->cfg.retention, err)) < 0 ||
+	    (r = metrics_new(&d->metrics, err)) < 0)
+		return r;
+	struct exec_deps xd = { .base = d->base, .pool = d->pool, .store = d->store,
+				.records = d->records, .metrics = d->metrics };
+	if ((r = exec_new(&d->exec, &xd, err)) < 0)
+		return r;
+	if ((r = warm_all(d, err)) < 0)
+		return r;
 	struct api_deps deps = { .base = d->base, .store = d->store, .codes = d->codes,
-				 .pool = d->pool, .web_dir = d->cfg.web_dir };
+				 .pool = d->pool, .exec = d->exec, .web_dir = d->cfg.web_dir };
 	if ((r = api_new(&d->api, &deps, err)) < 0)
 		return hearth_error_wrap(err, "api");
 	if ((r = api_listen(d->api, d->cfg.listen_host, d->cfg.listen_port, err)) < 0)
@@ -144,7 +188,10 @@ static void stop(struct daemon *d)
 	if (d->drain)
 		event_free(d->drain);
 	api_free(d->api);
+	exec_free(d->exec);
+	records_free(d->records);	/* flushes the last batch */
 	pool_free(d->pool);
+	metrics_free(d->metrics);
 	codestore_close(d->codes);
 	store_close(d->store);
 	if (d->base)

@@ -1,7 +1,10 @@
 /* util.c — see util.h. */
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,4 +105,92 @@ void util_closep(int *fd)
 {
 	if (*fd >= 0)
 		close(*fd);
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (flag == FTW_DP ? rmdir(path) : unlink(path))
+		return errno == ENOENT ? 0 : -1;
+	return 0;
+}
+
+int util_rm_rf(const char *path, struct hearth_error **err)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : hearth_error_errno(err, errno, "stat %s", path);
+	if (nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS) < 0)
+		return hearth_error_errno(err, errno, "remove %s", path);
+	return 0;
+}
+
+static int copy_file(const char *from, const char *to, mode_t mode, struct hearth_error **err)
+{
+	_cleanup_close_ int in = open(from, O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int out = -1;
+	char chunk[65536];
+	ssize_t n;
+
+	if (in < 0)
+		return hearth_error_errno(err, errno, "open %s", from);
+	out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode & 0755);
+	if (out < 0)
+		return hearth_error_errno(err, errno, "create %s", to);
+	while ((n = read(in, chunk, sizeof(chunk))) > 0) {
+		for (ssize_t off = 0; off < n;) {
+			ssize_t w = write(out, chunk + off, (size_t)(n - off));
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0)
+				return hearth_error_errno(err, errno, "write %s", to);
+			off += w;
+		}
+	}
+	if (n < 0)
+		return hearth_error_errno(err, errno, "read %s", from);
+	return 0;
+}
+
+int util_link_tree(const char *src, const char *dst, struct hearth_error **err)
+{
+	DIR *d = opendir(src);
+	struct dirent *de;
+	int r = 0;
+
+	if (!d)
+		return hearth_error_errno(err, errno, "open folder %s", src);
+	while ((de = readdir(d)) != NULL && r == 0) {
+		char from[4096], to[4096];
+		struct stat st;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (util_snprintf(from, sizeof(from), err, "%s/%s", src, de->d_name) < 0 ||
+		    util_snprintf(to, sizeof(to), err, "%s/%s", dst, de->d_name) < 0) {
+			r = -ENAMETOOLONG;
+			break;
+		}
+		if (lstat(from, &st) < 0) {
+			r = hearth_error_errno(err, errno, "stat %s", from);
+		} else if (S_ISDIR(st.st_mode)) {
+			if (mkdir(to, 0755) < 0 && errno != EEXIST)
+				r = hearth_error_errno(err, errno, "mkdir %s", to);
+			else
+				r = util_link_tree(from, to, err);
+		} else if (S_ISREG(st.st_mode)) {
+			if (link(from, to) < 0) {
+				if (errno == EEXIST)
+					continue;
+				r = copy_file(from, to, st.st_mode, err);
+			}
+		} else {
+			r = hearth_error_make(err, EINVAL, "%s is not a file or folder", from);
+		}
+	}
+	closedir(d);
+	return r;
 }

@@ -27,4 +27,13 @@ void util_freep(void *pp);
 #define _cleanup_close_ __attribute__((cleanup(util_closep)))
 void util_closep(int *fd);
 
+
+
+/* rm -rf: removes path and everything under it (no error when missing). */
+int util_rm_rf(const char *path, struct hearth_error **err);
+/* Recreates the tree at src under dst (which must exist): folders are made,
+ * files hard-linked (copied when linking is impossible, e.g. across file
+ * systems).  Symlinks and special files are refused. */
+int util_link_tree(const char *src, const char *dst, struct hearth_error **err);
+
 #endif

@@ -1,0 +1,369 @@
+/* shimconn.c — see shimconn.h.  A bufferevent over the shim's socket; the
+ * frame codec is runtimes/shim/frame.c, the very file the shim uses. */
+#include "shimconn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <json-c/json.h>
+
+#include "frame.h"
+#include "util.h"
+
+enum pending { PEND_NONE, PEND_INIT, PEND_INVOKE };
+
+struct shimconn {
+	struct bufferevent *bev;
+	enum pending pending;
+	shimconn_init_cb init_cb;
+	shimconn_reply_cb reply_cb;
+	void *req_arg;
+	shimconn_closed_cb closed_cb;
+	void *closed_arg;
+	bool in_cb;		/* inside a user callback: free later */
+	bool dead;
+};
+
+static void conn_destroy(struct shimconn *c)
+{
+	if (c->bev)
+		bufferevent_free(c->bev);
+	free(c);
+}
+
+/* Tells whoever waits that the connection is gone; returns true when the
+ * connection was freed meanwhile. */
+static bool conn_fail(struct shimconn *c, int status, const char *msg)
+{
+	struct hearth_error e = { status, (char *)msg };
+	enum pending p = c->pending;
+
+	c->pending = PEND_NONE;
+	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+	c->in_cb = true;
+	if (p == PEND_INIT)
+		c->init_cb(c->req_arg, &e);
+	else if (p == PEND_INVOKE)
+		c->reply_cb(c->req_arg, NULL, &e);
+	else if (c->closed_cb)
+		c->closed_cb(c->closed_arg, &e);
+	c->in_cb = false;
+	if (c->dead) {
+		conn_destroy(c);
+		return true;
+	}
+	return false;
+}
+
+static void bytes_of(const struct frame_field *fld, struct shimconn_bytes *out)
+{
+	out->ptr = (const char *)fld->val;
+	out->len = fld->len;
+}
+
+static int parse_reply(const struct frame *f, struct shimconn_reply *r, uint64_t *init_status)
+{
+	struct frame_iter it;
+	struct frame_field fld;
+	uint64_t v;
+	int k;
+
+	memset(r, 0, sizeof(*r));
+	*init_status = 0;
+	frame_iter_init(&it, f);
+	while ((k = frame_iter_next(&it, &fld)) == 1) {
+		switch (fld.tag) {
+		case FT_STATUS:
+			if (frame_field_u64(&fld, &v) < 0 || v > FRAME_STATUS_CRASHED)
+				return -1;
+			r->status = (enum shimconn_status)v;
+			*init_status = v;
+			break;
+		case FT_RESULT: bytes_of(&fld, &r->result); break;
+		case FT_ERROR_TYPE: bytes_of(&fld, &r->error_type); break;
+		case FT_ERROR_MESSAGE: bytes_of(&fld, &r->error_message); break;
+		case FT_ERROR_STACK: bytes_of(&fld, &r->error_stack); break;
+		case FT_LOGS: bytes_of(&fld, &r->logs); break;
+		case FT_DURATION_US:
+			if (frame_field_u64(&fld, &r->duration_us) < 0)
+				return -1;
+			break;
+		case FT_MAX_RSS_KB:
+			if (frame_field_u64(&fld, &r->max_rss_kb) < 0)
+				return -1;
+			break;
+		default:
+			break;	/* unknown tags are skipped, as PROTOCOL.md says */
+		}
+	}
+	return k < 0 ? -1 : 0;
+}
+
+/* Handles one whole frame; returns true when the connection was freed. */
+static bool handle_frame(struct shimconn *c, const struct frame *f)
+{
+	struct shimconn_reply r;
+	uint64_t st;
+	bool freed;
+
+	if (frame_validate(f) < 0 || parse_reply(f, &r, &st) < 0)
+		return conn_fail(c, EBADMSG, "the shim sent a malformed frame");
+	switch (f->type) {
+	case FRAME_PONG:
+		return false;
+	case FRAME_READY:
+	case FRAME_INIT_ERROR:
+		if (c->pending != PEND_INIT)
+			return conn_fail(c, EBADMSG, "the shim answered init unasked");
+		c->pending = PEND_NONE;
+		c->in_cb = true;
+		if (f->type == FRAME_READY) {
+			c->init_cb(c->req_arg, NULL);
+		} else {
+			char *msg = NULL;
+			struct hearth_error e = { EINVAL, NULL };
+
+			if (asprintf(&msg, "%.*s: %.*s", (int)r.error_type.len, r.error_type.ptr,
+				     (int)r.error_message.len, r.error_message.ptr) < 0)
+				msg = NULL;
+			e.msg = msg ? msg : (char *)"init failed";
+			c->init_cb(c->req_arg, &e);
+			free(msg);
+		}
+		break;
+	case FRAME_REPLY:
+		if (c->pending != PEND_INVOKE)
+			return conn_fail(c, EBADMSG, "the shim sent a reply unasked");
+		c->pending = PEND_NONE;
+		c->in_cb = true;
+		c->reply_cb(c->req_arg, &r, NULL);
+		break;
+	case FRAME_PROTO_ERROR:
+		return conn_fail(c, EBADMSG, "the shim refused a frame");
+	default:
+		return conn_fail(c, EBADMSG, "the shim sent an unknown frame type");
+	}
+	c->in_cb = false;
+	freed = c->dead;
+	if (freed)
+		conn_destroy(c);
+	return freed;
+}
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+	struct shimconn *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+
+	for (;;) {
+		size_t have = evbuffer_get_length(in), need = FRAME_HDR_LEN;
+		struct frame f;
+		const uint8_t *p;
+		int r;
+
+		if (have < FRAME_HDR_LEN)
+			return;
+		p = evbuffer_pullup(in, FRAME_HDR_LEN);
+		r = frame_parse(p, FRAME_HDR_LEN, &f, &need);
+		if (r < 0) {
+			conn_fail(c, EBADMSG, frame_strerror(r));
+			return;
+		}
+		if (have < need)
+			return;
+		p = evbuffer_pullup(in, (ssize_t)need);
+		if (!p || frame_parse(p, need, &f, &need) != 1) {
+			conn_fail(c, EBADMSG, "the shim sent a malformed frame");
+			return;
+		}
+		if (handle_frame(c, &f))
+			return;
+		evbuffer_drain(in, need);
+	}
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct shimconn *c = arg;
+	char msg[128];
+
+	if (what & BEV_EVENT_EOF)
+		snprintf(msg, sizeof(msg), "the shim closed the connection");
+	else
+		snprintf(msg, sizeof(msg), "shim connection: %s",
+			 strerror(EVUTIL_SOCKET_ERROR() ? EVUTIL_SOCKET_ERROR() : EPIPE));
+	conn_fail(c, (what & BEV_EVENT_EOF) ? ECONNRESET : EPIPE, msg);
+}
+
+int shimconn_connect(struct shimconn **out, struct event_base *base, const char *path,
+		     shimconn_closed_cb closed, void *arg, struct hearth_error **err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	_cleanup_close_ int dirfd = -1;
+	struct shimconn *c;
+	int fd, r;
+
+	/* A socket path longer than sun_path is reached through its folder's
+	 * descriptor, so a deep --data-dir still works. */
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		char dir[4096];
+		const char *base_name = strrchr(path, '/');
+
+		if (!base_name || util_snprintf(dir, sizeof(dir), err, "%.*s",
+						(int)(base_name - path), path) < 0)
+			return hearth_error_make(err, ENAMETOOLONG, "socket path %s is too long", path);
+		dirfd = open(dir, O_PATH | O_CLOEXEC);
+		if (dirfd < 0)
+			return hearth_error_errno(err, errno, "open %s", dir);
+		if (util_snprintf(sa.sun_path, sizeof(sa.sun_path), err, "/proc/self/fd/%d%s", dirfd,
+				  base_name) < 0)
+			return -ENAMETOOLONG;
+	} else {
+		memcpy(sa.sun_path, path, strlen(path) + 1);
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return hearth_error_errno(err, errno, "socket");
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS) {
+		r = errno;
+		close(fd);
+		return hearth_error_errno(err, r, "connect %s", path);
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(fd);
+		return hearth_error_make(err, ENOMEM, "out of memory");
+	}
+	c->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (!c->bev) {
+		close(fd);
+		free(c);
+		return hearth_error_make(err, ENOMEM, "out of memory");
+	}
+	c->closed_cb = closed;
+	c->closed_arg = arg;
+	bufferevent_setcb(c->bev, on_read, NULL, on_event, c);
+	bufferevent_enable(c->bev, EV_READ);
+	*out = c;
+	return 0;
+}
+
+static int send_frame(struct shimconn *c, struct frame_builder *b, struct hearth_error **err)
+{
+	const uint8_t *p;
+	size_t n;
+
+	if (frame_builder_finish(b, &p, &n) < 0)
+		return hearth_error_make(err, E2BIG, "frame: %s", frame_strerror(b->err));
+	if (bufferevent_write(c->bev, p, n) < 0)
+		return hearth_error_make(err, ENOMEM, "out of memory");
+	return 0;
+}
+
+int shimconn_init(struct shimconn *c, const struct shimconn_init *in, shimconn_init_cb cb,
+		  void *arg, struct hearth_error **err)
+{
+	struct frame_builder b;
+	json_object *env = NULL;
+	int r;
+
+	if (c->pending != PEND_NONE || c->dead)
+		return hearth_error_make(err, EBUSY, "the shim connection is busy");
+	frame_builder_init(&b, FRAME_INIT, 0);
+	frame_put_str(&b, FT_CODE_DIR, in->code_dir);
+	frame_put_str(&b, FT_HANDLER, in->handler);
+	frame_put_str(&b, FT_LANGUAGE, in->language);
+	frame_put_str(&b, FT_FUNCTION_NAME, in->function_name);
+	frame_put_u64(&b, FT_MEMORY_MB, in->memory_mb);
+	frame_put_u64(&b, FT_TIMEOUT_MS, in->timeout_ms);
+	env = in->env_json ? json_tokener_parse(in->env_json) : NULL;
+	if (env && json_object_is_type(env, json_type_object)) {
+		json_object_object_foreach(env, k, v) {
+			char kv[8192];
+
+			if (snprintf(kv, sizeof(kv), "%s=%s", k, json_object_get_string(v)) <
+			    (int)sizeof(kv))
+				frame_put_str(&b, FT_ENV, kv);
+		}
+	}
+	json_object_put(env);
+	r = send_frame(c, &b, err);
+	frame_builder_free(&b);
+	if (r < 0)
+		return r;
+	c->pending = PEND_INIT;
+	c->init_cb = cb;
+	c->req_arg = arg;
+	return 0;
+}
+
+int shimconn_invoke(struct shimconn *c, const char *request_id, unsigned deadline_ms,
+		    const void *payload, size_t len, shimconn_reply_cb cb, void *arg,
+		    struct hearth_error **err)
+{
+	/* Header, request id and deadline fields built here; the payload is
+	 * appended as it came, behind its field header. */
+	uint8_t head[FRAME_HDR_LEN + 2 * FRAME_FIELD_HDR_LEN + 128 + FRAME_FIELD_HDR_LEN + 8 +
+		     FRAME_FIELD_HDR_LEN];
+	size_t idlen = strlen(request_id), off = 0;
+	struct evbuffer *outb = bufferevent_get_output(c->bev);
+
+	if (c->pending != PEND_NONE || c->dead)
+		return hearth_error_make(err, EBUSY, "the shim connection is busy");
+	if (idlen > 128)
+		return hearth_error_make(err, EINVAL, "request id too long");
+	if (len > FRAME_MAX_PAYLOAD)
+		return hearth_error_make(err, E2BIG, "payload over %u bytes", FRAME_MAX_PAYLOAD);
+	uint32_t body = (uint32_t)(FRAME_FIELD_HDR_LEN + idlen + FRAME_FIELD_HDR_LEN + 8 +
+				   FRAME_FIELD_HDR_LEN + len);
+	frame_header_encode(head, FRAME_INVOKE, body);
+	off = FRAME_HDR_LEN;
+	frame_field_header_encode(head + off, FT_REQUEST_ID, (uint32_t)idlen);
+	off += FRAME_FIELD_HDR_LEN;
+	memcpy(head + off, request_id, idlen);
+	off += idlen;
+	frame_field_header_encode(head + off, FT_DEADLINE_MS, 8);
+	off += FRAME_FIELD_HDR_LEN;
+	frame_u64_encode(head + off, deadline_ms);
+	off += 8;
+	frame_field_header_encode(head + off, FT_PAYLOAD, (uint32_t)len);
+	off += FRAME_FIELD_HDR_LEN;
+	if (evbuffer_add(outb, head, off) < 0 || (len && evbuffer_add(outb, payload, len) < 0))
+		return hearth_error_make(err, ENOMEM, "out of memory");
+	c->pending = PEND_INVOKE;
+	c->reply_cb = cb;
+	c->req_arg = arg;
+	return 0;
+}
+
+void shimconn_shutdown(struct shimconn *c)
+{
+	struct frame_builder b;
+
+	if (!c || c->dead)
+		return;
+	frame_builder_init(&b, FRAME_SHUTDOWN, 0);
+	send_frame(c, &b, NULL);
+	frame_builder_free(&b);
+}
+
+void shimconn_free(struct shimconn *c)
+{
+	if (!c)
+		return;
+	if (c->in_cb) {
+		c->dead = true;
+		return;
+	}
+	conn_destroy(c);
+}

@@ -1,0 +1,823 @@
+/* function.c — see function.h.  Validation is table-free on purpose: each
+ * field has one small checker so every message can say which field is
+ * wrong and what was expected. */
+#include "function.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "util.h"
+
+struct fn *fn_new(void)
+{
+	struct fn *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return NULL;
+	f->timeout_s = FN_TIMEOUT_DEFAULT;
+	f->memory_mb = FN_MEMORY_DEFAULT;
+	f->min_warm = FN_MIN_WARM_DEFAULT;
+	f->max_concurrency = FN_MAX_CONCURRENCY_DEFAULT;
+	f->revision = 1;
+	return f;
+}
+
+void fn_free(struct fn *f)
+{
+	if (!f)
+		return;
+	free(f->name);
+	free(f->language);
+	free(f->handler);
+	free(f->route);
+	free(f->env_json);
+	free(f->code_path);
+	free(f);
+}
+
+/* strdup that keeps NULL as NULL; *ok goes to 0 on allocation failure. */
+static char *dup_or_null(const char *s, int *ok)
+{
+	char *d;
+
+	if (!s)
+		return NULL;
+	d = strdup(s);
+	if (!d)
+		*ok = 0;
+	return d;
+}
+
+struct fn *fn_dup(const struct fn *f)
+{
+	struct fn *d;
+	int ok = 1;
+
+	if (!f)
+		return NULL;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return NULL;
+	*d = *f;
+	d->name = dup_or_null(f->name, &ok);
+	d->language = dup_or_null(f->language, &ok);
+	d->handler = dup_or_null(f->handler, &ok);
+	d->route = dup_or_null(f->route, &ok);
+	d->env_json = dup_or_null(f->env_json, &ok);
+	d->code_path = dup_or_null(f->code_path, &ok);
+	if (!ok) {
+		fn_free(d);
+		return NULL;
+	}
+	return d;
+}
+
+static json_object *str_or_null(const char *s)
+{
+	return s ? json_object_new_string(s) : NULL;
+}
+
+json_object *fn_to_json(const struct fn *f)
+{
+	json_object *o, *env = NULL;
+	char created[32], updated[32];
+
+	o = json_object_new_object();
+	if (!o)
+		return NULL;
+	if (f->env_json)
+		env = json_tokener_parse(f->env_json);
+	if (!env)
+		env = json_object_new_object();
+	util_iso8601(f->created_at, created);
+	util_iso8601(f->updated_at, updated);
+	json_object_object_add(o, "id", json_object_new_int64(f->id));
+	json_object_object_add(o, "name", str_or_null(f->name));
+	json_object_object_add(o, "language", str_or_null(f->language));
+	json_object_object_add(o, "handler", str_or_null(f->handler));
+	json_object_object_add(o, "route", str_or_null(f->route));
+	json_object_object_add(o, "timeout", json_object_new_int(f->timeout_s));
+	json_object_object_add(o, "memory", json_object_new_int(f->memory_mb));
+	json_object_object_add(o, "env", env);
+	json_object_object_add(o, "min_warm", json_object_new_int(f->min_warm));
+	json_object_object_add(o, "max_concurrency", json_object_new_int(f->max_concurrency));
+	json_object_object_add(o, "revision", json_object_new_int64(f->revision));
+	json_object_object_add(o, "code_sha256", json_object_new_string(f->code_sha256));
+	json_object_object_add(o, "code_path", str_or_null(f->code_path));
+	json_object_object_add(o, "created_at", json_object_new_string(created));
+	json_object_object_add(o, "updated_at", json_object_new_string(updated));
+	return o;
+}
+
+void fn_upload_release(struct fn_upload *u)
+{
+	if (!u)
+		return;
+	free(u->data);
+	u->data = NULL;
+	u->len = 0;
+	u->kind = FN_CODE_NONE;
+}
+
+/* ---- parsing ---------------------------------------------------------- */
+
+static void jsonp(json_object **o)
+{
+	json_object_put(*o);
+}
+#define _cleanup_json_ __attribute__((cleanup(jsonp)))
+
+static int is_json_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* "line L, column C (byte B)" for a byte offset, counting from 1. */
+static void where(const char *text, size_t len, size_t off, char *dst, size_t size)
+{
+	size_t line = 1, col = 1;
+
+	for (size_t i = 0; i < off && i < len; i++) {
+		if (text[i] == '\n') {
+			line++;
+			col = 1;
+		} else {
+			col++;
+		}
+	}
+	snprintf(dst, size, "line %zu, column %zu (byte %zu)", line, col, off);
+}
+
+int fn_parse_body(const char *text, size_t len, json_object **out, struct hearth_error **err)
+{
+	json_tokener *tok;
+	json_object *o;
+	enum json_tokener_error jerr;
+	size_t end;
+	char at[96];
+
+	*out = NULL;
+	if (len > INT_MAX)
+		return hearth_error_make(err, E2BIG, "body: %zu bytes is too large to parse", len);
+	{
+		size_t i = 0;
+
+		while (i < len && is_json_space(text[i]))
+			i++;
+		if (i == len)
+			return hearth_error_make(err, EBADMSG,
+						 "body: empty; expected a JSON object");
+	}
+	tok = json_tokener_new();
+	if (!tok)
+		return hearth_error_make(err, ENOMEM, "out of memory");
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	o = json_tokener_parse_ex(tok, text, (int)len);
+	jerr = json_tokener_get_error(tok);
+	end = json_tokener_get_parse_end(tok);
+	if (!o && jerr == json_tokener_continue) {
+		/* a bare number ("42") only ends at a delimiter: json-c takes a
+		 * NUL as the end of the input */
+		o = json_tokener_parse_ex(tok, "", 1);
+		if (o)
+			jerr = json_tokener_success;
+	}
+	json_tokener_free(tok);
+	if (!o && jerr == json_tokener_success)
+		jerr = json_tokener_error_parse_unexpected;	/* a bare "null" */
+	if (jerr == json_tokener_continue) {
+		json_object_put(o);
+		where(text, len, len, at, sizeof(at));
+		return hearth_error_make(err, EBADMSG,
+					 "body: malformed JSON at %s: unexpected end of input", at);
+	}
+	if (jerr != json_tokener_success) {
+		json_object_put(o);
+		/* json-c's parse end is the offending byte */
+		where(text, len, end, at, sizeof(at));
+		return hearth_error_make(err, EBADMSG, "body: malformed JSON at %s: %s", at,
+					 json_tokener_error_desc(jerr));
+	}
+	while (end < len && is_json_space(text[end]))
+		end++;
+	if (end < len) {
+		json_object_put(o);
+		where(text, len, end, at, sizeof(at));
+		return hearth_error_make(err, EBADMSG,
+					 "body: malformed JSON at %s: unexpected data after the value",
+					 at);
+	}
+	*out = o;
+	return 0;
+}
+
+/* ---- field checkers --------------------------------------------------- */
+
+static const char *type_name(json_object *v)
+{
+	return v ? json_type_to_name(json_object_get_type(v)) : "null";
+}
+
+static int want_string(const char *field, json_object *v, const char **s, size_t *len,
+		       struct hearth_error **err)
+{
+	if (!json_object_is_type(v, json_type_string))
+		return hearth_error_make(err, EINVAL, "%s: expected a string, got %s", field,
+					 type_name(v));
+	*s = json_object_get_string(v);
+	*len = (size_t)json_object_get_string_len(v);
+	return 0;
+}
+
+/* An integer in [min,max]; 3.5, "3", true and null are type errors. */
+static int want_int(const char *field, json_object *v, int min, int max, int *out,
+		    struct hearth_error **err)
+{
+	int64_t n;
+
+	if (!json_object_is_type(v, json_type_int))
+		return hearth_error_make(err, EINVAL, "%s: expected an integer, got %s", field,
+					 type_name(v));
+	n = json_object_get_int64(v);
+	/* json-c keeps integers above INT64_MAX as uint64 and saturates here */
+	if (n < min || n > max)
+		return hearth_error_make(err, EINVAL, "%s: %s is out of range %d..%d", field,
+					 json_object_to_json_string(v), min, max);
+	*out = (int)n;
+	return 0;
+}
+
+static int check_name(const char *s, size_t len, struct hearth_error **err)
+{
+	if (len == 0 || len > FN_NAME_MAX)
+		return hearth_error_make(err, EINVAL, "name: must be 1 to %d characters, got %zu",
+					 FN_NAME_MAX, len);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '-'))
+			return hearth_error_make(err, EINVAL,
+						 "name: only letters, digits, '_' and '-' are allowed "
+						 "([A-Za-z0-9_-]{1,%d})", FN_NAME_MAX);
+	}
+	return 0;
+}
+
+const char *fn_language_canonical(const char *lang)
+{
+	if (!lang)
+		return NULL;
+	if (strcmp(lang, "python") == 0)
+		return "python";
+	if (strcmp(lang, "node") == 0 || strcmp(lang, "javascript") == 0)
+		return "node";
+	return NULL;
+}
+
+static const char *default_handler(const char *lang)
+{
+	return strcmp(lang, "python") == 0 ? "main.handler" : "index.handler";
+}
+
+static int is_ident_start(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == '$';
+}
+
+static int is_ident(unsigned char c)
+{
+	return is_ident_start(c) || (c >= '0' && c <= '9');
+}
+
+static int is_module_char(unsigned char c)
+{
+	return is_ident(c) || c == '-';
+}
+
+/* "module.function": the module is a file path without extension
+ * (segments of [A-Za-z0-9_$-], joined by '/', none of them "." or ".."
+ * by construction), the function an identifier. */
+static int check_handler(const char *s, size_t len, struct hearth_error **err)
+{
+	const char *dot;
+	size_t mlen;
+
+	if (len == 0 || len > FN_HANDLER_MAX || strlen(s) != len)
+		return hearth_error_make(err, EINVAL, "handler: must be 1 to %d characters",
+					 FN_HANDLER_MAX);
+	dot = strrchr(s, '.');
+	if (!dot || dot == s || !dot[1])
+		return hearth_error_make(err, EINVAL,
+					 "handler: '%s' is not of the form module.function "
+					 "(e.g. main.handler)", s);
+	mlen = (size_t)(dot - s);
+	for (size_t i = 0; i < mlen; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '/') {
+			if (i == 0 || i + 1 == mlen || s[i + 1] == '/')
+				return hearth_error_make(err, EINVAL,
+							 "handler: '%s' has an empty folder name", s);
+			continue;
+		}
+		if (!is_module_char(c))
+			return hearth_error_make(err, EINVAL,
+						 "handler: the module of '%s' may only hold letters, "
+						 "digits, '_', '-', '$' and '/'", s);
+	}
+	if (!is_ident_start((unsigned char)dot[1]))
+		return hearth_error_make(err, EINVAL,
+					 "handler: the function of '%s' is not an identifier", s);
+	for (const char *p = dot + 1; *p; p++)
+		if (!is_ident((unsigned char)*p))
+			return hearth_error_make(err, EINVAL,
+						 "handler: the function of '%s' is not an identifier",
+						 s);
+	return 0;
+}
+
+static int is_route_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '-' || c == '_' || c == '.' || c == '~';
+}
+
+/* "/hello", "/api/v1/users": non-empty segments of URL-safe characters,
+ * no "." or ".." segment, no trailing slash; routes are matched exactly. */
+static int check_route(const char *s, size_t len, struct hearth_error **err)
+{
+	if (len < 2 || len > FN_ROUTE_MAX || s[0] != '/')
+		return hearth_error_make(err, EINVAL,
+					 "route: must start with '/' and be 2 to %d characters "
+					 "(e.g. /hello)", FN_ROUTE_MAX);
+	for (size_t i = 1; i <= len; i++) {
+		size_t seg = i;
+
+		while (i < len && s[i] != '/') {
+			if (!is_route_char((unsigned char)s[i]))
+				return hearth_error_make(err, EINVAL,
+							 "route: only letters, digits and '-', '_', "
+							 "'.', '~', '/' are allowed");
+			i++;
+		}
+		if (i == seg)
+			return hearth_error_make(err, EINVAL,
+						 "route: '%s' has an empty segment ('//' or a "
+						 "trailing '/')", s);
+		if ((i - seg == 1 && s[seg] == '.') ||
+		    (i - seg == 2 && s[seg] == '.' && s[seg + 1] == '.'))
+			return hearth_error_make(err, EINVAL,
+						 "route: '.' and '..' segments are not allowed");
+	}
+	return 0;
+}
+
+static int is_env_key(const char *k)
+{
+	size_t n = strlen(k);
+
+	if (n == 0 || n > FN_ENV_KEY_MAX)
+		return 0;
+	if (!((k[0] >= 'a' && k[0] <= 'z') || (k[0] >= 'A' && k[0] <= 'Z') || k[0] == '_'))
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		char c = k[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_'))
+			return 0;
+	}
+	return 1;
+}
+
+/* The runtime sets these itself (Lambda reserves the same families). */
+static int is_reserved_env(const char *k)
+{
+	static const char *const prefixes[] = { "HEARTH_", "AWS_", "LAMBDA_" };
+	static const char *const names[] = { "_HANDLER", "_X_AMZN_TRACE_ID" };
+
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (strncmp(k, prefixes[i], strlen(prefixes[i])) == 0)
+			return 1;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(k, names[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Checks an env object and renders it canonically (keys sorted, plain
+ * JSON) so equal environments are equal strings. */
+static int check_env(json_object *v, char **out, struct hearth_error **err)
+{
+	_cleanup_json_ json_object *canon = NULL;
+	_cleanup_free_ const char **keys = NULL;
+	const char *s;
+	size_t n = 0, i = 0, len;
+
+	if (!json_object_is_type(v, json_type_object))
+		return hearth_error_make(err, EINVAL,
+					 "env: expected an object of strings, got %s", type_name(v));
+	n = (size_t)json_object_object_length(v);
+	keys = calloc(n ? n : 1, sizeof(*keys));
+	canon = json_object_new_object();
+	if (!keys || !canon)
+		return hearth_error_make(err, ENOMEM, "out of memory");
+	json_object_object_foreach(v, key, val) {
+		if (!is_env_key(key))
+			return hearth_error_make(err, EINVAL,
+						 "env: '%s' is not a valid variable name "
+						 "([A-Za-z_][A-Za-z0-9_]*, at most %d characters)",
+						 key, FN_ENV_KEY_MAX);
+		if (is_reserved_env(key))
+			return hearth_error_make(err, EINVAL,
+						 "env: '%s' is reserved (HEARTH_*, AWS_*, LAMBDA_* "
+						 "and _HANDLER are set by the runtime)", key);
+		if (!json_object_is_type(val, json_type_string))
+			return hearth_error_make(err, EINVAL,
+						 "env: the value of '%s' must be a string, got %s",
+						 key, type_name(val));
+		if (strlen(json_object_get_string(val)) !=
+		    (size_t)json_object_get_string_len(val))
+			return hearth_error_make(err, EINVAL,
+						 "env: the value of '%s' contains a NUL character",
+						 key);
+		keys[i++] = key;
+	}
+	qsort(keys, n, sizeof(*keys), cmp_str);
+	for (i = 0; i < n; i++)
+		json_object_object_add(canon, keys[i],
+				       json_object_get(json_object_object_get(v, keys[i])));
+	s = json_object_to_json_string_ext(canon, JSON_C_TO_STRING_PLAIN);
+	len = strlen(s);
+	if (len > FN_ENV_MAX_BYTES)
+		return hearth_error_make(err, EINVAL,
+					 "env: %zu bytes as JSON, over the %d-byte limit", len,
+					 FN_ENV_MAX_BYTES);
+	*out = strdup(s);
+	if (!*out)
+		return hearth_error_make(err, ENOMEM, "out of memory");
+	return 0;
+}
+
+/* Base64 as people produce it: whitespace (line breaks from base64(1))
+ * is skipped and missing '=' padding is tolerated; anything else outside
+ * the standard alphabet is an error. */
+static int decode_base64(const char *s, size_t len, unsigned char **out, size_t *outlen,
+			 struct hearth_error **err)
+{
+	_cleanup_free_ char *clean = NULL;
+	_cleanup_free_ unsigned char *bin = NULL;
+	size_t n = 0, pad = 0;
+	int got;
+
+	clean = malloc(len + 4);
+	if (!clean)
+		return hearth_error_make(err, ENOMEM, "out of memory");
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
+			continue;
+		if (pad && c != '=')
+			return hearth_error_make(err, EINVAL,
+						 "zip: invalid base64: data after '=' padding at "
+						 "byte %zu", i);
+		if (c == '=') {
+			pad++;
+		} else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+			     (c >= '0' && c <= '9') || c == '+' || c == '/')) {
+			return hearth_error_make(err, EINVAL,
+						 "zip: invalid base64: unexpected character at "
+						 "byte %zu", i);
+		}
+		clean[n++] = (char)c;
+	}
+	if (pad > 2 || (n - pad) % 4 == 1 || (pad && n % 4))
+		return hearth_error_make(err, EINVAL, "zip: invalid base64: bad length or padding");
+	n -= pad;
+	if (n == 0)
+		return hearth_error_make(err, EINVAL, "zip: must not be empty");
+	pad = (4 - n % 4) % 4;
+	for (size_t i = 0; i < pad; i++)
+		clean[n++] = '=';
+	bin = malloc(n / 4 * 3 + 1);
+	if (!bin)
+		return hearth_error_make(err, ENOMEM, "out of memory");
+	/* EVP_DecodeBlock counts padding as zero bytes: take them off */
+	got = EVP_DecodeBlock(bin, (const unsigned char *)clean, (int)n);
+	if (got < 0 || (size_t)got < pad)
+		return hearth_error_make(err, EINVAL, "zip: invalid base64");
+	*outlen = (size_t)got - pad;
+	*out = bin;
+	bin = NULL;
+	return 0;
+}
+
+static int take_code(json_object *code, json_object *zip, struct fn_upload *up,
+		     struct hearth_error **err)
+{
+	const char *s;
+	size_t len;
+	int r;
+
+	if (code && zip)
+		return hearth_error_make(err, EINVAL, "code, zip: give one of them, not both");
+	if (code) {
+		if ((r = want_string("code", code, &s, &len, err)) < 0)
+			return r;
+		if (len == 0)
+			return hearth_error_make(err, EINVAL, "code: must not be empty");
+		if (len > FN_CODE_MAX_BYTES)
+			return hearth_error_make(err, EINVAL, "code: %zu bytes, over the %u-byte limit",
+						 len, FN_CODE_MAX_BYTES);
+		up->data = malloc(len + 1);
+		if (!up->data)
+			return hearth_error_make(err, ENOMEM, "out of memory");
+		memcpy(up->data, s, len + 1);
+		up->len = len;
+		up->kind = FN_CODE_FILE;
+	} else if (zip) {
+		if ((r = want_string("zip", zip, &s, &len, err)) < 0)
+			return r;
+		if ((r = decode_base64(s, len, &up->data, &up->len, err)) < 0)
+			return r;
+		up->kind = FN_CODE_ZIP;
+	}
+	return 0;
+}
+
+static int set_str(char **dst, const char *s, struct hearth_error **err)
+{
+	char *d = strdup(s);
+
+	if (!d)
+		return hearth_error_make(err, ENOMEM, "out of memory");
+	free(*dst);
+	*dst = d;
+	return 0;
+}
+
+static const char *const read_only[] = { "id", "revision", "code_sha256", "code_path",
+					  "created_at", "updated_at" };
+
+/* Applies every field of body onto f.  Shared by create and update; the
+ * language/handler interplay and the cross-field rules are in the
+ * callers' tails. */
+static int apply_fields(struct fn *f, json_object *body, json_object **code,
+			json_object **zip, int *handler_given, struct hearth_error **err)
+{
+	const char *s;
+	size_t len;
+	int r;
+
+	if (!json_object_is_type(body, json_type_object))
+		return hearth_error_make(err, EINVAL, "body: expected a JSON object, got %s",
+					 type_name(body));
+	json_object_object_foreach(body, key, val) {
+		if (strcmp(key, "name") == 0) {
+			if ((r = want_string(key, val, &s, &len, err)) < 0 ||
+			    (r = check_name(s, len, err)) < 0 || (r = set_str(&f->name, s, err)) < 0)
+				return r;
+		} else if (strcmp(key, "language") == 0) {
+			const char *canon;
+
+			if ((r = want_string(key, val, &s, &len, err)) < 0)
+				return r;
+			canon = fn_language_canonical(s);
+			if (!canon || strlen(s) != len)
+				return hearth_error_make(err, EINVAL,
+							 "language: '%s' is not python, node or "
+							 "javascript", s);
+			if ((r = set_str(&f->language, canon, err)) < 0)
+				return r;
+		} else if (strcmp(key, "handler") == 0) {
+			if ((r = want_string(key, val, &s, &len, err)) < 0 ||
+			    (r = check_handler(s, len, err)) < 0 ||
+			    (r = set_str(&f->handler, s, err)) < 0)
+				return r;
+			*handler_given = 1;
+		} else if (strcmp(key, "route") == 0) {
+			if (json_object_is_type(val, json_type_null)) {
+				free(f->route);
+				f->route = NULL;
+				continue;
+			}
+			if (!json_object_is_type(val, json_type_string))
+				return hearth_error_make(err, EINVAL,
+							 "route: expected a string or null, got %s",
+							 type_name(val));
+			s = json_object_get_string(val);
+			len = (size_t)json_object_get_string_len(val);
+			if ((r = check_route(s, len, err)) < 0 || (r = set_str(&f->route, s, err)) < 0)
+				return r;
+		} else if (strcmp(key, "timeout") == 0) {
+			if ((r = want_int(key, val, FN_TIMEOUT_MIN, FN_TIMEOUT_MAX, &f->timeout_s,
+					  err)) < 0)
+				return r;
+		} else if (strcmp(key, "memory") == 0) {
+			if ((r = want_int(key, val, FN_MEMORY_MIN, FN_MEMORY_MAX, &f->memory_mb,
+					  err)) < 0)
+				return r;
+		} else if (strcmp(key, "env") == 0) {
+			char *env = NULL;
+
+			if ((r = check_env(val, &env, err)) < 0)
+				return r;
+			free(f->env_json);
+			f->env_json = env;
+		} else if (strcmp(key, "min_warm") == 0) {
+			if ((r = want_int(key, val, 0, FN_MAX_CONCURRENCY_MAX, &f->min_warm, err)) < 0)
+				return r;
+		} else if (strcmp(key, "max_concurrency") == 0) {
+			if ((r = want_int(key, val, 1, FN_MAX_CONCURRENCY_MAX, &f->max_concurrency,
+					  err)) < 0)
+				return r;
+		} else if (strcmp(key, "code") == 0) {
+			*code = val;
+			if (!val)	/* json-c's null */
+				return hearth_error_make(err, EINVAL, "code: expected a string, got null");
+		} else if (strcmp(key, "zip") == 0) {
+			*zip = val;
+			if (!val)
+				return hearth_error_make(err, EINVAL,
+							 "zip: expected a base64 string, got null");
+		} else {
+			for (size_t i = 0; i < sizeof(read_only) / sizeof(read_only[0]); i++)
+				if (strcmp(key, read_only[i]) == 0)
+					return hearth_error_make(err, EINVAL,
+								 "%s: is read-only (set by Hearth)",
+								 key);
+			return hearth_error_make(err, EINVAL, "%s: unknown field", key);
+		}
+	}
+	return 0;
+}
+
+static int check_cross(const struct fn *f, struct hearth_error **err)
+{
+	if (f->min_warm > f->max_concurrency)
+		return hearth_error_make(err, EINVAL,
+					 "min_warm: %d is more than max_concurrency (%d)",
+					 f->min_warm, f->max_concurrency);
+	return 0;
+}
+
+int fn_from_create_json(json_object *body, struct fn **out, struct fn_upload *code,
+			struct hearth_error **err)
+{
+	_cleanup_fn_ struct fn *f = fn_new();
+	json_object *jcode = NULL, *jzip = NULL;
+	int handler_given = 0, r;
+
+	*out = NULL;
+	memset(code, 0, sizeof(*code));
+	if (!f)
+		return hearth_error_make(err, ENOMEM, "out of memory");
+	if ((r = apply_fields(f, body, &jcode, &jzip, &handler_given, err)) < 0)
+		return r;
+	if (!f->name)
+		return hearth_error_make(err, EINVAL, "name: is required");
+	if (!f->language)
+		return hearth_error_make(err, EINVAL, "language: is required (python or node)");
+	if (!f->handler && (r = set_str(&f->handler, default_handler(f->language), err)) < 0)
+		return r;
+	if (!f->env_json && (r = set_str(&f->env_json, "{}", err)) < 0)
+		return r;
+	if ((r = check_cross(f, err)) < 0)
+		return r;
+	if (!jcode && !jzip)
+		return hearth_error_make(err, EINVAL,
+					 "code, zip: one of them is required (the source file as "
+					 "text, or a base64 zip archive)");
+	if (jcode && strchr(f->handler, '/'))
+		return hearth_error_make(err, EINVAL,
+					 "handler: '%s' names a folder; a single-file upload ('code') "
+					 "needs a handler like main.handler (use 'zip' for folders)",
+					 f->handler);
+	if ((r = take_code(jcode, jzip, code, err)) < 0) {
+		fn_upload_release(code);
+		return r;
+	}
+	*out = f;
+	f = NULL;
+	return 0;
+}
+
+int fn_apply_update_json(const struct fn *cur, json_object *body, struct fn **out,
+			 struct fn_upload *code, struct hearth_error **err)
+{
+	_cleanup_fn_ struct fn *f = fn_dup(cur);
+	json_object *jcode = NULL, *jzip = NULL;
+	int handler_given = 0, r;
+
+	*out = NULL;
+	memset(code, 0, sizeof(*code));
+	if (!f)
+		return hearth_error_make(err, ENOMEM, "out of memory");
+	if ((r = apply_fields(f, body, &jcode, &jzip, &handler_given, err)) < 0)
+		return r;
+	/* A function moving to the other language keeps a handler it was
+	 * given, but trades the old default for the new one. */
+	if (!handler_given && strcmp(f->language, cur->language) != 0 &&
+	    strcmp(cur->handler, default_handler(cur->language)) == 0 &&
+	    (r = set_str(&f->handler, default_handler(f->language), err)) < 0)
+		return r;
+	if ((r = check_cross(f, err)) < 0)
+		return r;
+	if (jcode && strchr(f->handler, '/'))
+		return hearth_error_make(err, EINVAL,
+					 "handler: '%s' names a folder; a single-file upload ('code') "
+					 "needs a handler like main.handler (use 'zip' for folders)",
+					 f->handler);
+	if ((r = take_code(jcode, jzip, code, err)) < 0) {
+		fn_upload_release(code);
+		return r;
+	}
+	*out = f;
+	f = NULL;
+	return 0;
+}
+
+static int streq_null(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+int fn_same_config(const struct fn *a, const struct fn *b)
+{
+	return streq_null(a->name, b->name) && streq_null(a->language, b->language) &&
+	       streq_null(a->handler, b->handler) && streq_null(a->route, b->route) &&
+	       a->timeout_s == b->timeout_s && a->memory_mb == b->memory_mb &&
+	       streq_null(a->env_json, b->env_json) && a->min_warm == b->min_warm &&
+	       a->max_concurrency == b->max_concurrency;
+}
+
+static size_t module_len(const struct fn *f)
+{
+	const char *dot = f->handler ? strrchr(f->handler, '.') : NULL;
+
+	return dot ? (size_t)(dot - f->handler) : 0;
+}
+
+int fn_source_filename(const struct fn *f, char dst[FN_FILE_MAX], struct hearth_error **err)
+{
+	size_t m = module_len(f);
+
+	if (m == 0 || !f->language)
+		return hearth_error_make(err, EINVAL, "handler: '%s' has no module",
+					 f->handler ? f->handler : "");
+	if (util_snprintf(dst, FN_FILE_MAX, err, "%.*s.%s", (int)m, f->handler,
+			  strcmp(f->language, "python") == 0 ? "py" : "js") < 0)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int fn_handler_files(const struct fn *f, char files[3][FN_FILE_MAX])
+{
+	static const char *const node_ext[] = { "js", "mjs", "cjs" };
+	size_t m = module_len(f);
+	int n;
+
+	if (m == 0 || !f->language)
+		return 0;
+	if (strcmp(f->language, "python") == 0) {
+		snprintf(files[0], FN_FILE_MAX, "%.*s.py", (int)m, f->handler);
+		return 1;
+	}
+	for (n = 0; n < 3; n++)
+		snprintf(files[n], FN_FILE_MAX, "%.*s.%s", (int)m, f->handler, node_ext[n]);
+	return n;
+}
+
+int fn_parse_id(const char *s, int64_t *out, struct hearth_error **err)
+{
+	int64_t v = 0;
+	size_t i;
+
+	if (!s || s[0] < '1' || s[0] > '9')
+		goto bad;
+	for (i = 0; s[i]; i++) {
+		int d = s[i] - '0';
+
+		if (d < 0 || d > 9 || i >= 19 || v > (INT64_MAX - d) / 10)
+			goto bad;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return 0;
+bad:
+	return hearth_error_make(err, ENOENT, "no function with id '%.40s'", s ? s : "");
+}

@@ -1,0 +1,217 @@
+/* http.c — see http.h. */
+#include "http.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <event2/keyvalq_struct.h>
+
+#include "log.h"
+
+static int inflight;
+
+int http_status_of(int status)
+{
+	switch (status < 0 ? -status : status) {
+	case EBADMSG: return 400;
+	case ENOENT: return 404;
+	case ENOTSUP: return 405;
+	case EEXIST: return 409;
+	case E2BIG: return 413;
+	case EINVAL: return 422;
+	case EAGAIN: return 429;
+	case ENOSYS: return 501;
+	case EHOSTDOWN:
+	case ENXIO: return 503;
+	case ETIMEDOUT: return 504;
+	default: return 500;
+	}
+}
+
+const char *http_code_of(int status)
+{
+	switch (status < 0 ? -status : status) {
+	case EBADMSG: return "bad_request";
+	case ENOENT: return "not_found";
+	case ENOTSUP: return "method_not_allowed";
+	case EEXIST: return "conflict";
+	case E2BIG: return "too_large";
+	case EINVAL: return "invalid";
+	case EAGAIN: return "throttled";
+	case ENOSYS: return "not_implemented";
+	case EHOSTDOWN:
+	case ENXIO: return "unavailable";
+	case ETIMEDOUT: return "timeout";
+	default: return "internal";
+	}
+}
+
+static const char *reason(int code)
+{
+	switch (code) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 204: return "No Content";
+	case 400: return "Bad Request";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 413: return "Payload Too Large";
+	case 422: return "Unprocessable Entity";
+	case 429: return "Too Many Requests";
+	case 501: return "Not Implemented";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	default: return code >= 500 ? "Internal Server Error" : "Error";
+	}
+}
+
+const char *http_method_name(enum evhttp_cmd_type m)
+{
+	switch (m) {
+	case EVHTTP_REQ_GET: return "GET";
+	case EVHTTP_REQ_POST: return "POST";
+	case EVHTTP_REQ_HEAD: return "HEAD";
+	case EVHTTP_REQ_PUT: return "PUT";
+	case EVHTTP_REQ_DELETE: return "DELETE";
+	case EVHTTP_REQ_OPTIONS: return "OPTIONS";
+	case EVHTTP_REQ_TRACE: return "TRACE";
+	case EVHTTP_REQ_CONNECT: return "CONNECT";
+	case EVHTTP_REQ_PATCH: return "PATCH";
+	default: return "?";
+	}
+}
+
+void http_begin(struct evhttp_request *req)
+{
+	(void)req;
+	inflight++;
+}
+
+int http_inflight(void)
+{
+	return inflight;
+}
+
+void http_finish(struct evhttp_request *req, int code, struct evbuffer *body)
+{
+	/* Successful calls are the hot path: one line each only at debug. */
+	log_msg(code < 400 && evhttp_request_get_command(req) == EVHTTP_REQ_POST &&
+				strstr(evhttp_request_get_uri(req), "/execute")
+			? LOG_LVL_DEBUG
+			: LOG_LVL_INFO,
+		"http: %s %s -> %d", http_method_name(evhttp_request_get_command(req)),
+		evhttp_request_get_uri(req), code);
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD && body) {
+		/* HEAD tells the length GET would send, then sends nothing. */
+		char len[24];
+		struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+
+		snprintf(len, sizeof(len), "%zu", evbuffer_get_length(body));
+		evhttp_remove_header(h, "Content-Length");
+		evhttp_add_header(h, "Content-Length", len);
+		evbuffer_drain(body, evbuffer_get_length(body));
+	}
+	evhttp_send_reply(req, code, reason(code), body);
+	inflight--;
+}
+
+void http_forget(struct evhttp_request *req)
+{
+	/* A request evhttp detached from its dead connection is freed by the
+	 * reply call; one still attached is freed by evhttp itself. */
+	if (!evhttp_request_get_connection(req))
+		evhttp_send_reply(req, 499, "Client Closed Request", NULL);
+	inflight--;
+}
+
+void http_reply_bytes(struct evhttp_request *req, int code, const char *content_type,
+		      const char *body, size_t len)
+{
+	struct evbuffer *b = evbuffer_new();
+
+	if (content_type)
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+				  content_type);
+	if (!b) {
+		http_finish(req, 500, NULL);
+		return;
+	}
+	evbuffer_add(b, body, len);
+	http_finish(req, code, b);
+	evbuffer_free(b);
+}
+
+void http_reply_json(struct evhttp_request *req, int code, json_object *o)
+{
+	struct evbuffer *body = evbuffer_new();
+	const char *s;
+
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+			  "application/json");
+	if (!body || !o) {
+		if (body)
+			evbuffer_free(body);
+		http_finish(req, 500, NULL);
+		return;
+	}
+	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+					      JSON_C_TO_STRING_NOSLASHESCAPE);
+	evbuffer_add(body, s, strlen(s));
+	evbuffer_add(body, "\n", 1);
+	http_finish(req, code, body);
+	evbuffer_free(body);
+}
+
+void http_reply_error_status(struct evhttp_request *req, int status, const char *msg)
+{
+	_cleanup_json_ json_object *o = json_object_new_object();
+	json_object *e = json_object_new_object();
+	int code = http_status_of(status);
+
+	if (code >= 500 && code != 501 && code != 503)
+		log_error("http: %s %s: %s", http_method_name(evhttp_request_get_command(req)),
+			  evhttp_request_get_uri(req), msg);
+	if (o && e) {
+		json_object_object_add(e, "code", json_object_new_string(http_code_of(status)));
+		json_object_object_add(e, "message", json_object_new_string(msg));
+		json_object_object_add(o, "error", e);
+	} else {
+		json_object_put(e);
+	}
+	http_reply_json(req, code, o);
+}
+
+void http_reply_error(struct evhttp_request *req, const struct hearth_error *e)
+{
+	http_reply_error_status(req, e ? e->status : EIO, e ? e->msg : "internal error");
+}
+
+void http_reply_not_allowed(struct evhttp_request *req, const char *allow)
+{
+	char msg[160];
+
+	snprintf(msg, sizeof(msg), "method %s is not allowed here (allowed: %s)",
+		 http_method_name(evhttp_request_get_command(req)), allow);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", allow);
+	http_reply_error_status(req, ENOTSUP, msg);
+}
+
+int http_body(struct evhttp_request *req, size_t max, const char **data, size_t *len,
+	      struct hearth_error **err)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	size_t n = evbuffer_get_length(in);
+	unsigned char *p;
+
+	if (n > max)
+		return hearth_error_make(err, E2BIG, "body: %zu bytes, over the %zu-byte limit of "
+					 "this endpoint", n, max);
+	p = evbuffer_pullup(in, -1);
+	if (!p && n)
+		return hearth_error_make(err, ENOMEM, "out of memory");
+	*data = p ? (const char *)p : "";
+	*len = n;
+	return 0;
+}

@@ -1,0 +1,43 @@
+/* http.h — replies over evhttp, shared by every endpoint module: JSON
+ * bodies, JSON errors with the status mapped in one place, bounded
+ * request bodies, and the count of requests not yet answered (every
+ * request is counted in by http_begin and out by exactly one reply). */
+#ifndef HEARTH_HTTP_H
+#define HEARTH_HTTP_H
+
+#include <stddef.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <json-c/json.h>
+
+#include "error.h"
+
+/* HTTP status for an error status (see error.h), and its JSON code. */
+int http_status_of(int status);
+const char *http_code_of(int status);
+const char *http_method_name(enum evhttp_cmd_type m);
+
+void http_begin(struct evhttp_request *req);
+int http_inflight(void);
+
+/* Every reply ends here: logs the line, sends, counts the request out. */
+void http_finish(struct evhttp_request *req, int code, struct evbuffer *body);
+void http_reply_json(struct evhttp_request *req, int code, json_object *o);
+/* body is sent as is with the content type given. */
+void http_reply_bytes(struct evhttp_request *req, int code, const char *content_type,
+		      const char *body, size_t len);
+void http_reply_error_status(struct evhttp_request *req, int status, const char *msg);
+void http_reply_error(struct evhttp_request *req, const struct hearth_error *e);
+void http_reply_not_allowed(struct evhttp_request *req, const char *allow);
+/* The client left before its reply: counts the request out and lets
+ * evhttp free it (never a free of our own). */
+void http_forget(struct evhttp_request *req);
+/* The request body as contiguous bytes, bounded by the route's limit. */
+int http_body(struct evhttp_request *req, size_t max, const char **data, size_t *len,
+	      struct hearth_error **err);
+
+static inline void http_json_put(json_object **o) { json_object_put(*o); }
+#define _cleanup_json_ __attribute__((cleanup(http_json_put)))
+
+#endif

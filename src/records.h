@@ -1,0 +1,24 @@
+/* records.h — invocation records, written to the store in batches off the
+ * hot path: a call only copies its record into memory; a timer writes
+ * what piled up in one transaction and prunes past the retention bound. */
+#ifndef HEARTH_RECORDS_H
+#define HEARTH_RECORDS_H
+
+#include <event2/event.h>
+
+#include "error.h"
+#include "store.h"
+
+struct records;
+
+int records_new(struct records **out, struct event_base *base, struct store *store,
+		int64_t retention, struct hearth_error **err);
+/* Copies rec (its strings too) into the next batch. */
+void records_add(struct records *r, const struct store_invocation *rec);
+/* Writes the pending batch now (readers call this so they see every
+ * answered call). */
+int records_flush(struct records *r, struct hearth_error **err);
+/* Flushes and frees. */
+void records_free(struct records *r);
+
+#endif
