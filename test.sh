@@ -3,7 +3,8 @@
 #   1. a normal build: `make check` (unit, runtime and integration tests
 #      against a real dockerd, real images, a real SQLite file)
 #   2. an ASan/UBSan build: `make check` again
-#   3. `make distcheck` (the tarball builds and its unit tests pass)
+#   3. hearthd under valgrind through the API and basic execution suites
+#   4. `make distcheck` (the tarball builds, installs and its unit tests pass)
 # It ends with one line "N passed, N failed" counted over every TAP test
 # point of every pass; the exit status is 0 only when nothing failed.
 set -uo pipefail
@@ -40,15 +41,24 @@ run_pass() {
 		(cd "$dir" && "$here/configure" -q "$@") || { failed=$((failed + 1)); return; }
 	fi
 	make -C "$dir" -j2 -s >/dev/null || { failed=$((failed + 1)); say "$name: build failed"; return; }
-	make -C "$dir" -j1 check || true
+	make -C "$dir" -j1 check "${check_args[@]}" || true
 	count "$dir" "$name"
 }
 
+check_args=()
 run_pass normal "$here/build"
 run_pass sanitizers "$here/build-asan" --enable-sanitizers
+# hearthd under valgrind (memcheck, leaks) through the API suites; the
+# timing-bound execution suites stay on the faster passes above.
+check_args=(HEARTH_VALGRIND=1 TESTS="tests/integration/functions.sh tests/integration/bad-input.sh
+	tests/integration/static.sh tests/integration/durability.sh tests/integration/exec-basic.sh")
+run_pass valgrind "$here/build-valgrind"
 
 say "pass: distcheck"
-if make -C "$here/build" -s distcheck >"$here/build/distcheck.log" 2>&1; then
+# The tarball must build, install and pass its unit tests; the Docker
+# suites already ran above against this same tree.
+if make -C "$here/build" -s distcheck TESTS='$(filter tests/unit/%,$(check_PROGRAMS))' \
+	>"$here/build/distcheck.log" 2>&1; then
 	passed=$((passed + 1)); say "distcheck: ok"
 else
 	failed=$((failed + 1)); tail -40 "$here/build/distcheck.log"; say "distcheck: FAILED (build/distcheck.log)"

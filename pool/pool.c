@@ -226,8 +226,8 @@ static void call_unqueue(struct pool_call *call)
 	evtimer_del(call->timer);
 }
 
-/* Answers a call that could not run and frees it. */
-static void call_fail(struct pool_call *call, int status, const char *msg)
+/* Answers a call that could not run and frees it (from the loop only). */
+static void call_fail_now(struct pool_call *call, int status, const char *msg)
 {
 	struct hearth_error e = { .status = status, .msg = (char *)msg };
 
@@ -247,7 +247,7 @@ static void deferred_fail_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct deferred_fail *d = arg;
 
-	call_fail(d->call, d->status, d->msg);
+	call_fail_now(d->call, d->status, d->msg);
 	free(d);
 }
 
@@ -261,7 +261,7 @@ static void call_fail_soon(struct pool_call *call, int status, const char *fmt, 
 	va_list ap;
 
 	if (!d) {
-		call_fail(call, ENOMEM, "out of memory");
+		call_fail_now(call, ENOMEM, "out of memory");
 		return;
 	}
 	d->call = call;
@@ -272,8 +272,15 @@ static void call_fail_soon(struct pool_call *call, int status, const char *fmt, 
 	call_unqueue(call);
 	if (event_base_once(call->pool->base, -1, EV_TIMEOUT, deferred_fail_cb, d, &now) < 0) {
 		free(d);
-		call_fail(call, ENOMEM, "out of memory");
+		call_fail_now(call, ENOMEM, "out of memory");
 	}
+}
+
+/* Callers may sit inside pool_execute(): answers always come from the
+ * loop, so a caller never sees its callback before pool_execute returns. */
+static void call_fail(struct pool_call *call, int status, const char *msg)
+{
+	call_fail_soon(call, status, "%s", msg);
 }
 
 static void pfn_fail_queue(struct pfn *f, int status, const char *msg)
@@ -902,7 +909,10 @@ static void ctr_run(struct ctr *c, struct pool_call *call)
 
 		snprintf(msg, sizeof(msg), "%s", err->msg);
 		hearth_error_free(err);
-		ctr_remove(c, msg);	/* answers the call "crashed" */
+		c->call = NULL;
+		call->ctr = NULL;
+		call_fail_soon(call, EIO, "%s", msg);
+		ctr_remove(c, msg);
 		return;
 	}
 	/* The payload now sits in the connection's buffer: the caller's copy
@@ -1490,8 +1500,11 @@ void pool_free(struct pool *p)
 		free(c);
 	}
 	while ((f = TAILQ_FIRST(&p->fns)) != NULL) {
+		struct pool_call *call;
+
 		TAILQ_REMOVE(&p->fns, f, link);
-		pfn_fail_queue(f, ECANCELED, "hearthd is stopping");
+		while ((call = TAILQ_FIRST(&f->queue)) != NULL)
+			call_fail_now(call, ECANCELED, "hearthd is stopping");
 		pfn_free(f);
 	}
 	if (p->sweep)
