@@ -1,2 +1,45 @@
 # bench/ — benchmarks (make bench).
 EXTRA_DIST += bench/README.md
+
+# bench-shim: the shim's warm round trip vs a bare pipe to the same python3.
+noinst_PROGRAMS += bench/shim_rtt
+bench_shim_rtt_SOURCES = bench/shim_rtt.c runtimes/shim/frame.c runtimes/shim/frame.h
+bench_shim_rtt_CPPFLAGS = -D_GNU_SOURCE -I$(top_srcdir)/runtimes/shim
+bench_shim_rtt_CFLAGS = -std=c11 $(WARN_CFLAGS) -O2
+.PHONY: bench-shim
+# Run twice: as the scheduler places things, and all on one CPU.
+bench-shim: bench/shim_rtt$(EXEEXT) runtimes/shim/hearth-shim$(EXEEXT)
+	-bench/shim_rtt$(EXEEXT) --shim runtimes/shim/hearth-shim$(EXEEXT) \
+		--bootstrap $(abs_top_srcdir)/runtimes/python/bootstrap.py $(BENCH_SHIM_ARGS)
+	-bench/shim_rtt$(EXEEXT) --shim runtimes/shim/hearth-shim$(EXEEXT) \
+		--bootstrap $(abs_top_srcdir)/runtimes/python/bootstrap.py --cpu 1 $(BENCH_SHIM_ARGS)
+
+# hearth-loadgen: the closed-loop HTTP load generator with an HDR-style
+# histogram (bench/hdr.c); echo-server: a trivial evhttp target to check
+# it against wrk.
+noinst_PROGRAMS += bench/loadgen bench/echo-server
+bench_loadgen_SOURCES = bench/loadgen.c bench/hdr.c bench/hdr.h
+bench_loadgen_CFLAGS = -std=c11 $(WARN_CFLAGS) -O2 $(LIBEVENT_CFLAGS)
+bench_loadgen_LDADD = $(LIBEVENT_LIBS) -lm
+bench_echo_server_SOURCES = bench/echo-server.c
+bench_echo_server_CFLAGS = -std=c11 $(WARN_CFLAGS) -O2 $(LIBEVENT_CFLAGS)
+bench_echo_server_LDADD = $(LIBEVENT_LIBS)
+
+# The histogram's unit test (kept here, beside its code; same rules as
+# tests/local.mk's unit tests).
+check_PROGRAMS += tests/unit/test_hdr
+tests_unit_test_hdr_SOURCES = tests/unit/test_hdr.c bench/hdr.c bench/hdr.h
+tests_unit_test_hdr_CFLAGS = $(UNIT_CF)
+tests_unit_test_hdr_LDFLAGS = $(UNIT_LF)
+tests_unit_test_hdr_LDADD = $(UNIT_LIBS)
+TESTS += tests/unit/test_hdr
+
+# make bench: everything in one go against a hearthd of this build tree
+# (bench/run-bench.sh; BENCH_ARGS passes options, e.g. BENCH_ARGS=--quick).
+# The report goes to $(BENCH_OUT), by default bench/ in the source tree.
+BENCH_OUT = $(abs_top_srcdir)/bench
+dist_noinst_SCRIPTS += bench/run-bench.sh bench/chart.py
+.PHONY: bench
+bench: bench/loadgen$(EXEEXT) bench/echo-server$(EXEEXT) src/hearthd$(EXEEXT)
+	$(SHELL) $(abs_top_srcdir)/bench/run-bench.sh --builddir $(abs_top_builddir) \
+		--srcdir $(abs_top_srcdir) --out $(BENCH_OUT) $(BENCH_ARGS)

@@ -1,0 +1,33 @@
+/* chan.h — the private shim <-> runtime channel (runtimes/PROTOCOL.md,
+ * "Inside the container").  A SOCK_SEQPACKET socketpair: one message per
+ * send, so a handler that writes junk into the runtime's end can only add
+ * whole messages, which the shim drops unless they start with the current
+ * per-invocation nonce.  The bootstraps implement the other side. */
+#ifndef HEARTH_CHAN_H
+#define HEARTH_CHAN_H
+
+/* Where the runtime finds its end (also passed as HEARTH_CHANNEL_FD). */
+#define CHAN_FD 63
+/* Largest message either side sends; chunks of big payloads/results are
+ * cut to fit.  Well under the default 208 KiB socket send buffer, which
+ * bounds a SEQPACKET message. */
+#define CHAN_MSG_MAX 65536
+#define CHAN_NONCE_LEN 16
+
+/* shim -> runtime: kind byte first, then a nonce the runtime must echo. */
+#define CHAN_INIT 'I'		/* nonce, then u32-length-prefixed strings:
+				 * code_dir handler function_name memory_mb
+				 * timeout_ms, then "KEY=VALUE" env entries */
+#define CHAN_INVOKE 'V'		/* nonce, u32 deadline_ms, u32 payload_len,
+				 * u16 id_len, id, first payload bytes */
+#define CHAN_MORE 'C'		/* further payload bytes */
+
+/* runtime -> shim: nonce first, then the kind byte, then u32 max_rss_kb
+ * (getrusage of the runtime), then: */
+#define CHAN_READY 'R'		/* nothing */
+#define CHAN_INIT_ERR 'E'	/* u32-prefixed strings: type message stack */
+#define CHAN_RESULT 'S'		/* u32 result_len, first result bytes */
+#define CHAN_ERROR 'X'		/* u32-prefixed strings: type message stack */
+/* result continuation: nonce, 'C', bytes (no max_rss field) */
+
+#endif

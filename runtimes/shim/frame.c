@@ -1,0 +1,211 @@
+/* frame.c — encode/parse of the hearthd <-> shim frames (frame.h).
+ * Dependency-free on purpose: hearthd's pool links this same file. */
+#include "frame.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static uint32_t get_u32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void put_u32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+int frame_parse(const uint8_t *buf, size_t len, struct frame *f, size_t *frame_len)
+{
+	*frame_len = FRAME_HDR_LEN;
+	/* Judge the magic as soon as its bytes are in, so garbage is refused
+	 * without waiting for a full header that may never come. */
+	if ((len >= 1 && buf[0] != FRAME_MAGIC0) || (len >= 2 && buf[1] != FRAME_MAGIC1))
+		return FRAME_EMAGIC;
+	if (len >= 3 && buf[2] != FRAME_VERSION)
+		return FRAME_EVERSION;
+	if (len < FRAME_HDR_LEN)
+		return 0;
+	uint32_t body = get_u32(buf + 4);
+	if (body > FRAME_MAX_BODY)
+		return FRAME_ETOOBIG;
+	*frame_len = FRAME_HDR_LEN + (size_t)body;
+	if (len < *frame_len)
+		return 0;
+	f->type = buf[3];
+	f->body_len = body;
+	f->body = buf + FRAME_HDR_LEN;
+	return 1;
+}
+
+void frame_iter_init(struct frame_iter *it, const struct frame *f)
+{
+	it->p = f->body;
+	it->end = f->body + f->body_len;
+}
+
+int frame_iter_next(struct frame_iter *it, struct frame_field *out)
+{
+	size_t left = (size_t)(it->end - it->p);
+	if (left == 0)
+		return 0;
+	if (left < FRAME_FIELD_HDR_LEN)
+		return FRAME_EFIELD;
+	uint16_t tag = (uint16_t)(it->p[0] << 8 | it->p[1]);
+	uint32_t flen = get_u32(it->p + 2);
+	if (flen > left - FRAME_FIELD_HDR_LEN)
+		return FRAME_EFIELD;
+	out->tag = tag;
+	out->len = flen;
+	out->val = it->p + FRAME_FIELD_HDR_LEN;
+	it->p += FRAME_FIELD_HDR_LEN + (size_t)flen;
+	return 1;
+}
+
+int frame_validate(const struct frame *f)
+{
+	struct frame_iter it;
+	struct frame_field fld;
+	int r;
+	frame_iter_init(&it, f);
+	while ((r = frame_iter_next(&it, &fld)) == 1)
+		;
+	return r;
+}
+
+int frame_field_u64(const struct frame_field *fld, uint64_t *out)
+{
+	if (fld->len != 8)
+		return FRAME_EFIELD;
+	*out = (uint64_t)get_u32(fld->val) << 32 | get_u32(fld->val + 4);
+	return 0;
+}
+
+void frame_header_encode(uint8_t out[FRAME_HDR_LEN], uint8_t type, uint32_t body_len)
+{
+	out[0] = FRAME_MAGIC0;
+	out[1] = FRAME_MAGIC1;
+	out[2] = FRAME_VERSION;
+	out[3] = type;
+	put_u32(out + 4, body_len);
+}
+
+void frame_field_header_encode(uint8_t out[FRAME_FIELD_HDR_LEN], uint16_t tag, uint32_t len)
+{
+	out[0] = (uint8_t)(tag >> 8);
+	out[1] = (uint8_t)tag;
+	put_u32(out + 2, len);
+}
+
+void frame_u64_encode(uint8_t out[8], uint64_t v)
+{
+	put_u32(out, (uint32_t)(v >> 32));
+	put_u32(out + 4, (uint32_t)v);
+}
+
+static int builder_reserve(struct frame_builder *b, size_t more)
+{
+	if (b->err)
+		return -1;
+	if (more > b->cap - b->len) {
+		b->err = FRAME_ETOOBIG;
+		return -1;
+	}
+	if (b->len + more <= b->alloc)
+		return 0;
+	size_t n = b->alloc ? b->alloc : 256;
+	while (n < b->len + more)
+		n *= 2;
+	if (n > b->cap)
+		n = b->cap;
+	uint8_t *p = realloc(b->buf, n);
+	if (!p) {
+		b->err = FRAME_ENOMEM;
+		return -1;
+	}
+	b->buf = p;
+	b->alloc = n;
+	return 0;
+}
+
+void frame_builder_init(struct frame_builder *b, uint8_t type, size_t cap)
+{
+	memset(b, 0, sizeof(*b));
+	b->cap = cap ? cap : FRAME_HDR_LEN + (size_t)FRAME_MAX_BODY;
+	if (builder_reserve(b, FRAME_HDR_LEN) == 0) {
+		frame_header_encode(b->buf, type, 0);
+		b->len = FRAME_HDR_LEN;
+	}
+}
+
+void frame_put_bytes(struct frame_builder *b, uint16_t tag, const void *val, size_t len)
+{
+	if (len > UINT32_MAX) {
+		b->err = FRAME_ETOOBIG;
+		return;
+	}
+	if (builder_reserve(b, FRAME_FIELD_HDR_LEN + len) < 0)
+		return;
+	frame_field_header_encode(b->buf + b->len, tag, (uint32_t)len);
+	if (len)
+		memcpy(b->buf + b->len + FRAME_FIELD_HDR_LEN, val, len);
+	b->len += FRAME_FIELD_HDR_LEN + len;
+}
+
+void frame_put_str(struct frame_builder *b, uint16_t tag, const char *s)
+{
+	frame_put_bytes(b, tag, s ? s : "", s ? strlen(s) : 0);
+}
+
+void frame_put_u64(struct frame_builder *b, uint16_t tag, uint64_t v)
+{
+	uint8_t tmp[8];
+	frame_u64_encode(tmp, v);
+	frame_put_bytes(b, tag, tmp, 8);
+}
+
+int frame_builder_finish(struct frame_builder *b, const uint8_t **out, size_t *out_len)
+{
+	if (b->err)
+		return b->err;
+	if (b->len - FRAME_HDR_LEN > FRAME_MAX_BODY)
+		return b->err = FRAME_ETOOBIG;
+	put_u32(b->buf + 4, (uint32_t)(b->len - FRAME_HDR_LEN));
+	*out = b->buf;
+	*out_len = b->len;
+	return 0;
+}
+
+void frame_builder_free(struct frame_builder *b)
+{
+	free(b->buf);
+	b->buf = NULL;
+	b->len = b->alloc = 0;
+}
+
+const char *frame_strerror(int err)
+{
+	switch (err) {
+	case FRAME_OK: return "ok";
+	case FRAME_EMAGIC: return "bad frame magic";
+	case FRAME_EVERSION: return "unsupported frame version";
+	case FRAME_ETOOBIG: return "frame too large";
+	case FRAME_EFIELD: return "malformed frame field";
+	case FRAME_ENOMEM: return "out of memory";
+	}
+	return "unknown frame error";
+}
+
+const char *frame_status_name(unsigned status)
+{
+	switch (status) {
+	case FRAME_STATUS_SUCCESS: return "success";
+	case FRAME_STATUS_ERROR: return "error";
+	case FRAME_STATUS_TIMEOUT: return "timeout";
+	case FRAME_STATUS_CRASHED: return "crashed";
+	}
+	return "unknown";
+}

@@ -1,0 +1,140 @@
+/* frame.h — the hearthd <-> shim frame protocol (runtimes/PROTOCOL.md):
+ * pure encode/parse functions over caller-owned byte buffers.  No I/O, no
+ * libevent, only libc, so hearthd's pool and the shim compile this very
+ * file and cannot drift apart.
+ *
+ * A frame is an 8-byte header (magic "HF", version, type, u32 big-endian
+ * body length) followed by a body made of fields: u16 tag, u32 length,
+ * bytes.  Integers inside fields are u64 big-endian.  Unknown tags are
+ * skipped, so either side may add fields without a version bump. */
+#ifndef HEARTH_FRAME_H
+#define HEARTH_FRAME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FRAME_MAGIC0 0x48		/* 'H' */
+#define FRAME_MAGIC1 0x46		/* 'F' */
+#define FRAME_VERSION 1
+#define FRAME_HDR_LEN 8
+#define FRAME_FIELD_HDR_LEN 6
+/* A payload or a result may be 6 MiB (Lambda's synchronous limit); the
+ * rest of a frame (ids, error text, 64 KiB of logs) fits in the margin. */
+#define FRAME_MAX_PAYLOAD (6u * 1024 * 1024)
+#define FRAME_MAX_BODY (FRAME_MAX_PAYLOAD + 512u * 1024)
+
+enum frame_type {
+	FRAME_INIT = 1,		/* hearthd -> shim */
+	FRAME_READY = 2,	/* shim -> hearthd */
+	FRAME_INIT_ERROR = 3,	/* shim -> hearthd */
+	FRAME_INVOKE = 4,	/* hearthd -> shim */
+	FRAME_REPLY = 5,	/* shim -> hearthd */
+	FRAME_PING = 6,		/* hearthd -> shim */
+	FRAME_PONG = 7,		/* shim -> hearthd */
+	FRAME_SHUTDOWN = 8,	/* hearthd -> shim */
+	FRAME_PROTO_ERROR = 9,	/* shim -> hearthd: the last frame was refused */
+};
+
+enum frame_tag {
+	/* init */
+	FT_CODE_DIR = 1,	/* bytes: path as the shim sees it */
+	FT_HANDLER = 2,		/* bytes: "main.handler" */
+	FT_LANGUAGE = 3,	/* bytes: "python" | "node" */
+	FT_ENV = 4,		/* bytes: "KEY=VALUE"; repeated */
+	FT_FUNCTION_NAME = 5,	/* bytes */
+	FT_MEMORY_MB = 6,	/* u64 */
+	FT_TIMEOUT_MS = 7,	/* u64: the function's timeout, also the init budget */
+	/* invoke */
+	FT_REQUEST_ID = 16,	/* bytes, at most 128 */
+	FT_DEADLINE_MS = 17,	/* u64: milliseconds the handler may run from receipt */
+	FT_PAYLOAD = 18,	/* bytes: the event, passed through untouched */
+	/* reply, ready, init_error, proto_error */
+	FT_STATUS = 32,		/* u64: enum frame_status */
+	FT_RESULT = 33,		/* bytes: JSON text */
+	FT_ERROR_TYPE = 34,	/* bytes */
+	FT_ERROR_MESSAGE = 35,	/* bytes */
+	FT_ERROR_STACK = 36,	/* bytes: JSON array of strings */
+	FT_LOGS = 37,		/* bytes: stdout+stderr, capped, maybe truncated */
+	FT_DURATION_US = 38,	/* u64 */
+	FT_MAX_RSS_KB = 39,	/* u64 */
+	FT_INIT_US = 40,	/* u64: in ready/init_error */
+};
+
+enum frame_status {
+	FRAME_STATUS_SUCCESS = 0,
+	FRAME_STATUS_ERROR = 1,
+	FRAME_STATUS_TIMEOUT = 2,
+	FRAME_STATUS_CRASHED = 3,
+};
+
+enum frame_err {
+	FRAME_OK = 0,
+	FRAME_EMAGIC = -1,	/* not a Hearth frame: the stream is lost */
+	FRAME_EVERSION = -2,	/* unknown protocol version: stream lost */
+	FRAME_ETOOBIG = -3,	/* body over FRAME_MAX_BODY: stream lost */
+	FRAME_EFIELD = -4,	/* fields do not tile the body: frame refused */
+	FRAME_ENOMEM = -5,
+};
+
+/* A parsed frame: a view into the caller's buffer. */
+struct frame {
+	uint8_t type;
+	uint32_t body_len;
+	const uint8_t *body;
+};
+
+struct frame_field {
+	uint16_t tag;
+	uint32_t len;
+	const uint8_t *val;
+};
+
+struct frame_iter {
+	const uint8_t *p, *end;
+};
+
+/* Incremental parse of the bytes received so far.  Returns 1 and fills
+ * *f and *frame_len (header + body) when buf holds a whole frame; 0 when
+ * more bytes are needed (*frame_len then says how many the whole frame
+ * will need once the header is in, else FRAME_HDR_LEN); a negative
+ * enum frame_err when the stream cannot be trusted any more.  It looks
+ * at the header only, so calling it again as bytes arrive is cheap. */
+int frame_parse(const uint8_t *buf, size_t len, struct frame *f, size_t *frame_len);
+
+/* Checks that the fields tile the body exactly (FRAME_EFIELD if not). */
+int frame_validate(const struct frame *f);
+
+void frame_iter_init(struct frame_iter *it, const struct frame *f);
+/* 1 with *out filled, 0 at the end, FRAME_EFIELD on a truncated field. */
+int frame_iter_next(struct frame_iter *it, struct frame_field *out);
+/* FRAME_EFIELD unless the field is exactly 8 bytes. */
+int frame_field_u64(const struct frame_field *fld, uint64_t *out);
+
+/* Writers for zero-copy output with writev: the caller puts these small
+ * headers in front of payload bytes it already holds. */
+void frame_header_encode(uint8_t out[FRAME_HDR_LEN], uint8_t type, uint32_t body_len);
+void frame_field_header_encode(uint8_t out[FRAME_FIELD_HDR_LEN], uint16_t tag, uint32_t len);
+void frame_u64_encode(uint8_t out[8], uint64_t v);
+
+/* A small growable encoder for frames that are not on the hot path (or
+ * whose fields are small).  Errors are sticky: check b->err once at the
+ * end.  cap bounds the whole frame (0 means FRAME_HDR_LEN+FRAME_MAX_BODY). */
+struct frame_builder {
+	uint8_t *buf;
+	size_t len, alloc, cap;
+	int err;
+};
+
+void frame_builder_init(struct frame_builder *b, uint8_t type, size_t cap);
+void frame_put_bytes(struct frame_builder *b, uint16_t tag, const void *val, size_t len);
+void frame_put_str(struct frame_builder *b, uint16_t tag, const char *s);
+void frame_put_u64(struct frame_builder *b, uint16_t tag, uint64_t v);
+/* Patches the body length; returns 0 and hands out buf/len (the builder
+ * keeps ownership: frame_builder_free releases), or b->err. */
+int frame_builder_finish(struct frame_builder *b, const uint8_t **out, size_t *out_len);
+void frame_builder_free(struct frame_builder *b);
+
+const char *frame_strerror(int err);
+const char *frame_status_name(unsigned status);
+
+#endif
