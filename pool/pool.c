@@ -685,10 +685,15 @@ static int ctr_link_code(struct ctr *c, struct hearth_error **err)
 static struct ctr *ctr_start(struct pool *p, enum lang lang, struct pfn *f)
 {
 	struct hearth_error *err = NULL;
-	struct ctr *c = calloc(1, sizeof(*c));
+	struct ctr *c;
 	char fid[24], rev[24];
 	int r;
 
+	/* The one place containers are born, so the global cap holds here
+	 * whatever path (a nested schedule after an eviction, say) got here. */
+	if (p->n_ctrs >= p->max_containers)
+		return NULL;
+	c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
 	c->pool = p;
@@ -776,11 +781,21 @@ static void pool_fill_stems(struct pool *p)
 	if (!p->ready || p->shutting_down || util_mono_ns() < p->stem_fail_until_ns ||
 	    !backend_is_up(p->backend))
 		return;
+	struct pfn *f;
+	int room = p->max_containers;
+
+	/* Calls waiting for a container come first: stem cells never take the
+	 * last free place while some queue is waiting. */
+	TAILQ_FOREACH(f, &p->fns, link)
+		if (f->qlen > 0) {
+			room--;
+			break;
+		}
 	TAILQ_FOREACH(c, &p->ctrs, link)
 		if (!c->fn && c->state != CTR_REMOVING)
 			have[c->lang]++;
 	for (int l = 0; l < LANG_N; l++)
-		while (have[l]++ < p->stem_cells && p->n_ctrs < p->max_containers)
+		while (have[l]++ < p->stem_cells && p->n_ctrs < room)
 			if (!ctr_start(p, (enum lang)l, NULL))
 				return;
 }
@@ -824,23 +839,32 @@ static void pfn_schedule(struct pfn *f)
 	}
 	if (!p->ready)
 		return;
-	want = f->qlen - starting;
-	/* Warming up is for an engine that answers and code that initialised;
-	 * calls still try (and get a clear error). */
-	if (f->init_failed_rev != f->spec->revision && backend_is_up(p->backend) &&
-	    util_mono_ns() >= f->fail_until_ns && f->spec->min_warm - live > want)
-		want = f->spec->min_warm - live;
-	if (want > f->spec->max_concurrency - live)
-		want = f->spec->max_concurrency - live;
-	while (want-- > 0) {
+	/* One container at a time, counting afresh each round: starting one
+	 * may evict another, whose removal reschedules its own function. */
+	for (;;) {
 		struct ctr *s;
 
-		if (p->n_ctrs >= p->max_containers && !(f->qlen > 0 && pool_evict_for(p, f)))
+		if (f->deleted || p->shutting_down)
+			break;
+		live = pfn_live(f, &starting, NULL);
+		want = f->qlen - starting;
+		/* Warming up is for an engine that answers and code that
+		 * initialised; calls still try (and get a clear error). */
+		if (f->init_failed_rev != f->spec->revision && backend_is_up(p->backend) &&
+		    util_mono_ns() >= f->fail_until_ns && f->spec->min_warm - live > want)
+			want = f->spec->min_warm - live;
+		if (want > f->spec->max_concurrency - live)
+			want = f->spec->max_concurrency - live;
+		if (want <= 0)
+			break;
+		if (p->n_ctrs >= p->max_containers &&
+		    (!(f->qlen > 0 && pool_evict_for(p, f)) || p->n_ctrs >= p->max_containers))
 			break;
 		s = f->spec->memory_mb == p->stem_memory_mb ? stem_take(p, (enum lang)lang) : NULL;
 		if (s) {
-			if (stem_specialise(s, f) == 0)
-				pool_fill_stems(p);
+			if (stem_specialise(s, f) < 0)
+				break;
+			pool_fill_stems(p);
 		} else if (!ctr_start(p, (enum lang)lang, f)) {
 			break;
 		}

@@ -165,9 +165,16 @@ static bool is_json(const char *s, size_t len)
 	tok = json_tokener_new_ex(64);
 	if (!tok)
 		return false;
+	/* (A JSON null parses to a NULL object: the error says what happened.) */
 	o = json_tokener_parse_ex(tok, s, (int)len);
-	ok = o && json_tokener_get_error(tok) == json_tokener_success &&
+	ok = json_tokener_get_error(tok) == json_tokener_success &&
 	     (size_t)json_tokener_get_parse_end(tok) == len;
+	/* A bare number or literal at the very end of the input is only known
+	 * to be whole once something follows it: a space ends it. */
+	if (!o && json_tokener_get_error(tok) == json_tokener_continue) {
+		o = json_tokener_parse_ex(tok, " ", 1);
+		ok = json_tokener_get_error(tok) == json_tokener_success;
+	}
 	json_object_put(o);
 	json_tokener_free(tok);
 	return ok;

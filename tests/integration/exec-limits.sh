@@ -76,10 +76,9 @@ execute "$SLOW" '{"sleep":0}'
 is "$STATUS:$(jqr .status)" "200:success" "a quick call of the 1 s function succeeds" || diag "$(last)"
 OLD=$(pool_ids "$SLOW")
 is "$(printf '%s\n' "$OLD" | grep -c .)" 1 "it has one container"
-T0=$(date +%s%N)
 execute "$SLOW" '{"sleep":5}'
+EL=$ELAPSED_MS
 T1=$(date +%s%N)
-EL=$(( (T1 - T0) / 1000000 ))
 is "$STATUS" 504 "a call past its 1 s timeout answers 504" || diag "$(last)"
 is "$(jqr .status)" timeout "with status timeout"
 is "$(jqr .function_id)" "$SLOW" "in an envelope"
@@ -92,6 +91,19 @@ NOW=$(pool_ids "$SLOW")
 ok "the timed-out container is gone from /pool" test "$(printf '%s\n' "$NOW" | grep -cx "$OLD")" = 0 ||
 	diag "before: $OLD, now: $(echo $NOW)"
 ok "and from docker ps within 10 s" wait_until 10 ctrs_gone "$OLD"
+
+# The same deadline for a handler that never yields (a CPU loop in node).
+create_fn SPIN spin1 node $'exports.handler = async (event) => {\n  const t = Date.now();\n  while (Date.now() - t < (event.ms || 0)) {}\n  return { spun: event.ms || 0 };\n};\n' '{"timeout":1,"min_warm":1}'
+ok "spin1's container comes up idle" wait_until 30 pool_has "$SPIN" 1 idle
+execute "$SPIN" '{"ms":1}'
+is "$STATUS:$(jqr .status)" "200:success" "a short node call of the 1 s function succeeds" || diag "$(last)"
+execute "$SPIN" '{"ms":5000}'
+EL=$ELAPSED_MS
+is "$STATUS:$(jqr .status)" "504:timeout" "a node CPU loop past 1 s answers 504 timeout" || diag "$(last)"
+ok "within 1.1 s of wall clock (took $EL ms)" test "$EL" -le 1100
+execute "$SPIN" '{"ms":1}'
+is "$STATUS:$(jqr .status):$(jqr .result.spun)" "200:success:1" "the next node call succeeds" || diag "$(last)"
+
 req GET /metrics
 ok "/metrics counts the timeout" test "$(printf '%s\n' "$BODY" | grep -cE "^hearth_invocations_total\{function_id=\"$SLOW\",status=\"timeout\"\} 1$")" = 1
 

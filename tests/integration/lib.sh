@@ -11,7 +11,7 @@
 #                                 script); sets HEARTH_PID, HEARTH_PORT, HEARTH_URL
 #   hearth_stop                   SIGTERM, bounded wait, exit 0, clean stderr
 #   hearth_kill9                  kill -9 and reap
-#   req METHOD PATH [CURL ARGS]   sets STATUS, BODY, HEADERS (a file)
+#   req METHOD PATH [CURL ARGS]   sets STATUS, BODY, HEADERS (a file), ELAPSED_MS
 #
 # HEARTH_VALGRIND=1 runs hearthd under valgrind --leak-check=full and
 # hearth_stop checks its verdict.  The trap on EXIT kills only the hearthd
@@ -231,8 +231,13 @@ req() {
 	shift 2
 	HEADERS="$TEST_TMP/headers"
 	rm -f "$TEST_TMP/body" "$HEADERS"
-	STATUS=$(curl -s -X "$method" -o "$TEST_TMP/body" -D "$HEADERS" -w '%{http_code}' \
-		--max-time 120 "$@" "$HEARTH_URL$path") || STATUS="curl-failed-$?"
+	local out
+	out=$(curl -s -X "$method" -o "$TEST_TMP/body" -D "$HEADERS" -w '%{http_code} %{time_total}' \
+		--max-time 120 "$@" "$HEARTH_URL$path") || out="curl-failed-$? 0"
+	STATUS=${out% *}
+	# What the request took on the wire (curl's own clock: no process
+	# start-up in it), in whole milliseconds.
+	ELAPSED_MS=$(awk -v t="${out##* }" 'BEGIN { printf "%d", t * 1000 }')
 	BODY=$(cat "$TEST_TMP/body" 2>/dev/null || true)
 }
 
