@@ -44,6 +44,8 @@ static const struct opt opts[] = {
 	INT(max_containers, "max-containers", "HEARTH_MAX_CONTAINERS", 1, 10000, "global cap on containers (default 64)"),
 	INT(stem_cells, "stem-cells", "HEARTH_STEM_CELLS", 0, 64, "prestarted unbound containers per language (default 1)"),
 	INT(queue_size, "queue-size", "HEARTH_QUEUE_SIZE", 0, 100000, "calls that may wait per function before 429 (default 100)"),
+	STR(image_python, "image-python", "HEARTH_IMAGE_PYTHON", "runtime image for python functions (default hearth/python:latest)"),
+	STR(image_node, "image-node", "HEARTH_IMAGE_NODE", "runtime image for node functions (default hearth/node:latest)"),
 	INT(retention, "retention", "HEARTH_RETENTION", 10, 100000000, "invocation records kept (default 100000)"),
 	{ "help", NULL, OPT_FLAG, offsetof(struct hearth_config, show_help), 0, 0, 0, "print this help and exit" },
 	{ "version", NULL, OPT_FLAG, offsetof(struct hearth_config, show_version), 0, 0, 0, "print the version and exit" },
@@ -70,6 +72,8 @@ static void defaults(struct hearth_config *c)
 	c->stem_cells = 1;
 	c->queue_size = 100;
 	c->retention = 100000;
+	strcpy(c->image_python, "hearth/python:latest");
+	strcpy(c->image_node, "hearth/node:latest");
 }
 
 static int parse_listen(struct hearth_config *c, const char *v, const char *from,

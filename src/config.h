@@ -22,6 +22,8 @@ struct hearth_config {
 	int stem_cells;		/* per language */
 	int queue_size;		/* per function */
 	int retention;		/* invocation records kept */
+	char image_python[256];
+	char image_node[256];
 	int show_help;
 	int show_version;
 };

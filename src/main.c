@@ -152,6 +152,8 @@ static int start(struct daemon *d, struct hearth_error **err)
 		.max_containers = d->cfg.max_containers,
 		.stem_cells = d->cfg.stem_cells,
 		.queue_size = d->cfg.queue_size,
+		.image_python = d->cfg.image_python,
+		.image_node = d->cfg.image_node,
 	};
 	if ((r = pool_new(&d->pool, d->base, &pc, err)) < 0)
 		return hearth_error_wrap(err, "pool");

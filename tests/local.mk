@@ -71,7 +71,8 @@ EXTRA_DIST += tests/integration/lib.sh
 # never skip, without dockerd or `make images`); they only touch containers
 # labelled with their own hearthd's hearth.instance.
 HEARTH_EXEC_TESTS = tests/integration/exec-basic.sh tests/integration/exec-limits.sh \
-	tests/integration/exec-lifecycle.sh tests/integration/exec-engine.sh
+	tests/integration/exec-lifecycle.sh tests/integration/exec-engine.sh \
+	tests/integration/exec-image.sh
 TESTS += $(HEARTH_EXEC_TESTS)
 dist_noinst_SCRIPTS += $(HEARTH_EXEC_TESTS)
 EXTRA_DIST += tests/integration/exec-common.sh
