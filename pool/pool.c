@@ -912,8 +912,9 @@ static void on_backstop(evutil_socket_t fd, short what, void *arg)
 
 	if (!c->call)
 		return;
-	snprintf(msg, sizeof(msg), "Task timed out after %d.00 seconds", c->fn->spec->timeout_s);
-	ctr_end_call(c, SHIMCONN_TIMEOUT, "Sandbox.Timedout", msg);
+	/* The same words as the shim's own timeout answer. */
+	snprintf(msg, sizeof(msg), "Task timed out after %d ms", c->fn->spec->timeout_s * 1000);
+	ctr_end_call(c, SHIMCONN_TIMEOUT, "Runtime.Timeout", msg);
 	ctr_remove(c, "the shim did not answer by the deadline");
 }
 
@@ -1298,9 +1299,8 @@ void pool_start(struct pool *p, struct fn *const *fns, size_t n)
 
 static const char *ctr_state_name(const struct ctr *c)
 {
-	if (c->state == CTR_REMOVING)
-		return "removing";
-	if (c->draining)
+	/* Removing is the end of draining: both are on their way out. */
+	if (c->state == CTR_REMOVING || c->draining)
 		return "draining";
 	if (c->state < CTR_IDLE)
 		return "starting";

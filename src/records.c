@@ -9,7 +9,7 @@
 
 #define RECORDS_FLUSH_MS 100
 #define RECORDS_MAX_PENDING 20000	/* beyond this (store failing) the oldest go */
-#define RECORDS_PRUNE_EVERY 50		/* flushes */
+#define RECORDS_PRUNE_EVERY 10		/* flushes: about a second under load */
 
 struct records {
 	struct event_base *base;
