@@ -1330,8 +1330,10 @@ json_object *pool_to_json(struct pool *p)
 		json_object_object_add(o, "stem", json_object_new_boolean(!c->fn));
 		json_object_object_add(o, "state", json_object_new_string(ctr_state_name(c)));
 		json_object_object_add(o, "origin", json_object_new_string(pool_start_name(c->origin)));
-		json_object_object_add(o, "age_s", json_object_new_double(
-			(double)(now - c->created_ns) / 1e9));
+		char age[32];
+
+		snprintf(age, sizeof(age), "%.1f", (double)(now - c->created_ns) / 1e9);
+		json_object_object_add(o, "age_s", json_object_new_double_s(atof(age), age));
 		json_object_object_add(o, "invocations", json_object_new_int64((int64_t)c->served));
 		json_object_array_add(arr, o);
 	}

@@ -635,6 +635,16 @@ int exec_batch(struct exec *x, struct evhttp_request *req, struct hearth_error *
 
 /* ---- invocation records ------------------------------------------------------------ */
 
+/* A figure in milliseconds, written with three decimals (json-c's own
+ * "%.17g" would print 3.4319999999999999). */
+static json_object *json_ms(double v)
+{
+	char s[32];
+
+	snprintf(s, sizeof(s), "%.3f", v);
+	return json_object_new_double_s(v, s);
+}
+
 static json_object *record_json(const struct store_invocation *r, bool full)
 {
 	json_object *o = json_object_new_object();
@@ -647,9 +657,9 @@ static json_object *record_json(const struct store_invocation *r, bool full)
 	json_object_object_add(o, "status", json_object_new_string(r->status ? r->status : ""));
 	json_object_object_add(o, "start", json_object_new_string(r->start_kind ? r->start_kind : ""));
 	json_object_object_add(o, "created_at", json_object_new_string(ts));
-	json_object_object_add(o, "duration_ms", json_object_new_double(r->duration_ms));
-	json_object_object_add(o, "init_ms", json_object_new_double(r->init_ms));
-	json_object_object_add(o, "queue_ms", json_object_new_double(r->queue_ms));
+	json_object_object_add(o, "duration_ms", json_ms(r->duration_ms));
+	json_object_object_add(o, "init_ms", json_ms(r->init_ms));
+	json_object_object_add(o, "queue_ms", json_ms(r->queue_ms));
 	json_object_object_add(o, "max_memory_mb", json_object_new_int64(r->max_memory_mb));
 	json_object_object_add(o, "error", r->error_json ? json_tokener_parse(r->error_json) : NULL);
 	if (full) {
