@@ -148,46 +148,6 @@ static int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
-/* rm -rf of parent/name, without following links.  depth bounds the
- * recursion (and the folders held open). */
-static int rm_tree_at(int parent, const char *name, int depth)
-{
-	DIR *d;
-	struct dirent *de;
-	int fd, r = 0;
-
-	if (unlinkat(parent, name, 0) == 0)
-		return 0;
-	if (errno == ENOENT)
-		return 0;
-	if (errno != EISDIR && errno != EPERM)
-		return -errno;
-	if (depth > CS_ZIP_MAX_DEPTH + 2)
-		return -ELOOP;
-	fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		r = -errno;
-		close(fd);
-		return r;
-	}
-	while ((errno = 0, de = readdir(d)) != NULL) {
-		int rr;
-
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		rr = rm_tree_at(fd, de->d_name, depth + 1);
-		if (rr < 0 && r == 0)
-			r = rr;
-	}
-	closedir(d);
-	if (unlinkat(parent, name, AT_REMOVEDIR) < 0 && r == 0 && errno != ENOENT)
-		r = -errno;
-	return r;
-}
-
 /* fsync every folder below fd (bottom up), then fd; chmod them 0755. */
 static int sync_dirs(int fd, int depth)
 {
@@ -255,7 +215,7 @@ static void remove_leftovers(struct codestore *cs)
 
 		if (strncmp(de->d_name, CS_TMP_PREFIX, strlen(CS_TMP_PREFIX)) != 0)
 			continue;
-		r = rm_tree_at(cs->root_fd, de->d_name, 0);
+		r = util_rm_tree_at(cs->root_fd, de->d_name, CS_ZIP_MAX_DEPTH + 2);
 		if (r < 0)
 			log_warn("codestore: removing leftover %s/%s: %s", cs->root, de->d_name,
 				 strerror(-r));
@@ -350,7 +310,7 @@ static void tmp_abort(struct codestore *cs, struct cs_tmp *t)
 	t->fd = -1;
 	if (!t->name[0])
 		return;
-	r = rm_tree_at(cs->root_fd, t->name, 0);
+	r = util_rm_tree_at(cs->root_fd, t->name, CS_ZIP_MAX_DEPTH + 2);
 	if (r < 0)
 		log_warn("codestore: removing %s/%s: %s", cs->root, t->name, strerror(-r));
 	t->name[0] = '\0';
@@ -797,7 +757,7 @@ int codestore_remove(struct codestore *cs, const char *sha, struct hearth_error 
 		return hearth_error_errno(err, errno, "rename %s/%s", cs->root, sha);
 	}
 	fsync(cs->root_fd);
-	r = rm_tree_at(cs->root_fd, doomed, 0);
+	r = util_rm_tree_at(cs->root_fd, doomed, CS_ZIP_MAX_DEPTH + 2);
 	if (r < 0)
 		log_warn("codestore: removing %s/%s: %s (removed on next start)", cs->root, doomed,
 			 strerror(-r));

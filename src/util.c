@@ -4,7 +4,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,24 +106,56 @@ void util_closep(int *fd)
 		close(*fd);
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+/* rm -rf of parent/name, without following links.  max_depth bounds the
+ * recursion (and the folders held open). */
+static int rm_tree_at(int parent, const char *name, int depth, int max_depth)
 {
-	(void)st;
-	(void)ftw;
-	if (flag == FTW_DP ? rmdir(path) : unlink(path))
-		return errno == ENOENT ? 0 : -1;
-	return 0;
+	DIR *d;
+	struct dirent *de;
+	int fd, r = 0;
+
+	if (unlinkat(parent, name, 0) == 0)
+		return 0;
+	if (errno == ENOENT)
+		return 0;
+	if (errno != EISDIR && errno != EPERM)
+		return -errno;
+	if (depth > max_depth)
+		return -ELOOP;
+	fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	while ((errno = 0, de = readdir(d)) != NULL) {
+		int rr;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		rr = rm_tree_at(fd, de->d_name, depth + 1, max_depth);
+		if (rr < 0 && r == 0)
+			r = rr;
+	}
+	closedir(d);
+	if (unlinkat(parent, name, AT_REMOVEDIR) < 0 && r == 0 && errno != ENOENT)
+		r = -errno;
+	return r;
+}
+
+int util_rm_tree_at(int parent, const char *name, int max_depth)
+{
+	return rm_tree_at(parent, name, 0, max_depth);
 }
 
 int util_rm_rf(const char *path, struct hearth_error **err)
 {
-	struct stat st;
+	int r = rm_tree_at(AT_FDCWD, path, 0, 256);
 
-	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? 0 : hearth_error_errno(err, errno, "stat %s", path);
-	if (nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS) < 0)
-		return hearth_error_errno(err, errno, "remove %s", path);
-	return 0;
+	return r < 0 ? hearth_error_errno(err, -r, "remove %s", path) : 0;
 }
 
 static int copy_file(const char *from, const char *to, mode_t mode, struct hearth_error **err)

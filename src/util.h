@@ -29,8 +29,12 @@ void util_closep(int *fd);
 
 
 
-/* rm -rf: removes path and everything under it (no error when missing). */
+/* rm -rf: removes path and everything under it, never following links
+ * (no error when missing). */
 int util_rm_rf(const char *path, struct hearth_error **err);
+/* The same for parent/name below an open folder; returns -errno, and
+ * -ELOOP past max_depth levels. */
+int util_rm_tree_at(int parent, const char *name, int max_depth);
 /* Recreates the tree at src under dst (which must exist): folders are made,
  * files hard-linked (copied when linking is impossible, e.g. across file
  * systems).  Symlinks and special files are refused. */
