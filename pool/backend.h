@@ -135,6 +135,10 @@ struct backend_ops {
 	/* Forced (a running container is killed first); ENOENT when gone. */
 	int (*remove)(void *impl, const char *id, backend_done_cb cb, void *arg,
 		      struct backend_req **reqp, struct hearth_error **err);
+	/* New memory limit (no swap) and a CPU share to match, on a running
+	 * container: how a stem cell takes a function's size. */
+	int (*update)(void *impl, const char *id, unsigned memory_mb, backend_done_cb cb,
+		      void *arg, struct backend_req **reqp, struct hearth_error **err);
 	/* Containers (running or not) carrying every "key=value" or "key" label
 	 * of the NULL-terminated `labels`. */
 	int (*list)(void *impl, const char *const *labels, backend_list_cb cb, void *arg,
@@ -178,6 +182,10 @@ static inline int backend_kill(struct backend *b, const char *id, int signo, bac
 static inline int backend_remove(struct backend *b, const char *id, backend_done_cb cb, void *arg,
 				 struct backend_req **reqp, struct hearth_error **err)
 { return b->ops->remove(b->impl, id, cb, arg, reqp, err); }
+static inline int backend_update(struct backend *b, const char *id, unsigned memory_mb,
+				 backend_done_cb cb, void *arg, struct backend_req **reqp,
+				 struct hearth_error **err)
+{ return b->ops->update(b->impl, id, memory_mb, cb, arg, reqp, err); }
 static inline int backend_list(struct backend *b, const char *const *labels, backend_list_cb cb,
 			       void *arg, struct backend_req **reqp, struct hearth_error **err)
 { return b->ops->list(b->impl, labels, cb, arg, reqp, err); }

@@ -43,6 +43,7 @@ enum docker_kind {
 	DK_START,
 	DK_KILL,
 	DK_REMOVE,
+	DK_UPDATE,
 	DK_LIST,
 	DK_INSPECT,
 	DK_WATCH,
@@ -513,6 +514,7 @@ static void docker_finish(struct docker_req *req, long status, struct json_objec
 	case DK_START:
 	case DK_KILL:
 	case DK_REMOVE:
+	case DK_UPDATE:
 		req->cb.done(req->arg, err);
 		break;
 	case DK_CREATE: {
@@ -1196,6 +1198,33 @@ int docker_container_remove(struct docker *d, const char *id, backend_done_cb cb
 				   arg, reqp, err);
 }
 
+int docker_container_update(struct docker *d, const char *id, unsigned memory_mb,
+			    backend_done_cb cb, void *arg, struct docker_req **reqp,
+			    struct hearth_error **err)
+{
+	_cleanup_buf_ struct buf path = BUF_INIT(512), body = BUF_INIT(256);
+	int64_t mem = (int64_t)memory_mb * 1024 * 1024;
+	struct docker_req *req;
+	int rc;
+
+	if (memory_mb < 6 || memory_mb > 1048576)
+		return hearth_error_make(err, EINVAL, "memory %u MB is out of range", memory_mb);
+	if ((rc = docker_check_ref("id", id, err)) < 0 ||
+	    (rc = buf_printf(&path, err, "/containers/%s/update", id)) < 0 ||
+	    /* Memory and swap move together (no swap); the CPU share follows
+	     * the memory, as at create. */
+	    (rc = buf_printf(&body, err, "{\"Memory\":%lld,\"MemorySwap\":%lld,\"CpuShares\":%u}",
+			     (long long)mem, (long long)mem, memory_mb < 2 ? 2 : memory_mb)) < 0)
+		return rc;
+	rc = docker_submit(d, DK_UPDATE, "POST", path.ptr, body.ptr, d->timeout_ms, CB(done, cb), arg,
+			   &req, err);
+	if (rc < 0)
+		return rc;
+	if (reqp)
+		*reqp = req;
+	return 0;
+}
+
 int docker_container_inspect(struct docker *d, const char *id, backend_inspect_cb cb,
 			     void *arg, struct docker_req **reqp, struct hearth_error **err)
 {
@@ -1287,6 +1316,9 @@ static int dops_kill(void *impl, const char *id, int signo, backend_done_cb cb, 
 static int dops_remove(void *impl, const char *id, backend_done_cb cb, void *arg,
 		       struct backend_req **reqp, struct hearth_error **err)
 { return docker_container_remove(D(impl), id, cb, arg, R(reqp), err); }
+static int dops_update(void *impl, const char *id, unsigned memory_mb, backend_done_cb cb,
+		       void *arg, struct backend_req **reqp, struct hearth_error **err)
+{ return docker_container_update(D(impl), id, memory_mb, cb, arg, R(reqp), err); }
 static int dops_list(void *impl, const char *const *labels, backend_list_cb cb, void *arg,
 		     struct backend_req **reqp, struct hearth_error **err)
 { return docker_container_list(D(impl), labels, cb, arg, R(reqp), err); }
@@ -1310,6 +1342,7 @@ static const struct backend_ops docker_backend_ops = {
 	.start = dops_start,
 	.kill = dops_kill,
 	.remove = dops_remove,
+	.update = dops_update,
 	.list = dops_list,
 	.inspect = dops_inspect,
 	.watch = dops_watch,

@@ -88,6 +88,10 @@ int docker_container_remove(struct docker *d, const char *id, backend_done_cb cb
 			    struct docker_req **reqp, struct hearth_error **err);
 int docker_container_list(struct docker *d, const char *const *labels, backend_list_cb cb,
 			  void *arg, struct docker_req **reqp, struct hearth_error **err);
+/* Changes a container's memory limit (swap stays none) and CPU share. */
+int docker_container_update(struct docker *d, const char *id, unsigned memory_mb,
+			    backend_done_cb cb, void *arg, struct docker_req **reqp,
+			    struct hearth_error **err);
 int docker_container_inspect(struct docker *d, const char *id, backend_inspect_cb cb,
 			     void *arg, struct docker_req **reqp, struct hearth_error **err);
 /* Streams /events for containers with every label in `labels` (start, die,

@@ -756,6 +756,41 @@ static struct ctr *stem_take(struct pool *p, enum lang lang)
 /* Binds an idle stem cell to f: its code appears in the stem's /var/task
  * (hard links), then init imports the handler in the already running
  * interpreter. */
+static void stem_failed(struct ctr *s, const char *msg)
+{
+	log_warn("pool: specialising a stem cell: %s", msg);
+	/* Still bound to its function: the removal reschedules it, and the
+	 * next container is a cold one (or another stem cell). */
+	ctr_remove(s, "specialisation failed");
+}
+
+static void stem_link_and_init(struct ctr *s)
+{
+	struct hearth_error *err = NULL;
+
+	if (ctr_link_code(s, &err) < 0 || ctr_send_init(s, &err) < 0) {
+		stem_failed(s, err->msg);
+		hearth_error_free(err);
+	}
+}
+
+static void on_stem_resized(void *arg, const struct hearth_error *err)
+{
+	struct ctr *s = arg;
+
+	s->req = NULL;
+	if (s->pool->freeing)
+		return;
+	if (err) {
+		stem_failed(s, err->msg);
+		return;
+	}
+	stem_link_and_init(s);
+}
+
+/* Binds an idle stem cell to f: it takes f's memory limit (a live
+ * update), its code appears in the stem's /var/task (hard links), then
+ * init imports the handler in the already running interpreter. */
 static int stem_specialise(struct ctr *s, struct pfn *f)
 {
 	struct hearth_error *err = NULL;
@@ -763,12 +798,16 @@ static int stem_specialise(struct ctr *s, struct pfn *f)
 	s->fn = f;
 	s->revision = f->spec->revision;
 	s->origin = POOL_START_STEM;
-	if (ctr_link_code(s, &err) < 0 || ctr_send_init(s, &err) < 0) {
-		log_warn("pool: specialising a stem cell: %s", err->msg);
+	s->state = CTR_INIT;
+	s->init_start_ns = util_mono_ns();
+	if (f->spec->memory_mb == s->pool->stem_memory_mb) {
+		stem_link_and_init(s);
+		return 0;
+	}
+	if (backend_update(s->pool->backend, s->id, (unsigned)f->spec->memory_mb, on_stem_resized,
+			   s, &s->req, &err) < 0) {
+		stem_failed(s, err->msg);
 		hearth_error_free(err);
-		s->fn = NULL;
-		ctr_remove(s, "specialisation failed");
-		return -1;
 	}
 	return 0;
 }
@@ -860,10 +899,9 @@ static void pfn_schedule(struct pfn *f)
 		if (p->n_ctrs >= p->max_containers &&
 		    (!(f->qlen > 0 && pool_evict_for(p, f)) || p->n_ctrs >= p->max_containers))
 			break;
-		s = f->spec->memory_mb == p->stem_memory_mb ? stem_take(p, (enum lang)lang) : NULL;
+		s = stem_take(p, (enum lang)lang);
 		if (s) {
-			if (stem_specialise(s, f) < 0)
-				break;
+			stem_specialise(s, f);
 			pool_fill_stems(p);
 		} else if (!ctr_start(p, (enum lang)lang, f)) {
 			break;

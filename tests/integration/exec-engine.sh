@@ -89,8 +89,17 @@ is "$(ins .HostConfig.Memory)" $((256 * 1024 * 1024)) "memory limit = the functi
 is "$(ins .HostConfig.MemorySwap)" $((256 * 1024 * 1024)) "and no swap"
 ok "a tmpfs /tmp" test "$(ins '(.HostConfig.Tmpfs // {}) | has("/tmp")')" = true
 ok "a CPU share" test "$(ins '.HostConfig.CpuShares // 0')" -gt 0
-is "$(ins '[.Config.Labels["hearth.managed"], .Config.Labels["hearth.function"], .Config.Labels["hearth.revision"]] | @csv')" \
-	"\"true\",\"$SBX\",\"1\"" "labels hearth.managed, hearth.function, hearth.revision"
+# Docker labels are fixed at create: a container born cold carries its
+# function and revision; one specialised from a stem cell keeps the stem's
+# labels, and /pool says which function it serves now.
+ORIGIN=$(curl -s --max-time 5 "$HEARTH_URL/pool" | jq -r --arg c "$CID" '.containers[] | select(.container == $c) | .origin')
+if [ "$ORIGIN" = stem ]; then
+	is "$(ins '[.Config.Labels["hearth.managed"], .Config.Labels["hearth.stem"]] | @csv')" \
+		'"true","python"' "labels hearth.managed and hearth.stem (a specialised stem cell; /pool names its function)"
+else
+	is "$(ins '[.Config.Labels["hearth.managed"], .Config.Labels["hearth.function"], .Config.Labels["hearth.revision"]] | @csv')" \
+		"\"true\",\"$SBX\",\"1\"" "labels hearth.managed, hearth.function, hearth.revision"
+fi
 ok "no privileged mode, no host namespaces" test "$(ins '.HostConfig.Privileged == false and (.HostConfig.PidMode // "") == "" and (.HostConfig.IpcMode // "") != "host"')" = true
 
 # ---- and from inside ------------------------------------------------------------------
