@@ -72,7 +72,7 @@ EXTRA_DIST += tests/integration/lib.sh
 # labelled with their own hearthd's hearth.instance.
 HEARTH_EXEC_TESTS = tests/integration/exec-basic.sh tests/integration/exec-limits.sh \
 	tests/integration/exec-lifecycle.sh tests/integration/exec-engine.sh \
-	tests/integration/exec-image.sh
+	tests/integration/exec-image.sh tests/integration/exec-disconnect.sh
 TESTS += $(HEARTH_EXEC_TESTS)
 dist_noinst_SCRIPTS += $(HEARTH_EXEC_TESTS)
 EXTRA_DIST += tests/integration/exec-common.sh

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# exec-disconnect.sh — clients that leave before their answer: hearthd
+# notices, drops their queued calls (nobody would read the result), keeps
+# serving, and leaks no container.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/exec-common.sh"
+
+require_docker
+exec_start
+
+create_fn SLOW slow python $'import time\ndef handler(event, context):\n    time.sleep(event.get("s", 0))\n    return "done"\n' '{"max_concurrency":1}'
+ok "its container comes up idle" wait_until 30 pool_has "$SLOW" 1 idle
+
+# Three clients give up after 0.5 s on 1 s calls: one runs, two wait behind it.
+pids=()
+for i in 1 2 3; do
+	curl -s -o /dev/null -m 0.5 -X POST "$HEARTH_URL/functions/$SLOW/execute" -d '{"s":1}' &
+	pids+=($!)
+done
+wait "${pids[@]}"
+ok "hearthd notices the three clients leaving (within 5 s)" wait_until 5 \
+	eval '[ "$(grep -c "client left before call" "$HEARTH_LOG")" -ge 3 ]'
+# The running call ends 1 s after it began; the queued two were dropped,
+# so a new call waits for that one at most, not for three seconds of work.
+execute "$SLOW" '{"s":0}'
+is "$STATUS:$(jqr .result)" "200:done" "a new call succeeds" || diag "$(last)"
+ok "and did not wait behind the abandoned calls (queue_ms $(jqr .queue_ms))" \
+	awk -v q="$(jqr .queue_ms)" 'BEGIN { exit !(q < 900) }'
+ok "at most max_concurrency (1) containers for the function" test "$(pool_count "$SLOW")" -le 1
+req GET /healthz
+is "$STATUS" 200 "hearthd still answers"
+
+exec_stop
+done_testing
