@@ -51,9 +51,9 @@ IMAGE_NODE=${BENCH_IMAGE_NODE:-hearth/node:latest}
 
 # Sizes: the issue asks for >= 10,000 warm calls at c=1 and >= 20 samples
 # of each start kind; the whole run must stay under 5 minutes.
-WARM_CALLS=10000 WARM_WARMUP=1000 TPUT_SECS=5 SAMPLES=20 WORK_CALLS=300
+WARM_CALLS=10000 WARM_WARMUP=1000 TPUT_SECS=5 SAMPLES=20 NODE_SAMPLES=10 WORK_CALLS=300
 if [ "$QUICK" = 1 ]; then
-	WARM_CALLS=2000 WARM_WARMUP=200 TPUT_SECS=2 SAMPLES=5 WORK_CALLS=50
+	WARM_CALLS=2000 WARM_WARMUP=200 TPUT_SECS=2 SAMPLES=5 NODE_SAMPLES=3 WORK_CALLS=50
 fi
 
 for tool in curl python3; do
@@ -116,7 +116,7 @@ start_hearthd() {
 		port=$(free_port)
 		HEARTH_N=$((HEARTH_N + 1))
 		logf=$TMP/hearthd.$HEARTH_N.log
-		"$HEARTHD" --listen "127.0.0.1:$port" --data-dir "$TMP/data" \
+		"$HEARTHD" --listen "127.0.0.1:$port" --data-dir "${HEARTH_DATA:-$TMP/data}" \
 			--web-dir "$SRCDIR/web" --docker-socket "${HEARTHD_DOCKER_SOCKET:-$DOCKER_SOCKET}" \
 			--log-level warn "$@" 2>"$logf" &
 		HEARTH_PID=$!
@@ -194,14 +194,61 @@ def cmd_probe(base, fid, payload_file, seconds):
     print(last)
     sys.exit(1)
 
-def cmd_first_calls(base, label, kind, lang, code_file, n, want_start, out, settle_url_kind):
+def loadavg():
+    try:
+        return " ".join(open("/proc/loadavg").read().split()[:3])
+    except OSError:
+        return None
+
+def la_fields(start=None):
+    """The 1/5/15-minute load averages at the scenario's start and end."""
+    return {"loadavg_start": start or os.environ.get("BENCH_LA0"), "loadavg_end": loadavg()}
+
+def pool(base):
+    try:
+        st, body = http("GET", base + "/pool", timeout=10)
+        return json.loads(body).get("containers", [])
+    except Exception:
+        return []
+
+def settle(base, lang, want_stem, gone_fid=None, seconds=30):
+    """Waits until the pool is quiet: no container of the deleted function
+    left, none starting or draining, and (want_stem) an idle stem cell of
+    lang; then a short pause so that dockerd has finished the removal too."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        cs = pool(base)
+        busy = any((gone_fid is not None and c.get("function_id") == gone_fid) or
+                   c.get("state") in ("starting", "draining", "removing")
+                   for c in cs)
+        stem_ok = not want_stem or any(c.get("stem") and c.get("language") == lang and
+                                       c.get("state") == "idle" for c in cs)
+        if not busy and stem_ok:
+            time.sleep(0.3)
+            return True
+        time.sleep(0.05)
+    print("bench: the pool did not settle within %d s: %s" % (seconds, json.dumps(
+        [(c.get("function_id"), c.get("language"), c.get("stem"), c.get("state")) for c in cs])),
+        file=sys.stderr)
+    return False
+
+def cmd_settle(base, lang, want_stem):
+    if not settle(base, lang, want_stem == "1"):
+        print(f"bench: the pool did not settle ({lang} stem wanted: {want_stem})", file=sys.stderr)
+
+def cmd_first_calls(base, label, kind, lang, code_file, n, want_start, out, want_stem):
     """n samples of a function's first call: create (min_warm 0), time the
     first execute end to end, check the envelope's start kind, delete,
-    and wait for the pool to settle (a stem cell back) before the next."""
-    samples, starts, errors = [], {}, []
+    and wait for the pool to settle (a stem cell back, when wanted) before
+    the next."""
+    la0 = loadavg()
+    samples, starts, errors, envs, steps = [], {}, [], [], []
+    want_stem = want_stem == "1"
+    settle(base, lang, want_stem)
     for i in range(int(n)):
-        name = f"bench-{kind}-{os.getpid()}-{i}"
-        obj = {"name": name, "language": lang, "code": open(code_file).read(), "min_warm": 0}
+        name = f"bench-{kind}-{lang}-{os.getpid()}-{i}"
+        obj = {"name": name, "language": lang, "code": open(code_file).read(), "min_warm": 0,
+               "memory": 128}
         st, body = http("POST", base + "/functions/", obj)
         if st != 201:
             errors.append(f"create: HTTP {st}: {body[:200]!r}")
@@ -210,6 +257,7 @@ def cmd_first_calls(base, label, kind, lang, code_file, n, want_start, out, sett
         t0 = time.perf_counter_ns()
         st, body = http("POST", f"{base}/functions/{fid}/execute", b"{}", timeout=60)
         dt = (time.perf_counter_ns() - t0) / 1e3
+        t1 = time.monotonic()
         try:
             env = json.loads(body)
         except ValueError:
@@ -218,38 +266,51 @@ def cmd_first_calls(base, label, kind, lang, code_file, n, want_start, out, sett
         starts[s] = starts.get(s, 0) + 1
         if st == 200 and env.get("status") == "success":
             samples.append(dt)
+            envs.append({k: env.get(k) for k in ("start", "duration_ms", "init_ms", "queue_ms")})
         else:
             errors.append(f"execute: HTTP {st}: {body[:200]!r}")
         http("DELETE", f"{base}/functions/{fid}")
-        if settle_url_kind == "stem":
-            settle_stem(base, lang)
+        t2 = time.monotonic()
+        settle(base, lang, want_stem, fid)
+        steps.append((round(t2 - t1, 3), round(time.monotonic() - t2, 3)))
     res = {"label": label, "kind": kind, "samples_us": samples, "starts": starts,
-           "want_start": want_start, "errors": len(errors), "error_examples": errors[:3]}
+           "want_start": want_start, "errors": len(errors), "error_examples": errors[:3],
+           "envelopes": envs, "delete_settle_s": steps, **la_fields(la0)}
     json.dump(res, open(out, "w"))
     if errors or starts.get(want_start, 0) != len(samples):
         print(f"{label}: {len(errors)} errors, starts {starts} (want {want_start})", file=sys.stderr)
 
-def settle_stem(base, lang, seconds=15):
-    """Waits until /pool shows an idle stem cell (function null) of lang."""
-    # TODO(lead): match the real /pool shape once the pool issue lands;
-    # this accepts "state":"stem" or an idle container without a function.
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        st, body = http("GET", base + "/pool")
-        try:
-            cs = json.loads(body).get("containers", [])
-        except ValueError:
-            cs = []
-        for c in cs:
-            if c.get("language", lang) == lang and (c.get("state") == "stem" or
-               (c.get("function_id") in (None, 0) and c.get("state") in ("idle", "ready"))):
-                return
-        time.sleep(0.1)
+def metrics_starts(base):
+    st, body = http("GET", base + "/metrics", timeout=10)
+    out = {}
+    for line in body.decode(errors="replace").splitlines():
+        m = re.match(r'hearth_starts_total\{start="(\w+)"\}\s+([0-9.e+]+)', line)
+        if m:
+            out[m.group(1)] = int(float(m.group(2)))
+    return out
+
+def cmd_grow(base, fid, loadgen, body_file, conns, rounds):
+    """Load at `conns` connections, one second at a time, until the
+    function's pool stops growing (nothing starting, the same count twice)."""
+    fid, last = int(fid), -1
+    for _ in range(int(rounds)):
+        subprocess.run([loadgen, "--url", f"{base}/functions/{fid}/execute", "--body-file",
+                        body_file, "--connections", conns, "--duration", "1"],
+                       capture_output=True)
+        settle(base, "", False, None, 10)
+        n = sum(1 for c in pool(base) if c.get("function_id") == fid)
+        if n == last:
+            break
+        last = n
+
+def cmd_starts(base, out):
+    json.dump(metrics_starts(base), open(out, "w"))
 
 def cmd_samples(label, kind, n, out, *argv):
     """Runs argv n times (stdin from $BENCH_STDIN when set), wall time each."""
     stdin_data = open(os.environ["BENCH_STDIN"], "rb").read() if os.environ.get("BENCH_STDIN") else b""
     samples, errors = [], []
+    la0 = loadavg()
     for _ in range(int(n)):
         t0 = time.perf_counter_ns()
         p = subprocess.run(argv, input=stdin_data, capture_output=True)
@@ -259,7 +320,8 @@ def cmd_samples(label, kind, n, out, *argv):
         else:
             errors.append(f"exit {p.returncode}: {p.stderr[:200]!r}")
     json.dump({"label": label, "kind": kind, "samples_us": samples, "errors": len(errors),
-               "error_examples": errors[:3], "command": list(argv)}, open(out, "w"))
+               "error_examples": errors[:3], "command": list(argv), **la_fields(la0)},
+              open(out, "w"))
     if errors:
         print(f"{label}: {len(errors)} of {n} failed: {errors[0]}", file=sys.stderr)
 
@@ -269,7 +331,15 @@ def cmd_wrap(label, kind, chart, lg_file, out):
         lg = json.load(open(lg_file))
     except (OSError, ValueError):
         lg = None
-    res = {"label": label, "kind": kind, "chart": chart == "1", "loadgen": lg}
+    res = {"label": label, "kind": kind, "chart": chart == "1", "loadgen": lg, **la_fields()}
+    s0, s1 = os.environ.get("BENCH_STARTS0"), os.environ.get("BENCH_STARTS1")
+    if s0 and s1 and os.path.exists(s0) and os.path.exists(s1):
+        a, b = json.load(open(s0)), json.load(open(s1))
+        res["starts"] = {k: b.get(k, 0) - a.get(k, 0) for k in b if b.get(k, 0) - a.get(k, 0)}
+        res["want_start"] = os.environ.get("BENCH_WANT", "warm")
+        res["starts_include_warmup"] = True
+    if os.environ.get("BENCH_NOTE"):
+        res["note"] = os.environ["BENCH_NOTE"]
     if lg is None:
         res["skipped"] = "hearth-loadgen gave no figures"
         res["chart"] = False
@@ -290,7 +360,7 @@ def cmd_shim_rtt(text_file, out_pipe, out_shim):
         if key in rows:
             lat = dict(rows[key], count=n)
             json.dump({"label": label, "kind": "floor", "latency_us": lat, "percentiles_only": True,
-                       "source": "bench/shim_rtt"}, open(out, "w"))
+                       "source": "bench/shim_rtt", **la_fields()}, open(out, "w"))
 
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
@@ -310,14 +380,31 @@ skip() {
 		"$2" "$3" "$4" "$OUTF"
 }
 
+# la0: the load average at a scenario's start (each scenario records it
+# with the one at its end: the machine is shared).
+la0() { BENCH_LA0=$(cut -d' ' -f1-3 /proc/loadavg); export BENCH_LA0; }
+
 # loadgen_run SLUG LABEL KIND CHART(0|1) LOADGEN-ARGS...
+# With CHECK_STARTS=1 (and HEARTH_URL), hearthd's start counters before
+# and after say which start kinds served the calls (warm-up included).
 loadgen_run() {
 	local slug=$1 label=$2 kind=$3 chart=$4
 	shift 4
 	log "$label"
-	"$LOADGEN" --json --label "$label" "$@" >"$TMP/lg.json" || log "$label: loadgen exited $?"
+	la0
+	rm -f "$TMP/starts0.json" "$TMP/starts1.json"
+	[ "${CHECK_STARTS:-0}" = 1 ] && B starts "$HEARTH_URL" "$TMP/starts0.json"
+	${LG_PREFIX:-} "$LOADGEN" --json --label "$label" "$@" >"$TMP/lg.json" || log "$label: loadgen exited $?"
+	[ "${CHECK_STARTS:-0}" = 1 ] && B starts "$HEARTH_URL" "$TMP/starts1.json"
 	next_out "$slug"
-	B wrap "$label" "$kind" "$chart" "$TMP/lg.json" "$OUTF"
+	BENCH_STARTS0=$TMP/starts0.json BENCH_STARTS1=$TMP/starts1.json B wrap "$label" "$kind" "$chart" "$TMP/lg.json" "$OUTF"
+}
+
+# prewarm ID BODY CONNECTIONS: calls at that concurrency, not measured, so
+# that the pool has grown to it (those growth starts are cold or stem)
+# before the measured run, which must be served warm only.
+prewarm() {
+	B grow "$HEARTH_URL" "$1" "$LOADGEN" "$2" "$3" 6 || true
 }
 
 # ---- the functions under test ---------------------------------------------
@@ -436,6 +523,7 @@ EOF
 
 if [ -x "$SHIM_RTT" ] && [ -x "$SHIM" ]; then
 	log "floor: bare pipe and hearth-shim round trips (bench/shim_rtt)"
+	la0
 	# (it exits 1 when the shim misses its own target; the table is there)
 	"$SHIM_RTT" --shim "$SHIM" --bootstrap "$SRCDIR/runtimes/python/bootstrap.py" \
 		--calls "$WARM_CALLS" >"$TMP/shim_rtt.txt" 2>"$TMP/shim_rtt.err" || true
@@ -450,8 +538,7 @@ if [ -x "$SHIM_RTT" ] && [ -x "$SHIM" ]; then
 else
 	skip floor-pipe-python "floor: bare pipe to python3" floor "bench/shim_rtt or runtimes/shim/hearth-shim not built"
 fi
-# TODO(lead): the Node bare-pipe floor (shim_rtt drives python3 only), and
-# a --json in shim_rtt so that the floor gets a full histogram here.
+# (No Node bare-pipe floor: bench/shim_rtt drives python3 only.)
 
 # ---- hearthd: the HTTP floor, the warm path, throughput, real work ---------
 
@@ -479,9 +566,37 @@ else
 	log "execute does not work yet: $PROBE"
 fi
 
+# pin_run: a diagnostic, not a target: the warm python call at c=1 with
+# hearthd, the load generator and the function's container (shim and
+# runtime) all on one CPU (the idlest), so that no call pays for waking another
+# CPU; the gap to the unpinned figure is the scheduler's placement.
+pin_run() {
+	local id=$1 cpu all="0-$(($(nproc) - 1))" cs c
+	command -v taskset >/dev/null && [ "$NO_DOCKER" = 0 ] || return 0
+	# the CPU that was idlest over the last half second (the machine is shared)
+	cpu=$(python3 -c 'import time
+def idle():
+    return {l.split()[0]: int(l.split()[4]) for l in open("/proc/stat") if l.startswith("cpu") and l[3] != " "}
+a = idle(); time.sleep(0.5); b = idle()
+print(max(b, key=lambda k: b[k] - a[k])[3:])' 2>/dev/null) || cpu=$(($(nproc) - 1))
+	cs=$(python3 -c 'import json,sys,urllib.request
+p = json.load(urllib.request.urlopen(sys.argv[1] + "/pool"))
+print(" ".join(c["container"] for c in p["containers"] if c.get("function_id") == int(sys.argv[2])))' \
+		"$HEARTH_URL" "$id" 2>/dev/null) || return 0
+	[ -n "$cs" ] || return 0
+	taskset -a -p -c "$cpu" "$HEARTH_PID" >/dev/null 2>&1 || return 0
+	for c in $cs; do DOCKER_HOST=unix://$DOCKER_SOCKET docker update --cpuset-cpus "$cpu" "$c" >/dev/null 2>&1 || true; done
+	LG_PREFIX="taskset -c $cpu" CHECK_STARTS=1 loadgen_run diag-warm-py-pinned \
+		"diagnostic: warm python no-op, c=1, all on CPU $cpu" diag 0 \
+		--url "$HEARTH_URL/functions/$id/execute" --body-file "$TMP/empty.json" \
+		--connections 1 --warmup "$WARM_WARMUP" --requests "$WARM_CALLS"
+	taskset -a -p -c "$all" "$HEARTH_PID" >/dev/null 2>&1 || true
+	for c in $cs; do DOCKER_HOST=unix://$DOCKER_SOCKET docker update --cpuset-cpus "$all" "$c" >/dev/null 2>&1 || true; done
+}
+
 # warm_runs NAME LANG ID: latency at c=1, then throughput at 8 and 32.
 warm_runs() {
-	local name=$1 lang=$2 id=$3 url=$HEARTH_URL/functions/$3/execute
+	local name=$1 lang=$2 id=$3 url=$HEARTH_URL/functions/$3/execute n
 	if [ -z "$id" ]; then
 		skip "warm-$name" "warm $lang no-op, c=1" warm "the function could not be created"
 		return
@@ -491,14 +606,15 @@ warm_runs() {
 	fi
 	B probe "$HEARTH_URL" "$id" "$TMP/empty.json" 60 >"$TMP/probe.$name" ||
 		log "warm $lang: no successful call within 60 s: $(cat "$TMP/probe.$name")"
-	loadgen_run "warm-$name-c1" "warm $lang no-op, c=1" warm 1 --url "$url" --body-file "$TMP/empty.json" \
-		--connections 1 --warmup "$WARM_WARMUP" --requests "$WARM_CALLS"
-	loadgen_run "warm-$name-c8" "warm $lang no-op, 8 connections" warm 0 --url "$url" \
-		--body-file "$TMP/empty.json" --connections 8 --warmup "$WARM_WARMUP" --duration "$TPUT_SECS"
-	loadgen_run "warm-$name-c32" "warm $lang no-op, 32 connections" warm 0 --url "$url" \
-		--body-file "$TMP/empty.json" --connections 32 --warmup "$WARM_WARMUP" --duration "$TPUT_SECS"
-	# TODO(lead): check that these calls were served warm, e.g. from
-	# /metrics or the envelope's "start" of a sample call after the run.
+	CHECK_STARTS=1 loadgen_run "warm-$name-c1" "warm $lang no-op, c=1" warm 1 --url "$url" \
+		--body-file "$TMP/empty.json" --connections 1 --warmup "$WARM_WARMUP" --requests "$WARM_CALLS"
+	[ "$lang" = python ] && pin_run "$id"
+	for n in 8 32; do
+		prewarm "$id" "$TMP/empty.json" "$n"
+		CHECK_STARTS=1 loadgen_run "warm-$name-c$n" "warm $lang no-op, $n connections" warm 0 \
+			--url "$url" --body-file "$TMP/empty.json" --connections "$n" --warmup 200 \
+			--duration "$TPUT_SECS"
+	done
 }
 warm_runs py python "$FN_PY"
 warm_runs node node "$FN_NODE"
@@ -513,8 +629,8 @@ work_run() {
 		return
 	fi
 	B probe "$HEARTH_URL" "$2" "$3" 60 >/dev/null || log "$4: no successful call within 60 s"
-	loadgen_run "work-$1" "$4" work 0 --url "$HEARTH_URL/functions/$2/execute" --body-file "$3" \
-		--connections 1 --warmup 20 --requests "$WORK_CALLS"
+	CHECK_STARTS=1 loadgen_run "work-$1" "$4" work 1 --url "$HEARTH_URL/functions/$2/execute" \
+		--body-file "$3" --connections 1 --warmup 20 --requests "$WORK_CALLS"
 }
 work_run json "$FN_JSON" "$TMP/doc100k.json" "work: JSON dumps+loads of 100 KB (python)"
 work_run float "$FN_FLOAT" "$TMP/float.json" "work: float loop, 20k iterations (python)"
@@ -522,30 +638,44 @@ work_run html "$FN_HTML" "$TMP/html.json" "work: dynamic HTML, 1000 items (pytho
 
 # ---- stem: a function's first call served by a stem cell ------------------
 
-# TODO(lead): verify once execute and stem cells work: each sample creates
-# a function with min_warm 0, times its first call (want "start":"stem"),
-# deletes it and waits for a stem cell to be back (settle_stem in bench.py
-# guesses the /pool shape).
-if [ "$EXEC_OK" = 1 ]; then
-	log "stem: $SAMPLES first calls"
-	next_out stem-python
-	B first-calls "$HEARTH_URL" "stem python, first call" stem python "$TMP/fn/noop.py" \
-		"$SAMPLES" stem "$OUTF" stem || log "stem sampling failed"
-else
-	skip stem-python "stem python, first call" stem "execute does not work: $PROBE"
-fi
+# Each sample creates a function with min_warm 0 and memory 128 (what stem
+# cells start with), waits for an idle stem cell of its language in /pool,
+# times its first call end to end (the envelope must say "stem"), deletes
+# the function and waits for the pool to settle (the used stem replaced,
+# the old container removed) before the next.
+for lang in python node; do
+	code=$TMP/fn/noop.py
+	[ "$lang" = node ] && code=$TMP/fn/noop.js
+	n=$SAMPLES
+	[ "$lang" = node ] && n=$NODE_SAMPLES
+	if [ "$EXEC_OK" = 1 ]; then
+		log "stem $lang: $n first calls"
+		next_out "stem-$lang"
+		B first-calls "$HEARTH_URL" "stem $lang, first call" stem "$lang" "$code" \
+			"$n" stem "$OUTF" 1 || log "stem $lang sampling failed"
+	else
+		skip "stem-$lang" "stem $lang, first call" stem "execute does not work: $PROBE"
+	fi
+done
 stop_hearthd
 
 # ---- cold: stem cells and warm pools off, a container started per call ----
 
-# TODO(lead): verify once execute works: hearthd with --stem-cells 0, each
-# sample a new function with min_warm 0 (want "start":"cold").
+# A hearthd of its own data dir (no function of the warm runs to prewarm)
+# with --stem-cells 0; each sample a new function with min_warm 0, so its
+# first call creates and starts a container ("start":"cold").
 if [ "$EXEC_OK" = 1 ]; then
-	start_hearthd --stem-cells 0
-	log "cold: $SAMPLES first calls (hearthd $HEARTH_PID, --stem-cells 0)"
-	next_out cold-python
-	B first-calls "$HEARTH_URL" "cold python, first call" cold python "$TMP/fn/noop.py" \
-		"$SAMPLES" cold "$OUTF" none || log "cold sampling failed"
+	HEARTH_DATA=$TMP/data-cold start_hearthd --stem-cells 0
+	for lang in python node; do
+		code=$TMP/fn/noop.py
+		[ "$lang" = node ] && code=$TMP/fn/noop.js
+		n=$SAMPLES
+		[ "$lang" = node ] && n=$NODE_SAMPLES
+		log "cold $lang: $n first calls (hearthd $HEARTH_PID, --stem-cells 0)"
+		next_out "cold-$lang"
+		B first-calls "$HEARTH_URL" "cold $lang, first call" cold "$lang" "$code" \
+			"$n" cold "$OUTF" 0 || log "cold $lang sampling failed"
+	done
 	stop_hearthd
 else
 	skip cold-python "cold python, first call" cold "execute does not work: $PROBE"
@@ -553,38 +683,55 @@ fi
 
 # ---- baselines: docker run --rm per call, docker exec per call ------------
 
-# The same no-op handler, called the way a user without Hearth would: the
-# image's python3 imports it and calls it on the event from stdin.
+# The same no-op handler file, called the way a user without Hearth would:
+# the same image, the same hardening flags as hearthd's containers
+# (pool/docker.c), the code bind-mounted read-only; the image's python3 or
+# node imports the handler and calls it on the event from stdin.
 RUN_PY='import json,sys
-def handler(event, context):
-    return {"ok": True}
+sys.path.insert(0, "/var/task")
+from noop import handler
 print(json.dumps(handler(json.load(sys.stdin), None)))'
-# TODO(lead): confirm these against the final images (entrypoint, user);
-# run_args mirror the hardened flags hearthd uses so the comparison is fair.
-RUN_FLAGS=(--network none --read-only --cap-drop ALL --security-opt no-new-privileges
-	--user 65534 --memory 128m --pids-limit 64)
+RUN_NODE='const h = require("/var/task/noop.js").handler;
+let s = ""; process.stdin.on("data", d => s += d).on("end", async () =>
+  console.log(JSON.stringify(await h(JSON.parse(s), {}))));'
+RUN_FLAGS=(--network none --read-only --ipc private --cap-drop ALL
+	--security-opt no-new-privileges --user 65534:65534 --memory 128m --memory-swap 128m
+	--pids-limit 128 --cpu-shares 128 --tmpfs /tmp:rw,nosuid,nodev,size=64m,mode=1777
+	--label hearth.bench=true -v "$TMP/task:/var/task:ro")
+mkdir -p "$TMP/task"
+cp "$TMP/fn/noop.py" "$TMP/fn/noop.js" "$TMP/task/"
+chmod 755 "$TMP/task"
+chmod 644 "$TMP"/task/*
 if [ "$NO_DOCKER" = 1 ] || [ "$DOCKER_VERSION" = unavailable ]; then
 	skip docker-run "docker run --rm per call (python)" docker-run "no Docker at $DOCKER_SOCKET"
 	skip docker-exec "docker exec per call (python)" docker-exec "no Docker at $DOCKER_SOCKET"
 else
 	export DOCKER_HOST=unix://$DOCKER_SOCKET
-	log "docker run --rm: $SAMPLES calls"
-	next_out docker-run
-	BENCH_STDIN=$TMP/empty.json B samples "docker run --rm per call (python)" docker-run "$SAMPLES" \
-		"$OUTF" docker run --rm -i "${RUN_FLAGS[@]}" --entrypoint python3 \
-		"$IMAGE_PY" -c "$RUN_PY"
-	EXEC_CONTAINER=hearth-bench-exec-$$
-	if docker run -d --name "$EXEC_CONTAINER" "${RUN_FLAGS[@]}" --entrypoint sleep \
-		"$IMAGE_PY" infinity >/dev/null 2>"$TMP/exec.err"; then
-		log "docker exec: $SAMPLES calls"
-		next_out docker-exec
-		BENCH_STDIN=$TMP/empty.json B samples "docker exec per call (python)" docker-exec "$SAMPLES" \
-			"$OUTF" docker exec -i "$EXEC_CONTAINER" python3 -c "$RUN_PY"
-	else
-		skip docker-exec "docker exec per call (python)" docker-exec "docker run -d failed: $(head -c 300 "$TMP/exec.err")"
-	fi
-	docker rm -f "$EXEC_CONTAINER" >/dev/null 2>&1 || true
-	EXEC_CONTAINER=
+	for lang in python node; do
+		if [ "$lang" = python ]; then
+			image=$IMAGE_PY interp=python3 prog=(-c "$RUN_PY") n=$SAMPLES
+		else
+			image=$IMAGE_NODE interp=node prog=(-e "$RUN_NODE") n=$NODE_SAMPLES
+		fi
+		log "docker run --rm ($lang): $n calls"
+		next_out "docker-run-$lang"
+		BENCH_STDIN=$TMP/empty.json B samples "docker run --rm per call ($lang)" docker-run "$n" \
+			"$OUTF" docker run --rm -i "${RUN_FLAGS[@]}" --entrypoint "$interp" \
+			"$image" "${prog[@]}"
+		EXEC_CONTAINER=hearth-bench-exec-$$
+		if docker run -d --name "$EXEC_CONTAINER" "${RUN_FLAGS[@]}" --entrypoint sleep \
+			"$image" infinity >/dev/null 2>"$TMP/exec.err"; then
+			log "docker exec ($lang): $n calls"
+			next_out "docker-exec-$lang"
+			BENCH_STDIN=$TMP/empty.json B samples "docker exec per call ($lang)" docker-exec "$n" \
+				"$OUTF" docker exec -i "$EXEC_CONTAINER" "$interp" "${prog[@]}"
+		else
+			skip "docker-exec-$lang" "docker exec per call ($lang)" docker-exec \
+				"docker run -d failed: $(head -c 300 "$TMP/exec.err")"
+		fi
+		docker rm -f "$EXEC_CONTAINER" >/dev/null 2>&1 || true
+		EXEC_CONTAINER=
+	done
 fi
 
 # ---- the report ------------------------------------------------------------
@@ -646,19 +793,26 @@ def ratio(a, b):
     return a / b if a and b else None
 
 warm = find("warm python no-op, c=1")
+warm_node = find("warm node no-op, c=1")
 warm8 = find("warm python no-op, 8 connections", 8)
 pipe = find("floor: bare pipe")
 http = find("floor: GET /healthz over HTTP")
-drun = find("docker run")
-dexec = find("docker exec")
+drun = find("docker run --rm per call (python)")
+dexec = find("docker exec per call (python)")
+drun_node = find("docker run --rm per call (node)")
+dexec_node = find("docker exec per call (node)")
 stem = find("stem python")
 cold = find("cold python")
+stem_node = find("stem node")
+cold_node = find("cold node")
+shim = find("floor: through hearth-shim")
 
 # Samples served by another start kind than the scenario is about (a stem
 # scenario answered warm, say) make its figure meaningless.
+def others(s):
+    return {k: v for k, v in (s.get("starts") or {}).items() if k != s.get("want_start") and v}
 wrong_start = {s["label"].split(",")[0] for s in scen
-               if s.get("want_start") and s.get("starts") and s.get("summary")
-               and s["starts"].get(s["want_start"], 0) != s["summary"]["n"]}
+               if s.get("want_start") and s.get("summary") and others(s)}
 
 targets = []
 def target(name, value, ok, shown, scenario=None):
@@ -666,8 +820,8 @@ def target(name, value, ok, shown, scenario=None):
     if value is not None and scenario in wrong_start:
         verdict = "INVALID (wrong start kind, see Warnings)"
     targets.append((name, shown if value is not None else "not measured", verdict))
-v = warm and warm["p50"]; target("warm python p50 ≤ 250 µs", v, v is not None and v <= 250, us(v))
-v = warm and warm["p99"]; target("warm python p99 ≤ 1 ms", v, v is not None and v <= 1000, us(v))
+v = warm and warm["p50"]; target("warm python p50 ≤ 250 µs", v, v is not None and v <= 250, us(v), "warm python no-op")
+v = warm and warm["p99"]; target("warm python p99 ≤ 1 ms", v, v is not None and v <= 1000, us(v), "warm python no-op")
 v = ratio(warm and warm["p50"], pipe and pipe["p50"])
 target("warm within 4× of the bare-pipe floor (p50)", v, v is not None and v <= 4, v and f"{v:.1f}×")
 v = ratio(drun and drun["p50"], warm and warm["p50"])
@@ -675,7 +829,8 @@ target("≥ 1,000× faster than docker run (p50)", v, v is not None and v >= 100
 v = warm8 and warm8["rps"]
 target("≥ 5,000 calls/s, python no-op, 8 connections, no errors", v,
        v is not None and v >= 5000 and warm8["errors"] == 0 and warm8["non_2xx"] == 0,
-       v and f"{v:,.0f}/s, {warm8['errors']} errors, {warm8['non_2xx']} non-2xx")
+       v and f"{v:,.0f}/s, {warm8['errors']} errors, {warm8['non_2xx']} non-2xx",
+       "warm python no-op")
 v = stem and stem["p50"]
 target("stem first call p50 ≤ 50 ms", v, v is not None and v <= 50000, us(v), "stem python")
 v = cold and cold["p50"]
@@ -696,36 +851,64 @@ L.append(f"- Machine: {m['cpu']}, {m['cpus']} CPUs, {m['memory']}; {m['os']}; ke
          f"Docker {m['docker']}")
 L.append(f"- Date: {m['date']}; commit {m['git'] or 'unknown'}; command: `{m['command']}`; "
          f"the run took {secs} s" + (" (**--quick**: fewer samples than the issue asks)" if m["quick"] else ""))
+las = [s.get("loadavg_start") for s in scen if s.get("loadavg_start")] + \
+      [s.get("loadavg_end") for s in scen if s.get("loadavg_end")]
+if las:
+    ones = [float(x.split()[0]) for x in las]
+    L.append(f"- Load average (1 min) during the run: {min(ones):.2f} to {max(ones):.2f} "
+             f"(the machine is shared; each scenario's own is in the tables and results.json)")
 L.append("")
 checks = []
 L.append("### Latency per call")
 L.append("")
-L.append("| scenario | kind | n | p50 | p90 | p99 | p99.9 | max | mean | errors |")
-L.append("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|")
+def la(s):
+    a, b = s.get("loadavg_start"), s.get("loadavg_end")
+    a = a.split()[0] if a else "?"
+    b = b.split()[0] if b else "?"
+    return f"{a}→{b}"
+L.append("| scenario | kind | n | p50 | p90 | p99 | p99.9 | max | mean | errors | load |")
+L.append("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
 for s in scen:
     sm = s.get("summary")
     if not sm or sm.get("connections", 1) != 1:
         continue
     err = sm.get("errors", 0) + sm.get("non_2xx", 0)
-    want, starts = s.get("want_start"), s.get("starts")
-    if want and starts and starts.get(want, 0) != sm["n"]:
-        # served by another start kind than the scenario is about: say so
-        got = ", ".join(f"{k} {v}" for k, v in sorted(starts.items()))
-        checks.append(f"- {s['label']}: wanted every sample to be a {want} start, "
-                      f"the envelopes said: {got}")
     L.append(f"| {s['label']} | {s['kind']} | {sm['n']} | {us(sm['p50'])} | {us(sm.get('p90'))} | "
-             f"{us(sm.get('p99'))} | {us(sm.get('p99_9'))} | {us(sm.get('max'))} | {us(sm.get('mean'))} | {err} |")
+             f"{us(sm.get('p99'))} | {us(sm.get('p99_9'))} | {us(sm.get('max'))} | {us(sm.get('mean'))} | {err} | {la(s)} |")
+L.append("")
+L.append("### Start kinds: which path served each scenario")
+L.append("")
+L.append("From the envelopes' `start` (first calls) or hearthd's `hearth_starts_total` "
+         "before and after the run (load runs, warm-up included); for first calls, the "
+         "median of the envelope's `init_ms` (the container start or specialisation inside "
+         "the call) and `queue_ms`.")
+L.append("")
+L.append("| scenario | wanted | served | init_ms p50 | queue_ms p50 |")
+L.append("|---|---|---|--:|--:|")
+for s in scen:
+    want, starts = s.get("want_start"), s.get("starts")
+    if not want or not s.get("summary"):
+        continue
+    got = ", ".join(f"{k} {v}" for k, v in sorted((starts or {}).items())) or "–"
+    envs = s.get("envelopes") or []
+    def med(k):
+        v = [e[k] for e in envs if isinstance(e.get(k), (int, float))]
+        return f"{pct_of(v, 50):.1f} ms" if v else "–"
+    L.append(f"| {s['label']} | {want} | {got} | {med('init_ms')} | {med('queue_ms')} |")
+    if others(s):
+        # served by another start kind than the scenario is about: say so
+        checks.append(f"- {s['label']}: wanted every call to be a {want} start, got: {got}")
 L.append("")
 L.append("### Throughput (closed loop, keep-alive, hearth-loadgen)")
 L.append("")
-L.append("| scenario | connections | calls/s | p50 | p99 | errors | non-2xx |")
-L.append("|---|--:|--:|--:|--:|--:|--:|")
+L.append("| scenario | connections | calls/s | p50 | p99 | errors | non-2xx | load |")
+L.append("|---|--:|--:|--:|--:|--:|--:|--:|")
 for s in scen:
     sm = s.get("summary")
     if not sm or "rps" not in sm:
         continue
     L.append(f"| {s['label']} | {sm['connections']} | {sm['rps']:,.0f} | {us(sm['p50'])} | "
-             f"{us(sm['p99'])} | {sm['errors']} | {sm['non_2xx']} |")
+             f"{us(sm['p99'])} | {sm['errors']} | {sm['non_2xx']} | {la(s)} |")
 L.append("")
 L.append("### Ratios (medians)")
 L.append("")
@@ -733,10 +916,15 @@ L.append("| comparison | ratio |")
 L.append("|---|--:|")
 for name, a, b in (("warm python vs bare-pipe floor (slower by)", warm, pipe),
                    ("warm python vs HTTP floor /healthz (slower by)", warm, http),
+                   ("warm python vs shim floor (no HTTP, no container; slower by)", warm, shim),
                    ("docker exec vs warm python (slower by)", dexec, warm),
                    ("docker run vs warm python (slower by)", drun, warm),
                    ("cold vs warm python (slower by)", cold, warm),
-                   ("stem vs warm python (slower by)", stem, warm)):
+                   ("stem vs warm python (slower by)", stem, warm),
+                   ("docker exec vs warm node (slower by)", dexec_node, warm_node),
+                   ("docker run vs warm node (slower by)", drun_node, warm_node),
+                   ("cold vs warm node (slower by)", cold_node, warm_node),
+                   ("stem vs warm node (slower by)", stem_node, warm_node)):
     r = ratio(a and a["p50"], b and b["p50"])
     L.append(f"| {name} | {f'{r:,.1f}×' if r else '–'} |")
 L.append("")
