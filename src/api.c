@@ -22,6 +22,8 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -678,6 +680,9 @@ int api_listen(struct api *a, const char *host, int port, struct hearth_error **
 		return hearth_error_errno(err, saved, "cannot listen on %s", shown);
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* Accepted sockets inherit it: without it, a reply that evhttp writes
+	 * in two pieces (above 16 KB) waits for the client's delayed ACK. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, 128) < 0) {
 		saved = errno;
 		freeaddrinfo(res);

@@ -1,9 +1,17 @@
-/* records.c — see records.h. */
+/* records.c — see records.h.
+ *
+ * The batches are written by a thread of their own, on a SQLite connection
+ * of its own: a transaction of a few hundred rows takes milliseconds, a WAL
+ * checkpoint (fdatasync) tens of them on a busy disk, and neither may stall
+ * the event loop that answers calls. */
 #include "records.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 
@@ -12,43 +20,103 @@
 #define RECORDS_PRUNE_EVERY 10		/* flushes: about a second under load */
 
 struct records {
-	struct event_base *base;
-	struct store *store;
+	struct store *wstore;		/* the writer thread's connection */
 	int64_t retention;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t wake, done;
+	/* under mu: */
 	struct store_invocation *pending;
 	size_t n, alloc;
-	struct event *timer;
-	unsigned flushes;
+	uint64_t queued, written;	/* records handed over / committed */
+	bool flush_now, stop, failing;
 	uint64_t dropped;
 };
 
-static void on_timer(evutil_socket_t fd, short what, void *arg)
+static void batch_free(struct store_invocation *b, size_t n)
 {
-	struct records *r = arg;
-	struct hearth_error *err = NULL;
-
-	if (records_flush(r, &err) < 0) {
-		log_error("records: %s (%zu pending, retrying)", err->msg, r->n);
-		hearth_error_free(err);
-		struct timeval tv = { 1, 0 };
-		evtimer_add(r->timer, &tv);
-	}
+	for (size_t i = 0; i < n; i++)
+		store_invocation_clear(&b[i]);
+	free(b);
 }
 
-int records_new(struct records **out, struct event_base *base, struct store *store,
+static void *writer(void *arg)
+{
+	struct records *r = arg;
+	unsigned flushes = 0;
+
+	pthread_mutex_lock(&r->mu);
+	for (;;) {
+		struct store_invocation *batch;
+		struct hearth_error *err = NULL;
+		size_t bn;
+		uint64_t upto;
+		int rc;
+
+		while (r->n == 0 && !r->stop)
+			pthread_cond_wait(&r->wake, &r->mu);
+		if (r->n == 0 && r->stop)
+			break;
+		if (!r->flush_now && !r->stop) {
+			/* let a batch pile up (or a reader ask for it) */
+			struct timespec ts;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += RECORDS_FLUSH_MS * 1000000L;
+			ts.tv_sec += ts.tv_nsec / 1000000000L;
+			ts.tv_nsec %= 1000000000L;
+			while (!r->flush_now && !r->stop &&
+			       pthread_cond_timedwait(&r->wake, &r->mu, &ts) != ETIMEDOUT)
+				;
+		}
+		batch = r->pending;
+		bn = r->n;
+		upto = r->queued;
+		r->pending = NULL;
+		r->n = r->alloc = 0;
+		r->flush_now = false;
+		pthread_mutex_unlock(&r->mu);
+
+		rc = store_invocations_insert(r->wstore, batch, bn, &err);
+		if (rc < 0) {
+			log_error("records: %s (%zu records lost)", err->msg, bn);
+			hearth_error_free(err);
+		} else if (++flushes % RECORDS_PRUNE_EVERY == 1 &&
+			   store_invocations_prune(r->wstore, r->retention, NULL) < 0) {
+			log_warn("records: pruning old records failed");
+		}
+		batch_free(batch, bn);
+
+		pthread_mutex_lock(&r->mu);
+		r->failing = rc < 0;
+		r->written = upto;
+		pthread_cond_broadcast(&r->done);
+	}
+	pthread_mutex_unlock(&r->mu);
+	return NULL;
+}
+
+int records_new(struct records **out, struct event_base *base, const char *db_path,
 		int64_t retention, struct hearth_error **err)
 {
 	struct records *r = calloc(1, sizeof(*r));
+	int rc;
 
+	(void)base;
 	if (!r)
 		return hearth_error_make(err, ENOMEM, "out of memory");
-	r->base = base;
-	r->store = store;
 	r->retention = retention;
-	r->timer = evtimer_new(base, on_timer, r);
-	if (!r->timer) {
+	if ((rc = store_open(&r->wstore, db_path, err)) < 0) {
 		free(r);
-		return hearth_error_make(err, ENOMEM, "out of memory");
+		return rc;
+	}
+	pthread_mutex_init(&r->mu, NULL);
+	pthread_cond_init(&r->wake, NULL);
+	pthread_cond_init(&r->done, NULL);
+	if ((rc = pthread_create(&r->thread, NULL, writer, r)) != 0) {
+		store_close(r->wstore);
+		free(r);
+		return hearth_error_errno(err, rc, "records: cannot start the writer thread");
 	}
 	*out = r;
 	return 0;
@@ -63,6 +131,7 @@ void records_add(struct records *r, const struct store_invocation *rec)
 {
 	struct store_invocation *c;
 
+	pthread_mutex_lock(&r->mu);
 	if (r->n >= RECORDS_MAX_PENDING) {
 		store_invocation_clear(&r->pending[0]);
 		memmove(&r->pending[0], &r->pending[1], (r->n - 1) * sizeof(*r->pending));
@@ -75,7 +144,7 @@ void records_add(struct records *r, const struct store_invocation *rec)
 		struct store_invocation *np = realloc(r->pending, na * sizeof(*np));
 
 		if (!np)
-			return;
+			goto out;
 		r->pending = np;
 		r->alloc = na;
 	}
@@ -87,44 +156,47 @@ void records_add(struct records *r, const struct store_invocation *rec)
 	c->error_json = dup_or_null(rec->error_json);
 	c->logs = dup_or_null(rec->logs);
 	c->result = dup_or_null(rec->result);
-	if (!evtimer_pending(r->timer, NULL)) {
-		struct timeval tv = { 0, RECORDS_FLUSH_MS * 1000 };
-
-		evtimer_add(r->timer, &tv);
-	}
+	r->queued++;
+	if (r->n == 1)
+		pthread_cond_signal(&r->wake);
+out:
+	pthread_mutex_unlock(&r->mu);
 }
 
+/* Readers wait (on the loop: a control-plane request) until every record
+ * handed over so far is committed. */
 int records_flush(struct records *r, struct hearth_error **err)
 {
-	int rc;
+	uint64_t want;
+	int rc = 0;
 
-	if (r->n == 0)
-		return 0;
-	rc = store_invocations_insert(r->store, r->pending, r->n, err);
-	if (rc < 0)
-		return rc;
-	for (size_t i = 0; i < r->n; i++)
-		store_invocation_clear(&r->pending[i]);
-	r->n = 0;
-	if (++r->flushes % RECORDS_PRUNE_EVERY == 1 &&
-	    store_invocations_prune(r->store, r->retention, NULL) < 0)
-		log_warn("records: pruning old records failed");
-	return 0;
+	pthread_mutex_lock(&r->mu);
+	want = r->queued;
+	if (r->written < want) {
+		r->flush_now = true;
+		pthread_cond_signal(&r->wake);
+		while (r->written < want)
+			pthread_cond_wait(&r->done, &r->mu);
+	}
+	if (r->failing)
+		rc = hearth_error_make(err, EIO, "the invocation records could not be written");
+	pthread_mutex_unlock(&r->mu);
+	return rc;
 }
 
 void records_free(struct records *r)
 {
-	struct hearth_error *err = NULL;
-
 	if (!r)
 		return;
-	if (records_flush(r, &err) < 0) {
-		log_error("records: %zu record(s) lost at exit: %s", r->n, err->msg);
-		hearth_error_free(err);
-	}
-	for (size_t i = 0; i < r->n; i++)
-		store_invocation_clear(&r->pending[i]);
-	free(r->pending);
-	event_free(r->timer);
+	pthread_mutex_lock(&r->mu);
+	r->stop = true;
+	pthread_cond_signal(&r->wake);
+	pthread_mutex_unlock(&r->mu);
+	pthread_join(r->thread, NULL);	/* it writes what is pending first */
+	batch_free(r->pending, r->n);
+	store_close(r->wstore);
+	pthread_cond_destroy(&r->wake);
+	pthread_cond_destroy(&r->done);
+	pthread_mutex_destroy(&r->mu);
 	free(r);
 }

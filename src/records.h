@@ -1,6 +1,7 @@
 /* records.h — invocation records, written to the store in batches off the
- * hot path: a call only copies its record into memory; a timer writes
- * what piled up in one transaction and prunes past the retention bound. */
+ * hot path: a call only copies its record into memory; a writer thread,
+ * on its own connection to db_path, writes what piled up in one
+ * transaction and prunes past the retention bound. */
 #ifndef HEARTH_RECORDS_H
 #define HEARTH_RECORDS_H
 
@@ -11,7 +12,7 @@
 
 struct records;
 
-int records_new(struct records **out, struct event_base *base, struct store *store,
+int records_new(struct records **out, struct event_base *base, const char *db_path,
 		int64_t retention, struct hearth_error **err);
 /* Copies rec (its strings too) into the next batch. */
 void records_add(struct records *r, const struct store_invocation *rec);
