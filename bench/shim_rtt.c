@@ -1,9 +1,10 @@
 /* shim_rtt.c — what the shim adds to a warm call: the round trip of a
  * no-op Python handler through hearth-shim (frame over a unix socket ->
- * shim -> SEQPACKET -> bootstrap -> handler and back) against a bare pipe
- * round trip to the same python3 running a minimal loop that does the same
- * JSON work (json.loads of the event, json.dumps of the result).  Both in
- * one run, in alternating blocks so that drift hits both alike.
+ * shim -> input pipe -> bootstrap -> handler -> result pipe -> shim, see
+ * runtimes/PROTOCOL.md) against a bare pipe round trip to the same python3
+ * running a minimal loop that does the same JSON work (json.loads of the
+ * event, json.dumps of the result).  Both in one run, in alternating
+ * blocks so that drift hits both alike.
  *
  * --cpu N pins this program, the shim and both pythons to one CPU: on a
  * VM, where waking an idle vCPU costs tens of microseconds, that separates
@@ -76,9 +77,14 @@ static struct frame read_frame(int fd, uint8_t *buf, size_t cap)
 		int r = frame_parse(buf, len, &f, &need);
 		if (r < 0 || need > cap)
 			fail("bad frame from the shim");
-		if (r == 1)
+		if (r == 1) {
+			if (len != need)	/* one request in flight: nothing may follow */
+				fail("extra bytes after a frame from the shim");
 			return f;
-		ssize_t n = read(fd, buf + len, need - len);
+		}
+		/* Greedy, as hearthd's buffered reads are: the whole reply
+		 * usually comes in one read, like the baseline's. */
+		ssize_t n = read(fd, buf + len, cap - len);
 		if (n <= 0)
 			fail("read from the shim");
 		len += (size_t)n;
@@ -102,6 +108,17 @@ int main(int argc, char **argv)
 	const char *shim = NULL, *boot = NULL, *payload = "{}";
 	long calls = 20000;
 	int cpu = -1;
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			printf("usage: shim_rtt --shim PATH --bootstrap PATH [--calls N>=%d] [--payload JSON] [--cpu N]\n"
+			       "  --shim PATH       the hearth-shim binary\n"
+			       "  --bootstrap PATH  runtimes/python/bootstrap.py\n"
+			       "  --calls N         calls through each path (default 20000, in blocks of %d)\n"
+			       "  --payload JSON    the event (default {})\n"
+			       "  --cpu N           pin this program, the shim and both pythons to CPU N\n"
+			       "Exits 0 when the shim adds at most 20 us at the median.\n", BLOCK, BLOCK);
+			return 0;
+		}
 	for (int i = 1; i + 1 < argc; i += 2) {
 		if (strcmp(argv[i], "--shim") == 0)
 			shim = argv[i + 1];
@@ -115,7 +132,7 @@ int main(int argc, char **argv)
 			cpu = (int)strtol(argv[i + 1], NULL, 10);
 	}
 	if (!shim || !boot || calls < BLOCK) {
-		fprintf(stderr, "usage: shim_rtt --shim PATH --bootstrap PATH [--calls N>=%d] [--payload JSON]\n",
+		fprintf(stderr, "usage: shim_rtt --shim PATH --bootstrap PATH [--calls N>=%d] [--payload JSON] [--cpu N]\n",
 			BLOCK);
 		return 2;
 	}

@@ -24,15 +24,19 @@ for (const s of [process.stdout, process.stderr])
 
 const MSG_MAX = 65536; // chan.h CHAN_MSG_MAX
 const MAX_RESULT = 6 * 1024 * 1024;
+const IN_FD = 62; // chan.h CHAN_IN_FD: input pipe (invokes)
+const RES_FD = 61; // chan.h CHAN_RES_FD: result pipe (small results)
+const PIPE_MSG_MAX = 4096; // chan.h CHAN_PIPE_MSG_MAX (PIPE_BUF: atomic writes)
+const IN_MAGIC = 0x48525456; // "HRTV", the input pipe's trailer
 const inbuf = Buffer.allocUnsafe(MSG_MAX);
 const replyHdr = Buffer.allocUnsafe(16 + 1 + 8);
 const moreHdr = Buffer.allocUnsafe(16 + 1);
 
-function readMsg() {
+function readMsg(fd = FD) {
   for (;;) {
     let n;
     try {
-      n = fs.readSync(FD, inbuf, 0, MSG_MAX, null);
+      n = fs.readSync(fd, inbuf, 0, MSG_MAX, null);
     } catch (e) {
       if (e.code === 'EAGAIN' || e.code === 'EINTR') continue;
       throw e;
@@ -215,6 +219,14 @@ function reply(inv, err, result) {
   replyHdr[16] = 0x53; // S
   replyHdr.writeUInt32BE(rss(), 17);
   replyHdr.writeUInt32BE(out.length, 21);
+  if (replyHdr.length + out.length <= PIPE_MSG_MAX) {
+    try {
+      fs.writevSync(RES_FD, [replyHdr, out]); // one atomic pipe write
+      return;
+    } catch (e) {
+      // the handler closed or broke the pipe: use the channel
+    }
+  }
   const first = MSG_MAX - replyHdr.length;
   if (out.length <= first) {
     fs.writevSync(FD, [replyHdr, out]);
@@ -241,20 +253,32 @@ function parseEvent(body) {
 // Serves invokes until one goes asynchronous; its settlement resumes the loop.
 function serve() {
   for (;;) {
-    const n = readMsg();
-    if (inbuf[0] !== 0x56) continue; // 'V'; nothing else is expected here
-    const nonce = Buffer.from(inbuf.subarray(1, 17));
-    const deadlineMs = inbuf.readUInt32BE(17);
-    const total = inbuf.readUInt32BE(21);
-    const idlen = inbuf.readUInt16BE(25);
-    const rid = inbuf.toString('utf8', 27, 27 + idlen);
+    // The input pipe: the message is the one that ends the read (u32
+    // length + "HRTV" trailer); anything before it is bytes a handler
+    // wrote into its own input (PROTOCOL.md).
+    let n = readMsg(IN_FD);
+    let end = n - 8;
+    if (end < 1 || inbuf.readUInt32BE(n - 4) !== IN_MAGIC) continue;
+    let s = end - inbuf.readUInt32BE(end);
+    if (s < 0) continue;
+    if (inbuf[s] === 0x76) { // 'v': this invoke comes on the channel
+      n = readMsg(FD);
+      s = 0;
+      end = n;
+    }
+    if (inbuf[s] !== 0x56 || end - s < 27) continue; // 'V'; nothing else is expected here
+    const nonce = Buffer.from(inbuf.subarray(s + 1, s + 17));
+    const deadlineMs = inbuf.readUInt32BE(s + 17);
+    const total = inbuf.readUInt32BE(s + 21);
+    const idlen = inbuf.readUInt16BE(s + 25);
+    const rid = inbuf.toString('utf8', s + 27, s + 27 + idlen);
     let body;
-    const off = 27 + idlen;
-    if (n - off >= total) {
+    const off = s + 27 + idlen;
+    if (end - off >= total) {
       body = inbuf.subarray(off, off + total);
     } else {
       body = Buffer.allocUnsafe(total);
-      let got = inbuf.copy(body, 0, off, n);
+      let got = inbuf.copy(body, 0, off, end);
       while (got < total) {
         const m = readMsg();
         got += inbuf.copy(body, got, 1, m);

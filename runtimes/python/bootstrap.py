@@ -19,6 +19,9 @@ import time  # noqa: E402
 
 MSG_MAX = 65536            # chan.h CHAN_MSG_MAX
 MAX_RESULT = 6 * 1024 * 1024
+_IN = 62                   # chan.h CHAN_IN_FD: input pipe (invokes)
+_RES = 61                  # chan.h CHAN_RES_FD: result pipe (small results)
+PIPE_MSG_MAX = 4096        # chan.h CHAN_PIPE_MSG_MAX (PIPE_BUF: atomic writes)
 
 _read = os.read
 _write = os.write
@@ -30,11 +33,12 @@ _unpack_from = struct.unpack_from
 _getrusage = resource.getrusage
 _RUSAGE_SELF = resource.RUSAGE_SELF
 
-try:
-    # Children the handler spawns must not inherit the channel.
-    os.set_inheritable(_FD, False)
-except OSError:
-    pass
+for _fd in (_FD, _IN, _RES):
+    try:
+        # Children the handler spawns must not inherit the channel.
+        os.set_inheritable(_fd, False)
+    except OSError:
+        pass
 
 
 def _rss():
@@ -185,6 +189,14 @@ def _init(m):
 
 def _serve(handler):
     read, write, loads, dumps, now = _read, _write, _loads, _dumps, _time
+    # RUSAGE_THREAD: the same ru_maxrss (the process's peak: the mm's
+    # high-water mark), without summing every thread's CPU times.
+    getrusage, SELF = _getrusage, getattr(resource, "RUSAGE_THREAD", _RUSAGE_SELF)
+    unpack_u32 = struct.Struct(">I").unpack_from
+    unpack_hdr = struct.Struct(">IIH").unpack_from
+    pack_hdr = struct.Struct(">II").pack
+    fin, fres = _IN, _RES
+    res_first = PIPE_MSG_MAX - 25     # nonce + 'S' + rss + length
     # One encoder for the life of the runtime: json.dumps(**kw) builds a
     # new one per call, which is most of the cost of a small reply.
     encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -192,15 +204,29 @@ def _serve(handler):
     fd = _FD
     Ctx = LambdaContext
     while True:
-        m = read(fd, MSG_MAX)
+        # The input pipe: the message is the one that ends the read
+        # (u32 length + b"HRTV" trailer); anything before it is bytes a
+        # handler wrote into its own input (PROTOCOL.md).
+        m = read(fin, MSG_MAX)
         if not m:
             os._exit(0)     # the shim is gone
-        if m[0] != 0x56:    # 'V'; nothing else is expected here
+        end = len(m) - 8
+        if end < 1 or not m.endswith(b"HRTV"):
             continue
-        nonce = m[1:17]
-        deadline_ms, total, idlen = _unpack_from(">IIH", m, 17)
-        rid = m[27:27 + idlen]
-        body = m[27 + idlen:]
+        s = end - unpack_u32(m, end)[0]
+        if s < 0:
+            continue
+        if m[s] == 0x76:    # 'v': this invoke comes on the channel
+            m = read(fd, MSG_MAX)
+            if not m:
+                os._exit(0)
+            s, end = 0, len(m)
+        if m[s] != 0x56 or end - s < 27:    # 'V'; nothing else is expected here
+            continue
+        nonce = m[s + 1:s + 17]
+        deadline_ms, total, idlen = unpack_hdr(m, s + 17)
+        rid = m[s + 27:s + 27 + idlen]
+        body = m[s + 27 + idlen:end]
         if len(body) < total:
             parts = [body]
             got = len(body)
@@ -242,8 +268,15 @@ def _serve(handler):
                         "Response payload size (%d bytes) exceeded maximum allowed "
                         "payload size (%d bytes)." % (len(out), MAX_RESULT), [])
             continue
-        _flush()
-        hdr = nonce + b"S" + _pack(">II", _rss(), len(out))
+        if sys.stdout is not _STDOUT or sys.stderr is not _STDERR:
+            _flush()
+        hdr = nonce + b"S" + pack_hdr(getrusage(SELF).ru_maxrss, len(out))
+        if len(out) <= res_first:
+            try:
+                write(fres, hdr + out)     # one atomic pipe write
+                continue
+            except OSError:
+                pass        # the handler closed or broke the pipe: the channel
         first = MSG_MAX - len(hdr)
         if len(out) <= first:
             write(fd, hdr + out)

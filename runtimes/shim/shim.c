@@ -3,14 +3,15 @@
  * Serves one hearthd connection at a time on a unix socket (frames of
  * frame.h), runs one language runtime (python3/node + bootstrap) as its
  * own session/process group, and talks to it over a private SEQPACKET
- * channel (chan.h).  The runtime's stdout and stderr are one pipe whose
+ * channel plus two pipes for the warm path (chan.h).  The runtime's stdout and stderr are one pipe whose
  * bytes become the current invocation's logs.  The shim owns the deadline:
  * at the timeout it SIGKILLs the runtime's whole process group.  It reaps
  * every child (PID 1 in a container, a child subreaper otherwise).
  *
  * Single-threaded and sequential on purpose: one request at a time is the
  * contract, so a poll loop with a deadline is all the machinery needed,
- * and the warm path stays at ~6 syscalls. */
+ * and the warm path stays at 6 syscalls (poll, read, writev to the input
+ * pipe, ppoll, read of the result pipe, writev of the reply). */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -55,12 +56,14 @@ static struct {
 	pid_t pid;		/* 0 when none */
 	pid_t pgid;		/* its process group; outlives it while children do */
 	int chan;		/* SEQPACKET, our end */
+	int in;			/* write end of its input pipe (chan.h fast lanes) */
+	int res;		/* read end of its result pipe */
 	int logfd;		/* read end of its stdout+stderr */
 	char lang[8];
 	bool inited;
 	int wstatus;		/* valid after it died */
 	long maxrss_kb;		/* from wait4, after it died */
-} rt = { .chan = -1, .logfd = -1 };
+} rt = { .chan = -1, .in = -1, .res = -1, .logfd = -1 };
 
 /* The last init, kept to re-init after a crash or timeout. */
 static uint8_t *init_msg;
@@ -75,6 +78,9 @@ static size_t loglen;
 static uint64_t logdropped;
 
 static uint8_t msg[CHAN_MSG_MAX];	/* one channel message */
+/* Bytes read from the result pipe not yet matched to a message. */
+static uint8_t resbuf[CHAN_MSG_MAX + CHAN_PIPE_MSG_MAX];
+static size_t reslen;
 static uint64_t rng_state;
 
 static void die(const char *fmt, ...)
@@ -235,6 +241,20 @@ static bool out_send(struct out *o)
 	frame_header_encode(o->small, o->small[3], (uint32_t)o->body);
 	struct iovec *iov = o->iov;
 	int n = o->n;
+	/* A small reply (the common case) goes as one flat buffer: cheaper
+	 * for the socket than gathering a dozen tiny pieces. */
+	static uint8_t flat[4096];
+	size_t total = FRAME_HDR_LEN + o->body;
+	if (n > 1 && total <= sizeof(flat)) {
+		size_t at = 0;
+		for (int i = 0; i < n; i++) {
+			memcpy(flat + at, iov[i].iov_base, iov[i].iov_len);
+			at += iov[i].iov_len;
+		}
+		o->iov[0].iov_base = flat;
+		o->iov[0].iov_len = at;
+		n = 1;
+	}
 	while (n > 0) {
 		ssize_t w = writev(conn, iov, n);	/* n <= 32 < IOV_MAX */
 		if (w < 0) {
@@ -316,6 +336,13 @@ static void close_rt_fds(void)
 	if (rt.chan >= 0)
 		close(rt.chan);
 	rt.chan = -1;
+	if (rt.in >= 0)
+		close(rt.in);
+	rt.in = -1;
+	if (rt.res >= 0)
+		close(rt.res);
+	rt.res = -1;
+	reslen = 0;
 	if (rt.logfd >= 0) {
 		drain_logs();
 		if (rt.logfd >= 0)
@@ -360,6 +387,7 @@ static bool spawn_runtime(const char *lang)
 		boot = opt_node_boot;
 	else
 		return false;
+	int ip[2], rp[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return false;
 	if (pipe2(lp, O_CLOEXEC) < 0) {
@@ -367,10 +395,19 @@ static bool spawn_runtime(const char *lang)
 		close(sv[1]);
 		return false;
 	}
+	if (pipe2(ip, O_CLOEXEC) < 0) {
+		close(sv[0]); close(sv[1]); close(lp[0]); close(lp[1]);
+		return false;
+	}
+	if (pipe2(rp, O_CLOEXEC) < 0) {
+		close(sv[0]); close(sv[1]); close(lp[0]); close(lp[1]); close(ip[0]); close(ip[1]);
+		return false;
+	}
 	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	pid_t pid = fork();
 	if (pid < 0) {
 		close(sv[0]); close(sv[1]); close(lp[0]); close(lp[1]);
+		close(ip[0]); close(ip[1]); close(rp[0]); close(rp[1]);
 		if (devnull >= 0)
 			close(devnull);
 		return false;
@@ -388,6 +425,8 @@ static bool spawn_runtime(const char *lang)
 		dup2(lp[1], 1);
 		dup2(lp[1], 2);
 		dup2(sv[1], CHAN_FD);
+		dup2(ip[0], CHAN_IN_FD);
+		dup2(rp[1], CHAN_RES_FD);
 		char fdstr[16];
 		snprintf(fdstr, sizeof(fdstr), "%d", CHAN_FD);
 		setenv("HEARTH_CHANNEL_FD", fdstr, 1);
@@ -402,8 +441,15 @@ static bool spawn_runtime(const char *lang)
 	}
 	close(sv[1]);
 	close(lp[1]);
+	close(ip[0]);
+	close(rp[1]);
 	if (devnull >= 0)
 		close(devnull);
+	rt.in = ip[1];
+	rt.res = rp[0];
+	reslen = 0;
+	set_nonblock(rt.in);
+	set_nonblock(rt.res);
 	rt.pid = pid;
 	rt.pgid = pid;
 	rt.chan = sv[0];
@@ -417,6 +463,32 @@ static bool spawn_runtime(const char *lang)
 	struct timeval tv = { .tv_sec = 2 };
 	setsockopt(rt.chan, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	return true;
+}
+
+/* One message of at most PIPE_BUF bytes on the runtime's input pipe,
+ * followed by its trailer; atomic, so it arrives whole.  The pipe is
+ * normally empty here; if a handler filled it with junk, wait for the
+ * runtime to drain it, until the deadline.  False if it cannot be sent. */
+static bool in_send(const void *a, size_t alen, const void *b, size_t blen, int64_t deadline)
+{
+	uint8_t trailer[CHAN_IN_TRAILER];
+	put32(trailer, (uint32_t)(alen + blen));
+	memcpy(trailer + 4, CHAN_IN_MAGIC, 4);
+	struct iovec iov[3] = { { (void *)a, alen }, { (void *)b, blen }, { trailer, sizeof(trailer) } };
+	for (;;) {
+		ssize_t w = writev(rt.in, iov, 3);
+		if (w >= 0)
+			return (size_t)w == alen + blen + sizeof(trailer);
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN)
+			return false;	/* EPIPE: the runtime is gone */
+		int64_t left = deadline - now_ns();
+		if (left <= 0)
+			return false;
+		struct pollfd pf = { .fd = rt.in, .events = POLLOUT };
+		poll(&pf, 1, (int)(left / 1000000) + 1);
+	}
 }
 
 /* Why the runtime died, Lambda-ish wording. */
@@ -439,17 +511,75 @@ enum wres { W_MSG, W_TIMEOUT, W_DIED, W_TERM, W_BROKEN };
 
 static void handle_term(void);
 
+/* Looks in resbuf for a whole result-pipe message that starts with
+ * `nonce` and moves it to msg[].  Bytes before it are whatever a handler
+ * wrote into the pipe: dropped.  The bootstrap writes a message in one
+ * write of at most PIPE_BUF, so it is contiguous in the pipe and the
+ * bytes after its nonce are its own. */
+static bool res_take(const uint8_t nonce[CHAN_NONCE_LEN], size_t *len)
+{
+	uint8_t *p = memmem(resbuf, reslen, nonce, CHAN_NONCE_LEN);
+	if (!p) {	/* keep a tail that may be the start of the nonce */
+		if (reslen > CHAN_NONCE_LEN - 1) {
+			memmove(resbuf, resbuf + reslen - (CHAN_NONCE_LEN - 1), CHAN_NONCE_LEN - 1);
+			reslen = CHAN_NONCE_LEN - 1;
+		}
+		return false;
+	}
+	size_t avail = reslen - (size_t)(p - resbuf);
+	const size_t hl = CHAN_NONCE_LEN + 1 + 8;	/* nonce 'S' rss len */
+	if (avail >= hl) {
+		size_t need = hl + get32(p + CHAN_NONCE_LEN + 5);
+		if (need > CHAN_PIPE_MSG_MAX)
+			need = CHAN_NONCE_LEN + 1;	/* too long for the lane: a violation */
+		if (avail >= need) {
+			memcpy(msg, p, need);
+			*len = need;
+			reslen = 0;
+			return true;
+		}
+	}
+	memmove(resbuf, p, avail);
+	reslen = avail;
+	return false;
+}
+
+/* Reads what the result pipe holds (non-blocking); true if that
+ * completed the message with `nonce`. */
+static bool res_read(const uint8_t nonce[CHAN_NONCE_LEN], size_t *len)
+{
+	while (rt.res >= 0) {
+		ssize_t r = read(rt.res, resbuf + reslen, sizeof(resbuf) - reslen);
+		if (r > 0) {
+			reslen += (size_t)r;
+			if (res_take(nonce, len))
+				return true;
+			continue;
+		}
+		if (r == 0) {	/* every writer is gone */
+			close(rt.res);
+			rt.res = -1;
+		} else if (errno == EINTR) {
+			continue;
+		}
+		break;
+	}
+	return false;
+}
+
 /* Waits for the next channel message carrying `nonce`, draining logs and
  * reaping children meanwhile.  deadline 0 means none.  *len is set on
  * W_MSG; the message is in msg[]. */
 static enum wres wait_msg(const uint8_t nonce[CHAN_NONCE_LEN], int64_t deadline, size_t *len)
 {
+	enum { P_CHAN, P_RES, P_LOG, P_SIG };
 	for (;;) {
-		/* chan first: see the log-ordering note below. */
-		struct pollfd pf[3] = {
-			{ .fd = rt.chan, .events = POLLIN },
-			{ .fd = rt.logfd, .events = POLLIN },
-			{ .fd = sigfd, .events = POLLIN },
+		/* The reply's two lanes before the logs: see the note below. */
+		struct pollfd pf[4] = {
+			[P_CHAN] = { .fd = rt.chan, .events = POLLIN },
+			[P_RES] = { .fd = rt.res, .events = POLLIN },
+			[P_LOG] = { .fd = rt.logfd, .events = POLLIN },
+			[P_SIG] = { .fd = sigfd, .events = POLLIN },
 		};
 		struct timespec ts, *tsp = NULL;
 		if (deadline) {
@@ -460,7 +590,7 @@ static enum wres wait_msg(const uint8_t nonce[CHAN_NONCE_LEN], int64_t deadline,
 			ts.tv_nsec = left % 1000000000;
 			tsp = &ts;
 		}
-		int r = ppoll(pf, 3, tsp, NULL);
+		int r = ppoll(pf, 4, tsp, NULL);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
@@ -468,24 +598,26 @@ static enum wres wait_msg(const uint8_t nonce[CHAN_NONCE_LEN], int64_t deadline,
 		}
 		if (r == 0)
 			continue;	/* the deadline check above answers */
-		if (pf[1].revents)
+		/* The bootstrap writes its logs before it replies, and poll
+		 * scans the fds in array order, the reply lanes before the log
+		 * pipe: if the reply was readable and the log pipe was not, no
+		 * log of this invocation is still in flight, no extra read. */
+		if (pf[P_LOG].revents)
 			drain_logs();
-		if (pf[0].revents & POLLIN) {
+		if (pf[P_RES].revents && res_read(nonce, len))
+			return W_MSG;
+		if (pf[P_CHAN].revents & POLLIN) {
 			ssize_t n = recv(rt.chan, msg, sizeof(msg), MSG_DONTWAIT);
 			if (n >= CHAN_NONCE_LEN + 1 && memcmp(msg, nonce, CHAN_NONCE_LEN) == 0) {
-				/* The bootstrap writes its logs before it replies and the
-				 * chan was scanned before the pipe in this same poll, so
-				 * if the pipe was not readable, no log of this invocation
-				 * is still in flight: no extra read needed. */
 				*len = (size_t)n;
 				return W_MSG;
 			}
 			/* Anything else is a handler writing into our channel, or
 			 * a stale message of an earlier invocation: dropped. */
 			if (n == 0)
-				pf[0].revents |= POLLHUP;
+				pf[P_CHAN].revents |= POLLHUP;
 		}
-		if (pf[2].revents & POLLIN) {
+		if (pf[P_SIG].revents & POLLIN) {
 			struct signalfd_siginfo si;
 			bool died = false, term = false;
 			while (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
@@ -503,11 +635,13 @@ static enum wres wait_msg(const uint8_t nonce[CHAN_NONCE_LEN], int64_t deadline,
 					*len = (size_t)n;
 					return W_MSG;
 				}
+				if (res_read(nonce, len))
+					return W_MSG;
 				drain_logs();
 				return W_DIED;
 			}
 		}
-		if ((pf[0].revents & (POLLHUP | POLLERR)) && !(pf[0].revents & POLLIN)) {
+		if ((pf[P_CHAN].revents & (POLLHUP | POLLERR)) && !(pf[P_CHAN].revents & POLLIN)) {
 			/* The runtime closed its end but has not been reaped yet:
 			 * wait for it a bounded while (never wait4(0): that is
 			 * "any child of our group"). */
@@ -522,6 +656,8 @@ static enum wres wait_msg(const uint8_t nonce[CHAN_NONCE_LEN], int64_t deadline,
 					rt.wstatus = st;
 					rt.maxrss_kb = ru.ru_maxrss;
 					rt.pid = 0;
+					if (res_read(nonce, len))
+						return W_MSG;
 					drain_logs();
 					return W_DIED;
 				}
@@ -845,11 +981,21 @@ static void handle_invoke(const struct frame *f)
 
 	int64_t t0 = now_ns();
 	int64_t deadline = t0 + (int64_t)deadline_ms * 1000000;
-	/* First message: header + as much payload as fits; then 'C' chunks.
-	 * sendmsg gathers straight from the frame buffer: no copy. */
-	size_t off = 0;
-	bool sent = true;
-	{
+	reslen = 0;	/* nothing read from the result pipe so far is for this call */
+	size_t off = payload_len;
+	bool sent, big = hl + payload_len + CHAN_IN_TRAILER > CHAN_PIPE_MSG_MAX;
+	if (!big) {
+		/* The fast lane: the whole invoke in one pipe write, gathered
+		 * straight from the frame buffer. */
+		sent = in_send(hdr, hl, payload, payload_len, deadline);
+	} else {
+		/* Announce it on the input pipe, then header + as much payload
+		 * as fits on the channel, then 'C' chunks. */
+		static const uint8_t on_chan = CHAN_INVOKE_ON_CHAN;
+		sent = in_send(&on_chan, 1, NULL, 0, deadline);
+		off = 0;
+	}
+	if (sent && big) {
 		size_t first = CHAN_MSG_MAX - hl;
 		if (first > payload_len)
 			first = payload_len;
