@@ -25,14 +25,6 @@ bench_echo_server_SOURCES = bench/echo-server.c
 bench_echo_server_CFLAGS = -std=c11 $(WARN_CFLAGS) -O2 $(LIBEVENT_CFLAGS)
 bench_echo_server_LDADD = $(LIBEVENT_LIBS)
 
-# The histogram's unit test (kept here, beside its code; same rules as
-# tests/local.mk's unit tests).
-check_PROGRAMS += tests/unit/test_hdr
-tests_unit_test_hdr_SOURCES = tests/unit/test_hdr.c bench/hdr.c bench/hdr.h
-tests_unit_test_hdr_CFLAGS = $(UNIT_CF)
-tests_unit_test_hdr_LDFLAGS = $(UNIT_LF)
-tests_unit_test_hdr_LDADD = $(UNIT_LIBS)
-TESTS += tests/unit/test_hdr
 
 # make bench: everything in one go against a hearthd of this build tree
 # (bench/run-bench.sh; BENCH_ARGS passes options, e.g. BENCH_ARGS=--quick).

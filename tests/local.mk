@@ -76,3 +76,11 @@ HEARTH_EXEC_TESTS = tests/integration/exec-basic.sh tests/integration/exec-limit
 TESTS += $(HEARTH_EXEC_TESTS)
 dist_noinst_SCRIPTS += $(HEARTH_EXEC_TESTS)
 EXTRA_DIST += tests/integration/exec-common.sh
+
+# The load generator's histogram (bench/hdr.c).
+check_PROGRAMS += tests/unit/test_hdr
+tests_unit_test_hdr_SOURCES = tests/unit/test_hdr.c bench/hdr.c bench/hdr.h
+tests_unit_test_hdr_CFLAGS = $(UNIT_CF)
+tests_unit_test_hdr_LDFLAGS = $(UNIT_LF)
+tests_unit_test_hdr_LDADD = $(UNIT_LIBS)
+TESTS += tests/unit/test_hdr
