@@ -1054,15 +1054,19 @@ int pool_execute(struct pool *p, int64_t function_id, const char *request_id,
 	return 0;
 }
 
-void pool_call_abandon(struct pool_call *call)
+bool pool_call_abandon(struct pool_call *call)
 {
 	if (!call)
-		return;
-	call->abandoned = true;
+		return true;
 	if (call->queued) {
 		call_unqueue(call);
 		call_free(call);
+		return true;
 	}
+	if (call->ctr)
+		return false;		/* running: its result still comes, to be recorded */
+	call->abandoned = true;		/* a failure on its way from the loop: dropped */
+	return true;
 }
 
 /* ---- functions ------------------------------------------------------------------ */

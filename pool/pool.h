@@ -91,9 +91,10 @@ bool pool_knows(struct pool *p, int64_t function_id);
 int pool_execute(struct pool *p, int64_t function_id, const char *request_id,
 		 const void *payload, size_t len, pool_done_cb cb, void *arg,
 		 struct pool_call **callp, struct hearth_error **err);
-/* The client went away: no callback will come. A call already running
- * finishes in its container (which then serves others). */
-void pool_call_abandon(struct pool_call *c);
+/* The client went away. A call still waiting leaves its queue and no
+ * callback comes (true). A call already running finishes in its container
+ * and its callback still comes, so its result can be recorded (false). */
+bool pool_call_abandon(struct pool_call *c);
 
 /* GET /pool: every container. */
 json_object *pool_to_json(struct pool *p);

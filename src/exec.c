@@ -345,6 +345,7 @@ static void on_watch(evutil_socket_t fd, short what, void *arg)
 	struct evhttp_connection *conn = evhttp_request_get_connection(c->req);
 	struct bufferevent *bev = conn ? evhttp_connection_get_bufferevent(conn) : NULL;
 	evutil_socket_t s = bev ? bufferevent_getfd(bev) : -1;
+	bool dropped;
 
 	ctx_stop_watch(c);
 	if (what & EV_TIMEOUT) {
@@ -357,11 +358,13 @@ static void on_watch(evutil_socket_t fd, short what, void *arg)
 	}
 	log_info("http: client left before call %s was answered", c->request_id);
 	ctx_detach(c);
-	pool_call_abandon(c->call);
+	dropped = pool_call_abandon(c->call);
 	/* The one reply this request gets; evhttp then finds the socket
 	 * closed and frees the connection. */
 	http_finish(c->req, 499, NULL);
-	free(c);
+	c->req = NULL;
+	if (dropped)
+		free(c);	/* else on_single_done records the result, then frees */
 }
 
 static void on_single_done(void *arg, const struct pool_result *cres,
@@ -409,18 +412,21 @@ static void on_single_done(void *arg, const struct pool_result *cres,
 	free(c);
 }
 
-/* The client went away.  No callback will come for an abandoned call,
- * so the context goes now; the call itself finishes in its container (or
- * leaves the queue) and the container serves others. */
+/* The client went away (evhttp noticed).  A waiting call leaves its
+ * queue and the context goes now; a running one finishes in its container
+ * and on_single_done records it, answering nobody. */
 static void ctx_forget_req(struct evhttp_connection *conn, void *arg)
 {
 	struct call_ctx *c = arg;
+	bool dropped;
 
 	log_info("http: client left before call %s was answered", c->request_id);
 	ctx_stop_watch(c);
-	pool_call_abandon(c->call);
+	dropped = pool_call_abandon(c->call);
 	http_forget(c->req);
-	free(c);
+	c->req = NULL;
+	if (dropped)
+		free(c);
 }
 
 int exec_invoke(struct exec *x, struct evhttp_request *req, int64_t function_id,
@@ -487,7 +493,18 @@ static void batch_detach(struct batch *b)
 		evhttp_connection_set_closecb(conn, NULL, NULL);
 }
 
+static void batch_reply_now(struct batch *b);
+
 static void batch_reply(struct batch *b)
+{
+	if (!b->req) {		/* the client left: nobody to answer */
+		batch_free(b);
+		return;
+	}
+	batch_reply_now(b);
+}
+
+static void batch_reply_now(struct batch *b)
 {
 	_cleanup_buf_ struct buf out = BUF_INIT((size_t)EXEC_BATCH_MAX * (EXEC_PAYLOAD_MAX + 4096));
 	_cleanup_error_ struct hearth_error *err = NULL;
@@ -562,11 +579,17 @@ static void batch_forget_req(struct evhttp_connection *conn, void *arg)
 	struct batch *b = arg;
 
 	log_info("http: client left before its batch was answered");
-	for (size_t i = 0; i < b->n; i++)
-		if (b->items[i].call)
-			pool_call_abandon(b->items[i].call);
 	http_forget(b->req);
-	batch_free(b);
+	b->req = NULL;
+	/* Waiting calls are dropped; running ones end (and are recorded) in
+	 * on_item_done, the last of which frees the batch. */
+	for (size_t i = 0; i < b->n; i++)
+		if (b->items[i].call && pool_call_abandon(b->items[i].call)) {
+			b->items[i].call = NULL;
+			b->left--;
+		}
+	if (b->left == 0)
+		batch_free(b);
 }
 
 static int batch_item(struct batch *b, size_t i, json_object *item)

@@ -27,6 +27,11 @@ is "$STATUS:$(jqr .result)" "200:done" "a new call succeeds" || diag "$(last)"
 ok "and did not wait behind the abandoned calls (queue_ms $(jqr .queue_ms))" \
 	awk -v q="$(jqr .queue_ms)" 'BEGIN { exit !(q < 900) }'
 ok "at most max_concurrency (1) containers for the function" test "$(pool_count "$SLOW")" -le 1
+# The call that was running when its client left still ran to the end and
+# has its record; the two dropped from the queue never ran.
+req GET "/functions/$SLOW/invocations"
+is "$(jqr '[.invocations[] | .status] | join(",")')" "success,success" \
+	"two records: the new call and the abandoned running one (the dropped ones never ran)" || diag "$BODY"
 req GET /healthz
 is "$STATUS" 200 "hearthd still answers"
 
