@@ -304,12 +304,14 @@ static int functions_update(struct api *a, struct evhttp_request *req, const cha
 	nf->updated_at = util_now_ms();
 	if ((r = store_function_update(a->store, nf, err)) < 0)
 		goto fail;
-	/* The old code folder stays: containers of the old revision may still
-	 * be draining with it bind-mounted. */
 	log_info("function %lld '%s' updated to revision %lld", (long long)nf->id, nf->name,
 		 (long long)nf->revision);
 	if (a->pool)
 		pool_function_changed(a->pool, nf);
+	/* The old code goes unless another function shares it: containers of
+	 * the old revision run on hard links of it in their own folders. */
+	if (new_code)
+		drop_code(a, cur->code_sha256);
 	reply_fn(a, req, 200, nf);
 	return 0;
 fail:

@@ -97,7 +97,9 @@ upd env '{"env":{"X":"1"}}' '.env == {"X":"1"}'
 upd min_warm '{"min_warm":3}' '.min_warm == 3'
 upd max_concurrency '{"max_concurrency":1000}' '.max_concurrency == 1000'
 OLD_SHA=$(jqr .code_sha256)
+OLD_CP=$(jqr .code_path)
 upd code '{"code":"def handler(e, c):\n    return 42\n"}' ".code_sha256 != \"$OLD_SHA\""
+ok "the replaced code folder is removed (no other function uses it)" test ! -e "$OLD_CP"
 req GET "/functions/$PY_ID?code=1"
 is "$(jqr .code)" $'def handler(e, c):\n    return 42' "the new code is served"
 upd handler '{"handler":"main.other","code":"def other(e, c): return 1\n"}' '.handler == "main.other"'
