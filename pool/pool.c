@@ -1161,16 +1161,22 @@ static void on_orphan_removed(void *arg, const struct hearth_error *err)
 		log_warn("pool: removing a leftover container: %s", err->msg);
 }
 
-static void pool_become_ready(struct pool *p)
+/* Every function's pool and the stem cells filled to their targets. */
+static void pool_fill_all(struct pool *p)
 {
 	struct pfn *f;
 
-	if (p->ready)
-		return;
-	p->ready = true;
 	TAILQ_FOREACH(f, &p->fns, link)
 		pfn_schedule(f);
 	pool_fill_stems(p);
+}
+
+static void pool_become_ready(struct pool *p)
+{
+	if (p->ready)
+		return;
+	p->ready = true;
+	pool_fill_all(p);
 }
 
 /* Reconciles with the engine: containers of this data dir we do not track
@@ -1255,7 +1261,6 @@ static void on_event(void *arg, const struct backend_event *ev, const struct hea
 static void on_ping(void *arg, const struct hearth_error *err)
 {
 	struct pool *p = arg;
-	struct pfn *f;
 	bool was_up = p->engine_up;
 
 	p->ping_req = NULL;
@@ -1271,15 +1276,11 @@ static void on_ping(void *arg, const struct hearth_error *err)
 		return;
 	log_info("pool: the container engine answers");
 	/* Up (again): reconcile, then fill the pools (the watch reconnects by
-	 * itself and reconciles too; a second list is harmless). */
-	if (!p->ready) {
-		pool_reconcile(p);
-		return;
-	}
+	 * itself and reconciles too; a second list is harmless).  Before the
+	 * first reconciliation is done, it fills them itself. */
 	pool_reconcile(p);
-	TAILQ_FOREACH(f, &p->fns, link)
-		pfn_schedule(f);
-	pool_fill_stems(p);
+	if (p->ready)
+		pool_fill_all(p);
 }
 
 static void on_ping_timer(evutil_socket_t fd, short what, void *arg)
