@@ -1160,6 +1160,43 @@ static uint8_t *inbuf;
 static size_t inlen, inalloc;
 
 /* Serves one hearthd connection until it closes or breaks the stream. */
+/* Waits, between invocations, until fd has something: meanwhile drains
+ * the runtime's output and handles signals (a runtime that died while
+ * idle is restarted at the next invoke).  Returns fd's revents, 0 when
+ * poll was interrupted. */
+static short idle_poll(int fd)
+{
+	struct pollfd pf[3] = {
+		{ .fd = fd, .events = POLLIN },
+		{ .fd = sigfd, .events = POLLIN },
+		{ .fd = rt.logfd, .events = POLLIN },
+	};
+
+	if (poll(pf, 3, -1) < 0) {
+		if (errno != EINTR)
+			die("poll: %s", strerror(errno));
+		return 0;
+	}
+	if (pf[2].revents)
+		drain_logs();
+	if (pf[1].revents & POLLIN) {
+		struct signalfd_siginfo si;
+		bool term = false;
+
+		while (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
+			if (si.ssi_signo == SIGCHLD) {
+				if (reap_children())
+					close_rt_fds();
+			} else {
+				term = true;
+			}
+		}
+		if (term)
+			handle_term();
+	}
+	return pf[0].revents;
+}
+
 static void serve(void)
 {
 	inlen = 0;
@@ -1198,30 +1235,9 @@ static void serve(void)
 			inbuf = nb;
 			inalloc = na;
 		}
-		struct pollfd pf[3] = {
-			{ .fd = conn, .events = POLLIN },
-			{ .fd = sigfd, .events = POLLIN },
-			{ .fd = rt.logfd, .events = POLLIN },
-		};
-		if (poll(pf, 3, -1) < 0 && errno != EINTR)
-			die("poll: %s", strerror(errno));
-		if (pf[2].revents)
-			drain_logs();
-		if (pf[1].revents & POLLIN) {
-			struct signalfd_siginfo si;
-			bool term = false;
-			while (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
-				if (si.ssi_signo == SIGCHLD) {
-					if (reap_children())
-						close_rt_fds();	/* died while idle: restart at next invoke */
-				} else {
-					term = true;
-				}
-			}
-			if (term)
-				handle_term();
-		}
-		if (pf[0].revents) {
+		short ev = idle_poll(conn);
+
+		if (ev) {
 			ssize_t r = read(conn, inbuf + inlen, inalloc - inlen);
 			if (r == 0)
 				return;
@@ -1310,30 +1326,7 @@ int main(int argc, char **argv)
 	prestart_if_asked();
 
 	for (;;) {
-		struct pollfd pf[3] = {
-			{ .fd = listenfd, .events = POLLIN },
-			{ .fd = sigfd, .events = POLLIN },
-			{ .fd = rt.logfd, .events = POLLIN },
-		};
-		if (poll(pf, 3, -1) < 0 && errno != EINTR)
-			die("poll: %s", strerror(errno));
-		if (pf[2].revents)
-			drain_logs();
-		if (pf[1].revents & POLLIN) {
-			struct signalfd_siginfo si;
-			bool term = false;
-			while (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
-				if (si.ssi_signo == SIGCHLD) {
-					if (reap_children())
-						close_rt_fds();
-				} else {
-					term = true;
-				}
-			}
-			if (term)
-				handle_term();
-		}
-		if (pf[0].revents & POLLIN) {
+		if (idle_poll(listenfd) & POLLIN) {
 			conn = accept4(listenfd, NULL, NULL, SOCK_CLOEXEC);
 			if (conn < 0)
 				continue;
