@@ -281,6 +281,20 @@ static void docker_req_unlink(struct docker *d, struct docker_req *req)
 	req->prev = req->next = NULL;
 }
 
+/* Takes a request off the client: out of its list and of curl, its
+ * timers stopped.  Nothing is called and nothing freed. */
+static void docker_req_stop(struct docker *d, struct docker_req *req)
+{
+	docker_req_unlink(d, req);
+	if (req->in_multi)
+		curlev_remove(d->cm, req->easy);
+	req->in_multi = false;
+	if (req->retry_ev)
+		evtimer_del(req->retry_ev);
+	if (req->deliver_ev)
+		event_del(req->deliver_ev);
+}
+
 static void docker_req_free(struct docker_req *req)
 {
 	if (!req)
@@ -886,14 +900,7 @@ void docker_free(struct docker *d)
 	while (d->reqs) {
 		struct docker_req *req = d->reqs;
 
-		docker_req_unlink(d, req);
-		if (req->in_multi)
-			curlev_remove(d->cm, req->easy);
-		req->in_multi = false;
-		if (req->retry_ev)
-			evtimer_del(req->retry_ev);
-		if (req->deliver_ev)
-			event_del(req->deliver_ev);
+		docker_req_stop(d, req);
 		if (req->kind == DK_WATCH) {
 			if (!req->cancelled)
 				req->cb.event(req->arg, NULL, err);
@@ -918,14 +925,7 @@ void docker_cancel(struct docker *d, struct docker_req *req)
 {
 	if (!req || req->cancelled)
 		return;
-	docker_req_unlink(d, req);
-	if (req->in_multi)
-		curlev_remove(d->cm, req->easy);
-	req->in_multi = false;
-	if (req->retry_ev)
-		evtimer_del(req->retry_ev);
-	if (req->deliver_ev)
-		event_del(req->deliver_ev);
+	docker_req_stop(d, req);
 	if (req->busy)
 		req->cancelled = true;	/* freed when its callback returns */
 	else
