@@ -673,6 +673,23 @@ static int check_cross(const struct fn *f, struct hearth_error **err)
 	return 0;
 }
 
+/* The code that came with a body, checked against the handler: a single
+ * file has no folder to hold a handler path. */
+static int take_upload(const struct fn *f, json_object *jcode, json_object *jzip,
+		       struct fn_upload *code, struct hearth_error **err)
+{
+	int r;
+
+	if (jcode && strchr(f->handler, '/'))
+		return hearth_error_make(err, EINVAL,
+					 "handler: '%s' names a folder; a single-file upload ('code') "
+					 "needs a handler like main.handler (use 'zip' for folders)",
+					 f->handler);
+	if ((r = take_code(jcode, jzip, code, err)) < 0)
+		fn_upload_release(code);
+	return r;
+}
+
 int fn_from_create_json(json_object *body, struct fn **out, struct fn_upload *code,
 			struct hearth_error **err)
 {
@@ -700,15 +717,8 @@ int fn_from_create_json(json_object *body, struct fn **out, struct fn_upload *co
 		return hearth_error_make(err, EINVAL,
 					 "code, zip: one of them is required (the source file as "
 					 "text, or a base64 zip archive)");
-	if (jcode && strchr(f->handler, '/'))
-		return hearth_error_make(err, EINVAL,
-					 "handler: '%s' names a folder; a single-file upload ('code') "
-					 "needs a handler like main.handler (use 'zip' for folders)",
-					 f->handler);
-	if ((r = take_code(jcode, jzip, code, err)) < 0) {
-		fn_upload_release(code);
+	if ((r = take_upload(f, jcode, jzip, code, err)) < 0)
 		return r;
-	}
 	*out = f;
 	f = NULL;
 	return 0;
@@ -735,15 +745,8 @@ int fn_apply_update_json(const struct fn *cur, json_object *body, struct fn **ou
 		return r;
 	if ((r = check_cross(f, err)) < 0)
 		return r;
-	if (jcode && strchr(f->handler, '/'))
-		return hearth_error_make(err, EINVAL,
-					 "handler: '%s' names a folder; a single-file upload ('code') "
-					 "needs a handler like main.handler (use 'zip' for folders)",
-					 f->handler);
-	if ((r = take_code(jcode, jzip, code, err)) < 0) {
-		fn_upload_release(code);
+	if ((r = take_upload(f, jcode, jzip, code, err)) < 0)
 		return r;
-	}
 	*out = f;
 	f = NULL;
 	return 0;
