@@ -592,13 +592,16 @@ static void batch_forget_req(struct evhttp_connection *conn, void *arg)
 		batch_free(b);
 }
 
-static int batch_item(struct batch *b, size_t i, json_object *item)
+/* Checks and starts item i; a negative status (with err) when it cannot
+ * run, which becomes that item's answer. */
+static int batch_item_start(struct batch *b, size_t i, json_object *item,
+			    struct hearth_error **err)
 {
 	struct call_ctx *c = &b->items[i];
 	json_object *fid, *payload = NULL;
 	const char *text;
 	int64_t id;
-	_cleanup_error_ struct hearth_error *err = NULL;
+	int r;
 
 	c->x = b->x;
 	c->batch = b;
@@ -608,38 +611,37 @@ static int batch_item(struct batch *b, size_t i, json_object *item)
 	new_request_id(b->x, c->request_id);
 	if (!json_object_is_type(item, json_type_object) ||
 	    !json_object_object_get_ex(item, "function_id", &fid))
-		return hearth_error_make(&err, EINVAL, "invocations[%zu]: needs a function_id", i),
-		       (b->parts[i] = item_error(EINVAL, err->msg)), b->left--, 0;
+		return hearth_error_make(err, EINVAL, "invocations[%zu]: needs a function_id", i);
 	json_object_object_foreach(item, key, val) {
 		(void)val;
-		if (strcmp(key, "function_id") != 0 && strcmp(key, "payload") != 0) {
-			hearth_error_make(&err, EINVAL, "invocations[%zu]: unknown field '%s'", i, key);
-			b->parts[i] = item_error(EINVAL, err->msg);
-			b->left--;
-			return 0;
-		}
+		if (strcmp(key, "function_id") != 0 && strcmp(key, "payload") != 0)
+			return hearth_error_make(err, EINVAL, "invocations[%zu]: unknown field '%s'",
+						 i, key);
 	}
-	if (!json_object_is_type(fid, json_type_int) || (id = json_object_get_int64(fid)) <= 0) {
-		hearth_error_make(&err, EINVAL, "invocations[%zu].function_id: must be a positive integer", i);
-		b->parts[i] = item_error(EINVAL, err->msg);
-		b->left--;
-		return 0;
-	}
+	if (!json_object_is_type(fid, json_type_int) || (id = json_object_get_int64(fid)) <= 0)
+		return hearth_error_make(err, EINVAL,
+					 "invocations[%zu].function_id: must be a positive integer", i);
 	c->function_id = id;
 	json_object_object_get_ex(item, "payload", &payload);
 	text = payload ? json_object_to_json_string_ext(payload, JSON_C_TO_STRING_PLAIN |
 							 JSON_C_TO_STRING_NOSLASHESCAPE)
 		       : "{}";
 	c->payload = strdup(text);
-	if (!c->payload || pool_execute(b->x->pool, id, c->request_id, c->payload,
-					strlen(c->payload), on_item_done, c, &c->call, &err) < 0) {
-		if (!err)
-			hearth_error_make(&err, ENOMEM, "out of memory");
-		hearth_error_wrap(&err, "invocations[%zu]", i);
+	if (!c->payload)
+		return hearth_error_make(err, ENOMEM, "invocations[%zu]: out of memory", i);
+	r = pool_execute(b->x->pool, id, c->request_id, c->payload, strlen(c->payload),
+			 on_item_done, c, &c->call, err);
+	return r < 0 ? hearth_error_wrap(err, "invocations[%zu]", i) : 0;
+}
+
+static void batch_item(struct batch *b, size_t i, json_object *item)
+{
+	_cleanup_error_ struct hearth_error *err = NULL;
+
+	if (batch_item_start(b, i, item, &err) < 0) {
 		b->parts[i] = item_error(err->status, err->msg);
 		b->left--;
 	}
-	return 0;
 }
 
 int exec_batch(struct exec *x, struct evhttp_request *req, struct hearth_error **err)
