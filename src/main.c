@@ -157,7 +157,7 @@ static int start(struct daemon *d, struct hearth_error **err)
 	};
 	if ((r = pool_new(&d->pool, d->base, &pc, err)) < 0)
 		return hearth_error_wrap(err, "pool");
-	if ((r = records_new(&d->records, d->base, path, d->cfg.retention, err)) < 0 ||
+	if ((r = records_new(&d->records, path, d->cfg.retention, err)) < 0 ||
 	    (r = metrics_new(&d->metrics, err)) < 0)
 		return r;
 	struct exec_deps xd = { .base = d->base, .pool = d->pool, .store = d->store,

@@ -96,13 +96,12 @@ static void *writer(void *arg)
 	return NULL;
 }
 
-int records_new(struct records **out, struct event_base *base, const char *db_path,
+int records_new(struct records **out, const char *db_path,
 		int64_t retention, struct hearth_error **err)
 {
 	struct records *r = calloc(1, sizeof(*r));
 	int rc;
 
-	(void)base;
 	if (!r)
 		return hearth_error_make(err, ENOMEM, "out of memory");
 	r->retention = retention;

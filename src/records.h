@@ -5,14 +5,14 @@
 #ifndef HEARTH_RECORDS_H
 #define HEARTH_RECORDS_H
 
-#include <event2/event.h>
+#include <stdint.h>
 
 #include "error.h"
 #include "store.h"
 
 struct records;
 
-int records_new(struct records **out, struct event_base *base, const char *db_path,
+int records_new(struct records **out, const char *db_path,
 		int64_t retention, struct hearth_error **err);
 /* Copies rec (its strings too) into the next batch. */
 void records_add(struct records *r, const struct store_invocation *rec);
