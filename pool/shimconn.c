@@ -346,17 +346,6 @@ int shimconn_invoke(struct shimconn *c, const char *request_id, unsigned deadlin
 	return 0;
 }
 
-void shimconn_shutdown(struct shimconn *c)
-{
-	struct frame_builder b;
-
-	if (!c || c->dead)
-		return;
-	frame_builder_init(&b, FRAME_SHUTDOWN, 0);
-	send_frame(c, &b, NULL);
-	frame_builder_free(&b);
-}
-
 void shimconn_free(struct shimconn *c)
 {
 	if (!c)

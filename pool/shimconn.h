@@ -67,8 +67,6 @@ int shimconn_init(struct shimconn *c, const struct shimconn_init *in, shimconn_i
 int shimconn_invoke(struct shimconn *c, const char *request_id, unsigned deadline_ms,
 		    const void *payload, size_t len, shimconn_reply_cb cb, void *arg,
 		    struct hearth_error **err);
-/* Asks the shim to exit (best effort) */
-void shimconn_shutdown(struct shimconn *c);
 /* Closes without calling any callback. */
 void shimconn_free(struct shimconn *c);
 
