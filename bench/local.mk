@@ -3,8 +3,8 @@ EXTRA_DIST += bench/README.md
 
 # bench-shim: the shim's warm round trip vs a bare pipe to the same python3.
 noinst_PROGRAMS += bench/shim_rtt
-bench_shim_rtt_SOURCES = bench/shim_rtt.c runtimes/shim/frame.c runtimes/shim/frame.h
-bench_shim_rtt_CPPFLAGS = -D_GNU_SOURCE -I$(top_srcdir)/runtimes/shim
+bench_shim_rtt_SOURCES = bench/shim_rtt.c $(COMMON_SOURCES)
+bench_shim_rtt_CPPFLAGS = -D_GNU_SOURCE -I$(top_srcdir)/common -I$(top_srcdir)/runtimes/shim
 bench_shim_rtt_CFLAGS = -std=c11 $(WARN_CFLAGS) -O2
 .PHONY: bench-shim
 # Run twice: as the scheduler places things, and all on one CPU.

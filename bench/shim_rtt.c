@@ -264,7 +264,7 @@ int main(int argc, char **argv)
 	while (frame_iter_next(&it, &fld) == 1)
 		if (fld.tag == FT_STATUS)
 			frame_field_u64(&fld, &status);
-	if (status != FRAME_STATUS_SUCCESS)
+	if (status != INVOCATION_SUCCESS)
 		fail("the no-op handler did not succeed");
 
 	qsort(ts, (size_t)ns, sizeof(*ts), cmp64);

@@ -56,11 +56,11 @@ struct backend_spec {
 	size_t n_labels;
 	const char *sock_dir;		/* host folder -> /run/hearth (rw); optional */
 	const char *code_dir;		/* host folder -> /var/task (ro); optional */
-	const char *user;		/* e.g. "65534:65534"; NULL = "65534:65534" */
+	const char *user;		/* "uid:gid"; NULL = RUNTIME_USER (bounds.h) */
 	const char *workdir;		/* optional */
 	unsigned memory_mb;		/* required, 6..1048576 */
-	unsigned pids_limit;		/* 0 = 64 */
-	unsigned tmp_mb;		/* size of the /tmp tmpfs; 0 = 64 */
+	unsigned pids_limit;		/* 0 = RUNTIME_PIDS_MAX (bounds.h) */
+	unsigned tmp_mb;		/* size of the /tmp tmpfs; 0 = RUNTIME_TMP_MB */
 	unsigned cpu_shares;		/* 0 = memory_mb (1024 MB = one default share) */
 };
 

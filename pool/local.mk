@@ -1,3 +1,6 @@
-# pool/ — warm pools, scheduling, the container backend (sources are listed
-# in src/local.mk's libhearth.a so one library holds the daemon).
+# pool/ — warm pools, scheduling, the shim connections, and backend.h, the
+# interface every container engine (engines/) implements.
+src_libhearth_a_SOURCES += pool/backend.h \
+	pool/pool.c pool/pool.h \
+	pool/shimconn.c pool/shimconn.h
 EXTRA_DIST += pool/README.md

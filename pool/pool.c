@@ -26,7 +26,7 @@
 #include <unistd.h>
 
 #include "backend.h"
-#include "docker.h"
+#include "bounds.h"
 #include "log.h"
 #include "shimconn.h"
 #include "util.h"
@@ -136,13 +136,6 @@ static void ctr_remove(struct ctr *c, const char *why);
 static void pfn_schedule(struct pfn *f);
 static void pool_fill_stems(struct pool *p);
 static void ctr_run(struct ctr *c, struct pool_call *call);
-
-const char *pool_status_name(enum pool_status s)
-{
-	static const char *const n[] = { "success", "error", "timeout", "crashed" };
-
-	return (unsigned)s < 4 ? n[s] : "crashed";
-}
 
 const char *pool_start_name(enum pool_start s)
 {
@@ -361,19 +354,16 @@ static void on_removed(void *arg, const struct hearth_error *err)
 static void result_from_reply(struct pool_result *res, struct ctr *c, struct pool_call *call,
 			      const struct shimconn_reply *r)
 {
-	static const enum pool_status map[] = { POOL_SUCCESS, POOL_ERROR, POOL_TIMEOUT,
-						POOL_CRASHED };
-
 	memset(res, 0, sizeof(*res));
 	res->request_id = call->request_id;
 	res->function_id = call->fn->id;
 	res->revision = c->revision;
-	res->status = map[r->status];
-	res->result = (struct pool_bytes){ r->result.ptr, r->result.len };
-	res->error_type = (struct pool_bytes){ r->error_type.ptr, r->error_type.len };
-	res->error_message = (struct pool_bytes){ r->error_message.ptr, r->error_message.len };
-	res->error_stack = (struct pool_bytes){ r->error_stack.ptr, r->error_stack.len };
-	res->logs = (struct pool_bytes){ r->logs.ptr, r->logs.len };
+	res->status = r->status;
+	res->result = r->result;
+	res->error_type = r->error_type;
+	res->error_message = r->error_message;
+	res->error_stack = r->error_stack;
+	res->logs = r->logs;
 	res->duration_ms = (double)r->duration_us / 1000.0;
 	res->max_memory_mb = (double)r->max_rss_kb / 1024.0;
 	res->queue_ms = ms_between(call->enq_ns, call->run_ns);
@@ -392,7 +382,7 @@ static void result_from_reply(struct pool_result *res, struct ctr *c, struct poo
 
 /* Ends the container's current call with a synthetic result (the shim did
  * not answer: deadline passed, container died, connection broke). */
-static void ctr_end_call(struct ctr *c, enum shimconn_status st, const char *type, const char *msg)
+static void ctr_end_call(struct ctr *c, enum invocation_status st, const char *type, const char *msg)
 {
 	struct pool_call *call = c->call;
 	struct shimconn_reply r = { 0 };
@@ -402,8 +392,8 @@ static void ctr_end_call(struct ctr *c, enum shimconn_status st, const char *typ
 		return;
 	c->call = NULL;
 	r.status = st;
-	r.error_type = (struct shimconn_bytes){ type, strlen(type) };
-	r.error_message = (struct shimconn_bytes){ msg, strlen(msg) };
+	r.error_type = (struct bytes){ type, strlen(type) };
+	r.error_message = (struct bytes){ msg, strlen(msg) };
 	r.duration_us = (uint64_t)((util_mono_ns() - call->run_ns) / 1000);
 	result_from_reply(&res, c, call, &r);
 	c->served++;
@@ -425,7 +415,7 @@ static void ctr_remove(struct ctr *c, const char *why)
 		 c->id ? c->id : "(creating)", f ? "function" : "stem", f ? f->id : 0,
 		 c->revision, why);
 	if (c->call)
-		ctr_end_call(c, SHIMCONN_CRASHED, "Runtime.ContainerGone", why);
+		ctr_end_call(c, INVOCATION_CRASHED, "Runtime.ContainerGone", why);
 	if (c->timer)
 		evtimer_del(c->timer);
 	if (c->conn) {
@@ -477,7 +467,7 @@ static void ctr_start_failed(struct ctr *c, const struct hearth_error *err)
 		pfn_fail_queue(f, status, msg);
 }
 
-static void on_init(void *arg, const struct hearth_error *err);
+static void on_init(void *arg, const struct shimconn_reply *r, const struct hearth_error *err);
 
 static int ctr_send_init(struct ctr *c, struct hearth_error **err)
 {
@@ -500,18 +490,10 @@ static int ctr_send_init(struct ctr *c, struct hearth_error **err)
 /* A call or the warm-up is waiting for this container of f: answer the
  * queued calls with the handler's init error, the way Lambda answers an
  * invocation whose init failed. */
-static void pfn_fail_init(struct pfn *f, struct ctr *c, const struct hearth_error *err)
+static void pfn_fail_init(struct pfn *f, struct ctr *c, struct bytes type, struct bytes message)
 {
 	struct pool_call *call;
-	const char *m = err->msg;
-	const char *colon = strstr(m, ": ");
-	char type[128] = "Runtime.InitError";
 
-	if (colon && (size_t)(colon - m) < sizeof(type)) {
-		memcpy(type, m, (size_t)(colon - m));
-		type[colon - m] = '\0';
-		m = colon + 2;
-	}
 	f->init_failed_rev = c->revision;
 	while ((call = TAILQ_FIRST(&f->queue)) != NULL) {
 		struct shimconn_reply r = { 0 };
@@ -519,9 +501,9 @@ static void pfn_fail_init(struct pfn *f, struct ctr *c, const struct hearth_erro
 
 		call_unqueue(call);
 		call->run_ns = util_mono_ns();
-		r.status = SHIMCONN_ERROR;
-		r.error_type = (struct shimconn_bytes){ type, strlen(type) };
-		r.error_message = (struct shimconn_bytes){ m, strlen(m) };
+		r.status = INVOCATION_ERROR;
+		r.error_type = type;
+		r.error_message = message;
 		result_from_reply(&res, c, call, &r);
 		res.start = c->origin;
 		res.init_ms = ms_between(c->init_start_ns, util_mono_ns());
@@ -545,15 +527,19 @@ static void ctr_became_idle(struct ctr *c)
 		pool_fill_stems(c->pool);	/* a ready stem may be what a queue waits for */
 }
 
-static void on_init(void *arg, const struct hearth_error *err)
+static void on_init(void *arg, const struct shimconn_reply *r, const struct hearth_error *err)
 {
 	struct ctr *c = arg;
 	int64_t now = util_mono_ns();
 
-	if (err) {
-		log_info("pool: function %" PRId64 " r%" PRId64 " failed to initialise: %s",
-			 c->fn->id, c->revision, err->msg);
-		pfn_fail_init(c->fn, c, err);
+	if (!r || r->status != INVOCATION_SUCCESS) {
+		/* The runtime's own words, or the broken connection's. */
+		struct bytes type = r ? r->error_type : bytes_of_str("Runtime.InitError");
+		struct bytes msg = r ? r->error_message : bytes_of_str(err ? err->msg : "init failed");
+
+		log_info("pool: function %" PRId64 " r%" PRId64 " failed to initialise: %.*s: %.*s",
+			 c->fn->id, c->revision, (int)type.len, type.ptr, (int)msg.len, msg.ptr);
+		pfn_fail_init(c->fn, c, type, msg);
 		ctr_remove(c, "init failed");
 		return;
 	}
@@ -668,7 +654,7 @@ static int ctr_make_dirs(struct ctr *c, struct hearth_error **err)
 	util_rm_rf(c->dir, NULL);
 	if (mkdir(c->dir, 0755) < 0 || mkdir(sock, 0700) < 0 || mkdir(task, 0755) < 0)
 		return hearth_error_errno(err, errno, "make container folder %s", c->dir);
-	if (chown(sock, 65534, 65534) < 0)
+	if (chown(sock, RUNTIME_UID, RUNTIME_GID) < 0)
 		return hearth_error_errno(err, errno, "chown %s", sock);
 	return 0;
 }
@@ -727,7 +713,7 @@ static struct ctr *ctr_start(struct pool *p, enum lang lang, struct pfn *f)
 		.sock_dir = sock,
 		.code_dir = task,
 		.memory_mb = (unsigned)(f ? f->spec->memory_mb : p->stem_memory_mb),
-		.pids_limit = 128,
+		.pids_limit = RUNTIME_PIDS_MAX,
 	};
 
 	if (!c->timer || (r = ctr_make_dirs(c, &err)) < 0 || (f && (r = ctr_link_code(c, &err)) < 0))
@@ -929,7 +915,7 @@ static void on_reply(void *arg, const struct shimconn_reply *r, const struct hea
 	result_from_reply(&res, c, call, r);
 	c->served++;
 	c->pool->n_started[res.start]++;
-	recycle = res.status == POOL_TIMEOUT || res.status == POOL_CRASHED;
+	recycle = res.status == INVOCATION_TIMEOUT || res.status == INVOCATION_CRASHED;
 	/* The container stays BUSY during the callback, so a call the callback
 	 * starts queues instead of re-entering this connection. */
 	if (!call->abandoned)
@@ -938,7 +924,7 @@ static void on_reply(void *arg, const struct shimconn_reply *r, const struct hea
 	if (c->state == CTR_REMOVING)
 		return;
 	if (recycle)
-		ctr_remove(c, res.status == POOL_TIMEOUT ? "the call timed out" : "the runtime crashed");
+		ctr_remove(c, res.status == INVOCATION_TIMEOUT ? "the call timed out" : "the runtime crashed");
 	else
 		ctr_became_idle(c);
 }
@@ -952,7 +938,7 @@ static void on_backstop(evutil_socket_t fd, short what, void *arg)
 		return;
 	/* The same words as the shim's own timeout answer. */
 	snprintf(msg, sizeof(msg), "Task timed out after %d ms", c->fn->spec->timeout_s * 1000);
-	ctr_end_call(c, SHIMCONN_TIMEOUT, "Runtime.Timeout", msg);
+	ctr_end_call(c, INVOCATION_TIMEOUT, "Runtime.Timeout", msg);
 	ctr_remove(c, "the shim did not answer by the deadline");
 }
 
@@ -1150,7 +1136,7 @@ static void ctr_died(struct ctr *c, const char *why)
 	if (c->state == CTR_REMOVING)
 		return;
 	if (c->call)
-		ctr_end_call(c, SHIMCONN_CRASHED, "Runtime.ExitError", why);
+		ctr_end_call(c, INVOCATION_CRASHED, "Runtime.ExitError", why);
 	ctr_remove(c, why);
 }
 
@@ -1489,21 +1475,29 @@ int pool_new(struct pool **out, struct event_base *base, const struct pool_confi
 	     struct hearth_error **err)
 {
 	struct pool *p = calloc(1, sizeof(*p));
-	struct docker *d = NULL;
 	int r;
 
-	if (!p)
+	if (!p) {
+		backend_free(cfg->backend);
 		return hearth_error_make(err, ENOMEM, "out of memory");
+	}
+	p->backend = cfg->backend;
 	p->base = base;
 	TAILQ_INIT(&p->fns);
 	TAILQ_INIT(&p->ctrs);
-	p->idle_ttl_s = cfg->idle_ttl_s > 0 ? cfg->idle_ttl_s : 600;
-	p->max_containers = cfg->max_containers > 0 ? cfg->max_containers : 64;
-	p->stem_cells = cfg->stem_cells >= 0 ? cfg->stem_cells : 1;
-	p->stem_memory_mb = cfg->stem_memory_mb > 0 ? cfg->stem_memory_mb : FN_MEMORY_DEFAULT;
-	p->queue_size = cfg->queue_size >= 0 ? cfg->queue_size : 100;
-	p->image[LANG_PYTHON] = strdup(cfg->image_python ? cfg->image_python : "hearth/python:latest");
-	p->image[LANG_NODE] = strdup(cfg->image_node ? cfg->image_node : "hearth/node:latest");
+	p->idle_ttl_s = cfg->idle_ttl_s;
+	p->max_containers = cfg->max_containers;
+	p->stem_cells = cfg->stem_cells;
+	p->stem_memory_mb = cfg->stem_memory_mb;
+	p->queue_size = cfg->queue_size;
+	if (!p->backend || !cfg->image_python || !cfg->image_node || p->idle_ttl_s <= 0 ||
+	    p->max_containers <= 0 || p->stem_cells < 0 || p->stem_memory_mb < FN_MEMORY_MIN ||
+	    p->queue_size < 0) {
+		r = hearth_error_make(err, EINVAL, "pool: incomplete configuration");
+		goto fail;
+	}
+	p->image[LANG_PYTHON] = strdup(cfg->image_python);
+	p->image[LANG_NODE] = strdup(cfg->image_node);
 	if ((r = util_snprintf(p->data_dir, sizeof(p->data_dir), err, "%s", cfg->data_dir)) < 0 ||
 	    (r = util_snprintf(p->run_dir, sizeof(p->run_dir), err, "%s/run", cfg->data_dir)) < 0)
 		goto fail;
@@ -1512,13 +1506,6 @@ int pool_new(struct pool **out, struct event_base *base, const struct pool_confi
 	snprintf(p->instance, sizeof(p->instance), "%016" PRIx64, fnv1a(p->data_dir));
 	if ((r = util_rm_rf(p->run_dir, err)) < 0 || (r = util_mkdir_p(p->run_dir, 0, err)) < 0)
 		goto fail;
-	if (cfg->backend) {
-		p->backend = cfg->backend;
-	} else {
-		if ((r = docker_new(&d, base, cfg->docker_socket, err)) < 0)
-			goto fail;
-		p->backend = docker_backend(d);
-	}
 	p->sweep = evtimer_new(base, on_sweep, p);
 	p->ping = evtimer_new(base, on_ping_timer, p);
 	p->shutdown_timer = evtimer_new(base, on_shutdown_timer, p);

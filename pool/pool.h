@@ -18,46 +18,45 @@
 #include <json-c/json.h>
 
 #include "buf.h"
+#include "bytes.h"
 #include "error.h"
 #include "function.h"
+#include "invocation.h"
 
 struct pool;
 struct pool_call;
 struct backend;
 
+/* Every field is required: the defaults live in one place, src/config.c. */
 struct pool_config {
-	const char *docker_socket;
 	const char *data_dir;		/* absolute; container folders go in DIR/run */
-	const char *image_python;	/* default "hearth/python:latest" */
-	const char *image_node;		/* default "hearth/node:latest" */
-	int idle_ttl_s;			/* default 600 */
-	int max_containers;		/* global cap, default 64 */
-	int stem_cells;			/* per language, default 1 */
-	int stem_memory_mb;		/* memory limit of stem cells, default 128 */
-	int queue_size;			/* per function, default 100 */
-	struct backend *backend;	/* NULL: Docker at docker_socket (the pool owns it) */
+	const char *image_python;
+	const char *image_node;
+	int idle_ttl_s;			/* idle containers above min_warm go after it */
+	int max_containers;		/* global cap */
+	int stem_cells;			/* per language */
+	int stem_memory_mb;		/* memory limit of stem cells */
+	int queue_size;			/* calls that may wait, per function */
+	struct backend *backend;	/* the container engine; the pool owns it from
+					 * pool_new on (freed by pool_free, or by a
+					 * failed pool_new) */
 };
 
-enum pool_status { POOL_SUCCESS, POOL_ERROR, POOL_TIMEOUT, POOL_CRASHED };
 enum pool_start { POOL_START_WARM, POOL_START_STEM, POOL_START_COLD };
+#define POOL_START_N 3
 
-const char *pool_status_name(enum pool_status s);
+/* "warm", "stem", "cold". */
 const char *pool_start_name(enum pool_start s);
-
-struct pool_bytes {
-	const char *ptr;
-	size_t len;
-};
 
 /* What a call produced; borrowed, valid during the callback only. */
 struct pool_result {
 	const char *request_id;
 	int64_t function_id;
 	int64_t revision;
-	enum pool_status status;
-	struct pool_bytes result;	/* JSON text as the runtime wrote it (success) */
-	struct pool_bytes error_type, error_message, error_stack;
-	struct pool_bytes logs;
+	enum invocation_status status;
+	struct bytes result;	/* JSON text as the runtime wrote it (success) */
+	struct bytes error_type, error_message, error_stack;
+	struct bytes logs;
 	enum pool_start start;
 	double duration_ms;		/* handler time, measured by the shim */
 	double init_ms;			/* container start + init this call waited for */

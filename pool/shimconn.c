@@ -25,8 +25,7 @@ enum pending { PEND_NONE, PEND_INIT, PEND_INVOKE };
 struct shimconn {
 	struct bufferevent *bev;
 	enum pending pending;
-	shimconn_init_cb init_cb;
-	shimconn_reply_cb reply_cb;
+	shimconn_reply_cb reply_cb;	/* for the pending init or invoke */
 	void *req_arg;
 	shimconn_closed_cb closed_cb;
 	void *closed_arg;
@@ -51,9 +50,7 @@ static bool conn_fail(struct shimconn *c, int status, const char *msg)
 	c->pending = PEND_NONE;
 	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
 	c->in_cb = true;
-	if (p == PEND_INIT)
-		c->init_cb(c->req_arg, &e);
-	else if (p == PEND_INVOKE)
+	if (p != PEND_NONE)
 		c->reply_cb(c->req_arg, NULL, &e);
 	else if (c->closed_cb)
 		c->closed_cb(c->closed_arg, &e);
@@ -65,7 +62,7 @@ static bool conn_fail(struct shimconn *c, int status, const char *msg)
 	return false;
 }
 
-static void bytes_of(const struct frame_field *fld, struct shimconn_bytes *out)
+static void bytes_of(const struct frame_field *fld, struct bytes *out)
 {
 	out->ptr = (const char *)fld->val;
 	out->len = fld->len;
@@ -84,9 +81,9 @@ static int parse_reply(const struct frame *f, struct shimconn_reply *r, uint64_t
 	while ((k = frame_iter_next(&it, &fld)) == 1) {
 		switch (fld.tag) {
 		case FT_STATUS:
-			if (frame_field_u64(&fld, &v) < 0 || v > FRAME_STATUS_CRASHED)
+			if (frame_field_u64(&fld, &v) < 0 || v > INVOCATION_CRASHED)
 				return -1;
-			r->status = (enum shimconn_status)v;
+			r->status = (enum invocation_status)v;
 			*init_status = v;
 			break;
 		case FT_RESULT: bytes_of(&fld, &r->result); break;
@@ -127,19 +124,8 @@ static bool handle_frame(struct shimconn *c, const struct frame *f)
 			return conn_fail(c, EBADMSG, "the shim answered init unasked");
 		c->pending = PEND_NONE;
 		c->in_cb = true;
-		if (f->type == FRAME_READY) {
-			c->init_cb(c->req_arg, NULL);
-		} else {
-			char *msg = NULL;
-			struct hearth_error e = { EINVAL, NULL };
-
-			if (asprintf(&msg, "%.*s: %.*s", (int)r.error_type.len, r.error_type.ptr,
-				     (int)r.error_message.len, r.error_message.ptr) < 0)
-				msg = NULL;
-			e.msg = msg ? msg : (char *)"init failed";
-			c->init_cb(c->req_arg, &e);
-			free(msg);
-		}
+		r.status = f->type == FRAME_READY ? INVOCATION_SUCCESS : INVOCATION_ERROR;
+		c->reply_cb(c->req_arg, &r, NULL);
 		break;
 	case FRAME_REPLY:
 		if (c->pending != PEND_INVOKE)
@@ -270,7 +256,7 @@ static int send_frame(struct shimconn *c, struct frame_builder *b, struct hearth
 	return 0;
 }
 
-int shimconn_init(struct shimconn *c, const struct shimconn_init *in, shimconn_init_cb cb,
+int shimconn_init(struct shimconn *c, const struct shimconn_init *in, shimconn_reply_cb cb,
 		  void *arg, struct hearth_error **err)
 {
 	struct frame_builder b;
@@ -302,7 +288,7 @@ int shimconn_init(struct shimconn *c, const struct shimconn_init *in, shimconn_i
 	if (r < 0)
 		return r;
 	c->pending = PEND_INIT;
-	c->init_cb = cb;
+	c->reply_cb = cb;
 	c->req_arg = arg;
 	return 0;
 }
@@ -313,17 +299,17 @@ int shimconn_invoke(struct shimconn *c, const char *request_id, unsigned deadlin
 {
 	/* Header, request id and deadline fields built here; the payload is
 	 * appended as it came, behind its field header. */
-	uint8_t head[FRAME_HDR_LEN + 2 * FRAME_FIELD_HDR_LEN + 128 + FRAME_FIELD_HDR_LEN + 8 +
+	uint8_t head[FRAME_HDR_LEN + 2 * FRAME_FIELD_HDR_LEN + INVOKE_REQUEST_ID_MAX + FRAME_FIELD_HDR_LEN + 8 +
 		     FRAME_FIELD_HDR_LEN];
 	size_t idlen = strlen(request_id), off = 0;
 	struct evbuffer *outb = bufferevent_get_output(c->bev);
 
 	if (c->pending != PEND_NONE || c->dead)
 		return hearth_error_make(err, EBUSY, "the shim connection is busy");
-	if (idlen > 128)
+	if (idlen > INVOKE_REQUEST_ID_MAX)
 		return hearth_error_make(err, EINVAL, "request id too long");
-	if (len > FRAME_MAX_PAYLOAD)
-		return hearth_error_make(err, E2BIG, "payload over %u bytes", FRAME_MAX_PAYLOAD);
+	if (len > INVOKE_PAYLOAD_MAX)
+		return hearth_error_make(err, E2BIG, "payload over %u bytes", INVOKE_PAYLOAD_MAX);
 	uint32_t body = (uint32_t)(FRAME_FIELD_HDR_LEN + idlen + FRAME_FIELD_HDR_LEN + 8 +
 				   FRAME_FIELD_HDR_LEN + len);
 	frame_header_encode(head, FRAME_INVOKE, body);

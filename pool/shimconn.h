@@ -10,28 +10,19 @@
 
 #include <event2/event.h>
 
+#include "bytes.h"
 #include "error.h"
+#include "invocation.h"
 
 struct shimconn;
 
-enum shimconn_status {
-	SHIMCONN_SUCCESS,
-	SHIMCONN_ERROR,		/* the handler raised */
-	SHIMCONN_TIMEOUT,
-	SHIMCONN_CRASHED,
-};
-
-/* Borrowed views into the reply frame, valid during the callback only. */
-struct shimconn_bytes {
-	const char *ptr;
-	size_t len;
-};
-
+/* A reply of the shim, to an invoke or to init: views into the frame,
+ * valid during the callback only. */
 struct shimconn_reply {
-	enum shimconn_status status;
-	struct shimconn_bytes result;	/* JSON text from the runtime */
-	struct shimconn_bytes error_type, error_message, error_stack;
-	struct shimconn_bytes logs;
+	enum invocation_status status;
+	struct bytes result;	/* JSON text from the runtime */
+	struct bytes error_type, error_message, error_stack;
+	struct bytes logs;
 	uint64_t duration_us;
 	uint64_t max_rss_kb;
 };
@@ -46,11 +37,10 @@ struct shimconn_init {
 	unsigned timeout_ms;
 };
 
-/* Init answered: err NULL when ready; otherwise an init error whose
- * message holds the runtime's type and message (file and line). */
-typedef void (*shimconn_init_cb)(void *arg, const struct hearth_error *err);
-/* Invoke answered: r set, err NULL; or r NULL and err set when the
- * connection failed (EPIPE/ECONNRESET/EBADMSG). */
+/* Init or invoke answered: r set, err NULL; or r NULL and err set when the
+ * connection failed (EPIPE/ECONNRESET/EBADMSG).  An init answer has status
+ * INVOCATION_SUCCESS when the handler is loaded, else INVOCATION_ERROR with
+ * the runtime's error_type and error_message (file and line). */
 typedef void (*shimconn_reply_cb)(void *arg, const struct shimconn_reply *r,
 				  const struct hearth_error *err);
 /* The connection broke while idle. */
@@ -60,7 +50,7 @@ typedef void (*shimconn_closed_cb)(void *arg, const struct hearth_error *err);
  * while the shim is not listening yet, so the caller retries). */
 int shimconn_connect(struct shimconn **out, struct event_base *base, const char *path,
 		     shimconn_closed_cb closed, void *arg, struct hearth_error **err);
-int shimconn_init(struct shimconn *c, const struct shimconn_init *in, shimconn_init_cb cb,
+int shimconn_init(struct shimconn *c, const struct shimconn_init *in, shimconn_reply_cb cb,
 		  void *arg, struct hearth_error **err);
 /* deadline_ms: how long the handler may run. The payload is copied into
  * the connection's output buffer before this returns. */

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "docker.h"
 #include "util.h"
 
 #ifndef HEARTH_DEFAULT_WEB_DIR
@@ -25,55 +26,64 @@ struct opt {
 	size_t off;		/* offset in struct hearth_config */
 	size_t size;		/* for OPT_STR */
 	int min, max;		/* for OPT_INT */
+	const char *def;	/* the default, as it would be written on the command line */
 	const char *help;
 };
 
-#define STR(f, n, e, h) { n, e, OPT_STR, offsetof(struct hearth_config, f), \
-	sizeof(((struct hearth_config *)0)->f), 0, 0, h }
-#define INT(f, n, e, lo, hi, h) { n, e, OPT_INT, offsetof(struct hearth_config, f), 0, lo, hi, h }
+#define STR(f, n, e, d, h) { n, e, OPT_STR, offsetof(struct hearth_config, f), \
+	sizeof(((struct hearth_config *)0)->f), 0, 0, d, h }
+#define INT(f, n, e, lo, hi, d, h) { n, e, OPT_INT, offsetof(struct hearth_config, f), 0, lo, hi, \
+	d, h }
 
+/* The one table of hearthd's settings: flags, variables, defaults, --help. */
 static const struct opt opts[] = {
-	{ "listen", "HEARTH_LISTEN", OPT_LISTEN, 0, 0, 0, 0,
-	  "HOST:PORT to serve the API and dashboard on (default 127.0.0.1:8080)" },
-	STR(data_dir, "data-dir", "HEARTH_DATA_DIR", "folder for hearth.db and code/ (default ./hearth-data)"),
-	STR(web_dir, "web-dir", "HEARTH_WEB_DIR", "folder of the dashboard served at / (default " HEARTH_DEFAULT_WEB_DIR ")"),
-	STR(docker_socket, "docker-socket", "HEARTH_DOCKER_SOCKET", "Docker Engine API socket (default /var/run/docker.sock)"),
-	STR(log_level, "log-level", "HEARTH_LOG_LEVEL", "debug, info, warn or error (default info)"),
-	INT(shutdown_grace_s, "shutdown-grace", "HEARTH_SHUTDOWN_GRACE", 0, 3600, "seconds in-flight requests get to finish on SIGTERM (default 30)"),
-	INT(idle_ttl_s, "idle-ttl", "HEARTH_IDLE_TTL", 1, 86400, "seconds an idle container above min_warm is kept (default 600)"),
-	INT(max_containers, "max-containers", "HEARTH_MAX_CONTAINERS", 1, 10000, "global cap on containers (default 64)"),
-	INT(stem_cells, "stem-cells", "HEARTH_STEM_CELLS", 0, 64, "prestarted unbound containers per language (default 1)"),
-	INT(queue_size, "queue-size", "HEARTH_QUEUE_SIZE", 0, 100000, "calls that may wait per function before 429 (default 100)"),
-	STR(image_python, "image-python", "HEARTH_IMAGE_PYTHON", "runtime image for python functions (default hearth/python:latest)"),
-	STR(image_node, "image-node", "HEARTH_IMAGE_NODE", "runtime image for node functions (default hearth/node:latest)"),
-	INT(retention, "retention", "HEARTH_RETENTION", 10, 100000000, "invocation records kept (default 100000)"),
-	{ "help", NULL, OPT_FLAG, offsetof(struct hearth_config, show_help), 0, 0, 0, "print this help and exit" },
-	{ "version", NULL, OPT_FLAG, offsetof(struct hearth_config, show_version), 0, 0, 0, "print the version and exit" },
+	{ "listen", "HEARTH_LISTEN", OPT_LISTEN, 0, 0, 0, 0, "127.0.0.1:8080",
+	  "HOST:PORT to serve the API and dashboard on" },
+	STR(data_dir, "data-dir", "HEARTH_DATA_DIR", "./hearth-data", "folder for hearth.db and code/"),
+	STR(web_dir, "web-dir", "HEARTH_WEB_DIR", NULL,
+	    "folder of the dashboard served at / (default ./web when it exists, else "
+	    HEARTH_DEFAULT_WEB_DIR ")"),
+	STR(docker_socket, "docker-socket", "HEARTH_DOCKER_SOCKET", DOCKER_DEFAULT_SOCKET,
+	    "Docker Engine API socket"),
+	STR(log_level, "log-level", "HEARTH_LOG_LEVEL", "info", "debug, info, warn or error"),
+	INT(shutdown_grace_s, "shutdown-grace", "HEARTH_SHUTDOWN_GRACE", 0, 3600, "30",
+	    "seconds in-flight requests get to finish on SIGTERM"),
+	INT(idle_ttl_s, "idle-ttl", "HEARTH_IDLE_TTL", 1, 86400, "600",
+	    "seconds an idle container above min_warm is kept"),
+	INT(max_containers, "max-containers", "HEARTH_MAX_CONTAINERS", 1, 10000, "64",
+	    "global cap on containers"),
+	INT(stem_cells, "stem-cells", "HEARTH_STEM_CELLS", 0, 64, "1",
+	    "prestarted unbound containers per language"),
+	INT(queue_size, "queue-size", "HEARTH_QUEUE_SIZE", 0, 100000, "100",
+	    "calls that may wait per function before 429"),
+	STR(image_python, "image-python", "HEARTH_IMAGE_PYTHON", "hearth/python:latest",
+	    "runtime image for python functions"),
+	STR(image_node, "image-node", "HEARTH_IMAGE_NODE", "hearth/node:latest",
+	    "runtime image for node functions"),
+	INT(retention, "retention", "HEARTH_RETENTION", 10, 100000000, "100000",
+	    "invocation records kept"),
+	{ "help", NULL, OPT_FLAG, offsetof(struct hearth_config, show_help), 0, 0, 0, NULL,
+	  "print this help and exit" },
+	{ "version", NULL, OPT_FLAG, offsetof(struct hearth_config, show_version), 0, 0, 0, NULL,
+	  "print the version and exit" },
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
+
+static int set_opt(struct hearth_config *c, const struct opt *o, const char *v, const char *from,
+		   struct hearth_error **err);
 
 static void defaults(struct hearth_config *c)
 {
 	memset(c, 0, sizeof(*c));
-	strcpy(c->listen_host, "127.0.0.1");
-	c->listen_port = 8080;
-	strcpy(c->data_dir, "./hearth-data");
+	for (size_t i = 0; i < NOPTS; i++)
+		if (opts[i].def)
+			set_opt(c, &opts[i], opts[i].def, "default", NULL);
 	/* An installed hearthd serves the installed dashboard; one run from
 	 * the source tree (./web exists) serves that. */
 	if (access("web/index.html", R_OK) == 0)
 		strcpy(c->web_dir, "web");
 	else
 		snprintf(c->web_dir, sizeof(c->web_dir), "%s", HEARTH_DEFAULT_WEB_DIR);
-	strcpy(c->docker_socket, "/var/run/docker.sock");
-	strcpy(c->log_level, "info");
-	c->shutdown_grace_s = 30;
-	c->idle_ttl_s = 600;
-	c->max_containers = 64;
-	c->stem_cells = 1;
-	c->queue_size = 100;
-	c->retention = 100000;
-	strcpy(c->image_python, "hearth/python:latest");
-	strcpy(c->image_node, "hearth/node:latest");
 }
 
 static int parse_listen(struct hearth_config *c, const char *v, const char *from,
@@ -179,7 +189,11 @@ void config_usage(FILE *out, const char *argv0)
 
 		snprintf(left, sizeof(left), "--%s%s", opts[i].name,
 			 opts[i].kind == OPT_FLAG ? "" : " VALUE");
-		fprintf(out, "  %-24s %s%s%s%s\n", left, opts[i].help,
-			opts[i].env ? " [" : "", opts[i].env ? opts[i].env : "", opts[i].env ? "]" : "");
+		fprintf(out, "  %-24s %s", left, opts[i].help);
+		if (opts[i].def)
+			fprintf(out, " (default %s)", opts[i].def);
+		if (opts[i].env)
+			fprintf(out, " [%s]", opts[i].env);
+		fputc('\n', out);
 	}
 }

@@ -1,29 +1,27 @@
-# src/ — hearthd: HTTP API, store, code store, config, logging.
+# src/ — hearthd: its HTTP API, the registry, invocations, config.
+# One library holds the whole daemon (every folder's sources), so the unit
+# tests link exactly what hearthd runs.
 noinst_LIBRARIES += src/libhearth.a
 src_libhearth_a_CFLAGS = $(HEARTH_CFLAGS)
+src_libhearth_a_CPPFLAGS = $(AM_CPPFLAGS) -DHEARTH_DEFAULT_WEB_DIR='"$(pkgdatadir)/web"'
 src_libhearth_a_SOURCES = \
-	src/error.c src/error.h \
-	src/buf.c src/buf.h \
-	src/log.c src/log.h \
-	src/util.c src/util.h \
+	src/base/error.c src/base/error.h \
+	src/base/buf.c src/base/buf.h \
+	src/base/log.c src/base/log.h \
+	src/base/util.c src/base/util.h \
 	src/config.c src/config.h \
-	src/function.c src/function.h \
-	src/store.c src/store.h \
-	src/codestore.c src/codestore.h \
-	src/api.c src/api.h \
-	src/http.c src/http.h \
-	src/exec.c src/exec.h \
-	src/records.c src/records.h \
-	src/metrics.c src/metrics.h \
-	pool/pool.c pool/pool.h \
-	pool/shimconn.c pool/shimconn.h \
-	runtimes/shim/frame.c runtimes/shim/frame.h
+	src/registry/function.c src/registry/function.h \
+	src/registry/store.c src/registry/store.h \
+	src/registry/codestore.c src/registry/codestore.h \
+	src/api/api.c src/api/api.h \
+	src/api/http.c src/api/http.h \
+	src/invoke/exec.c src/invoke/exec.h \
+	src/invoke/records.c src/invoke/records.h \
+	src/invoke/metrics.c src/invoke/metrics.h \
+	$(COMMON_SOURCES)
 
 bin_PROGRAMS += src/hearthd
 src_hearthd_CFLAGS = $(HEARTH_CFLAGS)
 src_hearthd_LDFLAGS = $(SAN_LDFLAGS)
 src_hearthd_SOURCES = src/main.c
 src_hearthd_LDADD = src/libhearth.a $(HEARTH_LIBS)
-src_libhearth_a_CPPFLAGS = $(AM_CPPFLAGS) -DHEARTH_DEFAULT_WEB_DIR='"$(pkgdatadir)/web"'
-# the container backend interface and its Docker Engine API client
-src_libhearth_a_SOURCES += pool/backend.h pool/curlev.c pool/curlev.h pool/docker.c pool/docker.h

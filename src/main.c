@@ -19,8 +19,10 @@
 #include "api.h"
 #include "codestore.h"
 #include "config.h"
+#include "docker.h"
 #include "exec.h"
 #include "http.h"
+#include "bounds.h"
 #include "log.h"
 #include "metrics.h"
 #include "pool.h"
@@ -145,12 +147,18 @@ static int start(struct daemon *d, struct hearth_error **err)
 	d->base = event_base_new();
 	if (!d->base)
 		return hearth_error_make(err, ENOMEM, "cannot create the event loop");
+	/* The one place that knows which container engine runs the pool. */
+	struct docker *engine = NULL;
+
+	if ((r = docker_new(&engine, d->base, d->cfg.docker_socket, err)) < 0)
+		return hearth_error_wrap(err, "docker");
 	struct pool_config pc = {
-		.docker_socket = d->cfg.docker_socket,
+		.backend = docker_backend(engine),
 		.data_dir = d->cfg.data_dir,
 		.idle_ttl_s = d->cfg.idle_ttl_s,
 		.max_containers = d->cfg.max_containers,
 		.stem_cells = d->cfg.stem_cells,
+		.stem_memory_mb = FN_MEMORY_DEFAULT,
 		.queue_size = d->cfg.queue_size,
 		.image_python = d->cfg.image_python,
 		.image_node = d->cfg.image_node,

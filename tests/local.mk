@@ -28,9 +28,8 @@ TESTS += tests/unit/test_codestore
 # The shim and both bootstraps driven directly (no Docker); with
 # SHIM_LAUNCHER set, the same cases against containers (tests/runtimes/).
 check_PROGRAMS += tests/runtimes/test_shim
-tests_runtimes_test_shim_SOURCES = tests/runtimes/test_shim.c runtimes/shim/frame.c \
-	runtimes/shim/frame.h tests/unit/tap.h
-tests_runtimes_test_shim_CPPFLAGS = -D_GNU_SOURCE -I$(top_srcdir)/runtimes/shim -I$(top_srcdir)/tests/unit \
+tests_runtimes_test_shim_SOURCES = tests/runtimes/test_shim.c $(COMMON_SOURCES) tests/unit/tap.h
+tests_runtimes_test_shim_CPPFLAGS = -D_GNU_SOURCE -I$(top_srcdir)/common -I$(top_srcdir)/runtimes/shim -I$(top_srcdir)/tests/unit \
 	-DTEST_TOP_SRCDIR='"$(abs_top_srcdir)"' -DTEST_TOP_BUILDDIR='"$(abs_top_builddir)"'
 tests_runtimes_test_shim_CFLAGS = -std=c11 $(WARN_CFLAGS) -O2
 TESTS += tests/runtimes/test_shim

@@ -35,12 +35,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bounds.h"
 #include "chan.h"
 #include "frame.h"
 
-#define LOG_CAP (64 * 1024)
 #define INIT_MIN_BUDGET_MS 10000
-#define MAX_REQUEST_ID 128
 #define TERM_GRACE_MS 2000
 
 static const char *opt_socket;
@@ -73,7 +72,7 @@ static char init_lang[8];
 static char init_failure[512];	/* why the last (re)init failed */
 
 /* Logs of the current invocation: capped; the rest is read and dropped. */
-static char logbuf[LOG_CAP];
+static char logbuf[INVOKE_LOGS_MAX];
 static size_t loglen;
 static uint64_t logdropped;
 
@@ -290,8 +289,8 @@ static void drain_logs(void)
 {
 	static char sink[65536];
 	while (rt.logfd >= 0) {
-		char *dst = loglen < LOG_CAP ? logbuf + loglen : sink;
-		size_t room = loglen < LOG_CAP ? LOG_CAP - loglen : sizeof(sink);
+		char *dst = loglen < INVOKE_LOGS_MAX ? logbuf + loglen : sink;
+		size_t room = loglen < INVOKE_LOGS_MAX ? INVOKE_LOGS_MAX - loglen : sizeof(sink);
 		ssize_t r = read(rt.logfd, dst, room);
 		if (r > 0) {
 			if (dst == sink)
@@ -939,14 +938,14 @@ static void handle_invoke(const struct frame *f)
 			frame_field_u64(&fld, &deadline_ms);
 		}
 	}
-	if (rid_len > MAX_REQUEST_ID || payload_len > FRAME_MAX_PAYLOAD) {
-		reply_simple(FRAME_STATUS_ERROR, "Hearth.BadRequest",
-			     rid_len > MAX_REQUEST_ID ? "request id over 128 bytes"
+	if (rid_len > INVOKE_REQUEST_ID_MAX || payload_len > INVOKE_PAYLOAD_MAX) {
+		reply_simple(INVOCATION_ERROR, "Hearth.BadRequest",
+			     rid_len > INVOKE_REQUEST_ID_MAX ? "request id too long"
 						      : "payload over 6 MiB", 0, 0);
 		return;
 	}
 	if (!init_msg) {
-		reply_simple(FRAME_STATUS_CRASHED, "Hearth.NotInitialised",
+		reply_simple(INVOCATION_CRASHED, "Hearth.NotInitialised",
 			     "invoke before a successful init", 0, 0);
 		return;
 	}
@@ -955,18 +954,18 @@ static void handle_invoke(const struct frame *f)
 			kill_runtime();
 		restart_runtime();
 		if (!rt.inited) {
-			reply_simple(FRAME_STATUS_CRASHED, "Runtime.InitError", init_failure, 0, 0);
+			reply_simple(INVOCATION_CRASHED, "Runtime.InitError", init_failure, 0, 0);
 			return;
 		}
 	}
 	if (deadline_ms == 0)
 		deadline_ms = init_budget_ms;	/* the function's timeout (>= 10 s) */
-	if (deadline_ms > 900000)
-		deadline_ms = 900000;
+	if (deadline_ms > FN_TIMEOUT_MAX * 1000ull)
+		deadline_ms = FN_TIMEOUT_MAX * 1000ull;
 
 	uint8_t nonce[CHAN_NONCE_LEN];
 	new_nonce(nonce);
-	uint8_t hdr[1 + CHAN_NONCE_LEN + 10 + MAX_REQUEST_ID];
+	uint8_t hdr[1 + CHAN_NONCE_LEN + 10 + INVOKE_REQUEST_ID_MAX];
 	size_t hl = 0;
 	hdr[hl++] = CHAN_INVOKE;
 	memcpy(hdr + hl, nonce, CHAN_NONCE_LEN);
@@ -1037,7 +1036,7 @@ static void handle_invoke(const struct frame *f)
 			body += 4;
 			if (kind == CHAN_ERROR) {
 				out_init(&o, FRAME_REPLY);
-				out_u64(&o, FT_STATUS, FRAME_STATUS_ERROR);
+				out_u64(&o, FT_STATUS, INVOCATION_ERROR);
 				out_u64(&o, FT_DURATION_US, (uint64_t)(now_ns() - t0) / 1000);
 				out_u64(&o, FT_MAX_RSS_KB, rss);
 				out_error_strings(&o, body, end);
@@ -1052,7 +1051,7 @@ static void handle_invoke(const struct frame *f)
 			}
 			total = get32(body);
 			body += 4;
-			if (total > FRAME_MAX_PAYLOAD || (size_t)(end - body) > total) {
+			if (total > INVOKE_PAYLOAD_MAX || (size_t)(end - body) > total) {
 				violated = true;
 				break;
 			}
@@ -1084,7 +1083,7 @@ static void handle_invoke(const struct frame *f)
 	uint64_t dur = (uint64_t)(now_ns() - t0) / 1000;
 	if (w == W_MSG && !violated) {
 		out_init(&o, FRAME_REPLY);
-		out_u64(&o, FT_STATUS, FRAME_STATUS_SUCCESS);
+		out_u64(&o, FT_STATUS, INVOCATION_SUCCESS);
 		out_u64(&o, FT_DURATION_US, dur);
 		out_u64(&o, FT_MAX_RSS_KB, rss);
 		out_bytes(&o, FT_RESULT, res, total);
@@ -1095,10 +1094,10 @@ static void handle_invoke(const struct frame *f)
 	}
 	if (w == W_TERM)
 		handle_term();
-	uint8_t status = FRAME_STATUS_CRASHED;
+	uint8_t status = INVOCATION_CRASHED;
 	const char *type = "Runtime.ExitError";
 	if (w == W_TIMEOUT) {
-		status = FRAME_STATUS_TIMEOUT;
+		status = INVOCATION_TIMEOUT;
 		type = "Runtime.Timeout";
 		snprintf(why, sizeof(why), "Task timed out after %llu ms",
 			 (unsigned long long)deadline_ms);

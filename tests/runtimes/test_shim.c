@@ -448,7 +448,7 @@ static void run_language(const char *lang)
 	reply_free(&r);
 
 	invoke_str(&s, "{}", 1000, &r);
-	ok(is_reply(&r, FRAME_STATUS_CRASHED) && contains(r.etype, "NotInitialised"),
+	ok(is_reply(&r, INVOCATION_CRASHED) && contains(r.etype, "NotInitialised"),
 	   "%s: invoke without init refused (%s)", lang, S(r.etype));
 	reply_free(&r);
 
@@ -458,7 +458,7 @@ static void run_language(const char *lang)
 
 	const char *echo = "{\"op\":\"echo\",\"x\":[1,2.5,null,true,\"y\"]}";
 	invoke_str(&s, echo, 3000, &r);
-	ok(is_reply(&r, FRAME_STATUS_SUCCESS) && r.result && strcmp(r.result, echo) == 0,
+	ok(is_reply(&r, INVOCATION_SUCCESS) && r.result && strcmp(r.result, echo) == 0,
 	   "%s: echo returns the payload (%s)", lang, S(r.result));
 	ok(r.duration_us > 0 && r.rss_kb > 0, "%s: reply carries duration (%llu us) and max RSS (%llu KB)",
 	   lang, (unsigned long long)r.duration_us, (unsigned long long)r.rss_kb);
@@ -466,7 +466,7 @@ static void run_language(const char *lang)
 
 	const char *uni = "{\"op\":\"echo\",\"s\":\"h\xc3\xa9llo \xe2\x9c\x93 \xf0\x9f\x98\x80 \\u0000 \\\"q\\\" \\n\"}";
 	invoke_str(&s, uni, 3000, &r);
-	ok(is_reply(&r, FRAME_STATUS_SUCCESS) && r.result && strcmp(r.result, uni) == 0,
+	ok(is_reply(&r, INVOCATION_SUCCESS) && r.result && strcmp(r.result, uni) == 0,
 	   "%s: unicode payload round-trips byte for byte (%s)", lang, S(r.result));
 	reply_free(&r);
 
@@ -474,13 +474,13 @@ static void run_language(const char *lang)
 	for (int i = 0; i < 256; i++)
 		bin[i] = (uint8_t)i;
 	invoke(&s, bin, sizeof(bin), 3000, &r);
-	ok(is_reply(&r, FRAME_STATUS_SUCCESS) && r.result_len > 2 && r.result[0] == '"' &&
+	ok(is_reply(&r, INVOCATION_SUCCESS) && r.result_len > 2 && r.result[0] == '"' &&
 	   memmem(r.result, r.result_len, "\\u0000", 6) && memmem(r.result, r.result_len, "\xef\xbf\xbd", 3),
 	   "%s: binary (non-JSON) payload passes through as a string event", lang);
 	reply_free(&r);
 
 	/* Just under 6 MiB in all. */
-	size_t big = FRAME_MAX_PAYLOAD;
+	size_t big = INVOKE_PAYLOAD_MAX;
 	char *p6 = malloc(big + 1);
 	int hl = snprintf(p6, big, "{\"op\":\"echo\",\"data\":\"");
 	for (size_t i = (size_t)hl; i < big - 2; i++)
@@ -489,7 +489,7 @@ static void run_language(const char *lang)
 	p6[big - 1] = '}';
 	p6[big] = 0;
 	invoke(&s, p6, big, 10000, &r);
-	ok(is_reply(&r, FRAME_STATUS_SUCCESS) && r.result_len == big && memcmp(r.result, p6, big) == 0,
+	ok(is_reply(&r, INVOCATION_SUCCESS) && r.result_len == big && memcmp(r.result, p6, big) == 0,
 	   "%s: 6 MiB payload echoed intact (%zu bytes back, %.1f ms)", lang, r.result_len, r.elapsed_ms);
 	reply_free(&r);
 	free(p6);
@@ -497,13 +497,13 @@ static void run_language(const char *lang)
 	char *p7 = calloc(1, big + 100);
 	memset(p7, ' ', big + 100);
 	invoke(&s, p7, big + 100, 3000, &r);
-	ok(r.type == FRAME_REPLY && r.status == FRAME_STATUS_ERROR && contains(r.emsg, "6 MiB"),
+	ok(r.type == FRAME_REPLY && r.status == INVOCATION_ERROR && contains(r.emsg, "6 MiB"),
 	   "%s: payload over 6 MiB refused with an error (%s)", lang, S(r.emsg));
 	reply_free(&r);
 	free(p7);
 
 	invoke_str(&s, "{\"op\":\"context\"}", 2500, &r);
-	ok(is_reply(&r, FRAME_STATUS_SUCCESS) && contains(r.result, "\"rid\":\"req-") &&
+	ok(is_reply(&r, INVOCATION_SUCCESS) && contains(r.result, "\"rid\":\"req-") &&
 	   contains(r.result, "\"fn\":\"testfn\"") && contains(r.result, "\"mem\":256") &&
 	   contains(r.result, "\"env_at_import\":\"from-init\"") && contains(r.result, "\"remaining\":2"),
 	   "%s: context (request id, function name, memory, remaining time) and env before import (%s)",
@@ -511,21 +511,21 @@ static void run_language(const char *lang)
 	reply_free(&r);
 
 	invoke_str(&s, "{\"op\":\"log\"}", 3000, &r);
-	ok(is_reply(&r, FRAME_STATUS_SUCCESS) && r.result && strcmp(r.result, "{\"ok\":true}") == 0 &&
+	ok(is_reply(&r, INVOCATION_SUCCESS) && r.result && strcmp(r.result, "{\"ok\":true}") == 0 &&
 	   contains(r.logs, "hello from stdout") && contains(r.logs, "to stderr"),
 	   "%s: stdout/stderr go to logs, apart from the result (result %s, logs %zu bytes)", lang,
 	   S(r.result), r.logs_len);
 	reply_free(&r);
 
 	invoke_str(&s, "{\"op\":\"raise\",\"n\":7}", 3000, &r);
-	ok(is_reply(&r, FRAME_STATUS_ERROR) && contains(r.etype, py ? "ValueError" : "TypeError") &&
+	ok(is_reply(&r, INVOCATION_ERROR) && contains(r.etype, py ? "ValueError" : "TypeError") &&
 	   contains(r.emsg, "boom 7") && r.estack && r.estack[0] == '[' &&
 	   contains(r.estack, py ? "main.py" : "index.js"),
 	   "%s: raised error -> errorType/errorMessage/stackTrace (%s: %s)", lang, S(r.etype), S(r.emsg));
 	reply_free(&r);
 
 	invoke_str(&s, "{\"op\":\"nonserial\"}", 3000, &r);
-	ok(is_reply(&r, FRAME_STATUS_ERROR) && contains(r.etype, "Runtime.MarshalError"),
+	ok(is_reply(&r, INVOCATION_ERROR) && contains(r.etype, "Runtime.MarshalError"),
 	   "%s: non-serialisable result is an error, not a crash (%s: %s)", lang, S(r.etype), S(r.emsg));
 	reply_free(&r);
 
@@ -533,23 +533,23 @@ static void run_language(const char *lang)
 		do_init(&s, lang, "index.cb", &r);
 		reply_free(&r);
 		invoke_str(&s, "{\"k\":1}", 3000, &r);
-		ok(is_reply(&r, FRAME_STATUS_SUCCESS) && contains(r.result, "{\"cb\":{\"k\":1}}"),
+		ok(is_reply(&r, INVOCATION_SUCCESS) && contains(r.result, "{\"cb\":{\"k\":1}}"),
 		   "node: callback-style handler (%s)", S(r.result));
 		reply_free(&r);
 		do_init(&s, lang, "index.cberr", &r);
 		reply_free(&r);
 		invoke_str(&s, "{}", 3000, &r);
-		ok(is_reply(&r, FRAME_STATUS_ERROR) && contains(r.etype, "RangeError"),
+		ok(is_reply(&r, INVOCATION_ERROR) && contains(r.etype, "RangeError"),
 		   "node: callback error (%s: %s)", S(r.etype), S(r.emsg));
 		reply_free(&r);
 		invoke_str(&s, "{}", 3000, &r);
-		ok(is_reply(&r, FRAME_STATUS_ERROR), "node: served again after a synchronous callback");
+		ok(is_reply(&r, INVOCATION_ERROR), "node: served again after a synchronous callback");
 		reply_free(&r);
 		do_init(&s, lang, "esm.handler", &r);
 		ok(r.type == FRAME_READY, "node: .mjs module init");
 		reply_free(&r);
 		invoke_str(&s, "{\"k\":2}", 3000, &r);
-		ok(is_reply(&r, FRAME_STATUS_SUCCESS) && contains(r.result, "\"esm\":true"),
+		ok(is_reply(&r, INVOCATION_SUCCESS) && contains(r.result, "\"esm\":true"),
 		   "node: ESM handler (%s)", S(r.result));
 		reply_free(&r);
 		do_init(&s, lang, "index.handler", &r);
@@ -558,12 +558,12 @@ static void run_language(const char *lang)
 
 	/* Timeout: answered close to the deadline, runtime back afterwards. */
 	invoke_str(&s, "{\"op\":\"sleep\",\"s\":5}", 400, &r);
-	ok(is_reply(&r, FRAME_STATUS_TIMEOUT) && r.elapsed_ms >= 390 && r.elapsed_ms < 1000,
+	ok(is_reply(&r, INVOCATION_TIMEOUT) && r.elapsed_ms >= 390 && r.elapsed_ms < 1000,
 	   "%s: sleeping past a 400 ms deadline -> timeout after %.1f ms (%s)", lang, r.elapsed_ms,
 	   S(r.emsg));
 	reply_free(&r);
 	invoke_str(&s, echo, 3000, &r);
-	ok(is_reply(&r, FRAME_STATUS_SUCCESS), "%s: next invoke works after a timeout", lang);
+	ok(is_reply(&r, INVOCATION_SUCCESS), "%s: next invoke works after a timeout", lang);
 	reply_free(&r);
 
 	/* Children that ignore SIGTERM: all gone after the timeout. */
@@ -571,12 +571,12 @@ static void run_language(const char *lang)
 	snprintf(pidfile, sizeof(pidfile), "/tmp/hearth-shim-test-%d-%s.pids", (int)getpid(), lang);
 	snprintf(buf, sizeof(buf), "{\"op\":\"ignore_term\",\"pidfile\":\"%s\"}", pidfile);
 	invoke_str(&s, buf, 1500, &r);
-	ok(is_reply(&r, FRAME_STATUS_TIMEOUT), "%s: SIGTERM-ignoring handler with children -> timeout (%.1f ms)",
+	ok(is_reply(&r, INVOCATION_TIMEOUT), "%s: SIGTERM-ignoring handler with children -> timeout (%.1f ms)",
 	   lang, r.elapsed_ms);
 	reply_free(&r);
 	snprintf(buf, sizeof(buf), "{\"op\":\"checkpids\",\"pidfile\":\"%s\"}", pidfile);
 	invoke_str(&s, buf, 3000, &r);
-	ok(is_reply(&r, FRAME_STATUS_SUCCESS) && r.result && strlen(r.result) > 8 &&
+	ok(is_reply(&r, INVOCATION_SUCCESS) && r.result && strlen(r.result) > 8 &&
 	   !contains(r.result, "\"S\"") && !contains(r.result, "\"R\"") && !contains(r.result, "\"Z\""),
 	   "%s: every child of the timed-out runtime is gone (%s)", lang, S(r.result));
 	if (!launcher && r.result)
@@ -588,23 +588,23 @@ static void run_language(const char *lang)
 		unlink(pidfile);
 
 	invoke_str(&s, "{\"op\":\"exit\",\"code\":3}", 3000, &r);
-	ok(is_reply(&r, FRAME_STATUS_CRASHED) && contains(r.emsg, "exited with code 3"),
+	ok(is_reply(&r, INVOCATION_CRASHED) && contains(r.emsg, "exited with code 3"),
 	   "%s: %s -> crashed (%s)", lang, py ? "os._exit(3)" : "process.exit(3)", S(r.emsg));
 	reply_free(&r);
 
 	invoke_str(&s, "{\"op\":\"segv\"}", 3000, &r);
-	ok(is_reply(&r, FRAME_STATUS_CRASHED) && contains(r.emsg, "SIGSEGV"),
+	ok(is_reply(&r, INVOCATION_CRASHED) && contains(r.emsg, "SIGSEGV"),
 	   "%s: segfault -> crashed (%s)", lang, S(r.emsg));
 	reply_free(&r);
 
 	invoke_str(&s, echo, 3000, &r);
-	ok(is_reply(&r, FRAME_STATUS_SUCCESS), "%s: next invoke works after a crash", lang);
+	ok(is_reply(&r, INVOCATION_SUCCESS), "%s: next invoke works after a crash", lang);
 	reply_free(&r);
 
 	/* 100 MB on stdout: logs capped, the shim's memory bounded. */
 	long hwm0 = launcher ? 0 : proc_status_kb(s.pid, "VmHWM");
 	invoke_str(&s, "{\"op\":\"flood\",\"mb\":100}", 20000, &r);
-	ok(is_reply(&r, FRAME_STATUS_SUCCESS) && contains(r.result, "flooded") &&
+	ok(is_reply(&r, INVOCATION_SUCCESS) && contains(r.result, "flooded") &&
 	   r.logs_len <= 64 * 1024 + 128 && contains(r.logs, "truncated"),
 	   "%s: 100 MB stdout flood -> result intact, logs capped at %zu bytes with a marker (%.0f ms)",
 	   lang, r.logs_len, r.elapsed_ms);
@@ -618,7 +618,7 @@ static void run_language(const char *lang)
 	}
 
 	invoke_str(&s, "{\"op\":\"fakeframes\"}", 3000, &r);
-	ok(is_reply(&r, FRAME_STATUS_SUCCESS) && r.result && strcmp(r.result, "\"REAL\"") == 0,
+	ok(is_reply(&r, INVOCATION_SUCCESS) && r.result && strcmp(r.result, "\"REAL\"") == 0,
 	   "%s: fake frames written to every fd -> the real result wins (%s)", lang, S(r.result));
 	reply_free(&r);
 	ok(ping(&s), "%s: connection intact after fake frames", lang);
@@ -626,17 +626,17 @@ static void run_language(const char *lang)
 	 * runtime (Node), but a fake must never be taken for the result. */
 	invoke_str(&s, "{\"op\":\"fakeframes_all\"}", 3000, &r);
 	ok(r.type == FRAME_REPLY && !contains(r.result, "FAKE") &&
-	   ((r.status == FRAME_STATUS_SUCCESS && contains(r.result, "REAL")) || r.status == FRAME_STATUS_CRASHED),
+	   ((r.status == INVOCATION_SUCCESS && contains(r.result, "REAL")) || r.status == INVOCATION_CRASHED),
 	   "%s: fake frames into every fd incl. the runtime's internal pipes -> %s, never the fake (%s)", lang,
-	   frame_status_name((unsigned)r.status), r.result ? r.result : S(r.emsg));
+	   invocation_status_name((unsigned)r.status), r.result ? r.result : S(r.emsg));
 	reply_free(&r);
 	invoke_str(&s, echo, 3000, &r);
-	ok(is_reply(&r, FRAME_STATUS_SUCCESS), "%s: next invoke works after that", lang);
+	ok(is_reply(&r, INVOCATION_SUCCESS), "%s: next invoke works after that", lang);
 	reply_free(&r);
 
 	/* Orphans: reaped by the shim (PID 1 or subreaper). */
 	invoke_str(&s, "{\"op\":\"orphans\"}", 5000, &r);
-	ok(is_reply(&r, FRAME_STATUS_SUCCESS) && r.result && r.result[0] == '[',
+	ok(is_reply(&r, INVOCATION_SUCCESS) && r.result && r.result[0] == '[',
 	   "%s: handler spawned orphans %s", lang, S(r.result));
 	char pids[256] = "";
 	if (r.result)
@@ -645,7 +645,7 @@ static void run_language(const char *lang)
 	usleep(800000);
 	snprintf(buf, sizeof(buf), "{\"op\":\"states\",\"pids\":%s}", pids[0] ? pids : "[]");
 	invoke_str(&s, buf, 3000, &r);
-	ok(is_reply(&r, FRAME_STATUS_SUCCESS) && r.result && !contains(r.result, "\"Z\"") &&
+	ok(is_reply(&r, INVOCATION_SUCCESS) && r.result && !contains(r.result, "\"Z\"") &&
 	   !contains(r.result, "\"S\""),
 	   "%s: orphans exited and were reaped, no zombies (%s)", lang, S(r.result));
 	reply_free(&r);
@@ -689,7 +689,7 @@ static void run_language(const char *lang)
 	write_all(s.fd, partial, sizeof(partial));
 	ok(shim_reconnect(&s) && ping(&s), "%s: shim alive after a peer vanished mid-frame", lang);
 	invoke_str(&s, echo, 3000, &r);
-	ok(is_reply(&r, FRAME_STATUS_SUCCESS), "%s: the loaded function survived all of that", lang);
+	ok(is_reply(&r, INVOCATION_SUCCESS), "%s: the loaded function survived all of that", lang);
 	reply_free(&r);
 
 	/* Shutdown: the shim exits when told. */

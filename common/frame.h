@@ -13,15 +13,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "invocation.h"
+#include "bounds.h"
+
 #define FRAME_MAGIC0 0x48		/* 'H' */
 #define FRAME_MAGIC1 0x46		/* 'F' */
 #define FRAME_VERSION 1
 #define FRAME_HDR_LEN 8
 #define FRAME_FIELD_HDR_LEN 6
-/* A payload or a result may be 6 MiB (Lambda's synchronous limit); the
- * rest of a frame (ids, error text, 64 KiB of logs) fits in the margin. */
-#define FRAME_MAX_PAYLOAD (6u * 1024 * 1024)
-#define FRAME_MAX_BODY (FRAME_MAX_PAYLOAD + 512u * 1024)
+/* A payload or a result may be INVOKE_PAYLOAD_MAX (bounds.h); the rest of
+ * a frame (ids, error text, INVOKE_LOGS_MAX of logs) fits in the margin. */
+#define FRAME_MAX_BODY (INVOKE_PAYLOAD_MAX + 512u * 1024)
 
 enum frame_type {
 	FRAME_INIT = 1,		/* hearthd -> shim */
@@ -49,7 +51,7 @@ enum frame_tag {
 	FT_DEADLINE_MS = 17,	/* u64: milliseconds the handler may run from receipt */
 	FT_PAYLOAD = 18,	/* bytes: the event, passed through untouched */
 	/* reply, ready, init_error, proto_error */
-	FT_STATUS = 32,		/* u64: enum frame_status */
+	FT_STATUS = 32,		/* u64: enum invocation_status (invocation.h) */
 	FT_RESULT = 33,		/* bytes: JSON text */
 	FT_ERROR_TYPE = 34,	/* bytes */
 	FT_ERROR_MESSAGE = 35,	/* bytes */
@@ -58,13 +60,6 @@ enum frame_tag {
 	FT_DURATION_US = 38,	/* u64 */
 	FT_MAX_RSS_KB = 39,	/* u64 */
 	FT_INIT_US = 40,	/* u64: in ready/init_error */
-};
-
-enum frame_status {
-	FRAME_STATUS_SUCCESS = 0,
-	FRAME_STATUS_ERROR = 1,
-	FRAME_STATUS_TIMEOUT = 2,
-	FRAME_STATUS_CRASHED = 3,
 };
 
 enum frame_err {
@@ -135,6 +130,5 @@ int frame_builder_finish(struct frame_builder *b, const uint8_t **out, size_t *o
 void frame_builder_free(struct frame_builder *b);
 
 const char *frame_strerror(int err);
-const char *frame_status_name(unsigned status);
 
 #endif

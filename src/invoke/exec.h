@@ -11,10 +11,9 @@
 #include <event2/event.h>
 #include <event2/http.h>
 
+#include "bounds.h"
 #include "error.h"
 
-#define EXEC_PAYLOAD_MAX (6u * 1024 * 1024)	/* Lambda's synchronous limit */
-#define EXEC_BATCH_MAX 100
 
 struct exec;
 struct pool;

@@ -28,7 +28,6 @@
 #include "store.h"
 #include "util.h"
 
-#define EXEC_RECORD_LOGS_MAX (64u * 1024)
 #define EXEC_LIST_DEFAULT 50
 /* A call still running after this long gets its client's socket watched,
  * so a client that leaves is noticed; warm calls end sooner and pay no
@@ -199,7 +198,7 @@ static int error_json(struct buf *b, const struct pool_result *res, struct heart
 {
 	int r = 0;
 
-	if (res->status == POOL_SUCCESS)
+	if (res->status == INVOCATION_SUCCESS)
 		return buf_puts(b, "null", err);
 	r |= buf_puts(b, "{\"type\":", err);
 	r |= json_str(b, res->error_type.ptr ? res->error_type.ptr : "", res->error_type.len, err);
@@ -225,7 +224,7 @@ static int envelope(struct buf *b, const struct pool_result *res, const char *re
 	r |= buf_printf(b, err, "{\"id\":\"%s\",\"function_id\":%" PRId64 ",\"revision\":%" PRId64
 			",\"status\":\"%s\",\"result\":",
 			res->request_id, res->function_id, res->revision,
-			pool_status_name(res->status));
+			invocation_status_name(res->status));
 	if (result_text)
 		r |= buf_append(b, result_text, result_len, err);
 	else
@@ -251,7 +250,7 @@ static void checked_result(struct pool_result *res, const char **text, size_t *l
 
 	*text = NULL;
 	*len = 0;
-	if (res->status != POOL_SUCCESS)
+	if (res->status != INVOCATION_SUCCESS)
 		return;
 	if (res->result.len && is_json(res->result.ptr, res->result.len)) {
 		*text = res->result.ptr;
@@ -263,9 +262,9 @@ static void checked_result(struct pool_result *res, const char **text, size_t *l
 		*len = 4;
 		return;
 	}
-	res->status = POOL_ERROR;
-	res->error_type = (struct pool_bytes){ bad_type, sizeof(bad_type) - 1 };
-	res->error_message = (struct pool_bytes){ bad_msg, sizeof(bad_msg) - 1 };
+	res->status = INVOCATION_ERROR;
+	res->error_type = (struct bytes){ bad_type, sizeof(bad_type) - 1 };
+	res->error_message = (struct bytes){ bad_msg, sizeof(bad_msg) - 1 };
 }
 
 static void record(struct call_ctx *c, const struct pool_result *res, const char *result_text,
@@ -274,23 +273,23 @@ static void record(struct call_ctx *c, const struct pool_result *res, const char
 	struct store_invocation rec = { 0 };
 	_cleanup_buf_ struct buf ej = BUF_INIT(1u << 20);
 	_cleanup_free_ char *logs = NULL, *result = NULL;
-	size_t loglen = res->logs.len > EXEC_RECORD_LOGS_MAX ? EXEC_RECORD_LOGS_MAX : res->logs.len;
+	size_t loglen = res->logs.len > INVOKE_LOGS_MAX ? INVOKE_LOGS_MAX : res->logs.len;
 
 	rec.id = (char *)c->request_id;
 	rec.function_id = res->function_id;
 	rec.revision = res->revision;
-	rec.status = (char *)pool_status_name(res->status);
+	rec.status = (char *)invocation_status_name(res->status);
 	rec.start_kind = (char *)pool_start_name(res->start);
 	rec.created_at = c->created_ms;
 	rec.duration_ms = res->duration_ms;
 	rec.init_ms = res->init_ms;
 	rec.queue_ms = res->queue_ms;
 	rec.max_memory_mb = (int64_t)(res->max_memory_mb + 0.5);
-	if (res->status != POOL_SUCCESS && error_json(&ej, res, NULL) == 0)
+	if (res->status != INVOCATION_SUCCESS && error_json(&ej, res, NULL) == 0)
 		rec.error_json = ej.ptr;
 	logs = strndup(res->logs.ptr ? res->logs.ptr : "", loglen);
 	rec.logs = logs;
-	if (result_text && result_len <= EXEC_RECORD_LOGS_MAX)
+	if (result_text && result_len <= INVOKE_LOGS_MAX)
 		rec.result = result = strndup(result_text, result_len);
 	records_add(c->x->records, &rec);
 }
@@ -300,7 +299,7 @@ static void observe(struct call_ctx *c, const struct pool_result *res, const cha
 	double total_ms = (double)(util_mono_ns() - c->t0_ns) / 1e6;
 
 	metrics_observe(c->x->metrics, c->function_id,
-			res ? pool_status_name(res->status) : failed,
+			res ? invocation_status_name(res->status) : failed,
 			res ? pool_start_name(res->start) : NULL, total_ms,
 			res ? res->duration_ms : 0);
 }
@@ -371,7 +370,7 @@ static void on_single_done(void *arg, const struct pool_result *cres,
 			   const struct hearth_error *perr)
 {
 	struct call_ctx *c = arg;
-	_cleanup_buf_ struct buf b = BUF_INIT(EXEC_PAYLOAD_MAX + (1u << 20));
+	_cleanup_buf_ struct buf b = BUF_INIT(INVOKE_PAYLOAD_MAX + INVOKE_ENVELOPE_EXTRA);
 	_cleanup_error_ struct hearth_error *err = NULL;
 	struct pool_result res;
 	const char *text;
@@ -402,8 +401,8 @@ static void on_single_done(void *arg, const struct pool_result *cres,
 		} else {
 			struct evkeyvalq *h = evhttp_request_get_output_headers(c->req);
 
-			code = res.status == POOL_TIMEOUT ? 504 : 200;
-			if (res.status != POOL_SUCCESS)
+			code = res.status == INVOCATION_TIMEOUT ? 504 : 200;
+			if (res.status != INVOCATION_SUCCESS)
 				evhttp_add_header(h, "X-Amz-Function-Error", "Unhandled");
 			evhttp_add_header(h, "X-Hearth-Invocation-Id", c->request_id);
 			http_reply_bytes(c->req, code, "application/json", b.ptr, b.len);
@@ -437,7 +436,7 @@ int exec_invoke(struct exec *x, struct evhttp_request *req, int64_t function_id,
 	size_t len;
 	int r;
 
-	if ((r = http_body(req, EXEC_PAYLOAD_MAX, &data, &len, err)) < 0)
+	if ((r = http_body(req, INVOKE_PAYLOAD_MAX, &data, &len, err)) < 0)
 		return r;
 	if (blank(data, len)) {
 		data = "{}";	/* no payload: an empty event, as Lambda does */
@@ -506,7 +505,7 @@ static void batch_reply(struct batch *b)
 
 static void batch_reply_now(struct batch *b)
 {
-	_cleanup_buf_ struct buf out = BUF_INIT((size_t)EXEC_BATCH_MAX * (EXEC_PAYLOAD_MAX + 4096));
+	_cleanup_buf_ struct buf out = BUF_INIT((size_t)INVOKE_BATCH_MAX * (INVOKE_PAYLOAD_MAX + 4096));
 	_cleanup_error_ struct hearth_error *err = NULL;
 	int r = buf_puts(&out, "{\"results\":[", &err);
 
@@ -550,7 +549,7 @@ static void on_item_done(void *arg, const struct pool_result *cres,
 {
 	struct call_ctx *c = arg;
 	struct batch *b = c->batch;
-	_cleanup_buf_ struct buf out = BUF_INIT(EXEC_PAYLOAD_MAX + (1u << 20));
+	_cleanup_buf_ struct buf out = BUF_INIT(INVOKE_PAYLOAD_MAX + INVOKE_ENVELOPE_EXTRA);
 	_cleanup_error_ struct hearth_error *err = NULL;
 	struct pool_result res;
 	const char *text;
@@ -654,7 +653,7 @@ int exec_batch(struct exec *x, struct evhttp_request *req, struct hearth_error *
 	size_t len, n;
 	int r;
 
-	if ((r = http_body(req, (size_t)EXEC_BATCH_MAX * EXEC_PAYLOAD_MAX, &data, &len, err)) < 0)
+	if ((r = http_body(req, (size_t)INVOKE_BATCH_MAX * INVOKE_PAYLOAD_MAX, &data, &len, err)) < 0)
 		return r;
 	tok = json_tokener_new_ex(64);
 	if (!tok)
@@ -681,9 +680,9 @@ int exec_batch(struct exec *x, struct evhttp_request *req, struct hearth_error *
 	n = json_object_array_length(list);
 	if (n == 0)
 		return hearth_error_make(err, EINVAL, "invocations: must hold at least one call");
-	if (n > EXEC_BATCH_MAX)
+	if (n > INVOKE_BATCH_MAX)
 		return hearth_error_make(err, EINVAL, "invocations: %zu calls, at most %d at once", n,
-					 EXEC_BATCH_MAX);
+					 INVOKE_BATCH_MAX);
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return hearth_error_make(err, ENOMEM, "out of memory");

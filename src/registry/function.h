@@ -1,27 +1,16 @@
 /* function.h — the function object: its record, its JSON form and the
  * validation of create/update bodies.  The record is a plain value shared
  * by the API, the store and the pool (the one transparent struct besides
- * struct buf), so every field and its bounds are listed here. */
+ * struct buf), so every field is listed here; their bounds are in bounds.h. */
 #ifndef HEARTH_FUNCTION_H
 #define HEARTH_FUNCTION_H
 
 #include <stdint.h>
 #include <json-c/json.h>
 
+#include "bounds.h"
 #include "error.h"
 
-#define FN_NAME_MAX 64
-#define FN_TIMEOUT_MIN 1
-#define FN_TIMEOUT_MAX 900
-#define FN_TIMEOUT_DEFAULT 3
-#define FN_MEMORY_MIN 64
-#define FN_MEMORY_MAX 10240
-#define FN_MEMORY_DEFAULT 128
-#define FN_ENV_MAX_BYTES 4096
-#define FN_MIN_WARM_DEFAULT 1
-#define FN_MAX_CONCURRENCY_DEFAULT 10
-#define FN_MAX_CONCURRENCY_MAX 1000
-#define FN_CODE_MAX_BYTES (50u * 1024 * 1024)	/* unpacked */
 
 struct fn {
 	int64_t id;		/* 0 until stored */
@@ -55,9 +44,6 @@ json_object *fn_to_json(const struct fn *f);
  * else (wrong type, unknown field, out of range, bad charset).  Nothing
  * here touches the store or the code store: the API does that after. */
 
-#define FN_HANDLER_MAX 128
-#define FN_ROUTE_MAX 256
-#define FN_ENV_KEY_MAX 128
 #define FN_FILE_MAX (FN_HANDLER_MAX + 8)	/* "<module>.<ext>" */
 
 enum fn_code_kind { FN_CODE_NONE, FN_CODE_FILE, FN_CODE_ZIP };

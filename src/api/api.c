@@ -7,7 +7,7 @@
  * http_status_of()/http_code_of() (http.c).
  *
  * Body limits: evhttp's own limit (evhttp_set_max_body_size) is the
- * largest any route takes, API_FN_BODY_MAX.  Above it libevent 2.1.12
+ * largest any route takes, HTTP_BODY_MAX.  Above it libevent 2.1.12
  * answers by itself, before any callback of ours runs: with
  * EVHTTP_SERVER_LINGERING_CLOSE it reads and discards the rest of the
  * body, then sends "413 Payload Too Large" (a small HTML page, then
@@ -38,6 +38,7 @@
 #include <event2/util.h>
 #include <json-c/json.h>
 
+#include "bounds.h"
 #include "buf.h"
 #include "codestore.h"
 #include "exec.h"
@@ -48,11 +49,6 @@
 #include "store.h"
 #include "util.h"
 
-#define MiB (1024u * 1024u)
-#define API_FN_BODY_MAX (70u * MiB)	/* a function with a base64 zip */
-#define API_INVOKE_BODY_MAX (6u * MiB)	/* an invocation payload (Lambda's) */
-#define API_HEADERS_MAX (64 * 1024)
-#define API_TIMEOUT_S 60		/* idle read/write on a connection */
 
 struct api {
 	struct event_base *base;
@@ -174,7 +170,7 @@ static int functions_create(struct api *a, struct evhttp_request *req, struct he
 	int64_t now;
 	int r;
 
-	if ((r = http_body(req, API_FN_BODY_MAX, &data, &len, err)) < 0 ||
+	if ((r = http_body(req, HTTP_BODY_MAX, &data, &len, err)) < 0 ||
 	    (r = fn_parse_body(data, len, &body, err)) < 0 ||
 	    (r = fn_from_create_json(body, &f, &up, err)) < 0)
 		return r;
@@ -272,7 +268,7 @@ static int functions_update(struct api *a, struct evhttp_request *req, const cha
 
 	if ((r = load_fn(a, idstr, &cur, err)) < 0)
 		return r;
-	if ((r = http_body(req, API_FN_BODY_MAX, &data, &len, err)) < 0 ||
+	if ((r = http_body(req, HTTP_BODY_MAX, &data, &len, err)) < 0 ||
 	    (r = fn_parse_body(data, len, &body, err)) < 0 ||
 	    (r = fn_apply_update_json(cur, body, &nf, &up, err)) < 0)
 		return r;
@@ -634,9 +630,9 @@ int api_new(struct api **out, const struct api_deps *deps, struct hearth_error *
 		api_free(a);
 		return hearth_error_make(err, ENOMEM, "cannot create the HTTP server");
 	}
-	evhttp_set_max_body_size(a->http, API_FN_BODY_MAX);
-	evhttp_set_max_headers_size(a->http, API_HEADERS_MAX);
-	evhttp_set_timeout(a->http, API_TIMEOUT_S);
+	evhttp_set_max_body_size(a->http, HTTP_BODY_MAX);
+	evhttp_set_max_headers_size(a->http, HTTP_HEADERS_MAX);
+	evhttp_set_timeout(a->http, HTTP_IDLE_TIMEOUT_S);
 	evhttp_set_flags(a->http, EVHTTP_SERVER_LINGERING_CLOSE);
 	/* every method reaches route(), which answers 405 with Allow itself
 	 * (evhttp would answer unknown ones with a bare 501) */

@@ -29,7 +29,6 @@
 #include "util.h"
 
 #define CS_TMP_PREFIX ".tmp-"
-#define CS_ZIP_MAX_ENTRIES 10000
 #define CS_ZIP_MAX_DEPTH 64	/* path components; bounds recursion and open fds */
 #define CS_MAX_RELPATH 1024
 /* Above this many files one syncfs() is cheaper than an fsync() each. */
@@ -576,9 +575,9 @@ static int unpack(struct archive *a, struct cs_tmp *t, struct hearth_error **err
 			return hearth_error_make(err, EINVAL, "zip: %s",
 						 archive_error_string(a) ? archive_error_string(a)
 									 : "not a zip archive");
-		if (++entries > CS_ZIP_MAX_ENTRIES)
+		if (++entries > FN_ZIP_ENTRIES_MAX)
 			return hearth_error_make(err, E2BIG, "zip: more than %d entries",
-						 CS_ZIP_MAX_ENTRIES);
+						 FN_ZIP_ENTRIES_MAX);
 		name = archive_entry_pathname(e);
 		if (!name)
 			name = archive_entry_pathname_utf8(e);

@@ -23,6 +23,7 @@
 
 #include <curl/curl.h>
 
+#include "bounds.h"
 #include "buf.h"
 #include "curlev.h"
 #include "log.h"
@@ -1027,8 +1028,8 @@ int docker_container_spec_json(const struct backend_spec *spec, struct json_obje
 			       struct hearth_error **err)
 {
 	struct json_object *c = NULL, *hc, *arr, *obj;
-	unsigned pids = spec->pids_limit ? spec->pids_limit : 64;
-	unsigned tmp_mb = spec->tmp_mb ? spec->tmp_mb : 64;
+	unsigned pids = spec->pids_limit ? spec->pids_limit : RUNTIME_PIDS_MAX;
+	unsigned tmp_mb = spec->tmp_mb ? spec->tmp_mb : RUNTIME_TMP_MB;
 	unsigned shares = spec->cpu_shares ? spec->cpu_shares : spec->memory_mb;
 	int64_t mem;
 	char tmpfs[96];
@@ -1057,7 +1058,7 @@ int docker_container_spec_json(const struct backend_spec *spec, struct json_obje
 		return hearth_error_make(err, ENOMEM, "out of memory");
 	json_object_object_add(c, "Image", json_object_new_string(spec->image));
 	json_object_object_add(c, "User", json_object_new_string(spec->user ? spec->user
-									 : "65534:65534"));
+									 : RUNTIME_USER));
 	if (spec->workdir)
 		json_object_object_add(c, "WorkingDir", json_object_new_string(spec->workdir));
 	json_object_object_add(c, "NetworkDisabled", json_object_new_boolean(1));

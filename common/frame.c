@@ -199,13 +199,3 @@ const char *frame_strerror(int err)
 	return "unknown frame error";
 }
 
-const char *frame_status_name(unsigned status)
-{
-	switch (status) {
-	case FRAME_STATUS_SUCCESS: return "success";
-	case FRAME_STATUS_ERROR: return "error";
-	case FRAME_STATUS_TIMEOUT: return "timeout";
-	case FRAME_STATUS_CRASHED: return "crashed";
-	}
-	return "unknown";
-}
