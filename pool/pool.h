@@ -75,10 +75,12 @@ int pool_new(struct pool **out, struct event_base *base, const struct pool_confi
 	     struct hearth_error **err);
 /* Daemon start: removes containers a previous run of this data dir left
  * behind, then warms every function given and the stem cells. */
-void pool_start(struct pool *p, struct fn *const *fns, size_t n);
-/* A function was created or got a new revision. */
-void pool_function_changed(struct pool *p, const struct fn *f);
-/* A function was deleted: its containers go. */
+int pool_start(struct pool *p, struct fn *const *fns, size_t n, struct hearth_error **err);
+/* A function was created or got a new revision.  Fails (-ENOMEM, -EINVAL
+ * for a language without a runtime) with the pool unchanged. */
+int pool_function_changed(struct pool *p, const struct fn *f, struct hearth_error **err);
+/* A function was deleted: its waiting calls fail, its containers go (a
+ * busy one when its call ends).  Cannot fail. */
 void pool_function_removed(struct pool *p, int64_t id);
 
 /* Whether the pool has the function (a cheap, in-memory lookup). */

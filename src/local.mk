@@ -9,15 +9,20 @@ src_libhearth_a_SOURCES = \
 	src/base/buf.c src/base/buf.h \
 	src/base/log.c src/base/log.h \
 	src/base/util.c src/base/util.h \
+	src/base/jsontext.c src/base/jsontext.h \
 	src/config.c src/config.h \
 	src/registry/function.c src/registry/function.h \
 	src/registry/store.c src/registry/store.h \
 	src/registry/codestore.c src/registry/codestore.h \
-	src/api/api.c src/api/api.h \
-	src/api/http.c src/api/http.h \
-	src/invoke/exec.c src/invoke/exec.h \
+	src/registry/registry.c src/registry/registry.h \
+	src/invoke/invoke.c src/invoke/invoke.h \
+	src/invoke/envelope.c src/invoke/envelope.h \
 	src/invoke/records.c src/invoke/records.h \
 	src/invoke/metrics.c src/invoke/metrics.h \
+	src/api/api.c src/api/api.h src/api/routes.h \
+	src/api/http.c src/api/http.h \
+	src/api/functions.c src/api/execute.c src/api/invocations.c \
+	src/api/monitor.c src/api/webfiles.c \
 	$(COMMON_SOURCES)
 
 bin_PROGRAMS += src/hearthd

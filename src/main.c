@@ -20,13 +20,13 @@
 #include "codestore.h"
 #include "config.h"
 #include "docker.h"
-#include "exec.h"
-#include "http.h"
 #include "bounds.h"
 #include "log.h"
+#include "invoke.h"
 #include "metrics.h"
 #include "pool.h"
 #include "records.h"
+#include "registry.h"
 #include "store.h"
 #include "util.h"
 
@@ -38,7 +38,8 @@ struct daemon {
 	struct pool *pool;
 	struct records *records;
 	struct metrics *metrics;
-	struct exec *exec;
+	struct registry *registry;
+	struct invoker *invoker;
 	struct api *api;
 	struct event *sigterm, *sigint, *drain;
 	int64_t drain_deadline_ns;
@@ -120,11 +121,22 @@ static int warm_all(struct daemon *d, struct hearth_error **err)
 	size_t n = 0;
 	int r;
 
-	if ((r = store_function_list(d->store, &fns, &n, err)) < 0)
+	if ((r = registry_list(d->registry, &fns, &n, err)) < 0)
 		return hearth_error_wrap(err, "loading functions");
-	pool_start(d->pool, fns, n);
-	store_function_list_free(fns, n);
-	return 0;
+	r = pool_start(d->pool, fns, n, err);
+	registry_list_free(fns, n);
+	return r;
+}
+
+/* The registry tells the pool of every change it commits. */
+static int on_function_changed(void *arg, const struct fn *f, struct hearth_error **err)
+{
+	return pool_function_changed(arg, f, err);
+}
+
+static void on_function_removed(void *arg, int64_t id)
+{
+	pool_function_removed(arg, id);
 }
 
 static int start(struct daemon *d, struct hearth_error **err)
@@ -168,14 +180,19 @@ static int start(struct daemon *d, struct hearth_error **err)
 	if ((r = records_new(&d->records, path, d->cfg.retention, err)) < 0 ||
 	    (r = metrics_new(&d->metrics, err)) < 0)
 		return r;
-	struct exec_deps xd = { .base = d->base, .pool = d->pool, .store = d->store,
-				.records = d->records, .metrics = d->metrics };
-	if ((r = exec_new(&d->exec, &xd, err)) < 0)
+	struct invoke_deps xd = { .base = d->base, .pool = d->pool, .records = d->records,
+				  .metrics = d->metrics };
+	if ((r = invoke_new(&d->invoker, &xd, err)) < 0)
+		return r;
+	struct registry_listener rl = { .changed = on_function_changed,
+					.removed = on_function_removed, .arg = d->pool };
+	if ((r = registry_new(&d->registry, d->store, d->codes, &rl, err)) < 0)
 		return r;
 	if ((r = warm_all(d, err)) < 0)
 		return r;
-	struct api_deps deps = { .base = d->base, .store = d->store, .codes = d->codes,
-				 .pool = d->pool, .exec = d->exec, .web_dir = d->cfg.web_dir };
+	struct api_deps deps = { .base = d->base, .registry = d->registry, .store = d->store,
+				 .records = d->records, .metrics = d->metrics, .pool = d->pool,
+				 .invoker = d->invoker, .web_dir = d->cfg.web_dir };
 	if ((r = api_new(&d->api, &deps, err)) < 0)
 		return hearth_error_wrap(err, "api");
 	if ((r = api_listen(d->api, d->cfg.listen_host, d->cfg.listen_port, err)) < 0)
@@ -198,7 +215,8 @@ static void stop(struct daemon *d)
 	if (d->drain)
 		event_free(d->drain);
 	api_free(d->api);
-	exec_free(d->exec);
+	invoke_free(d->invoker);
+	registry_free(d->registry);
 	records_free(d->records);	/* flushes the last batch */
 	pool_free(d->pool);
 	metrics_free(d->metrics);

@@ -83,3 +83,11 @@ tests_unit_test_hdr_CFLAGS = $(UNIT_CF)
 tests_unit_test_hdr_LDFLAGS = $(UNIT_LF)
 tests_unit_test_hdr_LDADD = $(UNIT_LIBS)
 TESTS += tests/unit/test_hdr
+
+# The registry's create/update/delete sequence and its failure paths.
+check_PROGRAMS += tests/unit/test_registry
+tests_unit_test_registry_SOURCES = tests/unit/test_registry.c
+tests_unit_test_registry_CFLAGS = $(UNIT_CF)
+tests_unit_test_registry_LDFLAGS = $(UNIT_LF)
+tests_unit_test_registry_LDADD = $(UNIT_LIBS)
+TESTS += tests/unit/test_registry

@@ -1,5 +1,6 @@
-/* api.h — the HTTP API on evhttp: routing, request validation, and the
- * static files of the dashboard at "/". */
+/* api.h — the HTTP API on evhttp: the server, its routing, and the
+ * endpoints of DESIGN.md (routes.h lists them and the files that hold
+ * them), with the dashboard's files at "/". */
 #ifndef HEARTH_API_H
 #define HEARTH_API_H
 
@@ -7,19 +8,24 @@
 
 #include "error.h"
 
+struct registry;
 struct store;
-struct codestore;
+struct records;
+struct metrics;
 struct pool;
-struct exec;
+struct invoker;
 struct api;
 
+/* What the endpoints work with; the api owns none of it. */
 struct api_deps {
 	struct event_base *base;
-	struct store *store;
-	struct codestore *codes;
-	struct pool *pool;	/* may be NULL (no containers: tests of the registry) */
-	struct exec *exec;	/* the execution endpoints; may be NULL likewise */
-	const char *web_dir;	/* folder served at "/" */
+	struct registry *registry;
+	struct store *store;		/* invocation records are read here */
+	struct records *records;
+	struct metrics *metrics;
+	struct pool *pool;
+	struct invoker *invoker;
+	const char *web_dir;		/* folder served at "/" */
 };
 
 int api_new(struct api **out, const struct api_deps *deps, struct hearth_error **err);

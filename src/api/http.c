@@ -7,6 +7,7 @@
 
 #include <event2/keyvalq_struct.h>
 
+#include "jsontext.h"
 #include "log.h"
 
 static int inflight;
@@ -214,4 +215,16 @@ int http_body(struct evhttp_request *req, size_t max, const char **data, size_t 
 	*data = p ? (const char *)p : "";
 	*len = n;
 	return 0;
+}
+
+int http_body_json(struct evhttp_request *req, size_t max, unsigned flags, json_object **out,
+		   struct hearth_error **err)
+{
+	const char *data;
+	size_t len;
+	int r;
+
+	if ((r = http_body(req, max, &data, &len, err)) < 0)
+		return r;
+	return jsontext_parse(data, len, flags, "body", out, err);
 }

@@ -36,8 +36,9 @@ void http_forget(struct evhttp_request *req);
 /* The request body as contiguous bytes, bounded by the route's limit. */
 int http_body(struct evhttp_request *req, size_t max, const char **data, size_t *len,
 	      struct hearth_error **err);
-
-static inline void http_json_put(json_object **o) { json_object_put(*o); }
-#define _cleanup_json_ __attribute__((cleanup(http_json_put)))
+/* The request body parsed as one JSON value (jsontext_parse with `flags`):
+ * -E2BIG over max, -EBADMSG with where it broke. */
+int http_body_json(struct evhttp_request *req, size_t max, unsigned flags, json_object **out,
+		   struct hearth_error **err);
 
 #endif

@@ -1,6 +1,7 @@
-/* metrics.c — see metrics.h.  Counters live in small arrays searched
- * linearly: the number of (function, status) pairs is small, and an
- * observation must cost next to nothing on the warm path. */
+/* metrics.c — see metrics.h.  Counters live in a small array of functions
+ * searched linearly, each with a count per outcome: the number of
+ * functions is small, and an observation must cost next to nothing on the
+ * warm path. */
 #include "metrics.h"
 
 #include <errno.h>
@@ -9,18 +10,29 @@
 #include <stdio.h>
 #include <string.h>
 
-#define NSTART 3
+#define NSTART POOL_START_N
 #define NBUCKETS 16
 
-static const char *const start_names[NSTART] = { "warm", "stem", "cold" };
+/* The outcomes counted per function: a call that ran ends in one of the
+ * invocation statuses; one that could not run in one of the failures. */
+enum outcome { OUT_THROTTLED = INVOCATION_STATUS_N, OUT_UNAVAILABLE, OUT_NOT_FOUND, OUT_FAILED,
+	       NOUTCOMES };
+static const char *const failure_names[NOUTCOMES - INVOCATION_STATUS_N] = {
+	"throttled", "unavailable", "not_found", "failed"
+};
+
+static const char *outcome_name(int i)
+{
+	return i < INVOCATION_STATUS_N ? invocation_status_name((enum invocation_status)i)
+				       : failure_names[i - INVOCATION_STATUS_N];
+}
 /* Upper bounds in seconds. */
 static const double bounds[NBUCKETS] = { 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
 					 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10 };
 
 struct counter {
 	int64_t function_id;
-	char status[16];
-	uint64_t n;
+	uint64_t n[NOUTCOMES];
 };
 
 struct histo {
@@ -63,85 +75,109 @@ static void histo_add(struct histo *h, double seconds)
 	h->sum += seconds;
 }
 
-void metrics_observe(struct metrics *m, int64_t function_id, const char *status,
-		     const char *start, double total_ms, double duration_ms)
+static struct counter *counter_of(struct metrics *m, int64_t function_id)
 {
-	struct counter *c = NULL;
+	struct counter *c;
 
 	for (size_t i = 0; i < m->n; i++)
-		if (m->counters[i].function_id == function_id &&
-		    strcmp(m->counters[i].status, status) == 0) {
-			c = &m->counters[i];
-			break;
-		}
-	if (!c) {
-		if (m->n == m->alloc) {
-			size_t na = m->alloc ? m->alloc * 2 : 16;
-			struct counter *nc = realloc(m->counters, na * sizeof(*nc));
+		if (m->counters[i].function_id == function_id)
+			return &m->counters[i];
+	if (m->n == m->alloc) {
+		size_t na = m->alloc ? m->alloc * 2 : 16;
+		struct counter *nc = realloc(m->counters, na * sizeof(*nc));
 
-			if (!nc)
-				return;	/* a lost sample beats a failed call */
-			m->counters = nc;
-			m->alloc = na;
-		}
-		c = &m->counters[m->n++];
-		c->function_id = function_id;
-		snprintf(c->status, sizeof(c->status), "%s", status);
-		c->n = 0;
+		if (!nc)
+			return NULL;	/* a lost sample beats a failed call */
+		m->counters = nc;
+		m->alloc = na;
 	}
-	c->n++;
-	if (!start)
-		return;
-	for (int i = 0; i < NSTART; i++)
-		if (strcmp(start, start_names[i]) == 0)
-			histo_add(&m->latency[i], total_ms / 1000.0);
+	c = &m->counters[m->n++];
+	memset(c, 0, sizeof(*c));
+	c->function_id = function_id;
+	return c;
+}
+
+void metrics_observe(struct metrics *m, int64_t function_id, enum invocation_status status,
+		     enum pool_start start, double total_ms, double duration_ms)
+{
+	struct counter *c = counter_of(m, function_id);
+
+	if (c && (unsigned)status < INVOCATION_STATUS_N)
+		c->n[status]++;
+	if ((unsigned)start < NSTART)
+		histo_add(&m->latency[start], total_ms / 1000.0);
 	histo_add(&m->duration, duration_ms / 1000.0);
+}
+
+void metrics_observe_failure(struct metrics *m, int64_t function_id, int status)
+{
+	struct counter *c = counter_of(m, function_id);
+	enum outcome o;
+
+	switch (status < 0 ? -status : status) {
+	case EAGAIN: o = OUT_THROTTLED; break;
+	case EHOSTDOWN:
+	case ENXIO: o = OUT_UNAVAILABLE; break;
+	case ENOENT: o = OUT_NOT_FOUND; break;
+	default: o = OUT_FAILED; break;
+	}
+	if (c)
+		c->n[o]++;
 }
 
 static int histo_render(const struct histo *h, const char *name, const char *labels,
 			struct buf *out, struct hearth_error **err)
 {
 	const char *sep = labels[0] ? "," : "";
-	int r = 0;
+	int r;
 
 	for (int i = 0; i < NBUCKETS; i++)
-		r |= buf_printf(out, err, "%s_bucket{%s%sle=\"%g\"} %" PRIu64 "\n", name, labels, sep,
-				bounds[i], h->bucket[i]);
-	r |= buf_printf(out, err, "%s_bucket{%s%sle=\"+Inf\"} %" PRIu64 "\n", name, labels, sep,
-			h->count);
-	r |= buf_printf(out, err, "%s_sum{%s} %.6f\n%s_count{%s} %" PRIu64 "\n", name, labels,
-			h->sum, name, labels, h->count);
-	return r;
+		if ((r = buf_printf(out, err, "%s_bucket{%s%sle=\"%g\"} %" PRIu64 "\n", name, labels,
+				    sep, bounds[i], h->bucket[i])) < 0)
+			return r;
+	if ((r = buf_printf(out, err, "%s_bucket{%s%sle=\"+Inf\"} %" PRIu64 "\n", name, labels,
+			    sep, h->count)) < 0)
+		return r;
+	return buf_printf(out, err, "%s_sum{%s} %.6f\n%s_count{%s} %" PRIu64 "\n", name, labels,
+			  h->sum, name, labels, h->count);
 }
 
 int metrics_render(const struct metrics *m, struct buf *out, struct hearth_error **err)
 {
-	uint64_t starts[NSTART];
-	int r = 0;
+	int r;
 
-	r |= buf_puts(out, "# HELP hearth_invocations_total Invocations by function and status.\n"
-		      "# TYPE hearth_invocations_total counter\n", err);
+	if ((r = buf_puts(out, "# HELP hearth_invocations_total Invocations by function and status.\n"
+			  "# TYPE hearth_invocations_total counter\n", err)) < 0)
+		return r;
 	for (size_t i = 0; i < m->n; i++)
-		r |= buf_printf(out, err,
-				"hearth_invocations_total{function_id=\"%" PRId64 "\",status=\"%s\"} %" PRIu64 "\n",
-				m->counters[i].function_id, m->counters[i].status, m->counters[i].n);
-	r |= buf_puts(out, "# HELP hearth_starts_total Invocations by start kind.\n"
-		      "# TYPE hearth_starts_total counter\n", err);
-	for (int i = 0; i < NSTART; i++) {
-		starts[i] = m->latency[i].count;
-		r |= buf_printf(out, err, "hearth_starts_total{start=\"%s\"} %" PRIu64 "\n",
-				start_names[i], starts[i]);
-	}
-	r |= buf_puts(out, "# HELP hearth_invocation_seconds End-to-end latency seen by hearthd, by start kind.\n"
-		      "# TYPE hearth_invocation_seconds histogram\n", err);
+		for (int o = 0; o < NOUTCOMES; o++)
+			if (m->counters[i].n[o] &&
+			    (r = buf_printf(out, err,
+					    "hearth_invocations_total{function_id=\"%" PRId64
+					    "\",status=\"%s\"} %" PRIu64 "\n",
+					    m->counters[i].function_id, outcome_name(o),
+					    m->counters[i].n[o])) < 0)
+				return r;
+	if ((r = buf_puts(out, "# HELP hearth_starts_total Invocations by start kind.\n"
+			  "# TYPE hearth_starts_total counter\n", err)) < 0)
+		return r;
+	for (int i = 0; i < NSTART; i++)
+		if ((r = buf_printf(out, err, "hearth_starts_total{start=\"%s\"} %" PRIu64 "\n",
+				    pool_start_name((enum pool_start)i), m->latency[i].count)) < 0)
+			return r;
+	if ((r = buf_puts(out, "# HELP hearth_invocation_seconds End-to-end latency seen by hearthd, "
+			  "by start kind.\n# TYPE hearth_invocation_seconds histogram\n", err)) < 0)
+		return r;
 	for (int i = 0; i < NSTART; i++) {
 		char labels[32];
 
-		snprintf(labels, sizeof(labels), "start=\"%s\"", start_names[i]);
-		r |= histo_render(&m->latency[i], "hearth_invocation_seconds", labels, out, err);
+		snprintf(labels, sizeof(labels), "start=\"%s\"", pool_start_name((enum pool_start)i));
+		if ((r = histo_render(&m->latency[i], "hearth_invocation_seconds", labels, out,
+				      err)) < 0)
+			return r;
 	}
-	r |= buf_puts(out, "# HELP hearth_handler_seconds Handler run time measured by the shim.\n"
-		      "# TYPE hearth_handler_seconds histogram\n", err);
-	r |= histo_render(&m->duration, "hearth_handler_seconds", "", out, err);
-	return r < 0 ? -E2BIG : 0;
+	if ((r = buf_puts(out, "# HELP hearth_handler_seconds Handler run time measured by the shim.\n"
+			  "# TYPE hearth_handler_seconds histogram\n", err)) < 0)
+		return r;
+	return histo_render(&m->duration, "hearth_handler_seconds", "", out, err);
 }

@@ -7,16 +7,22 @@
 
 #include "buf.h"
 #include "error.h"
+#include "invocation.h"
+#include "pool.h"
 
 struct metrics;
 
 int metrics_new(struct metrics **out, struct hearth_error **err);
 void metrics_free(struct metrics *m);
-/* One finished call: status "success|error|timeout|crashed|throttled|
- * unavailable", start "warm|stem|cold" (NULL when it never ran), the
- * end-to-end latency hearthd saw and the handler's own duration. */
-void metrics_observe(struct metrics *m, int64_t function_id, const char *status,
-		     const char *start, double total_ms, double duration_ms);
+/* A call that ran: its status and start, the end-to-end latency hearthd
+ * saw and the handler's own duration.  Costs no allocation once the
+ * function has been seen. */
+void metrics_observe(struct metrics *m, int64_t function_id, enum invocation_status status,
+		     enum pool_start start, double total_ms, double duration_ms);
+/* A call that could not run; `status` is its error.h status (EAGAIN
+ * counts as throttled, EHOSTDOWN/ENXIO as unavailable, ENOENT as
+ * not_found, anything else as failed). */
+void metrics_observe_failure(struct metrics *m, int64_t function_id, int status);
 /* Appends every metric to out. */
 int metrics_render(const struct metrics *m, struct buf *out, struct hearth_error **err);
 

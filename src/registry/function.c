@@ -11,6 +11,7 @@
 
 #include <openssl/evp.h>
 
+#include "jsontext.h"
 #include "util.h"
 
 struct fn *fn_new(void)
@@ -126,94 +127,12 @@ void fn_upload_release(struct fn_upload *u)
 
 /* ---- parsing ---------------------------------------------------------- */
 
-static void jsonp(json_object **o)
-{
-	json_object_put(*o);
-}
-#define _cleanup_json_ __attribute__((cleanup(jsonp)))
-
-static int is_json_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-/* "line L, column C (byte B)" for a byte offset, counting from 1. */
-static void where(const char *text, size_t len, size_t off, char *dst, size_t size)
-{
-	size_t line = 1, col = 1;
-
-	for (size_t i = 0; i < off && i < len; i++) {
-		if (text[i] == '\n') {
-			line++;
-			col = 1;
-		} else {
-			col++;
-		}
-	}
-	snprintf(dst, size, "line %zu, column %zu (byte %zu)", line, col, off);
-}
-
 int fn_parse_body(const char *text, size_t len, json_object **out, struct hearth_error **err)
 {
-	json_tokener *tok;
-	json_object *o;
-	enum json_tokener_error jerr;
-	size_t end;
-	char at[96];
-
 	*out = NULL;
-	if (len > INT_MAX)
-		return hearth_error_make(err, E2BIG, "body: %zu bytes is too large to parse", len);
-	{
-		size_t i = 0;
-
-		while (i < len && is_json_space(text[i]))
-			i++;
-		if (i == len)
-			return hearth_error_make(err, EBADMSG,
-						 "body: empty; expected a JSON object");
-	}
-	tok = json_tokener_new();
-	if (!tok)
-		return hearth_error_make(err, ENOMEM, "out of memory");
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	o = json_tokener_parse_ex(tok, text, (int)len);
-	jerr = json_tokener_get_error(tok);
-	end = json_tokener_get_parse_end(tok);
-	if (!o && jerr == json_tokener_continue) {
-		/* a bare number ("42") only ends at a delimiter: json-c takes a
-		 * NUL as the end of the input */
-		o = json_tokener_parse_ex(tok, "", 1);
-		if (o)
-			jerr = json_tokener_success;
-	}
-	json_tokener_free(tok);
-	if (!o && jerr == json_tokener_success)
-		jerr = json_tokener_error_parse_unexpected;	/* a bare "null" */
-	if (jerr == json_tokener_continue) {
-		json_object_put(o);
-		where(text, len, len, at, sizeof(at));
-		return hearth_error_make(err, EBADMSG,
-					 "body: malformed JSON at %s: unexpected end of input", at);
-	}
-	if (jerr != json_tokener_success) {
-		json_object_put(o);
-		/* json-c's parse end is the offending byte */
-		where(text, len, end, at, sizeof(at));
-		return hearth_error_make(err, EBADMSG, "body: malformed JSON at %s: %s", at,
-					 json_tokener_error_desc(jerr));
-	}
-	while (end < len && is_json_space(text[end]))
-		end++;
-	if (end < len) {
-		json_object_put(o);
-		where(text, len, end, at, sizeof(at));
-		return hearth_error_make(err, EBADMSG,
-					 "body: malformed JSON at %s: unexpected data after the value",
-					 at);
-	}
-	*out = o;
-	return 0;
+	if (jsontext_blank(text, len))
+		return hearth_error_make(err, EBADMSG, "body: empty; expected a JSON object");
+	return jsontext_parse(text, len, JSONTEXT_STRICT | JSONTEXT_NOT_NULL, "body", out, err);
 }
 
 /* ---- field checkers --------------------------------------------------- */

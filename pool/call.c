@@ -1,0 +1,268 @@
+/* call.c — one call's life: it waits in its function's queue (bounded in
+ * time), runs on a container (the frame goes out on the shim connection,
+ * a backstop timer watches the deadline), and is answered exactly once:
+ * with the shim's reply, a result of our own when the shim cannot answer,
+ * or an error when it could not run at all.  See pool_private.h. */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bounds.h"
+#include "log.h"
+#include "pool_private.h"
+#include "util.h"
+
+void call_free(struct pool_call *call)
+{
+	if (call->timer)
+		event_free(call->timer);
+	free(call);
+}
+
+void call_unqueue(struct pool_call *call)
+{
+	if (!call->queued)
+		return;
+	TAILQ_REMOVE(&call->fn->queue, call, q);
+	call->fn->qlen--;
+	call->queued = false;
+	evtimer_del(call->timer);
+}
+
+/* Answers a call that could not run and frees it (from the loop only). */
+void call_fail_now(struct pool_call *call, int status, const char *msg)
+{
+	_cleanup_error_ struct hearth_error *e = NULL;
+
+	call_unqueue(call);
+	if (!call->abandoned) {
+		hearth_error_make(&e, status, "%s", msg);
+		call->cb(call->arg, NULL, e);
+	}
+	call_free(call);
+}
+
+struct deferred_fail {
+	struct pool_call *call;
+	int status;
+	char msg[256];
+};
+
+static void deferred_fail_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct deferred_fail *d = arg;
+
+	call_fail_now(d->call, d->status, d->msg);
+	free(d);
+}
+
+/* Fails a call from the loop, never inside pool_execute's caller. */
+void call_fail_soon(struct pool_call *call, int status, const char *fmt, ...)
+{
+	struct deferred_fail *d = calloc(1, sizeof(*d));
+	struct timeval now = { 0, 0 };
+	va_list ap;
+
+	if (!d) {
+		call_fail_now(call, ENOMEM, "out of memory");
+		return;
+	}
+	d->call = call;
+	d->status = status;
+	va_start(ap, fmt);
+	vsnprintf(d->msg, sizeof(d->msg), fmt, ap);
+	va_end(ap);
+	call_unqueue(call);
+	if (event_base_once(call->pool->base, -1, EV_TIMEOUT, deferred_fail_cb, d, &now) < 0) {
+		free(d);
+		call_fail_now(call, ENOMEM, "out of memory");
+	}
+}
+
+/* Callers may sit inside pool_execute(): answers always come from the
+ * loop, so a caller never sees its callback before pool_execute returns. */
+static void call_fail(struct pool_call *call, int status, const char *msg)
+{
+	call_fail_soon(call, status, "%s", msg);
+}
+
+void pfn_fail_queue(struct pfn *f, int status, const char *msg)
+{
+	struct pool_call *call;
+
+	while ((call = TAILQ_FIRST(&f->queue)) != NULL)
+		call_fail(call, status, msg);
+}
+
+void call_queue_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct pool_call *call = arg;
+	char msg[160];
+
+	call->fn->pool->n_throttled++;
+	snprintf(msg, sizeof(msg), "no container of function %" PRId64 " became free within %d s",
+		 call->fn->id, call->fn->spec->timeout_s + POOL_QUEUE_WAIT_EXTRA_S);
+	call_fail(call, EAGAIN, msg);
+}
+
+static void result_from_reply(struct pool_result *res, struct ctr *c, struct pool_call *call,
+			      const struct shimconn_reply *r)
+{
+	memset(res, 0, sizeof(*res));
+	res->request_id = call->request_id;
+	res->function_id = call->fn->id;
+	res->revision = c->revision;
+	res->status = r->status;
+	res->result = r->result;
+	res->error_type = r->error_type;
+	res->error_message = r->error_message;
+	res->error_stack = r->error_stack;
+	res->logs = r->logs;
+	res->duration_ms = (double)r->duration_us / 1000.0;
+	res->max_memory_mb = (double)r->max_rss_kb / 1024.0;
+	res->queue_ms = ms_between(call->enq_ns, call->run_ns);
+	/* A call that waited for this container to come up is its cold or
+	 * stem start; one that found it ready is warm. */
+	if (c->served == 0 && c->ready_ns >= call->enq_ns) {
+		res->start = c->origin;
+		res->init_ms = c->init_ms;
+		res->queue_ms = ms_between(call->enq_ns, call->run_ns) - c->init_ms;
+		if (res->queue_ms < 0)
+			res->queue_ms = 0;
+	} else {
+		res->start = POOL_START_WARM;
+	}
+}
+
+/* Ends the container's current call with a synthetic result (the shim did
+ * not answer: deadline passed, container died, connection broke). */
+void ctr_end_call(struct ctr *c, enum invocation_status st, const char *type, const char *msg)
+{
+	struct pool_call *call = c->call;
+	struct shimconn_reply r = { 0 };
+	struct pool_result res;
+
+	if (!call)
+		return;
+	c->call = NULL;
+	r.status = st;
+	r.error_type = (struct bytes){ type, strlen(type) };
+	r.error_message = (struct bytes){ msg, strlen(msg) };
+	r.duration_us = (uint64_t)((util_mono_ns() - call->run_ns) / 1000);
+	result_from_reply(&res, c, call, &r);
+	c->served++;
+	c->pool->n_started[res.start]++;
+	if (!call->abandoned)
+		call->cb(call->arg, &res, NULL);
+	call_free(call);
+}
+
+/* A call or the warm-up is waiting for this container of f: answer the
+ * queued calls with the handler's init error, the way Lambda answers an
+ * invocation whose init failed. */
+void pfn_fail_init(struct pfn *f, struct ctr *c, struct bytes type, struct bytes message)
+{
+	struct pool_call *call;
+
+	f->init_failed_rev = c->revision;
+	while ((call = TAILQ_FIRST(&f->queue)) != NULL) {
+		struct shimconn_reply r = { 0 };
+		struct pool_result res;
+
+		call_unqueue(call);
+		call->run_ns = util_mono_ns();
+		r.status = INVOCATION_ERROR;
+		r.error_type = type;
+		r.error_message = message;
+		result_from_reply(&res, c, call, &r);
+		res.start = c->origin;
+		res.init_ms = ms_between(c->init_start_ns, util_mono_ns());
+		if (!call->abandoned)
+			call->cb(call->arg, &res, NULL);
+		call_free(call);
+	}
+}
+
+static void on_reply(void *arg, const struct shimconn_reply *r, const struct hearth_error *err)
+{
+	struct ctr *c = arg;
+	struct pool_call *call = c->call;
+	struct pool_result res;
+	bool recycle;
+
+	evtimer_del(c->timer);
+	if (!call)
+		return;
+	if (!r) {
+		ctr_remove(c, err ? err->msg : "shim connection broke");
+		return;
+	}
+	c->call = NULL;
+	result_from_reply(&res, c, call, r);
+	c->served++;
+	c->pool->n_started[res.start]++;
+	recycle = res.status == INVOCATION_TIMEOUT || res.status == INVOCATION_CRASHED;
+	/* The container stays BUSY during the callback, so a call the callback
+	 * starts queues instead of re-entering this connection. */
+	if (!call->abandoned)
+		call->cb(call->arg, &res, NULL);
+	call_free(call);
+	if (c->state == CTR_REMOVING)
+		return;
+	if (recycle)
+		ctr_remove(c, res.status == INVOCATION_TIMEOUT ? "the call timed out" : "the runtime crashed");
+	else
+		ctr_became_idle(c);
+}
+
+static void on_backstop(evutil_socket_t fd, short what, void *arg)
+{
+	struct ctr *c = arg;
+	char msg[128];
+
+	if (!c->call)
+		return;
+	/* The same words as the shim's own timeout answer. */
+	snprintf(msg, sizeof(msg), "Task timed out after %d ms", c->fn->spec->timeout_s * 1000);
+	ctr_end_call(c, INVOCATION_TIMEOUT, "Runtime.Timeout", msg);
+	ctr_remove(c, "the shim did not answer by the deadline");
+}
+
+void ctr_run(struct ctr *c, struct pool_call *call)
+{
+	struct hearth_error *err = NULL;
+	unsigned timeout_ms = (unsigned)c->fn->spec->timeout_s * 1000u;
+	struct timeval tv;
+
+	c->state = CTR_BUSY;
+	c->call = call;
+	call->ctr = c;
+	call->run_ns = util_mono_ns();
+	if (shimconn_invoke(c->conn, call->request_id, timeout_ms, call->payload, call->len,
+			    on_reply, c, &err) < 0) {
+		char msg[256];
+
+		snprintf(msg, sizeof(msg), "%s", err->msg);
+		hearth_error_free(err);
+		c->call = NULL;
+		call->ctr = NULL;
+		call_fail_soon(call, EIO, "%s", msg);
+		ctr_remove(c, msg);
+		return;
+	}
+	/* The payload now sits in the connection's buffer: the caller's copy
+	 * may go. */
+	call->payload = NULL;
+	event_assign(c->timer, c->pool->base, -1, 0, on_backstop, c);
+	tv.tv_sec = (timeout_ms + POOL_BACKSTOP_MS) / 1000;
+	tv.tv_usec = (suseconds_t)((timeout_ms + POOL_BACKSTOP_MS) % 1000) * 1000;
+	evtimer_add(c->timer, &tv);
+}

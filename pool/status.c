@@ -1,0 +1,117 @@
+/* status.c — what the pool shows: GET /pool (every container) and its
+ * Prometheus gauges.  Read-only.  See pool_private.h. */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bounds.h"
+#include "log.h"
+#include "pool_private.h"
+#include "util.h"
+
+const char *pool_start_name(enum pool_start s)
+{
+	static const char *const n[] = { "warm", "stem", "cold" };
+
+	return (unsigned)s < 3 ? n[s] : "cold";
+}
+
+static const char *ctr_state_name(const struct ctr *c)
+{
+	/* Removing is the end of draining: both are on their way out. */
+	if (c->state == CTR_REMOVING || c->draining)
+		return "draining";
+	if (c->state < CTR_IDLE)
+		return "starting";
+	return c->state == CTR_IDLE ? "idle" : "busy";
+}
+
+json_object *pool_to_json(struct pool *p)
+{
+	json_object *arr = json_object_new_array();
+	int64_t now = util_mono_ns();
+	struct ctr *c;
+
+	TAILQ_FOREACH(c, &p->ctrs, link) {
+		json_object *o = json_object_new_object();
+		char shortid[13] = "";
+
+		if (c->id)
+			snprintf(shortid, sizeof(shortid), "%.12s", c->id);
+		json_object_object_add(o, "container", json_object_new_string(shortid));
+		json_object_object_add(o, "function_id",
+				       c->fn ? json_object_new_int64(c->fn->id) : NULL);
+		json_object_object_add(o, "function",
+				       c->fn ? json_object_new_string(c->fn->spec->name) : NULL);
+		json_object_object_add(o, "revision",
+				       c->fn ? json_object_new_int64(c->revision) : NULL);
+		json_object_object_add(o, "language", json_object_new_string(pool_lang_name(c->lang)));
+		json_object_object_add(o, "stem", json_object_new_boolean(!c->fn));
+		json_object_object_add(o, "state", json_object_new_string(ctr_state_name(c)));
+		json_object_object_add(o, "origin", json_object_new_string(pool_start_name(c->origin)));
+		char age[32];
+
+		snprintf(age, sizeof(age), "%.1f", (double)(now - c->created_ns) / 1e9);
+		json_object_object_add(o, "age_s", json_object_new_double_s(atof(age), age));
+		json_object_object_add(o, "invocations", json_object_new_int64((int64_t)c->served));
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
+int pool_metrics(struct pool *p, struct buf *out, struct hearth_error **err)
+{
+	static const char *const states[] = { "starting", "idle", "busy", "draining" };
+	int count[LANG_N][4] = { { 0 } };
+	struct ctr *c;
+	struct pfn *f;
+	int r;
+
+	TAILQ_FOREACH(c, &p->ctrs, link) {
+		const char *s = ctr_state_name(c);
+
+		for (int i = 0; i < 4; i++)
+			if (strcmp(s, states[i]) == 0)
+				count[c->lang][i]++;
+	}
+	if ((r = buf_puts(out, "# HELP hearth_containers Containers by language and state.\n"
+			  "# TYPE hearth_containers gauge\n", err)) < 0)
+		return r;
+	for (int l = 0; l < LANG_N; l++)
+		for (int i = 0; i < 4; i++)
+			if ((r = buf_printf(out, err,
+					    "hearth_containers{language=\"%s\",state=\"%s\"} %d\n",
+					    pool_lang_name((enum lang)l), states[i], count[l][i])) < 0)
+				return r;
+	if ((r = buf_puts(out, "# HELP hearth_function_containers Live containers per function.\n"
+			  "# TYPE hearth_function_containers gauge\n"
+			  "# HELP hearth_queue_depth Calls waiting for a container, per function.\n"
+			  "# TYPE hearth_queue_depth gauge\n", err)) < 0)
+		return r;
+	TAILQ_FOREACH(f, &p->fns, link)
+		if ((r = buf_printf(out, err,
+				    "hearth_function_containers{function_id=\"%" PRId64 "\"} %d\n"
+				    "hearth_queue_depth{function_id=\"%" PRId64 "\"} %d\n",
+				    f->id, pfn_live(f, NULL, NULL), f->id, f->qlen)) < 0)
+			return r;
+	return buf_printf(out, err,
+			  "# HELP hearth_containers_recycled_total Containers removed (timeout, crash, "
+			  "TTL, revision).\n"
+			  "# TYPE hearth_containers_recycled_total counter\n"
+			  "hearth_containers_recycled_total %" PRIu64 "\n"
+			  "# HELP hearth_throttled_total Calls answered 429.\n"
+			  "# TYPE hearth_throttled_total counter\n"
+			  "hearth_throttled_total %" PRIu64 "\n"
+			  "# HELP hearth_engine_up Whether the container engine answers.\n"
+			  "# TYPE hearth_engine_up gauge\n"
+			  "hearth_engine_up %d\n",
+			  p->n_recycled, p->n_throttled, backend_is_up(p->backend) ? 1 : 0);
+}

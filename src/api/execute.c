@@ -1,0 +1,362 @@
+/* execute.c — POST /functions/{id}/execute and POST /functions/execute (a
+ * batch): the request's payload goes to the invoker, and the reply waits
+ * until the call ends.  What stays here is HTTP's part: the deferred
+ * reply, the envelope as the body, and noticing a client that leaves (see
+ * routes.h). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/keyvalq_struct.h>
+
+#include "bounds.h"
+#include "buf.h"
+#include "envelope.h"
+#include "function.h"
+#include "http.h"
+#include "invoke.h"
+#include "jsontext.h"
+#include "log.h"
+#include "pool.h"
+#include "routes.h"
+
+/* A call still running after this long gets its client's socket watched,
+ * so a client that leaves is noticed; warm calls end sooner and pay no
+ * system call for it. */
+#define EXECUTE_WATCH_AFTER_MS 50
+
+/* A failure as the client sees it: an image that is missing is the
+ * service being unavailable, like the engine being down. */
+static int client_status(int status)
+{
+	return status == ENXIO ? EHOSTDOWN : status;
+}
+
+/* ---- one call -------------------------------------------------------------------- */
+
+struct single {
+	struct api *a;
+	struct evhttp_request *req;
+	struct invoke_call *call;
+	struct event *watch;		/* a timer, then the client's socket */
+};
+
+static void single_stop_watching(struct single *s)
+{
+	struct evhttp_connection *conn = evhttp_request_get_connection(s->req);
+
+	if (conn)
+		evhttp_connection_set_closecb(conn, NULL, NULL);
+	if (s->watch) {
+		event_free(s->watch);
+		s->watch = NULL;
+	}
+}
+
+/* The client left: its call is abandoned (a waiting one leaves its queue,
+ * a running one finishes and is recorded), and nothing more is sent. */
+static void single_client_left(struct single *s, bool evhttp_knows)
+{
+	log_info("http: client left before call %s was answered", invoke_call_id(s->call));
+	single_stop_watching(s);
+	invoke_abandon(s->call);
+	if (evhttp_knows) {
+		http_forget(s->req);
+	} else {
+		/* The one reply this request gets; evhttp then finds the socket
+		 * closed and frees the connection. */
+		http_finish(s->req, 499, NULL);
+	}
+	free(s);
+}
+
+static void on_conn_close(struct evhttp_connection *conn, void *arg)
+{
+	single_client_left(arg, true);
+}
+
+/* libevent 2.1's evhttp does not read a connection while its request
+ * waits for a reply, so it never sees the client leave: watch the socket
+ * for its close ourselves (EV_CLOSED: epoll's EPOLLRDHUP). */
+static void on_watch(evutil_socket_t fd, short what, void *arg)
+{
+	struct single *s = arg;
+	struct evhttp_connection *conn = evhttp_request_get_connection(s->req);
+	struct bufferevent *bev = conn ? evhttp_connection_get_bufferevent(conn) : NULL;
+	evutil_socket_t sock = bev ? bufferevent_getfd(bev) : -1;
+
+	event_free(s->watch);
+	s->watch = NULL;
+	if (!(what & EV_TIMEOUT)) {
+		single_client_left(s, false);
+		return;
+	}
+	if (sock < 0)
+		return;
+	s->watch = event_new(s->a->base, sock, EV_CLOSED, on_watch, s);
+	if (s->watch && event_add(s->watch, NULL) < 0) {
+		event_free(s->watch);
+		s->watch = NULL;
+	}
+}
+
+static void on_single_done(void *arg, const struct pool_result *res,
+			   const struct hearth_error *perr)
+{
+	struct single *s = arg;
+	_cleanup_buf_ struct buf b = BUF_INIT(INVOKE_PAYLOAD_MAX + INVOKE_ENVELOPE_EXTRA);
+	_cleanup_error_ struct hearth_error *err = NULL;
+	struct evkeyvalq *h = evhttp_request_get_output_headers(s->req);
+
+	single_stop_watching(s);
+	if (!res) {
+		if (perr->status == EAGAIN)
+			evhttp_add_header(h, "Retry-After", "1");
+		http_reply_error_status(s->req, client_status(perr->status), perr->msg);
+	} else if (envelope_write(&b, res, &err) < 0) {
+		http_reply_error(s->req, err);
+	} else {
+		if (res->status != INVOCATION_SUCCESS)
+			evhttp_add_header(h, "X-Amz-Function-Error", "Unhandled");
+		evhttp_add_header(h, "X-Hearth-Invocation-Id", res->request_id);
+		http_reply_bytes(s->req, res->status == INVOCATION_TIMEOUT ? 504 : 200,
+				 "application/json", b.ptr, b.len);
+	}
+	free(s);
+}
+
+/* The hot path: the function is looked up in the pool's memory, never in
+ * SQLite, and the payload goes on as it came (checked to be JSON). */
+int api_execute(struct api *a, struct evhttp_request *req, const char *idstr,
+		struct hearth_error **err)
+{
+	struct single *s;
+	const char *data;
+	size_t len;
+	int64_t id;
+	int r;
+
+	if ((r = fn_parse_id(idstr, &id, err)) < 0)
+		return r;
+	if (!pool_knows(a->pool, id))
+		return hearth_error_make(err, ENOENT, "no function %s", idstr);
+	if ((r = http_body(req, INVOKE_PAYLOAD_MAX, &data, &len, err)) < 0)
+		return r;
+	if (jsontext_blank(data, len)) {
+		data = "{}";	/* no payload: an empty event, as Lambda does */
+		len = 2;
+	} else if (!jsontext_is_value(data, len)) {
+		return hearth_error_make(err, EBADMSG, "the payload is not valid JSON");
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return hearth_error_make(err, ENOMEM, "out of memory");
+	s->a = a;
+	s->req = req;
+	if ((r = invoke_start(a->invoker, id, data, len, on_single_done, s, &s->call, err)) < 0) {
+		free(s);
+		return r;
+	}
+	/* Not answered yet (failures are answered from the loop, never here):
+	 * watch for the client leaving meanwhile. */
+	evhttp_connection_set_closecb(evhttp_request_get_connection(req), on_conn_close, s);
+	s->watch = evtimer_new(a->base, on_watch, s);
+	if (s->watch) {
+		struct timeval tv = { 0, EXECUTE_WATCH_AFTER_MS * 1000 };
+
+		evtimer_add(s->watch, &tv);
+	}
+	return 0;
+}
+
+/* ---- a batch ------------------------------------------------------------------------ */
+
+struct batch;
+
+struct item {
+	struct batch *b;
+	size_t index;
+	struct invoke_call *call;	/* NULL once answered */
+	char *payload;			/* the item's JSON text */
+	char *answer;			/* its part of the reply */
+};
+
+struct batch {
+	struct evhttp_request *req;
+	size_t n, left;
+	struct item *items;
+};
+
+static void batch_free(struct batch *b)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		free(b->items[i].payload);
+		free(b->items[i].answer);
+	}
+	free(b->items);
+	free(b);
+}
+
+static void batch_reply(struct batch *b)
+{
+	_cleanup_buf_ struct buf out =
+		BUF_INIT((size_t)INVOKE_BATCH_MAX * (INVOKE_PAYLOAD_MAX + INVOKE_ENVELOPE_EXTRA));
+	_cleanup_error_ struct hearth_error *err = NULL;
+	struct evhttp_connection *conn = evhttp_request_get_connection(b->req);
+	int r = buf_puts(&out, "{\"results\":[", &err);
+
+	for (size_t i = 0; r == 0 && i < b->n; i++) {
+		if (i && (r = buf_puts(&out, ",", &err)) < 0)
+			break;
+		r = buf_puts(&out, b->items[i].answer ? b->items[i].answer : "null", &err);
+	}
+	if (r == 0)
+		r = buf_puts(&out, "]}", &err);
+	if (conn)
+		evhttp_connection_set_closecb(conn, NULL, NULL);
+	if (r < 0)
+		http_reply_error(b->req, err);
+	else
+		http_reply_bytes(b->req, 200, "application/json", out.ptr, out.len);
+	batch_free(b);
+}
+
+/* One item's answer when it could not run: {"error":{code,status,message}}. */
+static char *item_error(int status, const char *msg)
+{
+	_cleanup_buf_ struct buf b = BUF_INIT(64 * 1024);
+
+	if (buf_printf(&b, NULL, "{\"error\":{\"code\":\"%s\",\"status\":%d,\"message\":",
+		       http_code_of(status), http_status_of(status)) < 0 ||
+	    jsontext_append_string(&b, msg, strlen(msg), NULL) < 0 || buf_puts(&b, "}}", NULL) < 0)
+		return NULL;
+	return buf_detach(&b, NULL);
+}
+
+static void item_answered(struct item *it, char *answer)
+{
+	struct batch *b = it->b;
+
+	it->call = NULL;
+	it->answer = answer;
+	if (--b->left == 0)
+		batch_reply(b);
+}
+
+static void on_item_done(void *arg, const struct pool_result *res,
+			 const struct hearth_error *perr)
+{
+	struct item *it = arg;
+	_cleanup_buf_ struct buf out = BUF_INIT(INVOKE_PAYLOAD_MAX + INVOKE_ENVELOPE_EXTRA);
+	_cleanup_error_ struct hearth_error *err = NULL;
+
+	if (!res)
+		item_answered(it, item_error(client_status(perr->status), perr->msg));
+	else if (envelope_write(&out, res, &err) < 0)
+		item_answered(it, item_error(err->status, err->msg));
+	else
+		item_answered(it, buf_detach(&out, NULL));
+}
+
+/* Nobody is left to answer: every call still going is abandoned (a
+ * running one still ends in its container and is recorded). */
+static void on_batch_conn_close(struct evhttp_connection *conn, void *arg)
+{
+	struct batch *b = arg;
+
+	log_info("http: client left before its batch was answered");
+	http_forget(b->req);
+	for (size_t i = 0; i < b->n; i++)
+		if (b->items[i].call)
+			invoke_abandon(b->items[i].call);
+	batch_free(b);
+}
+
+/* Checks and starts item i; a negative status (with err) when it cannot
+ * run, which becomes that item's answer. */
+static int item_start(struct api *a, struct item *it, json_object *o, struct hearth_error **err)
+{
+	json_object *fid, *payload = NULL;
+	const char *text;
+	int64_t id;
+
+	if (!json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, "function_id", &fid))
+		return hearth_error_make(err, EINVAL, "invocations[%zu]: needs a function_id",
+					 it->index);
+	json_object_object_foreach(o, key, val) {
+		(void)val;
+		if (strcmp(key, "function_id") != 0 && strcmp(key, "payload") != 0)
+			return hearth_error_make(err, EINVAL, "invocations[%zu]: unknown field '%s'",
+						 it->index, key);
+	}
+	if (!json_object_is_type(fid, json_type_int) || (id = json_object_get_int64(fid)) <= 0)
+		return hearth_error_make(err, EINVAL,
+					 "invocations[%zu].function_id: must be a positive integer",
+					 it->index);
+	json_object_object_get_ex(o, "payload", &payload);
+	text = payload ? json_object_to_json_string_ext(payload, JSON_C_TO_STRING_PLAIN |
+								 JSON_C_TO_STRING_NOSLASHESCAPE)
+		       : "{}";
+	it->payload = strdup(text);
+	if (!it->payload)
+		return hearth_error_make(err, ENOMEM, "invocations[%zu]: out of memory", it->index);
+	if (invoke_start(a->invoker, id, it->payload, strlen(it->payload), on_item_done, it,
+			 &it->call, err) < 0)
+		return hearth_error_wrap(err, "invocations[%zu]", it->index);
+	return 0;
+}
+
+int api_execute_batch(struct api *a, struct evhttp_request *req, struct hearth_error **err)
+{
+	_cleanup_json_ json_object *body = NULL;
+	json_object *list = NULL;
+	struct batch *b;
+	size_t n;
+	int r;
+
+	if ((r = http_body_json(req, HTTP_BODY_MAX, JSONTEXT_NOT_NULL, &body, err)) < 0)
+		return r;
+	if (!json_object_is_type(body, json_type_object) ||
+	    !json_object_object_get_ex(body, "invocations", &list) ||
+	    !json_object_is_type(list, json_type_array))
+		return hearth_error_make(err, EINVAL,
+					 "the body must be {\"invocations\":[{\"function_id\":N,"
+					 "\"payload\":{...}},...]}");
+	json_object_object_foreach(body, key, val) {
+		(void)val;
+		if (strcmp(key, "invocations") != 0)
+			return hearth_error_make(err, EINVAL, "unknown field '%s'", key);
+	}
+	n = json_object_array_length(list);
+	if (n == 0)
+		return hearth_error_make(err, EINVAL, "invocations: must hold at least one call");
+	if (n > INVOKE_BATCH_MAX)
+		return hearth_error_make(err, EINVAL, "invocations: %zu calls, at most %d at once", n,
+					 INVOKE_BATCH_MAX);
+	b = calloc(1, sizeof(*b));
+	if (!b || !(b->items = calloc(n, sizeof(*b->items)))) {
+		free(b);
+		return hearth_error_make(err, ENOMEM, "out of memory");
+	}
+	b->req = req;
+	b->n = n;
+	/* `left` counts down as items answer; one more for this loop, so no
+	 * item's answer replies while it still runs. */
+	b->left = n + 1;
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_error_ struct hearth_error *ierr = NULL;
+		struct item *it = &b->items[i];
+
+		it->b = b;
+		it->index = i;
+		if (item_start(a, it, json_object_array_get_idx(list, i), &ierr) < 0)
+			item_answered(it, item_error(ierr->status, ierr->msg));
+	}
+	evhttp_connection_set_closecb(evhttp_request_get_connection(req), on_batch_conn_close, b);
+	if (--b->left == 0)
+		batch_reply(b);
+	return 0;
+}

@@ -1,0 +1,135 @@
+/* invocations.c — GET /functions/{id}/invocations (a page of records,
+ * newest first) and GET /invocations/{id} (one, with logs and result).
+ * Records are written in batches off the hot path: a read writes the
+ * pending batch first, so it sees every call that was answered (see
+ * routes.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/queue.h>
+
+#include <event2/keyvalq_struct.h>
+
+#include "function.h"
+#include "http.h"
+#include "jsontext.h"
+#include "records.h"
+#include "registry.h"
+#include "routes.h"
+#include "store.h"
+#include "util.h"
+
+#define INVOCATIONS_PAGE_DEFAULT 50
+
+/* A figure in milliseconds, written with three decimals (json-c's own
+ * "%.17g" would print 3.4319999999999999). */
+static json_object *json_ms(double v)
+{
+	char s[32];
+
+	snprintf(s, sizeof(s), "%.3f", v);
+	return json_object_new_double_s(v, s);
+}
+
+static json_object *record_json(const struct store_invocation *r, bool full)
+{
+	json_object *o = json_object_new_object();
+	char ts[32];
+
+	if (!o)
+		return NULL;
+	util_iso8601(r->created_at, ts);
+	json_object_object_add(o, "id", json_object_new_string(r->id ? r->id : ""));
+	json_object_object_add(o, "function_id", json_object_new_int64(r->function_id));
+	json_object_object_add(o, "revision", json_object_new_int64(r->revision));
+	json_object_object_add(o, "status", json_object_new_string(r->status ? r->status : ""));
+	json_object_object_add(o, "start", json_object_new_string(r->start_kind ? r->start_kind : ""));
+	json_object_object_add(o, "created_at", json_object_new_string(ts));
+	json_object_object_add(o, "duration_ms", json_ms(r->duration_ms));
+	json_object_object_add(o, "init_ms", json_ms(r->init_ms));
+	json_object_object_add(o, "queue_ms", json_ms(r->queue_ms));
+	json_object_object_add(o, "max_memory_mb", json_object_new_int64(r->max_memory_mb));
+	json_object_object_add(o, "error", r->error_json ? json_tokener_parse(r->error_json) : NULL);
+	if (full) {
+		json_object_object_add(o, "logs", json_object_new_string(r->logs ? r->logs : ""));
+		json_object_object_add(o, "result", r->result ? json_tokener_parse(r->result) : NULL);
+	}
+	return o;
+}
+
+/* One query parameter (NULL when absent), copied into dst. */
+static const char *query_arg(struct evhttp_request *req, const char *key, char *dst, size_t size)
+{
+	const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+	struct evkeyvalq q;
+	const char *v = NULL;
+
+	TAILQ_INIT(&q);
+	if (query && evhttp_parse_query_str(query, &q) == 0)
+		v = evhttp_find_header(&q, key);
+	if (v)
+		snprintf(dst, size, "%s", v);
+	evhttp_clear_headers(&q);
+	return v ? dst : NULL;
+}
+
+int api_invocations_list(struct api *a, struct evhttp_request *req, const char *idstr,
+			 struct hearth_error **err)
+{
+	_cleanup_fn_ struct fn *f = NULL;
+	_cleanup_json_ json_object *o = NULL;
+	struct store_invocation *recs = NULL, cursor = { 0 };
+	int64_t id, limit = INVOCATIONS_PAGE_DEFAULT;
+	char limit_s[32], before_s[INVOKE_REQUEST_ID_MAX + 1];
+	const char *before;
+	json_object *arr;
+	size_t n = 0;
+	int r;
+
+	if ((r = fn_parse_id(idstr, &id, err)) < 0 || (r = registry_get(a->registry, id, &f, err)) < 0 ||
+	    (r = records_flush(a->records, err)) < 0)
+		return r;
+	if (query_arg(req, "limit", limit_s, sizeof(limit_s)) &&
+	    util_parse_i64(limit_s, 1, STORE_INVOCATIONS_LIST_MAX, &limit, NULL) < 0)
+		return hearth_error_make(err, EINVAL, "limit: must be an integer in 1..%d",
+					 STORE_INVOCATIONS_LIST_MAX);
+	before = query_arg(req, "before", before_s, sizeof(before_s));
+	if (before && (r = store_invocation_get(a->store, before, &cursor, err)) < 0) {
+		if (r == -ENOENT) {
+			hearth_error_clear(err);
+			r = hearth_error_make(err, EINVAL, "before: no invocation '%s'", before);
+		}
+		return r;
+	}
+	r = store_invocations_list(a->store, f->id, before ? &cursor : NULL, (size_t)limit, 0, &recs,
+				   &n, err);
+	store_invocation_clear(&cursor);
+	if (r < 0)
+		return r;
+	o = json_object_new_object();
+	arr = json_object_new_array();
+	for (size_t i = 0; i < n; i++)
+		json_object_array_add(arr, record_json(&recs[i], false));
+	json_object_object_add(o, "invocations", arr);
+	json_object_object_add(o, "next",
+			       n == (size_t)limit ? json_object_new_string(recs[n - 1].id) : NULL);
+	store_invocations_free(recs, n);
+	http_reply_json(req, 200, o);
+	return 0;
+}
+
+int api_invocation_get(struct api *a, struct evhttp_request *req, const char *id,
+		       struct hearth_error **err)
+{
+	_cleanup_json_ json_object *o = NULL;
+	struct store_invocation rec = { 0 };
+	int r;
+
+	if ((r = records_flush(a->records, err)) < 0 ||
+	    (r = store_invocation_get(a->store, id, &rec, err)) < 0)
+		return r;
+	o = record_json(&rec, true);
+	store_invocation_clear(&rec);
+	http_reply_json(req, 200, o);
+	return 0;
+}

@@ -1,0 +1,51 @@
+/* monitor.c — what an operator watches: GET /healthz (liveness and
+ * whether the container engine answers), GET /pool (every container) and
+ * GET /metrics (Prometheus text: the invocation counters, then the pool's
+ * gauges).  See routes.h. */
+#include <errno.h>
+
+#include "buf.h"
+#include "http.h"
+#include "jsontext.h"
+#include "metrics.h"
+#include "pool.h"
+#include "routes.h"
+
+int api_healthz(struct api *a, struct evhttp_request *req, struct hearth_error **err)
+{
+	_cleanup_json_ json_object *o = json_object_new_object();
+	bool up = pool_engine_up(a->pool);
+
+	if (!o)
+		return hearth_error_make(err, ENOMEM, "out of memory");
+	json_object_object_add(o, "status", json_object_new_string("ok"));
+	json_object_object_add(o, "store", json_object_new_string("ok"));
+	json_object_object_add(o, "docker", json_object_new_string(up ? "ok" : "unreachable"));
+	if (!up && pool_engine_error(a->pool))
+		json_object_object_add(o, "docker_error",
+				       json_object_new_string(pool_engine_error(a->pool)));
+	http_reply_json(req, 200, o);
+	return 0;
+}
+
+int api_pool(struct api *a, struct evhttp_request *req, struct hearth_error **err)
+{
+	_cleanup_json_ json_object *o = json_object_new_object();
+
+	if (!o)
+		return hearth_error_make(err, ENOMEM, "out of memory");
+	json_object_object_add(o, "containers", pool_to_json(a->pool));
+	http_reply_json(req, 200, o);
+	return 0;
+}
+
+int api_metrics(struct api *a, struct evhttp_request *req, struct hearth_error **err)
+{
+	_cleanup_buf_ struct buf b = BUF_INIT(16u << 20);
+	int r;
+
+	if ((r = metrics_render(a->metrics, &b, err)) < 0 || (r = pool_metrics(a->pool, &b, err)) < 0)
+		return r;
+	http_reply_bytes(req, 200, "text/plain; version=0.0.4", b.ptr, b.len);
+	return 0;
+}

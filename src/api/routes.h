@@ -1,0 +1,65 @@
+/* routes.h — the API's own header: the state its endpoint files share and
+ * each endpoint's handler.  A handler either replies (and returns 0) or
+ * returns a negative status with *err set, and api.c turns that into the
+ * JSON error reply, so every request ends in exactly one reply and the
+ * status mapping stays in http.c.  Handlers only speak HTTP: what a
+ * request does is the registry's, the invoker's or the pool's.
+ *
+ *   api.c          the server: listening, limits, routing
+ *   http.c         replies, errors, request bodies (http.h)
+ *   functions.c    /functions/ and /functions/{id}: the registry
+ *   execute.c      POST /functions/{id}/execute and the batch
+ *   invocations.c  the invocation records
+ *   monitor.c      /healthz, /pool, /metrics
+ *   webfiles.c     the dashboard's files at / */
+#ifndef HEARTH_ROUTES_H
+#define HEARTH_ROUTES_H
+
+#include <event2/http.h>
+
+#include "error.h"
+
+struct api {
+	struct event_base *base;
+	struct registry *registry;
+	struct store *store;		/* invocation records are read here */
+	struct records *records;	/* ...once the pending batch is written */
+	struct metrics *metrics;
+	struct pool *pool;
+	struct invoker *invoker;
+	char *web_root;			/* realpath of web_dir, or NULL when missing */
+	struct evhttp *http;
+	struct evhttp_bound_socket *sock;
+};
+
+/* functions.c; idstr is the URL's {id} segment. */
+int api_functions_list(struct api *a, struct evhttp_request *req, struct hearth_error **err);
+int api_functions_create(struct api *a, struct evhttp_request *req, struct hearth_error **err);
+int api_functions_get(struct api *a, struct evhttp_request *req, const char *idstr,
+		      struct hearth_error **err);
+int api_functions_update(struct api *a, struct evhttp_request *req, const char *idstr,
+			 struct hearth_error **err);
+int api_functions_delete(struct api *a, struct evhttp_request *req, const char *idstr,
+			 struct hearth_error **err);
+
+/* execute.c: the reply may come later (deferred until the call ends). */
+int api_execute(struct api *a, struct evhttp_request *req, const char *idstr,
+		struct hearth_error **err);
+int api_execute_batch(struct api *a, struct evhttp_request *req, struct hearth_error **err);
+
+/* invocations.c */
+int api_invocations_list(struct api *a, struct evhttp_request *req, const char *idstr,
+			 struct hearth_error **err);
+int api_invocation_get(struct api *a, struct evhttp_request *req, const char *id,
+		       struct hearth_error **err);
+
+/* monitor.c */
+int api_healthz(struct api *a, struct evhttp_request *req, struct hearth_error **err);
+int api_pool(struct api *a, struct evhttp_request *req, struct hearth_error **err);
+int api_metrics(struct api *a, struct evhttp_request *req, struct hearth_error **err);
+
+/* webfiles.c: path is the URL's path, still encoded. */
+int api_webfile(struct api *a, struct evhttp_request *req, const char *path,
+		struct hearth_error **err);
+
+#endif

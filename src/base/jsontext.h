@@ -1,0 +1,43 @@
+/* jsontext.h — JSON as text, in one place: the one parser every request
+ * body and payload check goes through (errors say line, column and byte),
+ * and the escaping of bytes into a JSON string literal.  json-c parses;
+ * this module decides what counts as one whole value. */
+#ifndef HEARTH_JSONTEXT_H
+#define HEARTH_JSONTEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <json-c/json.h>
+
+#include "buf.h"
+#include "error.h"
+
+static inline void jsontext_putp(json_object **o) { json_object_put(*o); }
+#define _cleanup_json_ __attribute__((cleanup(jsontext_putp)))
+
+enum jsontext_flags {
+	/* json-c's strict mode (no trailing commas, comments or leading zeros);
+	 * without it json-c's lenient grammar applies. */
+	JSONTEXT_STRICT = 1u << 0,
+	/* *out must be a value: a bare `null` is refused. */
+	JSONTEXT_NOT_NULL = 1u << 1,
+};
+
+/* Parses text as exactly one JSON value, white space around it allowed and
+ * nothing else after it.  `what` names the input in messages ("body").
+ * With out NULL it only checks.  -EBADMSG saying where it broke ("body:
+ * malformed JSON at line 3, column 7 (byte 41): unexpected character"),
+ * -E2BIG past INT_MAX bytes. */
+int jsontext_parse(const char *text, size_t len, unsigned flags, const char *what,
+		   json_object **out, struct hearth_error **err);
+/* Whether text is one lenient JSON value (null included); no message, for
+ * the invocation path's payloads and results. */
+bool jsontext_is_value(const char *text, size_t len);
+/* Whether text is empty or white space only. */
+bool jsontext_blank(const char *text, size_t len);
+/* Appends bytes as a JSON string literal; invalid UTF-8 becomes U+FFFD, so
+ * the text stays valid JSON whatever a handler printed. */
+int jsontext_append_string(struct buf *b, const char *s, size_t len, struct hearth_error **err);
+
+#endif

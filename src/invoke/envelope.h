@@ -1,0 +1,21 @@
+/* envelope.h — a call's answer as DESIGN.md's execute envelope, written as
+ * text straight into a buffer: the handler's result goes in as the runtime
+ * wrote it (checked to be JSON before, never re-encoded), the logs and the
+ * error texts are escaped as JSON strings, the timings are figures with
+ * three decimals. */
+#ifndef HEARTH_ENVELOPE_H
+#define HEARTH_ENVELOPE_H
+
+#include "buf.h"
+#include "error.h"
+#include "pool.h"
+
+/* The whole envelope: {"id","function_id","revision","status","result",
+ * "error","logs","start","duration_ms","init_ms","queue_ms",
+ * "max_memory_mb"}.  res->result must be JSON text (invoke.h checks it). */
+int envelope_write(struct buf *b, const struct pool_result *res, struct hearth_error **err);
+/* The "error" member alone: {"type","message","stack"}, or null for a
+ * success (invocation records keep it). */
+int envelope_write_error(struct buf *b, const struct pool_result *res, struct hearth_error **err);
+
+#endif

@@ -1,0 +1,181 @@
+/* invoke.c — see invoke.h. */
+#include "invoke.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "envelope.h"
+#include "jsontext.h"
+#include "metrics.h"
+#include "records.h"
+#include "store.h"
+#include "util.h"
+
+struct invoker {
+	struct pool *pool;
+	struct records *records;
+	struct metrics *metrics;
+	uint64_t id_prefix;
+	uint64_t id_counter;
+};
+
+struct invoke_call {
+	struct invoker *x;
+	struct pool_call *pcall;
+	invoke_done_cb cb;
+	void *arg;
+	bool abandoned;		/* running: recorded, nobody told */
+	int64_t function_id;
+	int64_t t0_ns, created_ms;
+	char request_id[INVOKE_ID_LEN];
+};
+
+int invoke_new(struct invoker **out, const struct invoke_deps *deps, struct hearth_error **err)
+{
+	struct invoker *x = calloc(1, sizeof(*x));
+
+	if (!x)
+		return hearth_error_make(err, ENOMEM, "out of memory");
+	x->pool = deps->pool;
+	x->records = deps->records;
+	x->metrics = deps->metrics;
+	if (getrandom(&x->id_prefix, sizeof(x->id_prefix), 0) != sizeof(x->id_prefix))
+		x->id_prefix = (uint64_t)util_now_ms() ^ ((uint64_t)getpid() << 32);
+	*out = x;
+	return 0;
+}
+
+void invoke_free(struct invoker *x)
+{
+	free(x);
+}
+
+/* A UUID-shaped id: 64 random bits per daemon run plus a counter, so it is
+ * unique without a syscall per call. */
+static void new_request_id(struct invoker *x, char dst[INVOKE_ID_LEN])
+{
+	uint64_t c = ++x->id_counter;
+
+	snprintf(dst, INVOKE_ID_LEN,
+		 "%08" PRIx64 "-%04" PRIx64 "-4%03" PRIx64 "-a%03" PRIx64 "-%012" PRIx64,
+		 x->id_prefix >> 32, (x->id_prefix >> 16) & 0xffff, x->id_prefix & 0xfff,
+		 (c >> 48) & 0xfff, c & (uint64_t)0xffffffffffff);
+}
+
+/* A successful call's result must be JSON: empty reads null, and anything
+ * else that is not JSON (a runtime that misbehaved) becomes an error
+ * instead of breaking whatever reply is built from it. */
+static void check_result(struct pool_result *res)
+{
+	static const char bad_type[] = "Runtime.InvalidResult";
+	static const char bad_msg[] = "the runtime returned a result that is not JSON";
+
+	if (res->status != INVOCATION_SUCCESS)
+		return;
+	if (res->result.len == 0) {
+		res->result = bytes_of_str("null");
+		return;
+	}
+	if (jsontext_is_value(res->result.ptr, res->result.len))
+		return;
+	res->status = INVOCATION_ERROR;
+	res->result = (struct bytes){ NULL, 0 };
+	res->error_type = (struct bytes){ bad_type, sizeof(bad_type) - 1 };
+	res->error_message = (struct bytes){ bad_msg, sizeof(bad_msg) - 1 };
+}
+
+/* The record of a call that ran, queued for the batched store write (the
+ * records module copies it). */
+static void record(struct invoke_call *c, const struct pool_result *res)
+{
+	struct store_invocation rec = { 0 };
+	_cleanup_buf_ struct buf ej = BUF_INIT(1u << 20);
+	_cleanup_free_ char *logs = NULL, *result = NULL;
+	size_t loglen = res->logs.len > INVOKE_LOGS_MAX ? INVOKE_LOGS_MAX : res->logs.len;
+
+	rec.id = c->request_id;
+	rec.function_id = res->function_id;
+	rec.revision = res->revision;
+	rec.status = (char *)invocation_status_name(res->status);
+	rec.start_kind = (char *)pool_start_name(res->start);
+	rec.created_at = c->created_ms;
+	rec.duration_ms = res->duration_ms;
+	rec.init_ms = res->init_ms;
+	rec.queue_ms = res->queue_ms;
+	rec.max_memory_mb = (int64_t)(res->max_memory_mb + 0.5);
+	if (res->status != INVOCATION_SUCCESS && envelope_write_error(&ej, res, NULL) == 0)
+		rec.error_json = ej.ptr;
+	logs = strndup(res->logs.ptr ? res->logs.ptr : "", loglen);
+	rec.logs = logs;
+	if (res->status == INVOCATION_SUCCESS && res->result.len <= INVOKE_LOGS_MAX)
+		rec.result = result = strndup(res->result.ptr, res->result.len);
+	records_add(c->x->records, &rec);
+}
+
+static void on_pool_done(void *arg, const struct pool_result *pres,
+			 const struct hearth_error *perr)
+{
+	struct invoke_call *c = arg;
+	struct pool_result res;
+
+	if (!pres) {
+		metrics_observe_failure(c->x->metrics, c->function_id, perr->status);
+		if (!c->abandoned)
+			c->cb(c->arg, NULL, perr);
+		free(c);
+		return;
+	}
+	res = *pres;
+	check_result(&res);
+	metrics_observe(c->x->metrics, c->function_id, res.status, res.start,
+			(double)(util_mono_ns() - c->t0_ns) / 1e6, res.duration_ms);
+	record(c, &res);
+	if (!c->abandoned)
+		c->cb(c->arg, &res, NULL);
+	free(c);
+}
+
+int invoke_start(struct invoker *x, int64_t function_id, const char *payload, size_t len,
+		 invoke_done_cb cb, void *arg, struct invoke_call **callp,
+		 struct hearth_error **err)
+{
+	struct invoke_call *c = calloc(1, sizeof(*c));
+	int r;
+
+	if (!c)
+		return hearth_error_make(err, ENOMEM, "out of memory");
+	c->x = x;
+	c->cb = cb;
+	c->arg = arg;
+	c->function_id = function_id;
+	c->t0_ns = util_mono_ns();
+	c->created_ms = util_now_ms();
+	new_request_id(x, c->request_id);
+	if ((r = pool_execute(x->pool, function_id, c->request_id, payload, len, on_pool_done, c,
+			      &c->pcall, err)) < 0) {
+		free(c);
+		return r;
+	}
+	if (callp)
+		*callp = c;
+	return 0;
+}
+
+const char *invoke_call_id(const struct invoke_call *c)
+{
+	return c->request_id;
+}
+
+void invoke_abandon(struct invoke_call *c)
+{
+	if (pool_call_abandon(c->pcall))
+		free(c);		/* no callback from the pool either */
+	else
+		c->abandoned = true;	/* running: on_pool_done records it, then frees */
+}

@@ -1,0 +1,55 @@
+/* invoke.h — one call, whatever door it came in by (POST .../execute and
+ * the batch today; the Lambda API and function URLs next): it gets a
+ * request id, the pool runs it, its result is checked to be JSON, its
+ * record is queued for the store and its metrics counted, and only then
+ * does the caller's callback build its own reply.  No HTTP here. */
+#ifndef HEARTH_INVOKE_H
+#define HEARTH_INVOKE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+
+#include "error.h"
+#include "pool.h"
+
+#define INVOKE_ID_LEN 37	/* a UUID and its NUL */
+
+struct invoker;
+struct invoke_call;
+struct records;
+struct metrics;
+
+struct invoke_deps {
+	struct event_base *base;
+	struct pool *pool;
+	struct records *records;
+	struct metrics *metrics;
+};
+
+int invoke_new(struct invoker **out, const struct invoke_deps *deps, struct hearth_error **err);
+void invoke_free(struct invoker *x);
+
+/* Exactly once per call unless it was abandoned.  res and err as for
+ * pool_done_cb, except that on success res->result is always JSON text: an
+ * empty result reads `null`, and one that is not JSON turned the call into
+ * an INVOCATION_ERROR (Runtime.InvalidResult). */
+typedef void (*invoke_done_cb)(void *arg, const struct pool_result *res,
+			       const struct hearth_error *err);
+
+/* Starts a call of function_id with the payload (JSON text, which must stay
+ * valid until the callback or invoke_abandon).  Fails at once (no
+ * callback) only when the function is unknown (-ENOENT) or memory ran
+ * out.  *callp (may be NULL) is valid until then. */
+int invoke_start(struct invoker *x, int64_t function_id, const char *payload, size_t len,
+		 invoke_done_cb cb, void *arg, struct invoke_call **callp,
+		 struct hearth_error **err);
+/* The call's request id (a UUID), for headers and logs. */
+const char *invoke_call_id(const struct invoke_call *c);
+/* The caller went away: its callback never comes.  A call still waiting
+ * leaves its queue; one already running finishes and is still recorded. */
+void invoke_abandon(struct invoke_call *c);
+
+#endif
