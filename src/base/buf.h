@@ -23,14 +23,19 @@ struct buf {
 extern char buf_empty_[];
 #define BUF_INIT(maxsize) { buf_empty_, 0, 0, (maxsize) }
 
+/* A failed append must be noticed: the caller checks every result. */
+#define BUF_MUST_CHECK __attribute__((warn_unused_result))
+
 void buf_init(struct buf *b, size_t max);
 void buf_release(struct buf *b);	/* frees; back to empty */
 void buf_reset(struct buf *b);		/* len = 0, keeps memory */
-int buf_append(struct buf *b, const void *data, size_t len, struct hearth_error **err);
-int buf_puts(struct buf *b, const char *s, struct hearth_error **err);
-int buf_printf(struct buf *b, struct hearth_error **err, const char *fmt, ...)
+BUF_MUST_CHECK int buf_append(struct buf *b, const void *data, size_t len,
+			      struct hearth_error **err);
+BUF_MUST_CHECK int buf_puts(struct buf *b, const char *s, struct hearth_error **err);
+BUF_MUST_CHECK int buf_printf(struct buf *b, struct hearth_error **err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-int buf_vprintf(struct buf *b, struct hearth_error **err, const char *fmt, va_list ap);
+BUF_MUST_CHECK int buf_vprintf(struct buf *b, struct hearth_error **err, const char *fmt,
+			       va_list ap);
 /* Hands the bytes to the caller (always a malloc'd, NUL-terminated string,
  * even when empty, or NULL on allocation failure); the buf is empty after. */
 char *buf_detach(struct buf *b, size_t *len);

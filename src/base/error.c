@@ -15,6 +15,20 @@ static char *vformat(const char *fmt, va_list ap)
 	return s;
 }
 
+/* What *err becomes when there is no memory for the error itself: a
+ * caller that asked for an error always gets one. */
+static char oom_msg[] = "out of memory";
+static struct hearth_error oom_error = { ENOMEM, oom_msg };
+
+/* The status a call returns: the kept error's, which is an earlier one when
+ * *err was already set (the first error wins; callers only add context). */
+static int kept(struct hearth_error **err, int status)
+{
+	if (err && *err)
+		return -(*err)->status;
+	return -(status > 0 ? status : EIO);
+}
+
 static int set(struct hearth_error **err, int status, char *msg)
 {
 	struct hearth_error *e;
@@ -23,15 +37,16 @@ static int set(struct hearth_error **err, int status, char *msg)
 		status = EIO;
 	if (!err || *err) {
 		free(msg);
-		return -status;
+		return kept(err, status);
 	}
-	e = calloc(1, sizeof(*e));
+	e = msg ? calloc(1, sizeof(*e)) : NULL;
 	if (!e) {
 		free(msg);
-		return -status;
+		*err = &oom_error;
+		return -ENOMEM;
 	}
 	e->status = status;
-	e->msg = msg ? msg : strdup("out of memory");
+	e->msg = msg;
 	*err = e;
 	return -status;
 }
@@ -42,7 +57,7 @@ int hearth_error_make(struct hearth_error **err, int status, const char *fmt, ..
 	char *msg;
 
 	if (!err || *err)
-		return -(status > 0 ? status : EIO);
+		return kept(err, status);
 	va_start(ap, fmt);
 	msg = vformat(fmt, ap);
 	va_end(ap);
@@ -55,7 +70,7 @@ int hearth_error_errno(struct hearth_error **err, int errnum, const char *fmt, .
 	char *msg, *full = NULL;
 
 	if (!err || *err)
-		return -(errnum > 0 ? errnum : EIO);
+		return kept(err, errnum);
 	va_start(ap, fmt);
 	msg = vformat(fmt, ap);
 	va_end(ap);
@@ -72,6 +87,8 @@ int hearth_error_wrap(struct hearth_error **err, const char *fmt, ...)
 
 	if (!err || !*err)
 		return -EIO;
+	if (*err == &oom_error)
+		return -ENOMEM;
 	va_start(ap, fmt);
 	ctx = vformat(fmt, ap);
 	va_end(ap);
@@ -85,7 +102,7 @@ int hearth_error_wrap(struct hearth_error **err, const char *fmt, ...)
 
 void hearth_error_free(struct hearth_error *e)
 {
-	if (!e)
+	if (!e || e == &oom_error)
 		return;
 	free(e->msg);
 	free(e);

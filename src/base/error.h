@@ -29,7 +29,11 @@ struct hearth_error {
 	char *msg;	/* never NULL once set */
 };
 
-/* Sets *err (if err is non-NULL and *err is NULL) and returns -status. */
+/* Sets *err (if err is non-NULL and *err is NULL) and returns the status
+ * of the error actually kept: -status, or the earlier error's when *err
+ * was already set (the first error wins).  A caller that passes err always
+ * gets an error back, a shared "out of memory" one (-ENOMEM) when there is
+ * no memory for its message. */
 int hearth_error_make(struct hearth_error **err, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Same, from errno after a failed system call: "<msg>: <strerror>". */

@@ -424,25 +424,29 @@ static int fn_check(const struct fn *f, struct hearth_error **err)
 	return 0;
 }
 
+/* Binds in order; rc keeps the first failure, and the binds after it are
+ * skipped. */
+#define BIND(rc, call) ((rc) = (rc) != SQLITE_OK ? (rc) : (call))
+
 /* Binds ?1..?14 (every field but id) in the order both INSERT and UPDATE use. */
 static int fn_bind(struct store *s, sqlite3_stmt *st, const struct fn *f, struct hearth_error **err)
 {
 	int rc = SQLITE_OK;
 
-	rc |= sqlite3_bind_text(st, 1, f->name, -1, SQLITE_STATIC);
-	rc |= sqlite3_bind_text(st, 2, f->language, -1, SQLITE_STATIC);
-	rc |= sqlite3_bind_text(st, 3, f->handler, -1, SQLITE_STATIC);
-	rc |= bind_text_or_null(st, 4, f->route);
-	rc |= sqlite3_bind_int(st, 5, f->timeout_s);
-	rc |= sqlite3_bind_int(st, 6, f->memory_mb);
-	rc |= sqlite3_bind_text(st, 7, f->env_json ? f->env_json : "{}", -1, SQLITE_STATIC);
-	rc |= sqlite3_bind_int(st, 8, f->min_warm);
-	rc |= sqlite3_bind_int(st, 9, f->max_concurrency);
-	rc |= sqlite3_bind_int64(st, 10, f->revision);
-	rc |= sqlite3_bind_text(st, 11, f->code_sha256, -1, SQLITE_STATIC);
-	rc |= bind_text_or_null(st, 12, f->code_path);
-	rc |= sqlite3_bind_int64(st, 13, f->created_at);
-	rc |= sqlite3_bind_int64(st, 14, f->updated_at);
+	BIND(rc, sqlite3_bind_text(st, 1, f->name, -1, SQLITE_STATIC));
+	BIND(rc, sqlite3_bind_text(st, 2, f->language, -1, SQLITE_STATIC));
+	BIND(rc, sqlite3_bind_text(st, 3, f->handler, -1, SQLITE_STATIC));
+	BIND(rc, bind_text_or_null(st, 4, f->route));
+	BIND(rc, sqlite3_bind_int(st, 5, f->timeout_s));
+	BIND(rc, sqlite3_bind_int(st, 6, f->memory_mb));
+	BIND(rc, sqlite3_bind_text(st, 7, f->env_json ? f->env_json : "{}", -1, SQLITE_STATIC));
+	BIND(rc, sqlite3_bind_int(st, 8, f->min_warm));
+	BIND(rc, sqlite3_bind_int(st, 9, f->max_concurrency));
+	BIND(rc, sqlite3_bind_int64(st, 10, f->revision));
+	BIND(rc, sqlite3_bind_text(st, 11, f->code_sha256, -1, SQLITE_STATIC));
+	BIND(rc, bind_text_or_null(st, 12, f->code_path));
+	BIND(rc, sqlite3_bind_int64(st, 13, f->created_at));
+	BIND(rc, sqlite3_bind_int64(st, 14, f->updated_at));
 	if (rc != SQLITE_OK)
 		return db_error(s, err, sqlite3_errcode(s->db), "binding a function");
 	return 0;
@@ -781,19 +785,19 @@ int store_invocations_insert(struct store *s, const struct store_invocation *rec
 		int rc = SQLITE_OK;
 
 		st = stmt(s, ST_INV_INSERT);
-		rc |= sqlite3_bind_text(st, 1, v->id, -1, SQLITE_STATIC);
-		rc |= sqlite3_bind_int64(st, 2, v->function_id);
-		rc |= sqlite3_bind_int64(st, 3, v->revision);
-		rc |= bind_text_or_null(st, 4, v->status);
-		rc |= bind_text_or_null(st, 5, v->start_kind);
-		rc |= sqlite3_bind_int64(st, 6, v->created_at);
-		rc |= sqlite3_bind_double(st, 7, v->duration_ms);
-		rc |= sqlite3_bind_double(st, 8, v->init_ms);
-		rc |= sqlite3_bind_double(st, 9, v->queue_ms);
-		rc |= sqlite3_bind_int64(st, 10, v->max_memory_mb);
-		rc |= bind_text_or_null(st, 11, v->error_json);
-		rc |= bind_text_or_null(st, 12, v->logs);
-		rc |= bind_text_or_null(st, 13, v->result);
+		BIND(rc, sqlite3_bind_text(st, 1, v->id, -1, SQLITE_STATIC));
+		BIND(rc, sqlite3_bind_int64(st, 2, v->function_id));
+		BIND(rc, sqlite3_bind_int64(st, 3, v->revision));
+		BIND(rc, bind_text_or_null(st, 4, v->status));
+		BIND(rc, bind_text_or_null(st, 5, v->start_kind));
+		BIND(rc, sqlite3_bind_int64(st, 6, v->created_at));
+		BIND(rc, sqlite3_bind_double(st, 7, v->duration_ms));
+		BIND(rc, sqlite3_bind_double(st, 8, v->init_ms));
+		BIND(rc, sqlite3_bind_double(st, 9, v->queue_ms));
+		BIND(rc, sqlite3_bind_int64(st, 10, v->max_memory_mb));
+		BIND(rc, bind_text_or_null(st, 11, v->error_json));
+		BIND(rc, bind_text_or_null(st, 12, v->logs));
+		BIND(rc, bind_text_or_null(st, 13, v->result));
 		if (rc != SQLITE_OK) {
 			r = db_error(s, err, sqlite3_errcode(s->db), "binding an invocation record");
 			goto fail;
