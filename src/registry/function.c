@@ -609,10 +609,12 @@ static int take_upload(const struct fn *f, json_object *jcode, json_object *jzip
 	return r;
 }
 
-int fn_from_create_json(json_object *body, struct fn **out, struct fn_upload *code,
-			struct hearth_error **err)
+/* A create body (cur NULL) or an update of cur: the two differ only in
+ * where they start and in what a create must carry. */
+static int from_json(const struct fn *cur, json_object *body, struct fn **out,
+		     struct fn_upload *code, struct hearth_error **err)
 {
-	_cleanup_fn_ struct fn *f = fn_new();
+	_cleanup_fn_ struct fn *f = cur ? fn_dup(cur) : fn_new();
 	json_object *jcode = NULL, *jzip = NULL;
 	int handler_given = 0, r;
 
@@ -622,17 +624,25 @@ int fn_from_create_json(json_object *body, struct fn **out, struct fn_upload *co
 		return hearth_error_make(err, ENOMEM, "out of memory");
 	if ((r = apply_fields(f, body, &jcode, &jzip, &handler_given, err)) < 0)
 		return r;
-	if (!f->name)
-		return hearth_error_make(err, EINVAL, "name: is required");
-	if (!f->language)
-		return hearth_error_make(err, EINVAL, "language: is required (python or node)");
-	if (!f->handler && (r = set_str(&f->handler, default_handler(f->language), err)) < 0)
+	if (!cur) {
+		if (!f->name)
+			return hearth_error_make(err, EINVAL, "name: is required");
+		if (!f->language)
+			return hearth_error_make(err, EINVAL, "language: is required (python or node)");
+		if (!f->handler && (r = set_str(&f->handler, default_handler(f->language), err)) < 0)
+			return r;
+		if (!f->env_json && (r = set_str(&f->env_json, "{}", err)) < 0)
+			return r;
+	} else if (!handler_given && strcmp(f->language, cur->language) != 0 &&
+		   strcmp(cur->handler, default_handler(cur->language)) == 0 &&
+		   (r = set_str(&f->handler, default_handler(f->language), err)) < 0) {
+		/* A function moving to the other language keeps a handler it
+		 * was given, but trades the old default for the new one. */
 		return r;
-	if (!f->env_json && (r = set_str(&f->env_json, "{}", err)) < 0)
-		return r;
+	}
 	if ((r = check_cross(f, err)) < 0)
 		return r;
-	if (!jcode && !jzip)
+	if (!cur && !jcode && !jzip)
 		return hearth_error_make(err, EINVAL,
 					 "code, zip: one of them is required (the source file as "
 					 "text, or a base64 zip archive)");
@@ -643,32 +653,16 @@ int fn_from_create_json(json_object *body, struct fn **out, struct fn_upload *co
 	return 0;
 }
 
+int fn_from_create_json(json_object *body, struct fn **out, struct fn_upload *code,
+			struct hearth_error **err)
+{
+	return from_json(NULL, body, out, code, err);
+}
+
 int fn_apply_update_json(const struct fn *cur, json_object *body, struct fn **out,
 			 struct fn_upload *code, struct hearth_error **err)
 {
-	_cleanup_fn_ struct fn *f = fn_dup(cur);
-	json_object *jcode = NULL, *jzip = NULL;
-	int handler_given = 0, r;
-
-	*out = NULL;
-	memset(code, 0, sizeof(*code));
-	if (!f)
-		return hearth_error_make(err, ENOMEM, "out of memory");
-	if ((r = apply_fields(f, body, &jcode, &jzip, &handler_given, err)) < 0)
-		return r;
-	/* A function moving to the other language keeps a handler it was
-	 * given, but trades the old default for the new one. */
-	if (!handler_given && strcmp(f->language, cur->language) != 0 &&
-	    strcmp(cur->handler, default_handler(cur->language)) == 0 &&
-	    (r = set_str(&f->handler, default_handler(f->language), err)) < 0)
-		return r;
-	if ((r = check_cross(f, err)) < 0)
-		return r;
-	if ((r = take_upload(f, jcode, jzip, code, err)) < 0)
-		return r;
-	*out = f;
-	f = NULL;
-	return 0;
+	return from_json(cur, body, out, code, err);
 }
 
 static int streq_null(const char *a, const char *b)

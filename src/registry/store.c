@@ -16,6 +16,7 @@
 #include "store.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <inttypes.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -243,6 +244,16 @@ static void tx_rollback(struct store *s)
 {
 	if (!sqlite3_get_autocommit(s->db))
 		step_done(s, stmt(s, ST_ROLLBACK), NULL, "ROLLBACK");
+}
+
+/* Ends a write transaction: commits when the work went well (r >= 0), else
+ * rolls back; returns r, or the commit's failure. */
+static int tx_end(struct store *s, int r, struct hearth_error **err)
+{
+	if (r >= 0 && (r = tx_commit(s, err)) >= 0)
+		return 0;
+	tx_rollback(s);
+	return r;
 }
 
 static int pragma_int(struct store *s, const char *sql, int64_t *out, struct hearth_error **err)
@@ -562,38 +573,41 @@ static int constraint_error(struct store *s, const struct fn *f, struct hearth_e
 	return db_error(s, err, rc, what);
 }
 
-int store_function_create(struct store *s, struct fn *f, struct hearth_error **err)
+/* The INSERT (f->id 0) or UPDATE of one function row, in a durable
+ * transaction with its clash check. */
+static int fn_write(struct store *s, struct fn *f, struct hearth_error **err)
 {
+	bool update = f->id != 0;
 	sqlite3_stmt *st;
 	int r;
 
-	r = fn_check(f, err);
-	if (r < 0)
+	if ((r = fn_check(f, err)) < 0 || (r = tx_begin(s, 1, err)) < 0)
 		return r;
-	r = tx_begin(s, 1, err);
-	if (r < 0)
-		return r;
-	r = check_clash(s, f, 0, err);
-	if (r < 0)
-		goto fail;
-	st = stmt(s, ST_FN_INSERT);
-	r = fn_bind(s, st, f, err);
-	if (r < 0)
-		goto fail;
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		r = constraint_error(s, f, err, "inserting a function");
-		sqlite3_reset(st);
-		goto fail;
-	}
+	if ((r = check_clash(s, f, f->id, err)) < 0)
+		goto out;
+	st = stmt(s, update ? ST_FN_UPDATE : ST_FN_INSERT);
+	if ((r = fn_bind(s, st, f, err)) < 0)
+		goto out;
+	if (update)
+		sqlite3_bind_int64(st, 15, f->id);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		r = constraint_error(s, f, err, update ? "updating a function" : "inserting a function");
 	sqlite3_reset(st);
-	r = tx_commit(s, err);
-	if (r < 0)
-		goto fail;
-	f->id = sqlite3_last_insert_rowid(s->db);
-	return 0;
-fail:
-	tx_rollback(s);
+	if (r >= 0 && update && sqlite3_changes(s->db) == 0)
+		r = hearth_error_make(err, ENOENT, "no function %" PRId64, f->id);
+	if (r >= 0 && !update)
+		f->id = sqlite3_last_insert_rowid(s->db);
+out:
+	r = tx_end(s, r, err);
+	if (r < 0 && !update)
+		f->id = 0;
 	return r;
+}
+
+int store_function_create(struct store *s, struct fn *f, struct hearth_error **err)
+{
+	f->id = 0;
+	return fn_write(s, f, err);
 }
 
 int store_function_get(struct store *s, int64_t id, struct fn **out, struct hearth_error **err)
@@ -660,40 +674,11 @@ void store_function_list_free(struct fn **list, size_t n)
 
 int store_function_update(struct store *s, const struct fn *f, struct hearth_error **err)
 {
-	sqlite3_stmt *st;
-	int r;
+	struct fn copy = *f;	/* fn_write writes the id back on inserts only */
 
-	r = fn_check(f, err);
-	if (r < 0)
-		return r;
-	r = tx_begin(s, 1, err);
-	if (r < 0)
-		return r;
-	r = check_clash(s, f, f->id, err);
-	if (r < 0)
-		goto fail;
-	st = stmt(s, ST_FN_UPDATE);
-	r = fn_bind(s, st, f, err);
-	if (r < 0)
-		goto fail;
-	sqlite3_bind_int64(st, 15, f->id);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		r = constraint_error(s, f, err, "updating a function");
-		sqlite3_reset(st);
-		goto fail;
-	}
-	sqlite3_reset(st);
-	if (sqlite3_changes(s->db) == 0) {
-		r = hearth_error_make(err, ENOENT, "no function %" PRId64, f->id);
-		goto fail;
-	}
-	r = tx_commit(s, err);
-	if (r < 0)
-		goto fail;
-	return 0;
-fail:
-	tx_rollback(s);
-	return r;
+	if (f->id <= 0)
+		return hearth_error_make(err, ENOENT, "no function %" PRId64, f->id);
+	return fn_write(s, &copy, err);
 }
 
 int store_function_delete(struct store *s, int64_t id, struct hearth_error **err)
@@ -701,30 +686,21 @@ int store_function_delete(struct store *s, int64_t id, struct hearth_error **err
 	sqlite3_stmt *st;
 	int r;
 
-	r = tx_begin(s, 1, err);
-	if (r < 0)
+	if ((r = tx_begin(s, 1, err)) < 0)
 		return r;
 	st = stmt(s, ST_FN_DELETE);
 	sqlite3_bind_int64(st, 1, id);
-	r = step_done(s, st, err, "deleting a function");
-	if (r < 0)
-		goto fail;
+	if ((r = step_done(s, st, err, "deleting a function")) < 0)
+		goto out;
 	if (sqlite3_changes(s->db) == 0) {
 		r = hearth_error_make(err, ENOENT, "no function %" PRId64, id);
-		goto fail;
+		goto out;
 	}
 	st = stmt(s, ST_INV_DELETE_FN);
 	sqlite3_bind_int64(st, 1, id);
 	r = step_done(s, st, err, "deleting a function's invocations");
-	if (r < 0)
-		goto fail;
-	r = tx_commit(s, err);
-	if (r < 0)
-		goto fail;
-	return 0;
-fail:
-	tx_rollback(s);
-	return r;
+out:
+	return tx_end(s, r, err);
 }
 
 int store_code_in_use(struct store *s, const char *sha256, struct hearth_error **err)
@@ -806,13 +782,8 @@ int store_invocations_insert(struct store *s, const struct store_invocation *rec
 		if (r < 0)
 			goto fail;
 	}
-	r = tx_commit(s, err);
-	if (r < 0)
-		goto fail;
-	return 0;
 fail:
-	tx_rollback(s);
-	return r;
+	return tx_end(s, r, err);
 }
 
 static int inv_from_row(sqlite3_stmt *st, struct store_invocation *v, struct hearth_error **err)
@@ -930,14 +901,7 @@ int64_t store_invocations_prune(struct store *s, int64_t keep_n, struct hearth_e
 	st = stmt(s, ST_INV_PRUNE);
 	sqlite3_bind_int64(st, 1, keep_n);
 	r = step_done(s, st, err, "pruning invocation records");
-	if (r < 0)
-		goto fail;
-	deleted = sqlite3_changes(s->db);
-	r = tx_commit(s, err);
-	if (r < 0)
-		goto fail;
-	return deleted;
-fail:
-	tx_rollback(s);
-	return r;
+	deleted = r < 0 ? 0 : sqlite3_changes(s->db);
+	r = tx_end(s, r, err);
+	return r < 0 ? r : deleted;
 }
