@@ -9,7 +9,7 @@
 #define HEARTH_KiB 1024u
 #define HEARTH_MiB (1024u * 1024u)
 
-/* ---- a function's settings (DESIGN.md's function object) ---- */
+/* ---- a function's settings (docs/ARCHITECTURE.md, "Functions") ---- */
 #define FN_NAME_MAX 64
 #define FN_TIMEOUT_MIN 1		/* seconds */
 #define FN_TIMEOUT_MAX 900		/* Lambda's 15 minutes */

@@ -1,5 +1,5 @@
 /* api.h — the HTTP API on evhttp: the server, its routing, and the
- * endpoints of DESIGN.md (routes.h lists them and the files that hold
+ * endpoints of docs/ARCHITECTURE.md (routes.h lists them and the files that hold
  * them), with the dashboard's files at "/". */
 #ifndef HEARTH_API_H
 #define HEARTH_API_H

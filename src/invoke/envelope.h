@@ -1,8 +1,8 @@
-/* envelope.h — a call's answer as DESIGN.md's execute envelope, written as
- * text straight into a buffer: the handler's result goes in as the runtime
- * wrote it (checked to be JSON before, never re-encoded), the logs and the
- * error texts are escaped as JSON strings, the timings are figures with
- * three decimals. */
+/* envelope.h — a call's answer as the execute envelope (docs/ARCHITECTURE.md),
+ * written as text straight into a buffer: the handler's result goes in as
+ * the runtime wrote it (checked to be JSON before, never re-encoded), the
+ * logs and the error texts are escaped as JSON strings, the timings are
+ * figures with three decimals. */
 #ifndef HEARTH_ENVELOPE_H
 #define HEARTH_ENVELOPE_H
 

@@ -36,7 +36,7 @@ struct fn *fn_dup(const struct fn *f);
 static inline void fn_freep(struct fn **f) { fn_free(*f); }
 #define _cleanup_fn_ __attribute__((cleanup(fn_freep)))
 
-/* The public JSON object (DESIGN.md's field list; times as ISO 8601). */
+/* The public JSON object (docs/ARCHITECTURE.md's field list; times as ISO 8601). */
 json_object *fn_to_json(const struct fn *f);
 
 /* Validation of create/update bodies.  Every failure names the field:
