@@ -186,6 +186,131 @@ void frame_builder_free(struct frame_builder *b)
 	b->len = b->alloc = 0;
 }
 
+/* Room for n bytes at the end of the scratch, in the frame's iovec: the
+ * last entry grows when it ends where these bytes begin. */
+static uint8_t *writer_take(struct frame_writer *w, size_t n)
+{
+	if (w->err)
+		return NULL;
+	if (n > w->scratch_cap - w->scratch_used) {
+		w->err = FRAME_ENOSPC;
+		return NULL;
+	}
+	uint8_t *p = w->scratch + w->scratch_used;
+	struct iovec *last = w->iov_n ? &w->iov[w->iov_n - 1] : NULL;
+	if (last && (uint8_t *)last->iov_base + last->iov_len == p) {
+		last->iov_len += n;
+	} else if (w->iov_n < w->iov_cap) {
+		w->iov[w->iov_n].iov_base = p;
+		w->iov[w->iov_n].iov_len = n;
+		w->iov_n++;
+	} else {
+		w->err = FRAME_ENOSPC;
+		return NULL;
+	}
+	w->scratch_used += n;
+	w->len += n;
+	return p;
+}
+
+/* Counts n value bytes against the open field. */
+static int writer_value(struct frame_writer *w, size_t n)
+{
+	if (w->err)
+		return -1;
+	if (n > w->field_left) {
+		w->err = FRAME_EFIELD;
+		return -1;
+	}
+	w->field_left -= n;
+	return 0;
+}
+
+void frame_writer_init(struct frame_writer *w, uint8_t type, void *scratch, size_t scratch_len,
+		       struct iovec *iov, size_t iov_len)
+{
+	*w = (struct frame_writer){ .iov = iov, .iov_cap = iov_len, .scratch = scratch,
+				    .scratch_cap = scratch_len };
+	uint8_t *h = writer_take(w, FRAME_HDR_LEN);
+	if (h)
+		frame_header_encode(h, type, 0);
+}
+
+void frame_write_field(struct frame_writer *w, uint16_t tag, size_t len)
+{
+	if (!w->err && w->field_left)
+		w->err = FRAME_EFIELD;	/* the last field was left short */
+	if (!w->err && len > UINT32_MAX)
+		w->err = FRAME_ETOOBIG;
+	uint8_t *h = writer_take(w, FRAME_FIELD_HDR_LEN);
+	if (!h)
+		return;
+	frame_field_header_encode(h, tag, (uint32_t)len);
+	w->field_left = len;
+}
+
+void frame_write_copy(struct frame_writer *w, const void *p, size_t len)
+{
+	if (len == 0 || writer_value(w, len) < 0)
+		return;
+	uint8_t *dst = writer_take(w, len);
+	if (dst)
+		memcpy(dst, p, len);
+}
+
+void frame_write_piece(struct frame_writer *w, const void *p, size_t len)
+{
+	if (len <= FRAME_COPY_MAX && len <= w->scratch_cap - w->scratch_used) {
+		frame_write_copy(w, p, len);
+		return;
+	}
+	if (writer_value(w, len) < 0)
+		return;
+	if (w->iov_n == w->iov_cap) {
+		w->err = FRAME_ENOSPC;
+		return;
+	}
+	w->iov[w->iov_n].iov_base = (void *)p;
+	w->iov[w->iov_n].iov_len = len;
+	w->iov_n++;
+	w->len += len;
+}
+
+void frame_write_bytes(struct frame_writer *w, uint16_t tag, const void *val, size_t len)
+{
+	frame_write_field(w, tag, len);
+	frame_write_piece(w, val, len);
+}
+
+void frame_write_str(struct frame_writer *w, uint16_t tag, const char *s)
+{
+	size_t len = s ? strlen(s) : 0;
+	frame_write_field(w, tag, len);
+	frame_write_copy(w, s, len);
+}
+
+void frame_write_u64(struct frame_writer *w, uint16_t tag, uint64_t v)
+{
+	uint8_t be[8];
+	frame_u64_encode(be, v);
+	frame_write_field(w, tag, sizeof(be));
+	frame_write_copy(w, be, sizeof(be));
+}
+
+int frame_writer_finish(struct frame_writer *w, size_t *len)
+{
+	if (!w->err && w->field_left)
+		w->err = FRAME_EFIELD;
+	if (!w->err && w->len - FRAME_HDR_LEN > FRAME_MAX_BODY)
+		w->err = FRAME_ETOOBIG;
+	if (w->err)
+		return w->err;
+	/* The header is the first bytes of the scratch and of the iovec. */
+	put_u32(w->scratch + 4, (uint32_t)(w->len - FRAME_HDR_LEN));
+	*len = w->len;
+	return (int)w->iov_n;
+}
+
 const char *frame_strerror(int err)
 {
 	switch (err) {
@@ -195,6 +320,7 @@ const char *frame_strerror(int err)
 	case FRAME_ETOOBIG: return "frame too large";
 	case FRAME_EFIELD: return "malformed frame field";
 	case FRAME_ENOMEM: return "out of memory";
+	case FRAME_ENOSPC: return "frame writer out of room";
 	}
 	return "unknown frame error";
 }

@@ -1,7 +1,8 @@
 /* frame.h — the hearthd <-> shim frame protocol (runtimes/PROTOCOL.md):
- * pure encode/parse functions over caller-owned byte buffers.  No I/O, no
+ * pure encode/parse functions over caller-owned buffers.  No I/O, no
  * libevent, only libc, so hearthd's pool and the shim compile this very
- * file and cannot drift apart.
+ * file and cannot drift apart: frame_parse and its iterator read frames,
+ * the frame writer lays them out, for everyone who sends one.
  *
  * A frame is an 8-byte header (magic "HF", version, type, u32 big-endian
  * body length) followed by a body made of fields: u16 tag, u32 length,
@@ -12,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "invocation.h"
 #include "bounds.h"
@@ -69,6 +71,7 @@ enum frame_err {
 	FRAME_ETOOBIG = -3,	/* body over FRAME_MAX_BODY: stream lost */
 	FRAME_EFIELD = -4,	/* fields do not tile the body: frame refused */
 	FRAME_ENOMEM = -5,
+	FRAME_ENOSPC = -6,	/* a writer ran out of scratch or iovec room */
 };
 
 /* A parsed frame: a view into the caller's buffer. */
@@ -128,6 +131,52 @@ void frame_put_u64(struct frame_builder *b, uint16_t tag, uint64_t v);
  * keeps ownership: frame_builder_free releases), or b->err. */
 int frame_builder_finish(struct frame_builder *b, const uint8_t **out, size_t *out_len);
 void frame_builder_free(struct frame_builder *b);
+
+/* ---- the frame writer -------------------------------------------------
+ *
+ * Lays a frame out as an iovec, for writev or an evbuffer.  The frame
+ * header, field headers, integers and copied values go into a scratch
+ * buffer the caller provides; larger values are referenced where they lie,
+ * so a payload or a result is never copied on its way out.  Consecutive
+ * scratch pieces share one iovec entry, so a frame of small fields is one
+ * flat piece.  Errors are sticky: after the first, calls do nothing, and
+ * frame_writer_finish reports it, so callers check once.
+ *
+ * Whatever is referenced must stay put until the iovec has been written. */
+
+/* frame_write_piece copies values up to this size instead of referencing
+ * them: gathering a tiny piece costs more than copying it. */
+#define FRAME_COPY_MAX 256
+
+struct frame_writer {
+	struct iovec *iov;	/* the caller's */
+	size_t iov_cap, iov_n;
+	uint8_t *scratch;	/* the caller's */
+	size_t scratch_cap, scratch_used;
+	size_t len;		/* of the whole frame so far */
+	size_t field_left;	/* value bytes the open field still expects */
+	int err;		/* the first error (enum frame_err), sticky */
+};
+
+void frame_writer_init(struct frame_writer *w, uint8_t type, void *scratch, size_t scratch_len,
+		       struct iovec *iov, size_t iov_len);
+/* A field's header: its value follows as pieces adding up to len. */
+void frame_write_field(struct frame_writer *w, uint16_t tag, size_t len);
+/* Value bytes: copied when at most FRAME_COPY_MAX and the scratch has
+ * room, else referenced. */
+void frame_write_piece(struct frame_writer *w, const void *p, size_t len);
+/* Value bytes, always copied: for bytes about to be reused. */
+void frame_write_copy(struct frame_writer *w, const void *p, size_t len);
+/* Whole fields.  A C string is copied (NULL is ""): strings are names and
+ * messages, short and often in a buffer about to be reused. */
+void frame_write_bytes(struct frame_writer *w, uint16_t tag, const void *val, size_t len);
+void frame_write_str(struct frame_writer *w, uint16_t tag, const char *s);
+void frame_write_u64(struct frame_writer *w, uint16_t tag, uint64_t v);
+/* Ends the frame (its body length goes into the header).  Returns how many
+ * entries of the caller's iovec the frame takes, *len bytes in all; or the
+ * first error: FRAME_ENOSPC, FRAME_ETOOBIG (the body over FRAME_MAX_BODY),
+ * FRAME_EFIELD (a field's pieces did not add up to its length). */
+int frame_writer_finish(struct frame_writer *w, size_t *len);
 
 const char *frame_strerror(int err);
 

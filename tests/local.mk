@@ -83,3 +83,10 @@ tests_unit_test_hdr_CFLAGS = $(UNIT_CF)
 tests_unit_test_hdr_LDFLAGS = $(UNIT_LF)
 tests_unit_test_hdr_LDADD = $(UNIT_LIBS)
 TESTS += tests/unit/test_hdr
+
+# The frame writer against the parser (common/frame.c).
+check_PROGRAMS += tests/unit/test_frame
+tests_unit_test_frame_CFLAGS = $(UNIT_CF)
+tests_unit_test_frame_LDFLAGS = $(UNIT_LF)
+tests_unit_test_frame_LDADD = $(UNIT_LIBS)
+TESTS += tests/unit/test_frame
