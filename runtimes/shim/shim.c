@@ -151,66 +151,40 @@ static void set_nonblock(int fd)
 
 /* ---- output to hearthd ---------------------------------------------- */
 
-/* A reply is assembled as an iovec over bytes we already hold (the
- * result in the channel buffer, the log buffer), so nothing is copied. */
+/* A reply is laid out by the frame writer: headers, integers and small
+ * values in the scratch, larger values (the result in the channel
+ * buffer, the log buffer) referenced where they lie, not copied.  A small
+ * reply (the common case) is then one flat piece of the scratch. */
 struct out {
-	struct iovec iov[32];
-	int n;
-	uint8_t small[1024];	/* frame header, field headers, integers */
-	size_t used;
-	size_t body;
+	struct frame_writer w;
+	struct iovec iov[16];
+	uint8_t scratch[4096];
 };
 
 static void out_init(struct out *o, uint8_t type)
 {
-	o->n = 1;
-	o->used = FRAME_HDR_LEN;
-	o->body = 0;
-	o->iov[0].iov_base = o->small;
-	o->iov[0].iov_len = FRAME_HDR_LEN;
-	o->small[3] = type;
-}
-
-static void out_raw(struct out *o, const void *p, size_t len)
-{
-	if (o->n >= (int)(sizeof(o->iov) / sizeof(o->iov[0])) || len == 0)
-		return;
-	o->iov[o->n].iov_base = (void *)p;
-	o->iov[o->n].iov_len = len;
-	o->n++;
-	o->body += len;
+	frame_writer_init(&o->w, type, o->scratch, sizeof(o->scratch), o->iov, 16);
 }
 
 static void out_bytes(struct out *o, uint16_t tag, const void *p, size_t len)
 {
-	if (o->used + FRAME_FIELD_HDR_LEN > sizeof(o->small))
-		return;
-	uint8_t *h = o->small + o->used;
-	frame_field_header_encode(h, tag, (uint32_t)len);
-	o->used += FRAME_FIELD_HDR_LEN;
-	out_raw(o, h, FRAME_FIELD_HDR_LEN);
-	out_raw(o, p, len);
+	frame_write_bytes(&o->w, tag, p, len);
 }
 
 static void out_str(struct out *o, uint16_t tag, const char *s)
 {
-	out_bytes(o, tag, s, strlen(s));
+	frame_write_str(&o->w, tag, s);
 }
 
 static void out_u64(struct out *o, uint16_t tag, uint64_t v)
 {
-	if (o->used + 8 > sizeof(o->small) - FRAME_FIELD_HDR_LEN)
-		return;
-	uint8_t *p = o->small + o->used;
-	frame_u64_encode(p, v);
-	o->used += 8;
-	out_bytes(o, tag, p, 8);
+	frame_write_u64(&o->w, tag, v);
 }
 
 /* The logs plus a truncation marker, as one field. */
 static void out_logs(struct out *o)
 {
-	static char marker[96];
+	char marker[96];
 	size_t mlen = 0;
 	if (logdropped) {
 		int r = snprintf(marker, sizeof(marker),
@@ -218,14 +192,9 @@ static void out_logs(struct out *o)
 				 (unsigned long long)logdropped);
 		mlen = r > 0 && (size_t)r < sizeof(marker) ? (size_t)r : 0;
 	}
-	if (o->used + FRAME_FIELD_HDR_LEN > sizeof(o->small))
-		return;
-	uint8_t *h = o->small + o->used;
-	frame_field_header_encode(h, FT_LOGS, (uint32_t)(loglen + mlen));
-	o->used += FRAME_FIELD_HDR_LEN;
-	out_raw(o, h, FRAME_FIELD_HDR_LEN);
-	out_raw(o, logbuf, loglen);
-	out_raw(o, marker, mlen);
+	frame_write_field(&o->w, FT_LOGS, loglen + mlen);
+	frame_write_piece(&o->w, logbuf, loglen);
+	frame_write_copy(&o->w, marker, mlen);
 }
 
 static void logs_reset(void)
@@ -237,25 +206,13 @@ static void logs_reset(void)
 /* Blocking write of the whole frame; false when hearthd went away. */
 static bool out_send(struct out *o)
 {
-	frame_header_encode(o->small, o->small[3], (uint32_t)o->body);
+	size_t len;
+	int n = frame_writer_finish(&o->w, &len);
+	if (n < 0)	/* a bug: every reply's fields are bounded */
+		die("cannot lay out a reply: %s", frame_strerror(n));
 	struct iovec *iov = o->iov;
-	int n = o->n;
-	/* A small reply (the common case) goes as one flat buffer: cheaper
-	 * for the socket than gathering a dozen tiny pieces. */
-	static uint8_t flat[4096];
-	size_t total = FRAME_HDR_LEN + o->body;
-	if (n > 1 && total <= sizeof(flat)) {
-		size_t at = 0;
-		for (int i = 0; i < n; i++) {
-			memcpy(flat + at, iov[i].iov_base, iov[i].iov_len);
-			at += iov[i].iov_len;
-		}
-		o->iov[0].iov_base = flat;
-		o->iov[0].iov_len = at;
-		n = 1;
-	}
 	while (n > 0) {
-		ssize_t w = writev(conn, iov, n);	/* n <= 32 < IOV_MAX */
+		ssize_t w = writev(conn, iov, n);	/* n <= 16 < IOV_MAX */
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
