@@ -4,9 +4,9 @@
  * its frames (frame.h): INIT loads a function into the language runtime,
  * INVOKE calls it under the deadline the shim owns, PING, SHUTDOWN.  The
  * runtime itself (its process, its private channel and pipes, its logs)
- * is runtime.c's; this file holds main, the connection loop and the frame
- * handlers, and keeps the last init to load a fresh runtime after a
- * timeout or crash.
+ * is runtime.c's, the frames of the answers reply.c's; this file holds
+ * main, the connection loop and the frame handlers, and keeps the last
+ * init to load a fresh runtime after a timeout or crash.
  *
  * Single-threaded and sequential on purpose: one request at a time is the
  * contract, so a poll loop with a deadline is all the machinery needed,
@@ -25,13 +25,13 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "bounds.h"
 #include "chan.h"
 #include "frame.h"
+#include "reply.h"
 #include "runtime.h"
 
 #define INIT_MIN_BUDGET_MS 10000
@@ -72,109 +72,12 @@ static void warnx(const char *fmt, ...)
 	va_end(ap);
 }
 
-/* ---- output to hearthd ---------------------------------------------- */
-
-/* A reply is laid out by the frame writer: headers, integers and small
- * values in the scratch, larger values (the result in the channel
- * buffer, the log buffer) referenced where they lie, not copied.  A small
- * reply (the common case) is then one flat piece of the scratch. */
-struct out {
-	struct frame_writer w;
-	struct iovec iov[16];
-	uint8_t scratch[4096];
-};
-
-static void out_init(struct out *o, uint8_t type)
-{
-	frame_writer_init(&o->w, type, o->scratch, sizeof(o->scratch), o->iov, 16);
-}
-
-static void out_bytes(struct out *o, uint16_t tag, const void *p, size_t len)
-{
-	frame_write_bytes(&o->w, tag, p, len);
-}
-
-static void out_str(struct out *o, uint16_t tag, const char *s)
-{
-	frame_write_str(&o->w, tag, s);
-}
-
-static void out_u64(struct out *o, uint16_t tag, uint64_t v)
-{
-	frame_write_u64(&o->w, tag, v);
-}
-
-/* The logs plus a truncation marker, as one field. */
-static void out_logs(struct out *o)
-{
-	struct runtime_logs l = runtime_logs();
-	char marker[96];
-	size_t mlen = 0;
-	if (l.dropped) {
-		int r = snprintf(marker, sizeof(marker),
-				 "\n[hearth: logs truncated, %llu bytes dropped]\n",
-				 (unsigned long long)l.dropped);
-		mlen = r > 0 && (size_t)r < sizeof(marker) ? (size_t)r : 0;
-	}
-	frame_write_field(&o->w, FT_LOGS, l.len + mlen);
-	frame_write_piece(&o->w, l.buf, l.len);
-	frame_write_copy(&o->w, marker, mlen);
-}
-
-/* Blocking write of the whole frame; false when hearthd went away. */
-static bool out_send(struct out *o)
-{
-	size_t len;
-	int n = frame_writer_finish(&o->w, &len);
-	if (n < 0)	/* a bug: every reply's fields are bounded */
-		die("cannot lay out a reply: %s", frame_strerror(n));
-	struct iovec *iov = o->iov;
-	while (n > 0) {
-		ssize_t w = writev(conn, iov, n);	/* n <= 16 < IOV_MAX */
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return false;
-		}
-		while (n > 0 && (size_t)w >= iov->iov_len) {
-			w -= (ssize_t)iov->iov_len;
-			iov++;
-			n--;
-		}
-		if (n > 0) {
-			iov->iov_base = (char *)iov->iov_base + w;
-			iov->iov_len -= (size_t)w;
-		}
-	}
-	return true;
-}
-
-static void send_proto_error(const char *why)
-{
-	struct out o;
-	out_init(&o, FRAME_PROTO_ERROR);
-	out_str(&o, FT_ERROR_TYPE, "Hearth.ProtocolError");
-	out_str(&o, FT_ERROR_MESSAGE, why);
-	out_send(&o);
-}
-
-/* Copies the type/message/stack strings of an 'E' or 'X' message into
- * the reply, pointing into msg[] (which stays intact until sent). */
-static void out_error_strings(struct out *o, const uint8_t *p, const uint8_t *end)
-{
-	static const uint16_t tags[3] = { FT_ERROR_TYPE, FT_ERROR_MESSAGE, FT_ERROR_STACK };
-	struct bytes s[3];
-	int n = chan_strings(p, end, s, 3);
-	for (int i = 0; i < n; i++)
-		out_bytes(o, tags[i], s[i].ptr, s[i].len);
-}
-
 static void handle_term(void);
 
 /* Sends the saved init to the (fresh) runtime and waits for its answer.
- * When `o` is given, the answer is put there as READY/INIT_ERROR;
- * otherwise failures are remembered in init_failure. */
-static bool do_init(struct out *o, int64_t t0)
+ * With `answer`, hearthd is answered READY or INIT_ERROR; otherwise a
+ * failure is remembered in init_failure. */
+static bool do_init(bool answer, int64_t t0)
 {
 	char why[256];
 	const char *etype = "Runtime.InitError";
@@ -187,30 +90,26 @@ static bool do_init(struct out *o, int64_t t0)
 		if (w == RUNTIME_MSG && n >= CHAN_NONCE_LEN + 5) {
 			uint8_t kind = msg[CHAN_NONCE_LEN];
 			uint32_t rss = chan_get32(msg + CHAN_NONCE_LEN + 1);
+			uint64_t init_us = (uint64_t)(runtime_now_ns() - t0) / 1000;
+			struct runtime_logs logs = runtime_logs();
 			if (kind == CHAN_READY) {
 				runtime_set_loaded();
-				if (o) {
-					out_init(o, FRAME_READY);
-					out_u64(o, FT_INIT_US, (uint64_t)(runtime_now_ns() - t0) / 1000);
-					out_u64(o, FT_MAX_RSS_KB, rss);
-					out_logs(o);
-				}
+				if (answer)
+					reply_ready(conn, init_us, rss, &logs);
 				return true;
 			}
 			if (kind == CHAN_INIT_ERR) {
-				if (o) {
-					out_init(o, FRAME_INIT_ERROR);
-					out_error_strings(o, msg + CHAN_NONCE_LEN + 5, msg + n);
-					out_u64(o, FT_INIT_US, (uint64_t)(runtime_now_ns() - t0) / 1000);
-					out_logs(o);
-				} else {
-					struct bytes e[2];
-					chan_strings(msg + CHAN_NONCE_LEN + 5, msg + n, e, 2);
+				struct bytes e[3];
+				int ne = chan_strings(msg + CHAN_NONCE_LEN + 5, msg + n, e, 3);
+				/* The answer holds what was logged up to the error,
+				 * and goes out once the runtime is gone. */
+				runtime_kill();
+				if (answer)
+					reply_init_error(conn, e, ne, init_us, &logs);
+				else
 					snprintf(init_failure, sizeof(init_failure), "re-init failed: %.*s: %.*s",
 						 (int)(e[0].len > 100 ? 100 : e[0].len), e[0].ptr,
 						 (int)(e[1].len > 300 ? 300 : e[1].len), e[1].ptr);
-				}
-				runtime_kill();
 				return false;
 			}
 			snprintf(why, sizeof(why), "unexpected message '%c' from the runtime during init", kind);
@@ -228,12 +127,10 @@ static bool do_init(struct out *o, int64_t t0)
 		}
 	}
 	runtime_kill();
-	if (o) {
-		out_init(o, FRAME_INIT_ERROR);
-		out_str(o, FT_ERROR_TYPE, etype);
-		out_str(o, FT_ERROR_MESSAGE, why);
-		out_u64(o, FT_INIT_US, (uint64_t)(runtime_now_ns() - t0) / 1000);
-		out_logs(o);
+	if (answer) {
+		struct bytes e[2] = { bytes_of_str(etype), bytes_of_str(why) };
+		struct runtime_logs logs = runtime_logs();
+		reply_init_error(conn, e, 2, (uint64_t)(runtime_now_ns() - t0) / 1000, &logs);
 	} else {
 		snprintf(init_failure, sizeof(init_failure), "re-init failed: %s", why);
 	}
@@ -253,7 +150,7 @@ static void restart_runtime(void)
 		return;
 	}
 	runtime_logs_reset();
-	do_init(NULL, runtime_now_ns());
+	do_init(false, runtime_now_ns());
 	runtime_logs_reset();	/* restart noise does not belong to the next call */
 }
 
@@ -273,7 +170,6 @@ static void handle_init(const struct frame *f)
 	struct frame_field fcode, fhandler, flang, fname_;
 	uint64_t mem = 128, tmo = 3000;
 	size_t envsz = 0;
-	struct out o;
 	int64_t t0 = runtime_now_ns();
 
 	frame_iter_init(&it, f);
@@ -305,10 +201,7 @@ static void handle_init(const struct frame *f)
 	if (!bad && total > CHAN_MSG_MAX)
 		bad = "init too large (environment over ~60 KB)";
 	if (bad) {
-		out_init(&o, FRAME_INIT_ERROR);
-		out_str(&o, FT_ERROR_TYPE, "Runtime.InitError");
-		out_str(&o, FT_ERROR_MESSAGE, bad);
-		out_send(&o);
+		reply_init_refused(conn, bad);
 		return;
 	}
 
@@ -353,16 +246,12 @@ static void handle_init(const struct frame *f)
 		if (!runtime_spawn(langs)) {
 			char why[160];
 			snprintf(why, sizeof(why), "cannot start the %s runtime: %s", langs, strerror(errno));
-			out_init(&o, FRAME_INIT_ERROR);
-			out_str(&o, FT_ERROR_TYPE, "Runtime.InitError");
-			out_str(&o, FT_ERROR_MESSAGE, why);
-			out_send(&o);
+			reply_init_refused(conn, why);
 			return;
 		}
 	}
 	init_failure[0] = 0;
-	bool ok = do_init(&o, t0);
-	out_send(&o);
+	bool ok = do_init(true, t0);
 	runtime_logs_reset();
 	if (!ok) {
 		free(init_msg);
@@ -371,18 +260,13 @@ static void handle_init(const struct frame *f)
 	}
 }
 
-static void reply_simple(uint8_t status, const char *type, const char *message,
-			 uint64_t dur_us, uint64_t rss)
+/* An invocation that ended without the handler's answer. */
+static void reply_failure(enum invocation_status status, const char *type, const char *message,
+			  uint64_t dur_us, uint64_t rss)
 {
-	struct out o;
-	out_init(&o, FRAME_REPLY);
-	out_u64(&o, FT_STATUS, status);
-	out_u64(&o, FT_DURATION_US, dur_us);
-	out_u64(&o, FT_MAX_RSS_KB, rss);
-	out_str(&o, FT_ERROR_TYPE, type);
-	out_str(&o, FT_ERROR_MESSAGE, message);
-	out_logs(&o);
-	out_send(&o);
+	struct bytes e[2] = { bytes_of_str(type), bytes_of_str(message) };
+	struct runtime_logs logs = runtime_logs();
+	reply_error(conn, status, dur_us, rss, e, 2, &logs);
 	runtime_logs_reset();
 }
 
@@ -409,13 +293,13 @@ static void handle_invoke(const struct frame *f)
 		}
 	}
 	if (rid_len > INVOKE_REQUEST_ID_MAX || payload_len > INVOKE_PAYLOAD_MAX) {
-		reply_simple(INVOCATION_ERROR, "Hearth.BadRequest",
+		reply_failure(INVOCATION_ERROR, "Hearth.BadRequest",
 			     rid_len > INVOKE_REQUEST_ID_MAX ? "request id too long"
 						      : "payload over 6 MiB", 0, 0);
 		return;
 	}
 	if (!init_msg) {
-		reply_simple(INVOCATION_CRASHED, "Hearth.NotInitialised",
+		reply_failure(INVOCATION_CRASHED, "Hearth.NotInitialised",
 			     "invoke before a successful init", 0, 0);
 		return;
 	}
@@ -424,7 +308,7 @@ static void handle_invoke(const struct frame *f)
 			runtime_kill();
 		restart_runtime();
 		if (!runtime_loaded()) {
-			reply_simple(INVOCATION_CRASHED, "Runtime.InitError", init_failure, 0, 0);
+			reply_failure(INVOCATION_CRASHED, "Runtime.InitError", init_failure, 0, 0);
 			return;
 		}
 	}
@@ -437,7 +321,6 @@ static void handle_invoke(const struct frame *f)
 	int64_t deadline = t0 + (int64_t)deadline_ms * 1000000;
 	runtime_send_invoke((uint32_t)deadline_ms, rid, rid_len, payload, payload_len, deadline);
 
-	struct out o;
 	const uint8_t *msg;
 	size_t n = 0;
 	enum runtime_outcome w;
@@ -457,13 +340,11 @@ static void handle_invoke(const struct frame *f)
 			rss = chan_get32(body);
 			body += 4;
 			if (kind == CHAN_ERROR) {
-				out_init(&o, FRAME_REPLY);
-				out_u64(&o, FT_STATUS, INVOCATION_ERROR);
-				out_u64(&o, FT_DURATION_US, (uint64_t)(runtime_now_ns() - t0) / 1000);
-				out_u64(&o, FT_MAX_RSS_KB, rss);
-				out_error_strings(&o, body, end);
-				out_logs(&o);
-				out_send(&o);
+				struct bytes e[3];
+				int ne = chan_strings(body, end, e, 3);
+				struct runtime_logs logs = runtime_logs();
+				reply_error(conn, INVOCATION_ERROR, (uint64_t)(runtime_now_ns() - t0) / 1000,
+					    rss, e, ne, &logs);
 				runtime_logs_reset();
 				return;
 			}
@@ -504,19 +385,14 @@ static void handle_invoke(const struct frame *f)
 	}
 	uint64_t dur = (uint64_t)(runtime_now_ns() - t0) / 1000;
 	if (w == RUNTIME_MSG && !violated) {
-		out_init(&o, FRAME_REPLY);
-		out_u64(&o, FT_STATUS, INVOCATION_SUCCESS);
-		out_u64(&o, FT_DURATION_US, dur);
-		out_u64(&o, FT_MAX_RSS_KB, rss);
-		out_bytes(&o, FT_RESULT, res, total);
-		out_logs(&o);
-		out_send(&o);
+		struct runtime_logs logs = runtime_logs();
+		reply_result(conn, dur, rss, res, total, &logs);
 		runtime_logs_reset();
 		return;
 	}
 	if (w == RUNTIME_TERM)
 		handle_term();
-	uint8_t status = INVOCATION_CRASHED;
+	enum invocation_status status = INVOCATION_CRASHED;
 	const char *type = "Runtime.ExitError";
 	if (w == RUNTIME_TIMEOUT) {
 		status = INVOCATION_TIMEOUT;
@@ -531,15 +407,8 @@ static void handle_invoke(const struct frame *f)
 							  : "the runtime channel broke");
 	}
 	runtime_kill();	/* a dead runtime's leftover children too */
-	reply_simple(status, type, why, dur, runtime_maxrss_kb());
+	reply_failure(status, type, why, dur, runtime_maxrss_kb());
 	restart_runtime();
-}
-
-static void send_pong(void)
-{
-	struct out o;
-	out_init(&o, FRAME_PONG);
-	out_send(&o);
 }
 
 static void shutdown_and_exit(int code)
@@ -587,20 +456,20 @@ static void serve(void)
 		size_t need;
 		int pr = frame_parse(inbuf, inlen, &f, &need);
 		if (pr < 0) {
-			send_proto_error(frame_strerror(pr));
+			reply_proto_error(conn, frame_strerror(pr));
 			return;	/* the stream cannot be resynchronised */
 		}
 		if (pr == 1) {
 			int v = frame_validate(&f);
 			if (v < 0) {
-				send_proto_error(frame_strerror(v));
+				reply_proto_error(conn, frame_strerror(v));
 			} else {
 				switch (f.type) {
-				case FRAME_PING: send_pong(); break;
+				case FRAME_PING: reply_pong(conn); break;
 				case FRAME_INIT: handle_init(&f); break;
 				case FRAME_INVOKE: handle_invoke(&f); break;
 				case FRAME_SHUTDOWN: shutdown_and_exit(0); break;
-				default: send_proto_error("unknown frame type"); break;
+				default: reply_proto_error(conn, "unknown frame type"); break;
 				}
 			}
 			memmove(inbuf, inbuf + need, inlen - need);
