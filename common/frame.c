@@ -2,7 +2,6 @@
  * Dependency-free on purpose: hearthd's pool links this same file. */
 #include "frame.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 static uint32_t get_u32(const uint8_t *p)
@@ -84,7 +83,7 @@ int frame_field_u64(const struct frame_field *fld, uint64_t *out)
 	return 0;
 }
 
-void frame_header_encode(uint8_t out[FRAME_HDR_LEN], uint8_t type, uint32_t body_len)
+static void frame_header_encode(uint8_t out[FRAME_HDR_LEN], uint8_t type, uint32_t body_len)
 {
 	out[0] = FRAME_MAGIC0;
 	out[1] = FRAME_MAGIC1;
@@ -93,97 +92,17 @@ void frame_header_encode(uint8_t out[FRAME_HDR_LEN], uint8_t type, uint32_t body
 	put_u32(out + 4, body_len);
 }
 
-void frame_field_header_encode(uint8_t out[FRAME_FIELD_HDR_LEN], uint16_t tag, uint32_t len)
+static void frame_field_header_encode(uint8_t out[FRAME_FIELD_HDR_LEN], uint16_t tag, uint32_t len)
 {
 	out[0] = (uint8_t)(tag >> 8);
 	out[1] = (uint8_t)tag;
 	put_u32(out + 2, len);
 }
 
-void frame_u64_encode(uint8_t out[8], uint64_t v)
+static void frame_u64_encode(uint8_t out[8], uint64_t v)
 {
 	put_u32(out, (uint32_t)(v >> 32));
 	put_u32(out + 4, (uint32_t)v);
-}
-
-static int builder_reserve(struct frame_builder *b, size_t more)
-{
-	if (b->err)
-		return -1;
-	if (more > b->cap - b->len) {
-		b->err = FRAME_ETOOBIG;
-		return -1;
-	}
-	if (b->len + more <= b->alloc)
-		return 0;
-	size_t n = b->alloc ? b->alloc : 256;
-	while (n < b->len + more)
-		n *= 2;
-	if (n > b->cap)
-		n = b->cap;
-	uint8_t *p = realloc(b->buf, n);
-	if (!p) {
-		b->err = FRAME_ENOMEM;
-		return -1;
-	}
-	b->buf = p;
-	b->alloc = n;
-	return 0;
-}
-
-void frame_builder_init(struct frame_builder *b, uint8_t type, size_t cap)
-{
-	memset(b, 0, sizeof(*b));
-	b->cap = cap ? cap : FRAME_HDR_LEN + (size_t)FRAME_MAX_BODY;
-	if (builder_reserve(b, FRAME_HDR_LEN) == 0) {
-		frame_header_encode(b->buf, type, 0);
-		b->len = FRAME_HDR_LEN;
-	}
-}
-
-void frame_put_bytes(struct frame_builder *b, uint16_t tag, const void *val, size_t len)
-{
-	if (len > UINT32_MAX) {
-		b->err = FRAME_ETOOBIG;
-		return;
-	}
-	if (builder_reserve(b, FRAME_FIELD_HDR_LEN + len) < 0)
-		return;
-	frame_field_header_encode(b->buf + b->len, tag, (uint32_t)len);
-	if (len)
-		memcpy(b->buf + b->len + FRAME_FIELD_HDR_LEN, val, len);
-	b->len += FRAME_FIELD_HDR_LEN + len;
-}
-
-void frame_put_str(struct frame_builder *b, uint16_t tag, const char *s)
-{
-	frame_put_bytes(b, tag, s ? s : "", s ? strlen(s) : 0);
-}
-
-void frame_put_u64(struct frame_builder *b, uint16_t tag, uint64_t v)
-{
-	uint8_t tmp[8];
-	frame_u64_encode(tmp, v);
-	frame_put_bytes(b, tag, tmp, 8);
-}
-
-int frame_builder_finish(struct frame_builder *b, const uint8_t **out, size_t *out_len)
-{
-	if (b->err)
-		return b->err;
-	if (b->len - FRAME_HDR_LEN > FRAME_MAX_BODY)
-		return b->err = FRAME_ETOOBIG;
-	put_u32(b->buf + 4, (uint32_t)(b->len - FRAME_HDR_LEN));
-	*out = b->buf;
-	*out_len = b->len;
-	return 0;
-}
-
-void frame_builder_free(struct frame_builder *b)
-{
-	free(b->buf);
-	b->buf = NULL;
-	b->len = b->alloc = 0;
 }
 
 /* Room for n bytes at the end of the scratch, in the frame's iovec: the
@@ -319,7 +238,6 @@ const char *frame_strerror(int err)
 	case FRAME_EVERSION: return "unsupported frame version";
 	case FRAME_ETOOBIG: return "frame too large";
 	case FRAME_EFIELD: return "malformed frame field";
-	case FRAME_ENOMEM: return "out of memory";
 	case FRAME_ENOSPC: return "frame writer out of room";
 	}
 	return "unknown frame error";

@@ -70,8 +70,7 @@ enum frame_err {
 	FRAME_EVERSION = -2,	/* unknown protocol version: stream lost */
 	FRAME_ETOOBIG = -3,	/* body over FRAME_MAX_BODY: stream lost */
 	FRAME_EFIELD = -4,	/* fields do not tile the body: frame refused */
-	FRAME_ENOMEM = -5,
-	FRAME_ENOSPC = -6,	/* a writer ran out of scratch or iovec room */
+	FRAME_ENOSPC = -5,	/* a writer ran out of scratch or iovec room */
 };
 
 /* A parsed frame: a view into the caller's buffer. */
@@ -107,30 +106,6 @@ void frame_iter_init(struct frame_iter *it, const struct frame *f);
 int frame_iter_next(struct frame_iter *it, struct frame_field *out);
 /* FRAME_EFIELD unless the field is exactly 8 bytes. */
 int frame_field_u64(const struct frame_field *fld, uint64_t *out);
-
-/* Writers for zero-copy output with writev: the caller puts these small
- * headers in front of payload bytes it already holds. */
-void frame_header_encode(uint8_t out[FRAME_HDR_LEN], uint8_t type, uint32_t body_len);
-void frame_field_header_encode(uint8_t out[FRAME_FIELD_HDR_LEN], uint16_t tag, uint32_t len);
-void frame_u64_encode(uint8_t out[8], uint64_t v);
-
-/* A small growable encoder for frames that are not on the hot path (or
- * whose fields are small).  Errors are sticky: check b->err once at the
- * end.  cap bounds the whole frame (0 means FRAME_HDR_LEN+FRAME_MAX_BODY). */
-struct frame_builder {
-	uint8_t *buf;
-	size_t len, alloc, cap;
-	int err;
-};
-
-void frame_builder_init(struct frame_builder *b, uint8_t type, size_t cap);
-void frame_put_bytes(struct frame_builder *b, uint16_t tag, const void *val, size_t len);
-void frame_put_str(struct frame_builder *b, uint16_t tag, const char *s);
-void frame_put_u64(struct frame_builder *b, uint16_t tag, uint64_t v);
-/* Patches the body length; returns 0 and hands out buf/len (the builder
- * keeps ownership: frame_builder_free releases), or b->err. */
-int frame_builder_finish(struct frame_builder *b, const uint8_t **out, size_t *out_len);
-void frame_builder_free(struct frame_builder *b);
 
 /* ---- the frame writer -------------------------------------------------
  *
