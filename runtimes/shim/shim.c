@@ -51,25 +51,28 @@ static uint64_t init_budget_ms;
 static char init_lang[8];
 static char init_failure[512];	/* why the last (re)init failed */
 
-static void die(const char *fmt, ...)
+static void vwarnx(const char *fmt, va_list ap)
 {
-	va_list ap;
-	va_start(ap, fmt);
 	fputs("hearth-shim: ", stderr);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
-	va_end(ap);
-	exit(1);
 }
 
 static void warnx(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	fputs("hearth-shim: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	vwarnx(fmt, ap);
 	va_end(ap);
+}
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vwarnx(fmt, ap);
+	va_end(ap);
+	exit(1);
 }
 
 static void handle_term(void);
