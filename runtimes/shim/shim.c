@@ -297,13 +297,13 @@ static void handle_invoke(const struct frame *f)
 	}
 	if (rid_len > INVOKE_REQUEST_ID_MAX || payload_len > INVOKE_PAYLOAD_MAX) {
 		reply_failure(INVOCATION_ERROR, "Hearth.BadRequest",
-			     rid_len > INVOKE_REQUEST_ID_MAX ? "request id too long"
-						      : "payload over 6 MiB", 0, 0);
+			      rid_len > INVOKE_REQUEST_ID_MAX ? "request id too long"
+						       : "payload over 6 MiB", 0, 0);
 		return;
 	}
 	if (!init_msg) {
 		reply_failure(INVOCATION_CRASHED, "Hearth.NotInitialised",
-			     "invoke before a successful init", 0, 0);
+			      "invoke before a successful init", 0, 0);
 		return;
 	}
 	if (!runtime_loaded()) {
