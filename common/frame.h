@@ -117,7 +117,9 @@ int frame_field_u64(const struct frame_field *fld, uint64_t *out);
  * flat piece.  Errors are sticky: after the first, calls do nothing, and
  * frame_writer_finish reports it, so callers check once.
  *
- * Whatever is referenced must stay put until the iovec has been written. */
+ * Whatever is referenced must stay put until the iovec has been written.
+ * The writer's layout is visible so that it can live on the stack; its
+ * fields are the functions' business. */
 
 /* frame_write_piece copies values up to this size instead of referencing
  * them: gathering a tiny piece costs more than copying it. */
