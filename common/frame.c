@@ -2,7 +2,6 @@
  * Dependency-free on purpose: hearthd's pool links this same file. */
 #include "frame.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 static uint32_t get_u32(const uint8_t *p)
@@ -84,7 +83,7 @@ int frame_field_u64(const struct frame_field *fld, uint64_t *out)
 	return 0;
 }
 
-void frame_header_encode(uint8_t out[FRAME_HDR_LEN], uint8_t type, uint32_t body_len)
+static void frame_header_encode(uint8_t out[FRAME_HDR_LEN], uint8_t type, uint32_t body_len)
 {
 	out[0] = FRAME_MAGIC0;
 	out[1] = FRAME_MAGIC1;
@@ -93,97 +92,142 @@ void frame_header_encode(uint8_t out[FRAME_HDR_LEN], uint8_t type, uint32_t body
 	put_u32(out + 4, body_len);
 }
 
-void frame_field_header_encode(uint8_t out[FRAME_FIELD_HDR_LEN], uint16_t tag, uint32_t len)
+static void frame_field_header_encode(uint8_t out[FRAME_FIELD_HDR_LEN], uint16_t tag, uint32_t len)
 {
 	out[0] = (uint8_t)(tag >> 8);
 	out[1] = (uint8_t)tag;
 	put_u32(out + 2, len);
 }
 
-void frame_u64_encode(uint8_t out[8], uint64_t v)
+static void frame_u64_encode(uint8_t out[8], uint64_t v)
 {
 	put_u32(out, (uint32_t)(v >> 32));
 	put_u32(out + 4, (uint32_t)v);
 }
 
-static int builder_reserve(struct frame_builder *b, size_t more)
+/* Room for n bytes at the end of the scratch, in the frame's iovec: the
+ * last entry grows when it ends where these bytes begin. */
+static uint8_t *writer_take(struct frame_writer *w, size_t n)
 {
-	if (b->err)
+	if (w->err)
+		return NULL;
+	if (n > w->scratch_cap - w->scratch_used) {
+		w->err = FRAME_ENOSPC;
+		return NULL;
+	}
+	uint8_t *p = w->scratch + w->scratch_used;
+	struct iovec *last = w->iov_n ? &w->iov[w->iov_n - 1] : NULL;
+	if (last && (uint8_t *)last->iov_base + last->iov_len == p) {
+		last->iov_len += n;
+	} else if (w->iov_n < w->iov_cap) {
+		w->iov[w->iov_n].iov_base = p;
+		w->iov[w->iov_n].iov_len = n;
+		w->iov_n++;
+	} else {
+		w->err = FRAME_ENOSPC;
+		return NULL;
+	}
+	w->scratch_used += n;
+	w->len += n;
+	return p;
+}
+
+/* Counts n value bytes against the open field. */
+static int writer_value(struct frame_writer *w, size_t n)
+{
+	if (w->err)
 		return -1;
-	if (more > b->cap - b->len) {
-		b->err = FRAME_ETOOBIG;
+	if (n > w->field_left) {
+		w->err = FRAME_EFIELD;
 		return -1;
 	}
-	if (b->len + more <= b->alloc)
-		return 0;
-	size_t n = b->alloc ? b->alloc : 256;
-	while (n < b->len + more)
-		n *= 2;
-	if (n > b->cap)
-		n = b->cap;
-	uint8_t *p = realloc(b->buf, n);
-	if (!p) {
-		b->err = FRAME_ENOMEM;
-		return -1;
-	}
-	b->buf = p;
-	b->alloc = n;
+	w->field_left -= n;
 	return 0;
 }
 
-void frame_builder_init(struct frame_builder *b, uint8_t type, size_t cap)
+void frame_writer_init(struct frame_writer *w, uint8_t type, void *scratch, size_t scratch_len,
+		       struct iovec *iov, size_t iov_len)
 {
-	memset(b, 0, sizeof(*b));
-	b->cap = cap ? cap : FRAME_HDR_LEN + (size_t)FRAME_MAX_BODY;
-	if (builder_reserve(b, FRAME_HDR_LEN) == 0) {
-		frame_header_encode(b->buf, type, 0);
-		b->len = FRAME_HDR_LEN;
-	}
+	*w = (struct frame_writer){ .iov = iov, .iov_cap = iov_len, .scratch = scratch,
+				    .scratch_cap = scratch_len };
+	uint8_t *h = writer_take(w, FRAME_HDR_LEN);
+	if (h)
+		frame_header_encode(h, type, 0);
 }
 
-void frame_put_bytes(struct frame_builder *b, uint16_t tag, const void *val, size_t len)
+void frame_write_field(struct frame_writer *w, uint16_t tag, size_t len)
 {
-	if (len > UINT32_MAX) {
-		b->err = FRAME_ETOOBIG;
+	if (!w->err && w->field_left)
+		w->err = FRAME_EFIELD;	/* the last field was left short */
+	if (!w->err && len > UINT32_MAX)
+		w->err = FRAME_ETOOBIG;
+	uint8_t *h = writer_take(w, FRAME_FIELD_HDR_LEN);
+	if (!h)
+		return;
+	frame_field_header_encode(h, tag, (uint32_t)len);
+	w->field_left = len;
+}
+
+void frame_write_copy(struct frame_writer *w, const void *p, size_t len)
+{
+	if (len == 0 || writer_value(w, len) < 0)
+		return;
+	uint8_t *dst = writer_take(w, len);
+	if (dst)
+		memcpy(dst, p, len);
+}
+
+void frame_write_piece(struct frame_writer *w, const void *p, size_t len)
+{
+	if (len <= FRAME_COPY_MAX && len <= w->scratch_cap - w->scratch_used) {
+		frame_write_copy(w, p, len);
 		return;
 	}
-	if (builder_reserve(b, FRAME_FIELD_HDR_LEN + len) < 0)
+	if (writer_value(w, len) < 0)
 		return;
-	frame_field_header_encode(b->buf + b->len, tag, (uint32_t)len);
-	if (len)
-		memcpy(b->buf + b->len + FRAME_FIELD_HDR_LEN, val, len);
-	b->len += FRAME_FIELD_HDR_LEN + len;
+	if (w->iov_n == w->iov_cap) {
+		w->err = FRAME_ENOSPC;
+		return;
+	}
+	w->iov[w->iov_n].iov_base = (void *)p;
+	w->iov[w->iov_n].iov_len = len;
+	w->iov_n++;
+	w->len += len;
 }
 
-void frame_put_str(struct frame_builder *b, uint16_t tag, const char *s)
+void frame_write_bytes(struct frame_writer *w, uint16_t tag, const void *val, size_t len)
 {
-	frame_put_bytes(b, tag, s ? s : "", s ? strlen(s) : 0);
+	frame_write_field(w, tag, len);
+	frame_write_piece(w, val, len);
 }
 
-void frame_put_u64(struct frame_builder *b, uint16_t tag, uint64_t v)
+void frame_write_str(struct frame_writer *w, uint16_t tag, const char *s)
 {
-	uint8_t tmp[8];
-	frame_u64_encode(tmp, v);
-	frame_put_bytes(b, tag, tmp, 8);
+	size_t len = s ? strlen(s) : 0;
+	frame_write_field(w, tag, len);
+	frame_write_copy(w, s, len);
 }
 
-int frame_builder_finish(struct frame_builder *b, const uint8_t **out, size_t *out_len)
+void frame_write_u64(struct frame_writer *w, uint16_t tag, uint64_t v)
 {
-	if (b->err)
-		return b->err;
-	if (b->len - FRAME_HDR_LEN > FRAME_MAX_BODY)
-		return b->err = FRAME_ETOOBIG;
-	put_u32(b->buf + 4, (uint32_t)(b->len - FRAME_HDR_LEN));
-	*out = b->buf;
-	*out_len = b->len;
-	return 0;
+	uint8_t be[8];
+	frame_u64_encode(be, v);
+	frame_write_field(w, tag, sizeof(be));
+	frame_write_copy(w, be, sizeof(be));
 }
 
-void frame_builder_free(struct frame_builder *b)
+int frame_writer_finish(struct frame_writer *w, size_t *len)
 {
-	free(b->buf);
-	b->buf = NULL;
-	b->len = b->alloc = 0;
+	if (!w->err && w->field_left)
+		w->err = FRAME_EFIELD;
+	if (!w->err && w->len - FRAME_HDR_LEN > FRAME_MAX_BODY)
+		w->err = FRAME_ETOOBIG;
+	if (w->err)
+		return w->err;
+	/* The header is the first bytes of the scratch and of the iovec. */
+	put_u32(w->scratch + 4, (uint32_t)(w->len - FRAME_HDR_LEN));
+	*len = w->len;
+	return (int)w->iov_n;
 }
 
 const char *frame_strerror(int err)
@@ -194,7 +238,7 @@ const char *frame_strerror(int err)
 	case FRAME_EVERSION: return "unsupported frame version";
 	case FRAME_ETOOBIG: return "frame too large";
 	case FRAME_EFIELD: return "malformed frame field";
-	case FRAME_ENOMEM: return "out of memory";
+	case FRAME_ENOSPC: return "frame writer out of room";
 	}
 	return "unknown frame error";
 }

@@ -1,7 +1,8 @@
 /* frame.h — the hearthd <-> shim frame protocol (runtimes/PROTOCOL.md):
- * pure encode/parse functions over caller-owned byte buffers.  No I/O, no
+ * pure encode/parse functions over caller-owned buffers.  No I/O, no
  * libevent, only libc, so hearthd's pool and the shim compile this very
- * file and cannot drift apart.
+ * file and cannot drift apart: frame_parse and its iterator read frames,
+ * the frame writer lays them out, for everyone who sends one.
  *
  * A frame is an 8-byte header (magic "HF", version, type, u32 big-endian
  * body length) followed by a body made of fields: u16 tag, u32 length,
@@ -12,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "invocation.h"
 #include "bounds.h"
@@ -68,7 +70,7 @@ enum frame_err {
 	FRAME_EVERSION = -2,	/* unknown protocol version: stream lost */
 	FRAME_ETOOBIG = -3,	/* body over FRAME_MAX_BODY: stream lost */
 	FRAME_EFIELD = -4,	/* fields do not tile the body: frame refused */
-	FRAME_ENOMEM = -5,
+	FRAME_ENOSPC = -5,	/* a writer ran out of scratch or iovec room */
 };
 
 /* A parsed frame: a view into the caller's buffer. */
@@ -105,29 +107,53 @@ int frame_iter_next(struct frame_iter *it, struct frame_field *out);
 /* FRAME_EFIELD unless the field is exactly 8 bytes. */
 int frame_field_u64(const struct frame_field *fld, uint64_t *out);
 
-/* Writers for zero-copy output with writev: the caller puts these small
- * headers in front of payload bytes it already holds. */
-void frame_header_encode(uint8_t out[FRAME_HDR_LEN], uint8_t type, uint32_t body_len);
-void frame_field_header_encode(uint8_t out[FRAME_FIELD_HDR_LEN], uint16_t tag, uint32_t len);
-void frame_u64_encode(uint8_t out[8], uint64_t v);
+/* ---- the frame writer -------------------------------------------------
+ *
+ * Lays a frame out as an iovec, for writev or an evbuffer.  The frame
+ * header, field headers, integers and copied values go into a scratch
+ * buffer the caller provides; larger values are referenced where they lie,
+ * so a payload or a result is never copied on its way out.  Consecutive
+ * scratch pieces share one iovec entry, so a frame of small fields is one
+ * flat piece.  Errors are sticky: after the first, calls do nothing, and
+ * frame_writer_finish reports it, so callers check once.
+ *
+ * Whatever is referenced must stay put until the iovec has been written.
+ * The writer's layout is visible so that it can live on the stack; its
+ * fields are the functions' business. */
 
-/* A small growable encoder for frames that are not on the hot path (or
- * whose fields are small).  Errors are sticky: check b->err once at the
- * end.  cap bounds the whole frame (0 means FRAME_HDR_LEN+FRAME_MAX_BODY). */
-struct frame_builder {
-	uint8_t *buf;
-	size_t len, alloc, cap;
-	int err;
+/* frame_write_piece copies values up to this size instead of referencing
+ * them: gathering a tiny piece costs more than copying it. */
+#define FRAME_COPY_MAX 256
+
+struct frame_writer {
+	struct iovec *iov;	/* the caller's */
+	size_t iov_cap, iov_n;
+	uint8_t *scratch;	/* the caller's */
+	size_t scratch_cap, scratch_used;
+	size_t len;		/* of the whole frame so far */
+	size_t field_left;	/* value bytes the open field still expects */
+	int err;		/* the first error (enum frame_err), sticky */
 };
 
-void frame_builder_init(struct frame_builder *b, uint8_t type, size_t cap);
-void frame_put_bytes(struct frame_builder *b, uint16_t tag, const void *val, size_t len);
-void frame_put_str(struct frame_builder *b, uint16_t tag, const char *s);
-void frame_put_u64(struct frame_builder *b, uint16_t tag, uint64_t v);
-/* Patches the body length; returns 0 and hands out buf/len (the builder
- * keeps ownership: frame_builder_free releases), or b->err. */
-int frame_builder_finish(struct frame_builder *b, const uint8_t **out, size_t *out_len);
-void frame_builder_free(struct frame_builder *b);
+void frame_writer_init(struct frame_writer *w, uint8_t type, void *scratch, size_t scratch_len,
+		       struct iovec *iov, size_t iov_len);
+/* A field's header: its value follows as pieces adding up to len. */
+void frame_write_field(struct frame_writer *w, uint16_t tag, size_t len);
+/* Value bytes: copied when at most FRAME_COPY_MAX and the scratch has
+ * room, else referenced. */
+void frame_write_piece(struct frame_writer *w, const void *p, size_t len);
+/* Value bytes, always copied: for bytes about to be reused. */
+void frame_write_copy(struct frame_writer *w, const void *p, size_t len);
+/* Whole fields.  A C string is copied (NULL is ""): strings are names and
+ * messages, short and often in a buffer about to be reused. */
+void frame_write_bytes(struct frame_writer *w, uint16_t tag, const void *val, size_t len);
+void frame_write_str(struct frame_writer *w, uint16_t tag, const char *s);
+void frame_write_u64(struct frame_writer *w, uint16_t tag, uint64_t v);
+/* Ends the frame (its body length goes into the header).  Returns how many
+ * entries of the caller's iovec the frame takes, *len bytes in all; or the
+ * first error: FRAME_ENOSPC, FRAME_ETOOBIG (the body over FRAME_MAX_BODY),
+ * FRAME_EFIELD (a field's pieces did not add up to its length). */
+int frame_writer_finish(struct frame_writer *w, size_t *len);
 
 const char *frame_strerror(int err);
 

@@ -1,5 +1,5 @@
 /* shimconn.c — see shimconn.h.  A bufferevent over the shim's socket; the
- * frame codec is runtimes/shim/frame.c, the very file the shim uses. */
+ * frame codec is common/frame.c, the very file the shim uses. */
 #include "shimconn.h"
 
 #include <errno.h>
@@ -244,92 +244,106 @@ int shimconn_connect(struct shimconn **out, struct event_base *base, const char 
 	return 0;
 }
 
-static int send_frame(struct shimconn *c, struct frame_builder *b, struct hearth_error **err)
+/* Appends the request's frame to the connection's output and makes it
+ * the one awaiting an answer.  Each piece is copied into the evbuffer, the payload too, so
+ * nothing the writer referenced needs to outlive this call. */
+static int send_request(struct shimconn *c, struct frame_writer *w, enum pending p,
+			shimconn_reply_cb cb, void *arg, struct hearth_error **err)
 {
-	const uint8_t *p;
-	size_t n;
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	size_t len;
+	int n = frame_writer_finish(w, &len);
 
-	if (frame_builder_finish(b, &p, &n) < 0)
-		return hearth_error_make(err, E2BIG, "frame: %s", frame_strerror(b->err));
-	if (bufferevent_write(c->bev, p, n) < 0)
-		return hearth_error_make(err, ENOMEM, "out of memory");
+	if (n < 0)
+		return hearth_error_make(err, E2BIG, "frame: %s", frame_strerror(n));
+	for (int i = 0; i < n; i++)
+		if (evbuffer_add(out, w->iov[i].iov_base, w->iov[i].iov_len) < 0)
+			return hearth_error_make(err, ENOMEM, "out of memory");
+	c->pending = p;
+	c->reply_cb = cb;
+	c->req_arg = arg;
 	return 0;
+}
+
+/* An env entry as its KEY=VALUE field value, or 0 when it is too long to
+ * send (hearthd's registry keeps the whole env far below that). */
+static size_t env_entry(char *kv, size_t size, const char *key, json_object *val)
+{
+	int n = snprintf(kv, size, "%s=%s", key, json_object_get_string(val));
+
+	return n >= 0 && (size_t)n < size ? (size_t)n : 0;
 }
 
 int shimconn_init(struct shimconn *c, const struct shimconn_init *in, shimconn_reply_cb cb,
 		  void *arg, struct hearth_error **err)
 {
-	struct frame_builder b;
+	const char *strs[] = { in->code_dir, in->handler, in->language, in->function_name };
+	static const uint16_t str_tags[] = { FT_CODE_DIR, FT_HANDLER, FT_LANGUAGE, FT_FUNCTION_NAME };
+	_cleanup_free_ uint8_t *scratch = NULL;
 	json_object *env = NULL;
-	int r;
+	struct frame_writer w;
+	struct iovec iov;
+	char kv[8192];
+	size_t size = FRAME_HDR_LEN + 2 * (FRAME_FIELD_HDR_LEN + 8);
 
 	if (c->pending != PEND_NONE || c->dead)
 		return hearth_error_make(err, EBUSY, "the shim connection is busy");
-	frame_builder_init(&b, FRAME_INIT, 0);
-	frame_put_str(&b, FT_CODE_DIR, in->code_dir);
-	frame_put_str(&b, FT_HANDLER, in->handler);
-	frame_put_str(&b, FT_LANGUAGE, in->language);
-	frame_put_str(&b, FT_FUNCTION_NAME, in->function_name);
-	frame_put_u64(&b, FT_MEMORY_MB, in->memory_mb);
-	frame_put_u64(&b, FT_TIMEOUT_MS, in->timeout_ms);
+	/* Init is off the hot path: every value is copied, into a scratch
+	 * sized for them all, and the frame is one piece. */
 	env = in->env_json ? json_tokener_parse(in->env_json) : NULL;
-	if (env && json_object_is_type(env, json_type_object)) {
+	if (env && !json_object_is_type(env, json_type_object)) {
+		json_object_put(env);
+		env = NULL;
+	}
+	for (size_t i = 0; i < 4; i++)
+		size += FRAME_FIELD_HDR_LEN + bytes_of_str(strs[i]).len;
+	if (env) {
+		json_object_object_foreach(env, k, v)
+			size += FRAME_FIELD_HDR_LEN + env_entry(kv, sizeof(kv), k, v);
+	}
+	scratch = malloc(size);
+	if (!scratch) {
+		json_object_put(env);
+		return hearth_error_make(err, ENOMEM, "out of memory");
+	}
+	frame_writer_init(&w, FRAME_INIT, scratch, size, &iov, 1);
+	for (size_t i = 0; i < 4; i++)
+		frame_write_str(&w, str_tags[i], strs[i]);
+	frame_write_u64(&w, FT_MEMORY_MB, in->memory_mb);
+	frame_write_u64(&w, FT_TIMEOUT_MS, in->timeout_ms);
+	if (env) {
 		json_object_object_foreach(env, k, v) {
-			char kv[8192];
-
-			if (snprintf(kv, sizeof(kv), "%s=%s", k, json_object_get_string(v)) <
-			    (int)sizeof(kv))
-				frame_put_str(&b, FT_ENV, kv);
+			if (env_entry(kv, sizeof(kv), k, v))
+				frame_write_str(&w, FT_ENV, kv);
 		}
 	}
 	json_object_put(env);
-	r = send_frame(c, &b, err);
-	frame_builder_free(&b);
-	if (r < 0)
-		return r;
-	c->pending = PEND_INIT;
-	c->reply_cb = cb;
-	c->req_arg = arg;
-	return 0;
+	return send_request(c, &w, PEND_INIT, cb, arg, err);
 }
 
 int shimconn_invoke(struct shimconn *c, const char *request_id, unsigned deadline_ms,
 		    const void *payload, size_t len, shimconn_reply_cb cb, void *arg,
 		    struct hearth_error **err)
 {
-	/* Header, request id and deadline fields built here; the payload is
-	 * appended as it came, behind its field header. */
-	uint8_t head[FRAME_HDR_LEN + 2 * FRAME_FIELD_HDR_LEN + INVOKE_REQUEST_ID_MAX + FRAME_FIELD_HDR_LEN + 8 +
-		     FRAME_FIELD_HDR_LEN];
-	size_t idlen = strlen(request_id), off = 0;
-	struct evbuffer *outb = bufferevent_get_output(c->bev);
+	/* Room for the header, the request id and deadline fields, the
+	 * payload's field header, and a payload small enough to be copied
+	 * (a larger one is referenced, and copied once, into the output). */
+	uint8_t scratch[FRAME_HDR_LEN + 3 * FRAME_FIELD_HDR_LEN + INVOKE_REQUEST_ID_MAX + 8 +
+			FRAME_COPY_MAX];
+	struct iovec iov[2];
+	struct frame_writer w;
 
 	if (c->pending != PEND_NONE || c->dead)
 		return hearth_error_make(err, EBUSY, "the shim connection is busy");
-	if (idlen > INVOKE_REQUEST_ID_MAX)
+	if (strlen(request_id) > INVOKE_REQUEST_ID_MAX)
 		return hearth_error_make(err, EINVAL, "request id too long");
 	if (len > INVOKE_PAYLOAD_MAX)
 		return hearth_error_make(err, E2BIG, "payload over %u bytes", INVOKE_PAYLOAD_MAX);
-	uint32_t body = (uint32_t)(FRAME_FIELD_HDR_LEN + idlen + FRAME_FIELD_HDR_LEN + 8 +
-				   FRAME_FIELD_HDR_LEN + len);
-	frame_header_encode(head, FRAME_INVOKE, body);
-	off = FRAME_HDR_LEN;
-	frame_field_header_encode(head + off, FT_REQUEST_ID, (uint32_t)idlen);
-	off += FRAME_FIELD_HDR_LEN;
-	memcpy(head + off, request_id, idlen);
-	off += idlen;
-	frame_field_header_encode(head + off, FT_DEADLINE_MS, 8);
-	off += FRAME_FIELD_HDR_LEN;
-	frame_u64_encode(head + off, deadline_ms);
-	off += 8;
-	frame_field_header_encode(head + off, FT_PAYLOAD, (uint32_t)len);
-	off += FRAME_FIELD_HDR_LEN;
-	if (evbuffer_add(outb, head, off) < 0 || (len && evbuffer_add(outb, payload, len) < 0))
-		return hearth_error_make(err, ENOMEM, "out of memory");
-	c->pending = PEND_INVOKE;
-	c->reply_cb = cb;
-	c->req_arg = arg;
-	return 0;
+	frame_writer_init(&w, FRAME_INVOKE, scratch, sizeof(scratch), iov, 2);
+	frame_write_str(&w, FT_REQUEST_ID, request_id);
+	frame_write_u64(&w, FT_DEADLINE_MS, deadline_ms);
+	frame_write_bytes(&w, FT_PAYLOAD, payload, len);
+	return send_request(c, &w, PEND_INVOKE, cb, arg, err);
 }
 
 void shimconn_free(struct shimconn *c)

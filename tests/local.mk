@@ -91,3 +91,9 @@ tests_unit_test_registry_CFLAGS = $(UNIT_CF)
 tests_unit_test_registry_LDFLAGS = $(UNIT_LF)
 tests_unit_test_registry_LDADD = $(UNIT_LIBS)
 TESTS += tests/unit/test_registry
+# The frame writer against the parser (common/frame.c).
+check_PROGRAMS += tests/unit/test_frame
+tests_unit_test_frame_CFLAGS = $(UNIT_CF)
+tests_unit_test_frame_LDFLAGS = $(UNIT_LF)
+tests_unit_test_frame_LDADD = $(UNIT_LIBS)
+TESTS += tests/unit/test_frame

@@ -6,6 +6,10 @@
 #ifndef HEARTH_CHAN_H
 #define HEARTH_CHAN_H
 
+#include <stdint.h>
+
+#include "bytes.h"
+
 /* Where the runtime finds its end (also passed as HEARTH_CHANNEL_FD). */
 #define CHAN_FD 63
 /* Largest message either side sends; chunks of big payloads/results are
@@ -52,5 +56,37 @@
 #define CHAN_IN_MAGIC "HRTV"
 #define CHAN_IN_TRAILER 8	/* u32 length + magic */
 #define CHAN_INVOKE_ON_CHAN 'v'
+
+/* Integers in messages are big-endian, as in frames. */
+static inline uint32_t chan_get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline void chan_put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+/* The u32-prefixed strings from p to end (type, message, stack of an 'E'
+ * or 'X' message): up to max of them into s[], views into the message.
+ * Returns how many were whole; the rest of s[] is left empty. */
+static inline int chan_strings(const uint8_t *p, const uint8_t *end, struct bytes *s, int max)
+{
+	int n = 0;
+	for (int i = 0; i < max; i++)
+		s[i] = (struct bytes){ "", 0 };
+	while (n < max && end - p >= 4) {
+		uint32_t l = chan_get32(p);
+		if (l > (size_t)(end - p) - 4)
+			break;
+		s[n++] = (struct bytes){ (const char *)p + 4, l };
+		p += 4 + l;
+	}
+	return n;
+}
 
 #endif

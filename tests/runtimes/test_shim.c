@@ -173,35 +173,52 @@ static void recv_reply(int fd, int timeout_ms, struct reply *r)
 	}
 }
 
-static bool send_builder(int fd, struct frame_builder *b)
+/* The frame being written (one at a time): strings copied, a payload
+ * referenced, then written piece by piece. */
+static struct frame_writer out;
+
+static void out_begin(uint8_t type)
 {
-	const uint8_t *p;
-	size_t n;
-	bool ok = frame_builder_finish(b, &p, &n) == 0 && write_all(fd, p, n);
-	frame_builder_free(b);
-	return ok;
+	static uint8_t scratch[16384];
+	static struct iovec iov[4];
+	frame_writer_init(&out, type, scratch, sizeof(scratch), iov, 4);
 }
 
-static void do_init(struct shim *s, const char *lang, const char *handler, struct reply *r)
+static bool out_send(int fd)
 {
-	struct frame_builder b;
-	frame_builder_init(&b, FRAME_INIT, 0);
-	frame_put_str(&b, FT_CODE_DIR, s->codedir);
-	frame_put_str(&b, FT_HANDLER, handler);
-	frame_put_str(&b, FT_LANGUAGE, lang);
-	frame_put_str(&b, FT_FUNCTION_NAME, "testfn");
-	frame_put_u64(&b, FT_MEMORY_MB, 256);
-	frame_put_u64(&b, FT_TIMEOUT_MS, 3000);
-	frame_put_str(&b, FT_ENV, "HEARTH_TEST_ENV=from-init");
-	frame_put_str(&b, FT_ENV, "OTHER=a=b");
+	size_t len;
+	int n = frame_writer_finish(&out, &len);
+	for (int i = 0; i < n; i++)
+		if (!write_all(fd, out.iov[i].iov_base, out.iov[i].iov_len))
+			return false;
+	return n > 0;
+}
+
+/* Sends the frame written and reads the answer within timeout_ms. */
+static void request(struct shim *s, int timeout_ms, struct reply *r)
+{
 	double t0 = now_ms();
-	if (!send_builder(s->fd, &b)) {
+	if (!out_send(s->fd)) {
 		memset(r, 0, sizeof(*r));
 		r->type = -1;
 		return;
 	}
-	recv_reply(s->fd, 15000, r);
+	recv_reply(s->fd, timeout_ms, r);
 	r->elapsed_ms = now_ms() - t0;
+}
+
+static void do_init(struct shim *s, const char *lang, const char *handler, struct reply *r)
+{
+	out_begin(FRAME_INIT);
+	frame_write_str(&out, FT_CODE_DIR, s->codedir);
+	frame_write_str(&out, FT_HANDLER, handler);
+	frame_write_str(&out, FT_LANGUAGE, lang);
+	frame_write_str(&out, FT_FUNCTION_NAME, "testfn");
+	frame_write_u64(&out, FT_MEMORY_MB, 256);
+	frame_write_u64(&out, FT_TIMEOUT_MS, 3000);
+	frame_write_str(&out, FT_ENV, "HEARTH_TEST_ENV=from-init");
+	frame_write_str(&out, FT_ENV, "OTHER=a=b");
+	request(s, 15000, r);
 }
 
 static void invoke(struct shim *s, const void *payload, size_t len, uint64_t deadline_ms,
@@ -210,20 +227,12 @@ static void invoke(struct shim *s, const void *payload, size_t len, uint64_t dea
 	static unsigned seq;
 	char rid[64];
 	snprintf(rid, sizeof(rid), "req-%u", ++seq);
-	struct frame_builder b;
-	frame_builder_init(&b, FRAME_INVOKE, 0);
-	frame_put_str(&b, FT_REQUEST_ID, rid);
-	frame_put_u64(&b, FT_DEADLINE_MS, deadline_ms);
-	frame_put_bytes(&b, FT_PAYLOAD, payload, len);
-	double t0 = now_ms();
-	if (!send_builder(s->fd, &b)) {
-		memset(r, 0, sizeof(*r));
-		r->type = -1;
-		return;
-	}
+	out_begin(FRAME_INVOKE);
+	frame_write_str(&out, FT_REQUEST_ID, rid);
+	frame_write_u64(&out, FT_DEADLINE_MS, deadline_ms);
+	frame_write_bytes(&out, FT_PAYLOAD, payload, len);
 	/* Allow for the deadline, a restart after it, and a slow machine. */
-	recv_reply(s->fd, (int)deadline_ms + 15000, r);
-	r->elapsed_ms = now_ms() - t0;
+	request(s, (int)deadline_ms + 15000, r);
 }
 
 static void invoke_str(struct shim *s, const char *json, uint64_t deadline_ms, struct reply *r)
@@ -233,12 +242,9 @@ static void invoke_str(struct shim *s, const char *json, uint64_t deadline_ms, s
 
 static bool ping(struct shim *s)
 {
-	struct frame_builder b;
 	struct reply r;
-	frame_builder_init(&b, FRAME_PING, 0);
-	if (!send_builder(s->fd, &b))
-		return false;
-	recv_reply(s->fd, 5000, &r);
+	out_begin(FRAME_PING);
+	request(s, 5000, &r);
 	bool ok = r.type == FRAME_PONG;
 	reply_free(&r);
 	return ok;
@@ -417,6 +423,22 @@ static bool contains(const char *hay, const char *needle)
 	return hay && strstr(hay, needle);
 }
 
+/* Loads a node handler and calls it once: the call must end with `status`
+ * and `want` in its result, or for an error in its error type. */
+static void check_node_handler(struct shim *s, const char *handler, const char *payload,
+			       uint64_t status, const char *want, const char *what)
+{
+	struct reply r;
+	do_init(s, "node", handler, &r);
+	bool loaded = r.type == FRAME_READY;
+	reply_free(&r);
+	invoke_str(s, payload, 3000, &r);
+	const char *got = status == INVOCATION_SUCCESS ? r.result : r.etype;
+	ok(loaded && is_reply(&r, status) && contains(got, want), "node: %s (%s%s%s)", what, S(got),
+	   r.emsg ? ": " : "", r.emsg ? r.emsg : "");
+	reply_free(&r);
+}
+
 static void run_language(const char *lang)
 {
 	bool py = strcmp(lang, "python") == 0;
@@ -530,28 +552,14 @@ static void run_language(const char *lang)
 	reply_free(&r);
 
 	if (!py) {
-		do_init(&s, lang, "index.cb", &r);
-		reply_free(&r);
-		invoke_str(&s, "{\"k\":1}", 3000, &r);
-		ok(is_reply(&r, INVOCATION_SUCCESS) && contains(r.result, "{\"cb\":{\"k\":1}}"),
-		   "node: callback-style handler (%s)", S(r.result));
-		reply_free(&r);
-		do_init(&s, lang, "index.cberr", &r);
-		reply_free(&r);
-		invoke_str(&s, "{}", 3000, &r);
-		ok(is_reply(&r, INVOCATION_ERROR) && contains(r.etype, "RangeError"),
-		   "node: callback error (%s: %s)", S(r.etype), S(r.emsg));
-		reply_free(&r);
+		check_node_handler(&s, "index.cb", "{\"k\":1}", INVOCATION_SUCCESS, "{\"cb\":{\"k\":1}}",
+				   "callback-style handler");
+		check_node_handler(&s, "index.cberr", "{}", INVOCATION_ERROR, "RangeError", "callback error");
 		invoke_str(&s, "{}", 3000, &r);
 		ok(is_reply(&r, INVOCATION_ERROR), "node: served again after a synchronous callback");
 		reply_free(&r);
-		do_init(&s, lang, "esm.handler", &r);
-		ok(r.type == FRAME_READY, "node: .mjs module init");
-		reply_free(&r);
-		invoke_str(&s, "{\"k\":2}", 3000, &r);
-		ok(is_reply(&r, INVOCATION_SUCCESS) && contains(r.result, "\"esm\":true"),
-		   "node: ESM handler (%s)", S(r.result));
-		reply_free(&r);
+		check_node_handler(&s, "esm.handler", "{\"k\":2}", INVOCATION_SUCCESS, "\"esm\":true",
+				   ".mjs module init, ESM handler");
 		do_init(&s, lang, "index.handler", &r);
 		reply_free(&r);
 	}
@@ -693,9 +701,8 @@ static void run_language(const char *lang)
 	reply_free(&r);
 
 	/* Shutdown: the shim exits when told. */
-	struct frame_builder b;
-	frame_builder_init(&b, FRAME_SHUTDOWN, 0);
-	send_builder(s.fd, &b);
+	out_begin(FRAME_SHUTDOWN);
+	out_send(s.fd);
 	if (!launcher) {
 		int st = shim_wait(&s, 5000);
 		ok(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: shutdown frame -> shim exits 0", lang);
