@@ -44,16 +44,17 @@ static void conn_destroy(struct shimconn *c)
  * connection was freed meanwhile. */
 static bool conn_fail(struct shimconn *c, int status, const char *msg)
 {
-	struct hearth_error e = { status, (char *)msg };
+	_cleanup_error_ struct hearth_error *e = NULL;
 	enum pending p = c->pending;
 
+	hearth_error_make(&e, status, "%s", msg);
 	c->pending = PEND_NONE;
 	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
 	c->in_cb = true;
 	if (p != PEND_NONE)
-		c->reply_cb(c->req_arg, NULL, &e);
+		c->reply_cb(c->req_arg, NULL, e);
 	else if (c->closed_cb)
-		c->closed_cb(c->closed_arg, &e);
+		c->closed_cb(c->closed_arg, e);
 	c->in_cb = false;
 	if (c->dead) {
 		conn_destroy(c);
