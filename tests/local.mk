@@ -25,6 +25,14 @@ tests_unit_test_codestore_LDFLAGS = $(UNIT_LF)
 tests_unit_test_codestore_LDADD = $(UNIT_LIBS)
 TESTS += tests/unit/test_codestore
 
+# The Engine API create body (engines/docker_spec.c), without Docker.
+check_PROGRAMS += tests/unit/test_docker_spec
+tests_unit_test_docker_spec_SOURCES = tests/unit/test_docker_spec.c
+tests_unit_test_docker_spec_CFLAGS = $(UNIT_CF)
+tests_unit_test_docker_spec_LDFLAGS = $(UNIT_LF)
+tests_unit_test_docker_spec_LDADD = $(UNIT_LIBS)
+TESTS += tests/unit/test_docker_spec
+
 # The shim and both bootstraps driven directly (no Docker); with
 # SHIM_LAUNCHER set, the same cases against containers (tests/runtimes/).
 check_PROGRAMS += tests/runtimes/test_shim
