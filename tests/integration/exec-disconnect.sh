@@ -2,7 +2,7 @@
 # exec-disconnect.sh — clients that leave before their answer: hearthd
 # notices, drops their queued calls (nobody would read the result), keeps
 # serving, and leaks no container.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/exec-common.sh"
 
 require_docker

@@ -6,7 +6,7 @@
 # by itself when Docker is back.  Docker "goes away" through a forwarding
 # socket this test owns (the real dockerd is never touched).  Needs dockerd
 # and `make images`: fails without.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/exec-common.sh"
 
 require_docker

@@ -6,7 +6,7 @@
 # through partial failure; out of memory and a fork bomb are contained;
 # after kill -9 a restart removes the orphans and warms up again; DELETE
 # removes the function's containers.  Needs dockerd and `make images`.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/exec-common.sh"
 
 exec_start

@@ -4,7 +4,7 @@
 # containers; a full queue answers 429 with Retry-After; a 1 s timeout
 # answers 504 within 1.1 s and the next call runs on a fresh container.
 # Needs dockerd and `make images`: fails without.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/exec-common.sh"
 
 SLEEPY=$'import time\n\ndef handler(event, context):\n    time.sleep(event.get("sleep", 0))\n    return {"n": event.get("n"), "slept": event.get("sleep", 0)}\n'

@@ -1,4 +1,6 @@
-/* Tests for pool/docker.c against the real dockerd (no mocks).
+/* Tests for engines/docker.c against the real dockerd (no mocks); the
+ * create body it sends is pinned without Docker by
+ * tests/unit/test_docker_spec.c.
  *
  * Needs dockerd at $HEARTH_DOCKER_SOCKET (default /var/run/docker.sock) and
  * builds the local image hearth-test/busybox:latest with

@@ -2,7 +2,7 @@
 # Every bad input gets the right status and a JSON error body
 # ({"error":{"code","message"}}), and changes nothing: after each one the
 # function list and the code store are exactly as before.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 
 hearth_start
 

@@ -1,4 +1,5 @@
-# lib.sh — shared by the integration tests (sourced, bash): TAP output,
+# lib.sh — shared by the shell suites that run a real hearthd, tests/api/
+# (no Docker) and tests/integration/ (dockerd): sourced, bash.  TAP output,
 # a real hearthd on a free port with a temporary data dir, and curl
 # helpers.  Needs curl, jq and python3.
 #
@@ -19,8 +20,8 @@
 
 set -u
 
-: "${top_builddir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
-: "${top_srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+: "${top_builddir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
+: "${top_srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
 HEARTHD="$top_builddir/src/hearthd"
 
 # A missing tool is a broken set-up, not a reason to skip: fail loudly.
