@@ -6,6 +6,7 @@
 #   2. an ASan/UBSan build: both again
 #   3. hearthd under valgrind through the API and basic execution suites
 #   4. `make distcheck` (the tarball builds, installs and passes make check)
+#   5. `make lint` (every tracked C file as .clang-format has it)
 # It ends with one line "N passed, N failed" counted over every TAP test
 # point of every pass; the exit status is 0 only when nothing failed.
 set -uo pipefail
@@ -66,6 +67,15 @@ if make -C "$here/build" -s distcheck >"$here/build/distcheck.log" 2>&1; then
 	passed=$((passed + 1)); say "distcheck: ok"
 else
 	failed=$((failed + 1)); tail -40 "$here/build/distcheck.log"; say "distcheck: FAILED (build/distcheck.log)"
+fi
+
+say "pass: lint"
+# One point: clang-format --dry-run --Werror over every tracked C file.
+if make -C "$here/build" -s lint >"$here/build/lint.log" 2>&1; then
+	passed=$((passed + 1)); say "lint: ok"
+else
+	failed=$((failed + 1)); tail -20 "$here/build/lint.log"
+	say "lint: FAILED, $(grep -c 'error:' "$here/build/lint.log") places (build/lint.log; make format fixes them)"
 fi
 
 echo "$passed passed, $failed failed"
