@@ -50,12 +50,17 @@ _tap_n=0
 _tap_failed=0
 _tap_planned=
 
+# hearth_kill9: kill -9 the hearthd this script started, if any, and reap it.
+hearth_kill9() {
+	[ -n "$HEARTH_PID" ] || return 0
+	kill -9 "$HEARTH_PID" 2>/dev/null
+	wait "$HEARTH_PID" 2>/dev/null
+	HEARTH_PID=
+}
+
 _cleanup() {
 	local rc=$?
-	if [ -n "$HEARTH_PID" ] && kill -0 "$HEARTH_PID" 2>/dev/null; then
-		kill -9 "$HEARTH_PID" 2>/dev/null
-		wait "$HEARTH_PID" 2>/dev/null
-	fi
+	hearth_kill9
 	if [ -n "${HEARTH_KEEP_TMP:-}" ]; then
 		echo "# kept $TEST_TMP" >&2
 	else
@@ -168,9 +173,7 @@ hearth_start() {
 			done
 		fi
 		if kill -0 "$HEARTH_PID" 2>/dev/null; then
-			kill -9 "$HEARTH_PID"
-			wait "$HEARTH_PID" 2>/dev/null
-			HEARTH_PID=
+			hearth_kill9
 			sed 's/^/# hearthd: /' "$HEARTH_LOG"
 			bail "hearthd did not answer /healthz within 10 s"
 		fi
@@ -200,9 +203,7 @@ hearth_stop() {
 		sleep 0.1
 	done
 	if kill -0 "$HEARTH_PID" 2>/dev/null; then
-		kill -9 "$HEARTH_PID"
-		wait "$HEARTH_PID" 2>/dev/null
-		HEARTH_PID=
+		hearth_kill9
 		_tap_result 1 "hearthd exits within 20 s of SIGTERM"
 		return 1
 	fi
@@ -215,13 +216,6 @@ hearth_stop() {
 	else
 		_tap_result 0 "no sanitizer or valgrind reports in hearthd's stderr"
 	fi
-}
-
-hearth_kill9() {
-	[ -n "$HEARTH_PID" ] || return 0
-	kill -9 "$HEARTH_PID" 2>/dev/null
-	wait "$HEARTH_PID" 2>/dev/null
-	HEARTH_PID=
 }
 
 # ---- HTTP -----------------------------------------------------------------

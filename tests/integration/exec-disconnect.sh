@@ -8,8 +8,7 @@
 require_docker
 exec_start
 
-create_fn SLOW slow python $'import time\ndef handler(event, context):\n    time.sleep(event.get("s", 0))\n    return "done"\n' '{"max_concurrency":1}'
-ok "its container comes up idle" wait_until 30 pool_has "$SLOW" 1 idle
+create_warm SLOW slow python $'import time\ndef handler(event, context):\n    time.sleep(event.get("s", 0))\n    return "done"\n' '{"max_concurrency":1}'
 
 # Three clients give up after 0.5 s on 1 s calls: one runs, two wait behind it.
 pids=()
