@@ -6,7 +6,7 @@
 # `make check-docker` runs what needs a real dockerd and the hearth/* images:
 #   integration/  the Docker backend, the shim in containers, execution
 # lib.sh is the shell library of api/ and integration/.
-EXTRA_DIST += tests/unit/tap.h tests/lib.sh
+EXTRA_DIST += tests/unit/tap.h tests/unit/testfs.h tests/lib.sh
 
 # Unit tests: the program tests/unit/NAME is built from tests/unit/NAME.c
 # with hearthd's flags and library (AM_CFLAGS and LDADD, Makefile.am).  A

@@ -28,6 +28,7 @@
 #include "docker.h"
 #include "error.h"
 #include "tap.h"
+#include "testfs.h"
 #include "util.h"
 
 #ifndef TOP_SRCDIR
@@ -375,16 +376,22 @@ struct conc {
 	int64_t t0, t_created, t_started;
 };
 
+/* c's container is done with: it failed with err. */
+static void conc_fail(struct conc *c, const struct hearth_error *err)
+{
+	c->status = err->status;
+	snprintf(c->msg, sizeof(c->msg), "%s", err->msg);
+	c->started = 1;
+}
+
 static void conc_started(void *arg, const struct hearth_error *err)
 {
 	struct conc *c = arg;
 
 	c->t_started = util_mono_ns();
 	c->started = 1;
-	if (err) {
-		c->status = err->status;
-		snprintf(c->msg, sizeof(c->msg), "%s", err->msg);
-	}
+	if (err)
+		conc_fail(c, err);
 }
 
 static void conc_created(void *arg, const char *id, const struct hearth_error *err)
@@ -395,17 +402,13 @@ static void conc_created(void *arg, const char *id, const struct hearth_error *e
 	c->t_created = util_mono_ns();
 	c->created = 1;
 	if (err) {
-		c->status = err->status;
-		snprintf(c->msg, sizeof(c->msg), "%s", err->msg);
-		c->started = 1;
+		conc_fail(c, err);
 		return;
 	}
 	snprintf(c->id, sizeof(c->id), "%s", id);
 	/* from inside a callback: a new request on the same client */
 	if (backend_start(c->b, c->id, conc_started, c, NULL, &e) < 0) {
-		c->status = e->status;
-		snprintf(c->msg, sizeof(c->msg), "%s", e->msg);
-		c->started = 1;
+		conc_fail(c, e);
 		hearth_error_free(e);
 	}
 }
@@ -719,7 +722,6 @@ int main(void)
 	char id[80], name[64];
 	int64_t t0;
 	struct timeval tick_tv = { 0, 5000 };
-	FILE *f;
 
 	signal(SIGPIPE, SIG_IGN);
 	base = event_base_new();
@@ -790,12 +792,7 @@ int main(void)
 	}
 	chmod(sockdir, 0777);	/* the container runs as 65534 */
 	chmod(codedir, 0755);
-	snprintf(path, sizeof(path), "%s/main.py", codedir);
-	f = fopen(path, "w");
-	if (f) {
-		fputs("def handler(e, c): return e\n", f);
-		fclose(f);
-	}
+	testfs_write(codedir, "main.py", "def handler(e, c): return e\n");
 	{
 		static const char *const cmd[] = {
 			"/bin/sh", "-c",
@@ -818,6 +815,17 @@ int main(void)
 			.image = IMAGE, .cmd = cmd, .env = env, .labels = labels,
 			.n_labels = 3, .sock_dir = sockdir, .code_dir = codedir,
 			.memory_mb = 64, .pids_limit = 32, .tmp_mb = 8, .name = name,
+		};
+		/* What the script above wrote to the socket folder. */
+		static const struct {
+			const char *file, *want, *what;
+		} inside[] = {
+			{ "uid", "65534", "runs as 65534" },
+			{ "root", "ro", "the root filesystem is read-only" },
+			{ "tmp", "ok", "/tmp is writable" },
+			{ "task", "main.py", "the code dir is at /var/task" },
+			{ "code", "ro", "/var/task is read-only" },
+			{ "env", "42", "env is passed" },
 		};
 		struct backend_spec spec_sleep = spec;
 		static const char *const cmd_sleep[] = { "sleep", "300", NULL };
@@ -877,18 +885,10 @@ int main(void)
 
 		snprintf(path, sizeof(path), "%s/done", sockdir);
 		ok(wait_file(path, 10000), "the container ran its script");
-		snprintf(path, sizeof(path), "%s/uid", sockdir);
-		is_str(slurp(path), "65534", "inside: runs as 65534");
-		snprintf(path, sizeof(path), "%s/root", sockdir);
-		is_str(slurp(path), "ro", "inside: the root filesystem is read-only");
-		snprintf(path, sizeof(path), "%s/tmp", sockdir);
-		is_str(slurp(path), "ok", "inside: /tmp is writable");
-		snprintf(path, sizeof(path), "%s/task", sockdir);
-		is_str(slurp(path), "main.py", "inside: the code dir is at /var/task");
-		snprintf(path, sizeof(path), "%s/code", sockdir);
-		is_str(slurp(path), "ro", "inside: /var/task is read-only");
-		snprintf(path, sizeof(path), "%s/env", sockdir);
-		is_str(slurp(path), "42", "inside: env is passed");
+		for (size_t i = 0; i < sizeof(inside) / sizeof(inside[0]); i++) {
+			snprintf(path, sizeof(path), "%s/%s", sockdir, inside[i].file);
+			is_str(slurp(path), inside[i].want, "inside: %s", inside[i].what);
+		}
 		ok(w.start >= 1, "the start event was seen");
 
 		memset(&r, 0, sizeof(r));
@@ -1003,12 +1003,8 @@ int main(void)
 	test_reentry();
 	test_unreachable();
 
-	snprintf(path, sizeof(path), "%s/main.py", codedir);
-	unlink(path);
-	rmdir(codedir);
-	snprintf(cmdline, sizeof(cmdline), "rm -rf '%s'", sockdir);
-	if (system(cmdline) != 0)
-		printf("# could not remove %s\n", sockdir);
+	testfs_remove(codedir);
+	testfs_remove(sockdir);
 	event_free(ticker);
 	event_base_free(base);
 	libevent_global_shutdown();
