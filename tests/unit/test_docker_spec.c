@@ -85,6 +85,31 @@ static struct json_object *build(const struct backend_spec *spec)
 	return body;
 }
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+/* A field of the create body and its JSON text; a path "keys:P" stands for
+ * the key list of the object at P (see keys()). */
+struct field {
+	const char *path, *want, *what;
+};
+
+/* One test point that spec builds, then one a field. */
+static void check_fields(const struct backend_spec *spec, const char *what,
+			 const struct field *fields, size_t n)
+{
+	struct json_object *c = build(spec);
+
+	ok(c != NULL, "%s builds", what);
+	for (size_t i = 0; c && i < n; i++) {
+		const char *path = fields[i].path;
+		const char *got = strncmp(path, "keys:", 5) == 0 ? keys(c, path + 5) : text(c, path);
+
+		is_str(got, fields[i].want, "%s", fields[i].what);
+	}
+	json_object_put(c);
+}
+
 static void test_full_spec(void)
 {
 	static const char *const cmd[] = { "/hearth-shim", "--socket", "/run/hearth/shim.sock",
@@ -94,6 +119,25 @@ static void test_full_spec(void)
 		{ "hearth.managed", "true" },
 		{ "hearth.function", "7" },
 		{ "hearth.revision", NULL },
+	};
+	static const struct field fields[] = {
+		{ "keys:", "Image,User,WorkingDir,NetworkDisabled,Cmd,Env,Labels,HostConfig",
+		  "the body has these keys and no others" },
+		{ "Image", "\"hearth/python:latest\"", "Image" },
+		{ "Cmd", "[\"/hearth-shim\",\"--socket\",\"/run/hearth/shim.sock\"]",
+		  "Cmd is the argv, in order" },
+		{ "Env", "[\"A=1\",\"EMPTY=\",\"B=x=y\"]", "Env as given" },
+		{ "Labels",
+		  "{\"hearth.managed\":\"true\",\"hearth.function\":\"7\",\"hearth.revision\":\"\"}",
+		  "Labels (a NULL value is an empty string)" },
+		{ "User", "\"1000:1000\"", "the user asked for" },
+		{ "WorkingDir", "\"/var/task\"", "WorkingDir" },
+		{ "HostConfig.Memory", "268435456", "Memory is memory_mb (256) in bytes" },
+		{ "HostConfig.MemorySwap", "268435456", "MemorySwap = Memory: no swap" },
+		{ "HostConfig.PidsLimit", "32", "the pids limit asked for" },
+		{ "HostConfig.CpuShares", "100", "the CPU share asked for" },
+		{ "HostConfig.Tmpfs", "{\"/tmp\":\"rw,nosuid,nodev,size=16m,mode=1777\"}",
+		  "a 16 MB tmpfs on /tmp" },
 	};
 	struct backend_spec spec = {
 		.image = "hearth/python:latest",
@@ -111,70 +155,47 @@ static void test_full_spec(void)
 		.tmp_mb = 16,
 		.cpu_shares = 100,
 	};
-	struct json_object *c = build(&spec);
 
-	ok(c != NULL, "a spec with every field set builds");
-	if (!c)
-		return;
-	is_str(keys(c, ""), "Image,User,WorkingDir,NetworkDisabled,Cmd,Env,Labels,HostConfig",
-	       "the body has these keys and no others");
-	is_str(text(c, "Image"), "\"hearth/python:latest\"", "Image");
-	is_str(text(c, "Cmd"), "[\"/hearth-shim\",\"--socket\",\"/run/hearth/shim.sock\"]",
-	       "Cmd is the argv, in order");
-	is_str(text(c, "Env"), "[\"A=1\",\"EMPTY=\",\"B=x=y\"]", "Env as given");
-	is_str(text(c, "Labels"),
-	       "{\"hearth.managed\":\"true\",\"hearth.function\":\"7\",\"hearth.revision\":\"\"}",
-	       "Labels (a NULL value is an empty string)");
-	is_str(text(c, "User"), "\"1000:1000\"", "the user asked for");
-	is_str(text(c, "WorkingDir"), "\"/var/task\"", "WorkingDir");
-	is_int(num(c, "HostConfig.Memory"), 256ll << 20, "Memory is memory_mb in bytes");
-	is_int(num(c, "HostConfig.MemorySwap"), 256ll << 20, "MemorySwap = Memory: no swap");
-	is_int(num(c, "HostConfig.PidsLimit"), 32, "the pids limit asked for");
-	is_int(num(c, "HostConfig.CpuShares"), 100, "the CPU share asked for");
-	is_str(text(c, "HostConfig.Tmpfs"), "{\"/tmp\":\"rw,nosuid,nodev,size=16m,mode=1777\"}",
-	       "a 16 MB tmpfs on /tmp");
-	json_object_put(c);
+	check_fields(&spec, "a spec with every field set", fields,
+		     sizeof(fields) / sizeof(fields[0]));
 }
 
+/* What every container gets when the spec asks for nothing more. */
 static void test_hardening(void)
 {
+	static const struct field fields[] = {
+		{ "keys:", "Image,User,NetworkDisabled,Env,Labels,HostConfig",
+		  "no Cmd (the image's) and no WorkingDir unless asked" },
+		{ "Env", "[]", "Env is empty" },
+		{ "Labels", "{}", "Labels are empty" },
+		{ "keys:HostConfig",
+		  "NetworkMode,ReadonlyRootfs,IpcMode,CapDrop,SecurityOpt,Memory,MemorySwap,"
+		  "PidsLimit,CpuShares,Tmpfs,Mounts",
+		  "HostConfig has these keys and no others (no Privileged, no CapAdd, no ports)" },
+		{ "NetworkDisabled", "true", "hardened: NetworkDisabled" },
+		{ "HostConfig.NetworkMode", "\"none\"", "hardened: network none" },
+		{ "HostConfig.ReadonlyRootfs", "true", "hardened: read-only root" },
+		{ "HostConfig.IpcMode", "\"private\"", "hardened: private IPC" },
+		{ "HostConfig.CapDrop", "[\"ALL\"]", "hardened: every capability dropped" },
+		{ "HostConfig.SecurityOpt", "[\"no-new-privileges\"]", "hardened: no-new-privileges" },
+		{ "User", "\"" RUNTIME_USER "\"",
+		  "hardened: runs as RUNTIME_USER (" RUNTIME_USER ") by default" },
+		{ "HostConfig.Memory", "134217728", "Memory is 128 MB" },
+		{ "HostConfig.MemorySwap", "134217728", "MemorySwap == Memory: no swap" },
+		{ "HostConfig.PidsLimit", STR(RUNTIME_PIDS_MAX),
+		  "PidsLimit defaults to RUNTIME_PIDS_MAX (" STR(RUNTIME_PIDS_MAX) ")" },
+		{ "HostConfig.CpuShares", "128", "CpuShares default to the memory in MB" },
+		{ "HostConfig.Tmpfs./tmp",
+		  "\"rw,nosuid,nodev,size=" STR(RUNTIME_TMP_MB) "m,mode=1777\"",
+		  "a tmpfs /tmp of RUNTIME_TMP_MB (" STR(RUNTIME_TMP_MB) " MB), nosuid, nodev, sticky" },
+		{ "HostConfig.Mounts", "[]", "no bind mounts without folders" },
+	};
 	struct backend_spec spec = { .image = "hearth/node:0.1.0", .memory_mb = 128 };
-	struct json_object *c = build(&spec);
-	char tmpfs[128];
 
-	ok(c != NULL, "a minimal spec (image and memory) builds");
-	if (!c)
-		return;
-	is_str(keys(c, ""), "Image,User,NetworkDisabled,Env,Labels,HostConfig",
-	       "no Cmd (the image's) and no WorkingDir unless asked");
-	is_str(text(c, "Env"), "[]", "Env is empty");
-	is_str(text(c, "Labels"), "{}", "Labels are empty");
-	is_str(keys(c, "HostConfig"),
-	       "NetworkMode,ReadonlyRootfs,IpcMode,CapDrop,SecurityOpt,Memory,MemorySwap,"
-	       "PidsLimit,CpuShares,Tmpfs,Mounts",
-	       "HostConfig has these keys and no others (no Privileged, no CapAdd, no ports)");
-	is_str(text(c, "NetworkDisabled"), "true", "hardened: NetworkDisabled");
-	is_str(text(c, "HostConfig.NetworkMode"), "\"none\"", "hardened: network none");
-	is_str(text(c, "HostConfig.ReadonlyRootfs"), "true", "hardened: read-only root");
-	is_str(text(c, "HostConfig.IpcMode"), "\"private\"", "hardened: private IPC");
-	is_str(text(c, "HostConfig.CapDrop"), "[\"ALL\"]", "hardened: every capability dropped");
-	is_str(text(c, "HostConfig.SecurityOpt"), "[\"no-new-privileges\"]",
-	       "hardened: no-new-privileges");
-	is_str(json_object_get_string(at(c, "User")), RUNTIME_USER,
-	       "hardened: runs as RUNTIME_USER (" RUNTIME_USER ") by default");
+	check_fields(&spec, "a minimal spec (image and memory)", fields,
+		     sizeof(fields) / sizeof(fields[0]));
 	ok(strncmp(RUNTIME_USER, "0:", 2) != 0 && strcmp(RUNTIME_USER, "0") != 0,
 	   "and RUNTIME_USER is not root");
-	is_int(num(c, "HostConfig.Memory"), 128ll << 20, "Memory is 128 MB");
-	is_int(num(c, "HostConfig.MemorySwap"), num(c, "HostConfig.Memory"),
-	       "MemorySwap == Memory: no swap");
-	is_int(num(c, "HostConfig.PidsLimit"), RUNTIME_PIDS_MAX,
-	       "PidsLimit defaults to RUNTIME_PIDS_MAX (%d)", RUNTIME_PIDS_MAX);
-	is_int(num(c, "HostConfig.CpuShares"), 128, "CpuShares default to the memory in MB");
-	snprintf(tmpfs, sizeof(tmpfs), "rw,nosuid,nodev,size=%um,mode=1777", RUNTIME_TMP_MB);
-	is_str(json_object_get_string(at(c, "HostConfig.Tmpfs./tmp")), tmpfs,
-	       "a tmpfs /tmp of RUNTIME_TMP_MB (%d MB), nosuid, nodev, sticky", RUNTIME_TMP_MB);
-	is_str(text(c, "HostConfig.Mounts"), "[]", "no bind mounts without folders");
-	json_object_put(c);
 }
 
 /* CpuShares follow memory (1024 MB = Docker's default share of 1024) and
@@ -208,38 +229,47 @@ static void test_cpu_shares(void)
 	}
 }
 
+/* The Mounts entry of a bind of src at target, appended to out. */
+static void add_mount_json(char *out, size_t size, const char *src, const char *target, bool ro)
+{
+	size_t len = strlen(out);
+
+	snprintf(out + len, size - len,
+		 "%s{\"Type\":\"bind\",\"Source\":\"%s\",\"Target\":\"%s\",\"ReadOnly\":%s}",
+		 len > 1 ? "," : "", src, target, ro ? "true" : "false");
+}
+
+/* The socket folder read-write, the code read-only, each only when given. */
 static void test_mounts(void)
 {
-	char want[512];
-	struct backend_spec spec = { .image = "hearth/python", .memory_mb = 128,
-				     .sock_dir = "/data/run/c1", .code_dir = "/data/code/abc" };
-	struct json_object *c = build(&spec);
+	static const struct {
+		const char *sock_dir, *code_dir, *what;
+	} cases[] = {
+		{ "/data/run/c1", "/data/code/abc",
+		  "the socket folder read-write at " BACKEND_SOCK_DIR_TARGET
+		  ", the code read-only at " BACKEND_CODE_DIR_TARGET },
+		{ NULL, "/data/code/abc", "the code folder alone" },
+		{ "/data/run/c2", NULL, "the socket folder alone" },
+		{ NULL, NULL, "neither" },
+	};
 
-	snprintf(want, sizeof(want),
-		 "[{\"Type\":\"bind\",\"Source\":\"/data/run/c1\",\"Target\":\"%s\",\"ReadOnly\":false},"
-		 "{\"Type\":\"bind\",\"Source\":\"/data/code/abc\",\"Target\":\"%s\",\"ReadOnly\":true}]",
-		 BACKEND_SOCK_DIR_TARGET, BACKEND_CODE_DIR_TARGET);
-	is_str(text(c, "HostConfig.Mounts"), want,
-	       "the socket folder read-write at " BACKEND_SOCK_DIR_TARGET
-	       ", the code read-only at " BACKEND_CODE_DIR_TARGET);
-	json_object_put(c);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct backend_spec spec = { .image = "hearth/python", .memory_mb = 128,
+					     .sock_dir = cases[i].sock_dir,
+					     .code_dir = cases[i].code_dir };
+		struct json_object *c = build(&spec);
+		char want[512] = "[";
 
-	spec.sock_dir = NULL;
-	c = build(&spec);
-	snprintf(want, sizeof(want),
-		 "[{\"Type\":\"bind\",\"Source\":\"/data/code/abc\",\"Target\":\"%s\",\"ReadOnly\":true}]",
-		 BACKEND_CODE_DIR_TARGET);
-	is_str(text(c, "HostConfig.Mounts"), want, "the code folder alone");
-	json_object_put(c);
-
-	spec.sock_dir = "/data/run/c2";
-	spec.code_dir = NULL;
-	c = build(&spec);
-	snprintf(want, sizeof(want),
-		 "[{\"Type\":\"bind\",\"Source\":\"/data/run/c2\",\"Target\":\"%s\",\"ReadOnly\":false}]",
-		 BACKEND_SOCK_DIR_TARGET);
-	is_str(text(c, "HostConfig.Mounts"), want, "the socket folder alone");
-	json_object_put(c);
+		if (spec.sock_dir)
+			add_mount_json(want, sizeof(want), spec.sock_dir, BACKEND_SOCK_DIR_TARGET,
+				       false);
+		if (spec.code_dir)
+			add_mount_json(want, sizeof(want), spec.code_dir, BACKEND_CODE_DIR_TARGET,
+				       true);
+		strcat(want, "]");
+		is_str(text(c, "HostConfig.Mounts"), want, "bind mounts: %s", cases[i].what);
+		json_object_put(c);
+	}
 }
 
 /* Each bad spec: -EINVAL, an EINVAL error naming the problem, and no body. */
