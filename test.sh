@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # test.sh — the same set-up as run.sh, then the whole suite:
-#   1. a normal build: `make check` (unit, runtime and integration tests
-#      against a real dockerd, real images, a real SQLite file)
-#   2. an ASan/UBSan build: `make check` again
+#   1. a normal build: `make check` (unit, shim and API tests: no Docker)
+#      and `make check-docker` (the Docker backend, the shim in containers
+#      and execution, against a real dockerd and the real images)
+#   2. an ASan/UBSan build: both again
 #   3. hearthd under valgrind through the API and basic execution suites
-#   4. `make distcheck` (the tarball builds, installs and its unit tests pass)
+#   4. `make distcheck` (the tarball builds, installs and passes make check)
+#   5. `make lint` (every tracked C file as .clang-format has it)
 # It ends with one line "N passed, N failed" counted over every TAP test
 # point of every pass; the exit status is 0 only when nothing failed.
 set -uo pipefail
@@ -42,26 +44,38 @@ run_pass() {
 	fi
 	make -C "$dir" -j2 -s >/dev/null || { failed=$((failed + 1)); say "$name: build failed"; return; }
 	make -C "$dir" -j1 check "${check_args[@]}" || true
+	make -C "$dir" -j1 check-docker "${docker_args[@]}" || true
 	count "$dir" "$name"
 }
 
 check_args=()
+docker_args=()
 run_pass normal "$here/build"
 run_pass sanitizers "$here/build-asan" --enable-sanitizers
-# hearthd under valgrind (memcheck, leaks) through the API suites; the
-# timing-bound execution suites stay on the faster passes above.
-check_args=(HEARTH_VALGRIND=1 TESTS="tests/integration/functions.sh tests/integration/bad-input.sh
-	tests/integration/static.sh tests/integration/durability.sh tests/integration/exec-basic.sh")
+# hearthd under valgrind (memcheck, leaks) through the API suites and the
+# basic execution suite; the timing-bound execution suites stay on the
+# faster passes above.
+check_args=(HEARTH_VALGRIND=1 TESTS="tests/api/functions.sh tests/api/bad-input.sh
+	tests/api/static.sh tests/api/durability.sh")
+docker_args=(HEARTH_VALGRIND=1 DOCKER_TESTS="tests/integration/exec-basic.sh")
 run_pass valgrind "$here/build-valgrind"
 
 say "pass: distcheck"
-# The tarball must build, install and pass its unit tests; the Docker
-# suites already ran above against this same tree.
-if make -C "$here/build" -s distcheck TESTS='$(filter tests/unit/%,$(check_PROGRAMS))' \
-	>"$here/build/distcheck.log" 2>&1; then
+# The tarball must build, install and pass make check (which needs no
+# Docker); the Docker suites already ran above against this same tree.
+if make -C "$here/build" -s distcheck >"$here/build/distcheck.log" 2>&1; then
 	passed=$((passed + 1)); say "distcheck: ok"
 else
 	failed=$((failed + 1)); tail -40 "$here/build/distcheck.log"; say "distcheck: FAILED (build/distcheck.log)"
+fi
+
+say "pass: lint"
+# One point: clang-format --dry-run --Werror over every tracked C file.
+if make -C "$here/build" -s lint >"$here/build/lint.log" 2>&1; then
+	passed=$((passed + 1)); say "lint: ok"
+else
+	failed=$((failed + 1)); tail -20 "$here/build/lint.log"
+	say "lint: FAILED, $(grep -c 'error:' "$here/build/lint.log") places (build/lint.log; make format fixes them)"
 fi
 
 echo "$passed passed, $failed failed"

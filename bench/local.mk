@@ -6,6 +6,8 @@ noinst_PROGRAMS += bench/shim_rtt
 bench_shim_rtt_SOURCES = bench/shim_rtt.c $(COMMON_SOURCES)
 bench_shim_rtt_CPPFLAGS = -D_GNU_SOURCE -I$(top_srcdir)/common -I$(top_srcdir)/runtimes/shim
 bench_shim_rtt_CFLAGS = -std=c11 $(WARN_CFLAGS) -O2
+# libc only: not the default LDADD (Makefile.am).
+bench_shim_rtt_LDADD =
 .PHONY: bench-shim
 # Run twice: as the scheduler places things, and all on one CPU.
 bench-shim: bench/shim_rtt$(EXEEXT) runtimes/shim/hearth-shim$(EXEEXT)

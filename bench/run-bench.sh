@@ -380,6 +380,20 @@ skip() {
 		"$2" "$3" "$4" "$OUTF"
 }
 
+# runnable SLUG LABEL KIND FUNCTION_ID: whether a scenario calling this
+# function can run; when not (no function, or execute does not work), it
+# is recorded as skipped.
+runnable() {
+	if [ -z "$4" ]; then
+		skip "$1" "$2" "$3" "the function could not be created"
+	elif [ "$EXEC_OK" = 0 ]; then
+		skip "$1" "$2" "$3" "execute does not work: $PROBE"
+	else
+		return 0
+	fi
+	return 1
+}
+
 # la0: the load average at a scenario's start (each scenario records it
 # with the one at its end: the machine is shared).
 la0() { BENCH_LA0=$(cut -d' ' -f1-3 /proc/loadavg); export BENCH_LA0; }
@@ -597,13 +611,7 @@ print(" ".join(c["container"] for c in p["containers"] if c.get("function_id") =
 # warm_runs NAME LANG ID: latency at c=1, then throughput at 8 and 32.
 warm_runs() {
 	local name=$1 lang=$2 id=$3 url=$HEARTH_URL/functions/$3/execute n
-	if [ -z "$id" ]; then
-		skip "warm-$name" "warm $lang no-op, c=1" warm "the function could not be created"
-		return
-	elif [ "$EXEC_OK" = 0 ]; then
-		skip "warm-$name" "warm $lang no-op, c=1" warm "execute does not work: $PROBE"
-		return
-	fi
+	runnable "warm-$name" "warm $lang no-op, c=1" warm "$id" || return 0
 	B probe "$HEARTH_URL" "$id" "$TMP/empty.json" 60 >"$TMP/probe.$name" ||
 		log "warm $lang: no successful call within 60 s: $(cat "$TMP/probe.$name")"
 	CHECK_STARTS=1 loadgen_run "warm-$name-c1" "warm $lang no-op, c=1" warm 1 --url "$url" \
@@ -621,13 +629,7 @@ warm_runs node node "$FN_NODE"
 
 # work_run NAME ID PAYLOAD LABEL
 work_run() {
-	if [ -z "$2" ]; then
-		skip "work-$1" "$4" work "the function could not be created"
-		return
-	elif [ "$EXEC_OK" = 0 ]; then
-		skip "work-$1" "$4" work "execute does not work: $PROBE"
-		return
-	fi
+	runnable "work-$1" "$4" work "$2" || return 0
 	B probe "$HEARTH_URL" "$2" "$3" 60 >/dev/null || log "$4: no successful call within 60 s"
 	CHECK_STARTS=1 loadgen_run "work-$1" "$4" work 1 --url "$HEARTH_URL/functions/$2/execute" \
 		--body-file "$3" --connections 1 --warmup 20 --requests "$WORK_CALLS"

@@ -73,13 +73,11 @@ int docker_image_inspect(struct docker *d, const char *image, docker_json_cb cb,
 int docker_image_check(struct docker *d, const char *image, backend_done_cb cb, void *arg,
 		       struct docker_req **reqp, struct hearth_error **err);
 
+/* Sends docker_spec_json(spec) (docker_spec.h); a spec it refuses fails
+ * at once with EINVAL. */
 int docker_container_create(struct docker *d, const struct backend_spec *spec,
 			    backend_create_cb cb, void *arg, struct docker_req **reqp,
 			    struct hearth_error **err);
-/* The create body docker_container_create sends (for tests and logs);
- * caller puts it. */
-int docker_container_spec_json(const struct backend_spec *spec, struct json_object **out,
-			       struct hearth_error **err);
 int docker_container_start(struct docker *d, const char *id, backend_done_cb cb, void *arg,
 			   struct docker_req **reqp, struct hearth_error **err);
 int docker_container_kill(struct docker *d, const char *id, int signo, backend_done_cb cb,

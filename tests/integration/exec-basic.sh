@@ -5,7 +5,7 @@
 # payload limits (6 MB: 413; not JSON: 400), an unknown function (404), the
 # invocation records (one, and a function's list, newest first, paginated),
 # /metrics and /pool.  Needs dockerd and `make images`: fails without.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/exec-common.sh"
 
 exec_start

@@ -12,6 +12,7 @@
 #   pool_count FID [STATE]      how many
 #   wait_until SECONDS CMD...   polls CMD every 0.1 s, at most SECONDS
 #   create_fn VAR NAME LANG CODE [JSON]   POST /functions/ (asserts 201)
+#   create_warm VAR NAME LANG CODE [JSON] create_fn, then its container is idle
 #   execute FID JSON [CURL ARGS]          POST /functions/FID/execute
 #   now_ms                      wall clock in milliseconds
 #
@@ -58,11 +59,7 @@ our_ctrs() {
 
 _exec_exit() {
 	local rc=$? ids
-	if [ -n "$HEARTH_PID" ] && kill -0 "$HEARTH_PID" 2>/dev/null; then
-		kill -9 "$HEARTH_PID" 2>/dev/null
-		wait "$HEARTH_PID" 2>/dev/null
-		HEARTH_PID=
-	fi
+	hearth_kill9
 	# Jobs this script put in the background (curl, pollers): ours only.
 	for p in $(jobs -p); do kill "$p" 2>/dev/null; done
 	ids=$(our_ctrs 2>/dev/null)
@@ -146,6 +143,14 @@ create_fn() {	# VAR NAME LANGUAGE CODE [JSON OBJECT OF MORE FIELDS]
 	req_json POST /functions/ "$body"
 	is "$STATUS" 201 "create function $name ($lang)" || diag "$BODY"
 	printf -v "$var" '%s' "$(jqr .id)"
+}
+
+# create_warm VAR NAME LANGUAGE CODE [JSON]: create_fn, then one test point:
+# the function's first container (min_warm, 1 by default) comes up idle
+# within 30 s.
+create_warm() {
+	create_fn "$@"
+	ok "$2's container comes up idle" wait_until 30 pool_has "${!1}" 1 idle
 }
 
 execute() {	# FID JSON [CURL ARGS]

@@ -2,14 +2,13 @@
 # exec-disconnect.sh — clients that leave before their answer: hearthd
 # notices, drops their queued calls (nobody would read the result), keeps
 # serving, and leaks no container.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/exec-common.sh"
 
 require_docker
 exec_start
 
-create_fn SLOW slow python $'import time\ndef handler(event, context):\n    time.sleep(event.get("s", 0))\n    return "done"\n' '{"max_concurrency":1}'
-ok "its container comes up idle" wait_until 30 pool_has "$SLOW" 1 idle
+create_warm SLOW slow python $'import time\ndef handler(event, context):\n    time.sleep(event.get("s", 0))\n    return "done"\n' '{"max_concurrency":1}'
 
 # Three clients give up after 0.5 s on 1 s calls: one runs, two wait behind it.
 pids=()

@@ -6,7 +6,7 @@
 # by itself when Docker is back.  Docker "goes away" through a forwarding
 # socket this test owns (the real dockerd is never touched).  Needs dockerd
 # and `make images`: fails without.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/exec-common.sh"
 
 require_docker
@@ -74,8 +74,7 @@ exec_start
 
 # ---- hardening, as docker inspect sees it --------------------------------------------
 PROBE=$'import os, socket\n\ndef attempt(f):\n    try:\n        f()\n        return "allowed"\n    except Exception as e:\n        return "denied: " + type(e).__name__\n\ndef write(path):\n    with open(path, "w") as fh:\n        fh.write("x")\n\ndef net():\n    s = socket.create_connection(("1.1.1.1", 53), timeout=1)\n    s.close()\n\ndef handler(event, context):\n    here = os.path.dirname(os.path.abspath(__file__))\n    return {\n        "uid": os.getuid(),\n        "root_fs": attempt(lambda: write("/hearth-probe")),\n        "code_dir": attempt(lambda: write(os.path.join(here, "probe"))),\n        "tmp": attempt(lambda: write("/tmp/probe")),\n        "net": attempt(net),\n        "host_path": os.path.exists(event.get("host_path", "/nonexistent")),\n        "code_files": sorted(os.listdir(here)),\n    }\n'
-create_fn SBX sandbox python "$PROBE" '{"memory":256,"min_warm":1}'
-ok "its container (256 MB) comes up idle" wait_until 30 pool_has "$SBX" 1 idle
+create_warm SBX sandbox python "$PROBE" '{"memory":256,"min_warm":1}'
 CID=$(pool_ids "$SBX" | head -1)
 INSPECT=$(dk inspect "$CID" 2>/dev/null)
 ins() { printf '%s' "$INSPECT" | jq -r ".[0] | $1" 2>/dev/null; }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # exec-image.sh — a runtime image that is not there: calls answer 503 with
 # an error that says to run `make images`; the registry keeps working.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/exec-common.sh"
 
 require_docker

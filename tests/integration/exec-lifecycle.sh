@@ -6,7 +6,7 @@
 # through partial failure; out of memory and a fork bomb are contained;
 # after kill -9 a restart removes the orphans and warms up again; DELETE
 # removes the function's containers.  Needs dockerd and `make images`.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/exec-common.sh"
 
 exec_start
@@ -15,8 +15,7 @@ exec_start
 V1=$'import os, time\n\ndef handler(event, context):\n    time.sleep(event.get("sleep", 0))\n    return {"v": 1, "n": event.get("n")}\n'
 V2=$'import os, time\n\ndef handler(event, context):\n    time.sleep(event.get("sleep", 0))\n    return {"v": 2, "n": event.get("n"), "x": os.environ.get("X")}\n'
 V3=$'import os, time\n\ndef handler(event, context):\n    time.sleep(event.get("sleep", 0))\n    return {"v": 3, "n": event.get("n"), "x": os.environ.get("X")}\n'
-create_fn UPD upd python "$V1" '{"min_warm":1,"timeout":10}'
-ok "its container comes up idle" wait_until 30 pool_has "$UPD" 1 idle
+create_warm UPD upd python "$V1" '{"min_warm":1,"timeout":10}'
 execute "$UPD" '{"n":1}'
 is "$STATUS:$(jqr '[.revision, .result.v] | @csv')" "200:1,1" "revision 1 runs v1" || diag "$(last)"
 OLD=$(pool_ids "$UPD")
@@ -53,8 +52,7 @@ is "$(cat "$TEST_TMP/inflight.code"):$(jq -r '[.status, .revision, .result.n] | 
 ok "then revision 3's containers are removed (docker ps, 10 s)" wait_until 10 ctrs_gone $OLD
 
 # ---- docker kill mid-call -----------------------------------------------------------
-create_fn VIC victim python "$V1" '{"min_warm":1,"timeout":10}'
-ok "victim's container comes up idle" wait_until 30 pool_has "$VIC" 1 idle
+create_warm VIC victim python "$V1" '{"min_warm":1,"timeout":10}'
 VID=$(pool_ids "$VIC")
 is "$(printf '%s\n' "$VID" | grep -c .)" 1 "victim has one container"
 ok "it is one of this hearthd's containers" test -n "$(our_ctrs --filter "id=$VID")"
@@ -80,8 +78,7 @@ ok "and removed from docker within 10 s" wait_until 10 ctrs_gone "$VID"
 ok "victim is back to one warm container within 10 s" wait_until 10 pool_has "$VIC" 1 idle
 
 # ---- the client leaves mid-call ---------------------------------------------------------
-create_fn DIS leaver python "$V1" '{"min_warm":1,"max_concurrency":2,"timeout":10}'
-ok "leaver's container comes up idle" wait_until 30 pool_has "$DIS" 1 idle
+create_warm DIS leaver python "$V1" '{"min_warm":1,"max_concurrency":2,"timeout":10}'
 for i in 1 2 3 4; do
 	curl -s -o /dev/null --max-time 0.5 --data-binary '{"sleep":2}' "$HEARTH_URL/functions/$DIS/execute"
 done
@@ -99,8 +96,7 @@ ok "once the abandoned calls end, its containers are idle again (10 s)" wait_unt
 
 # ---- batch across two functions with partial failure -------------------------------------
 JS=$'exports.handler = async (event) => {\n  if (event.raise) throw new Error("bad item " + event.raise);\n  return { js: event.n };\n};\n'
-create_fn BJS batch-js node "$JS" '{"min_warm":1}'
-ok "batch-js's container comes up idle" wait_until 30 pool_has "$BJS" 1 idle
+create_warm BJS batch-js node "$JS" '{"min_warm":1}'
 BATCH=$(jq -nc --argjson u "$UPD" --argjson j "$BJS" '{invocations: [
 	{function_id: $u, payload: {n: 1}},
 	{function_id: $j, payload: {n: 2}},
@@ -123,8 +119,7 @@ is "$STATUS:$(jqr .status)" "200:error" "batch items get invocation records"
 
 # ---- out of memory ---------------------------------------------------------------------
 OOM=$'def handler(event, context):\n    if event.get("eat"):\n        hog = b"x" * (200 * 1024 * 1024)\n        return len(hog)\n    return "fine"\n'
-create_fn MEM hog python "$OOM" '{"memory":64,"min_warm":1,"timeout":10}'
-ok "hog's container (64 MB) comes up idle" wait_until 30 pool_has "$MEM" 1 idle
+create_warm MEM hog python "$OOM" '{"memory":64,"min_warm":1,"timeout":10}'
 execute "$MEM" '{}'
 is "$STATUS:$(jqr .result)" "200:fine" "hog answers when it does not allocate" || diag "$(last)"
 MID=$(pool_ids "$MEM")
@@ -141,8 +136,7 @@ is "$STATUS:$(jqr .status):$(jqr .result)" "200:success:fine" "the next call suc
 
 # ---- a fork bomb ---------------------------------------------------------------------------
 BOMB=$'import os\n\ndef handler(event, context):\n    if event.get("bomb"):\n        while True:\n            try:\n                os.fork()\n            except OSError:\n                pass\n    return "calm"\n'
-create_fn FB bomb python "$BOMB" '{"min_warm":1,"timeout":3}'
-ok "bomb's container comes up idle" wait_until 30 pool_has "$FB" 1 idle
+create_warm FB bomb python "$BOMB" '{"min_warm":1,"timeout":3}'
 BID=$(pool_ids "$FB")
 T0=$(now_ms)
 curl -s --max-time 20 -o "$TEST_TMP/bomb.body" -w '%{http_code}' --data-binary '{"bomb":true}' \

@@ -4,7 +4,7 @@
 # containers; a full queue answers 429 with Retry-After; a 1 s timeout
 # answers 504 within 1.1 s and the next call runs on a fresh container.
 # Needs dockerd and `make images`: fails without.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/exec-common.sh"
 
 SLEEPY=$'import time\n\ndef handler(event, context):\n    time.sleep(event.get("sleep", 0))\n    return {"n": event.get("n"), "slept": event.get("sleep", 0)}\n'
@@ -40,8 +40,7 @@ poll_pool() {
 exec_start
 
 # ---- 20 parallel calls, max_concurrency 3 ------------------------------------------
-create_fn PAR par3 python "$SLEEPY" '{"max_concurrency":3,"min_warm":1,"timeout":10}'
-ok "its min_warm container comes up idle" wait_until 30 pool_has "$PAR" 1 idle
+create_warm PAR par3 python "$SLEEPY" '{"max_concurrency":3,"min_warm":1,"timeout":10}'
 poll_pool "$PAR" "$TEST_TMP/max" &
 POLLER=$!
 T0=$(now_ms)
@@ -70,8 +69,7 @@ served=$(pool_json | jq --argjson f "$PAR" '[.containers[] | select(.function_id
 is "$served" 20 "/pool's invocation counts add up to 20"
 
 # ---- timeout: 1 s, the handler sleeps 5 s ----------------------------------------------
-create_fn SLOW slow1 python "$SLEEPY" '{"timeout":1,"min_warm":1}'
-ok "its container comes up idle" wait_until 30 pool_has "$SLOW" 1 idle
+create_warm SLOW slow1 python "$SLEEPY" '{"timeout":1,"min_warm":1}'
 execute "$SLOW" '{"sleep":0}'
 is "$STATUS:$(jqr .status)" "200:success" "a quick call of the 1 s function succeeds" || diag "$(last)"
 OLD=$(pool_ids "$SLOW")
@@ -95,8 +93,7 @@ ok "and leaves /pool within 10 s" wait_until 10 eval '[ -z "$(pool_ids "$SLOW" |
 ok "and from docker ps within 10 s" wait_until 10 ctrs_gone "$OLD"
 
 # The same deadline for a handler that never yields (a CPU loop in node).
-create_fn SPIN spin1 node $'exports.handler = async (event) => {\n  const t = Date.now();\n  while (Date.now() - t < (event.ms || 0)) {}\n  return { spun: event.ms || 0 };\n};\n' '{"timeout":1,"min_warm":1}'
-ok "spin1's container comes up idle" wait_until 30 pool_has "$SPIN" 1 idle
+create_warm SPIN spin1 node $'exports.handler = async (event) => {\n  const t = Date.now();\n  while (Date.now() - t < (event.ms || 0)) {}\n  return { spun: event.ms || 0 };\n};\n' '{"timeout":1,"min_warm":1}'
 execute "$SPIN" '{"ms":1}'
 is "$STATUS:$(jqr .status)" "200:success" "a short node call of the 1 s function succeeds" || diag "$(last)"
 execute "$SPIN" '{"ms":5000}'

@@ -18,6 +18,7 @@
 #include "error.h"
 #include "function.h"
 #include "tap.h"
+#include "testfs.h"
 
 static char dir[] = "/tmp/hearth-test-codestore-XXXXXX";
 static char code_dir[PATH_MAX];
@@ -306,21 +307,13 @@ static void test_leftovers(void)
 	struct hearth_error *err = NULL;
 	struct codestore *cs = NULL;
 	char p[PATH_MAX + 64];
-	FILE *f;
-	struct stat st;
 	int tmp;
 
 	snprintf(p, sizeof(p), "%s/.tmp-abc123", code_dir);
 	mkdir(p, 0700);
 	snprintf(p, sizeof(p), "%s/.tmp-abc123/sub", code_dir);
 	mkdir(p, 0700);
-	snprintf(p, sizeof(p), "%s/.tmp-abc123/sub/half.py", code_dir);
-	f = fopen(p, "w");
-	if (f) {
-		fputs("half-writ", f);
-		fclose(f);
-	}
-	ok(stat(p, &st) == 0, "a leftover .tmp- folder (a crash mid-write)");
+	ok(testfs_write(p, "half.py", "half-writ") == 0, "a leftover .tmp- folder (a crash mid-write)");
 	is_int(codestore_open(&cs, dir, &err), 0, "reopen");
 	count_entries(&tmp);
 	is_int(tmp, 0, "open removed the leftover");
@@ -332,7 +325,7 @@ int main(void)
 {
 	struct hearth_error *err = NULL;
 	struct codestore *cs = NULL;
-	char cmd[512], *real;
+	char *real;
 
 	if (!mkdtemp(dir)) {
 		perror("mkdtemp");
@@ -353,8 +346,6 @@ int main(void)
 	codestore_close(cs);
 	test_leftovers();
 
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		printf("# could not remove %s\n", dir);
+	testfs_remove(dir);
 	return tap_done();
 }

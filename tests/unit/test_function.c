@@ -2,6 +2,7 @@
  * right status and a message naming the field), defaults, updates, the
  * JSON form, ids and the handler's file names. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,6 +121,25 @@ static const struct bad bad_creates[] = {
 	{ "{\"name\":\"a\",\"language\":\"python\",\"zip\":\"QUJD-_\"}", EINVAL, 422, "zip: invalid base64" },
 };
 
+/* One test point: `what` (create, update) of b->body failed as b says, with
+ * nothing handed back (`none_out`). */
+static void is_refused(const char *what, const struct bad *b, int r,
+		       const struct hearth_error *err, bool none_out)
+{
+	char shown[64];
+
+	snprintf(shown, sizeof(shown), "%s", b->body);
+	for (char *p = shown; *p; p++)
+		if (*p == '\n' || *p == '\r' || *p == '#')
+			*p = ' ';
+	ok(r == -b->status && err && err->status == b->status &&
+	   http_status_of(err->status) == b->http && strstr(err->msg, b->mention) != NULL &&
+	   none_out,
+	   "%s %s -> %d naming '%s'", what, shown, b->http, b->mention);
+	if (!(err && strstr(err->msg, b->mention)))
+		printf("#   got %d: %s\n", r, err ? err->msg : "(no error)");
+}
+
 static void test_bad_creates(void)
 {
 	for (size_t i = 0; i < sizeof(bad_creates) / sizeof(bad_creates[0]); i++) {
@@ -133,18 +153,7 @@ static void test_bad_creates(void)
 		r = fn_parse_body(b->body, strlen(b->body), &body, &err);
 		if (r == 0)
 			r = fn_from_create_json(body, &f, &up, &err);
-		char shown[64];
-
-		snprintf(shown, sizeof(shown), "%s", b->body);
-		for (char *p = shown; *p; p++)
-			if (*p == '\n' || *p == '\r' || *p == '#')
-				*p = ' ';
-		ok(r == -b->status && err && err->status == b->status &&
-		   http_status_of(err->status) == b->http &&
-		   strstr(err->msg, b->mention) != NULL && f == NULL,
-		   "create %s -> %d naming '%s'", shown, b->http, b->mention);
-		if (!(err && strstr(err->msg, b->mention)))
-			printf("#   got %d: %s\n", r, err ? err->msg : "(no error)");
+		is_refused("create", b, r, err, f == NULL);
 		if (r == 0)
 			fn_upload_release(&up);
 		fn_free(f);
@@ -302,6 +311,16 @@ static int update(const struct fn *cur, const char *body, struct fn **out, struc
 	return r;
 }
 
+/* Update bodies that must be refused (the function has max_concurrency 10). */
+static const struct bad bad_updates[] = {
+	{ "{\"min_warm\":20}", EINVAL, 422, "min_warm: 20 is more than max_concurrency" },
+	{ "{\"timeout\":0}", EINVAL, 422, "timeout" },
+	{ "{\"created_at\":\"x\"}", EINVAL, 422, "created_at: is read-only" },
+	{ "{\"nme\":\"x\"}", EINVAL, 422, "nme: unknown field" },
+	{ "[]", EINVAL, 422, "expected a JSON object" },
+	{ "{\"name\":", EBADMSG, 400, "unexpected end" },
+};
+
 static void test_update(void)
 {
 	struct fn_upload up0, up;
@@ -357,28 +376,11 @@ static void test_update(void)
 	fn_free(nf);
 	nf = NULL;
 
-	r = update(cur, "{\"min_warm\":20}", &nf, &up, &err);
-	ok(r == -EINVAL && err && strstr(err->msg, "min_warm: 20 is more than max_concurrency"),
-	   "update: min_warm above the current max_concurrency -> 422");
-	hearth_error_clear(&err);
-	r = update(cur, "{\"timeout\":0}", &nf, &up, &err);
-	ok(r == -EINVAL && err && strstr(err->msg, "timeout"), "update: timeout 0 -> 422");
-	hearth_error_clear(&err);
-	r = update(cur, "{\"created_at\":\"x\"}", &nf, &up, &err);
-	ok(r == -EINVAL && err && strstr(err->msg, "created_at: is read-only"),
-	   "update: read-only field -> 422");
-	hearth_error_clear(&err);
-	r = update(cur, "{\"nme\":\"x\"}", &nf, &up, &err);
-	ok(r == -EINVAL && err && strstr(err->msg, "nme: unknown field"), "update: typo -> 422");
-	hearth_error_clear(&err);
-	r = update(cur, "[]", &nf, &up, &err);
-	ok(r == -EINVAL && err && strstr(err->msg, "expected a JSON object"),
-	   "update: not an object -> 422");
-	hearth_error_clear(&err);
-	r = update(cur, "{\"name\":", &nf, &up, &err);
-	ok(r == -EBADMSG && err && strstr(err->msg, "unexpected end"), "update: cut JSON -> 400");
-	hearth_error_clear(&err);
-	ok(nf == NULL, "failed updates hand back nothing");
+	for (size_t i = 0; i < sizeof(bad_updates) / sizeof(bad_updates[0]); i++) {
+		r = update(cur, bad_updates[i].body, &nf, &up, &err);
+		is_refused("update", &bad_updates[i], r, err, nf == NULL);
+		hearth_error_clear(&err);
+	}
 	fn_free(cur);
 }
 

@@ -14,6 +14,7 @@
 #include "function.h"
 #include "store.h"
 #include "tap.h"
+#include "testfs.h"
 
 static char dir[] = "/tmp/hearth-test-store-XXXXXX";
 static char db_path[256];
@@ -433,8 +434,6 @@ static void test_newer_schema(void)
 
 int main(void)
 {
-	char cmd[512];
-
 	if (!mkdtemp(dir)) {
 		perror("mkdtemp");
 		return 1;
@@ -444,8 +443,6 @@ int main(void)
 	test_invocations();
 	test_crash();
 	test_newer_schema();
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		printf("# could not remove %s\n", dir);
+	testfs_remove(dir);
 	return tap_done();
 }

@@ -2,7 +2,7 @@
 # The dashboard's static files at "/": the placeholder index.html from web/,
 # content types by extension, HEAD, 404 JSON for missing files, and no way
 # out of the web folder (.., encoded .., symlinks).
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 
 hearth_start
 

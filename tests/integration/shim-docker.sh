@@ -1,7 +1,7 @@
 #!/bin/sh
-# docker.sh — the shim's test cases (tests/runtimes/test_shim) run again
-# inside real hardened containers of hearth/python and hearth/node, through
-# the launcher tests/runtimes/launch-docker.sh. TAP on stdout.
+# shim-docker.sh — the shim's test cases (tests/runtimes/test_shim) run
+# again inside real hardened containers of hearth/python and hearth/node,
+# through the launcher tests/integration/launch-docker.sh. TAP on stdout.
 #
 # Never skips: no Docker, or images missing or older than the build tree's
 # shim and bootstraps, is a failure that says what to do (`make images`).
@@ -64,7 +64,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-SHIM_LAUNCHER="$top_srcdir/tests/runtimes/launch-docker.sh"
+SHIM_LAUNCHER="$here/launch-docker.sh"
 HEARTH_IMAGE_TAG=$version
 export SHIM_LAUNCHER HEARTH_IMAGE_TAG
 "$test_shim"

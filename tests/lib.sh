@@ -1,4 +1,5 @@
-# lib.sh — shared by the integration tests (sourced, bash): TAP output,
+# lib.sh — shared by the shell suites that run a real hearthd, tests/api/
+# (no Docker) and tests/integration/ (dockerd): sourced, bash.  TAP output,
 # a real hearthd on a free port with a temporary data dir, and curl
 # helpers.  Needs curl, jq and python3.
 #
@@ -19,8 +20,8 @@
 
 set -u
 
-: "${top_builddir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
-: "${top_srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+: "${top_builddir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
+: "${top_srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
 HEARTHD="$top_builddir/src/hearthd"
 
 # A missing tool is a broken set-up, not a reason to skip: fail loudly.
@@ -49,12 +50,17 @@ _tap_n=0
 _tap_failed=0
 _tap_planned=
 
+# hearth_kill9: kill -9 the hearthd this script started, if any, and reap it.
+hearth_kill9() {
+	[ -n "$HEARTH_PID" ] || return 0
+	kill -9 "$HEARTH_PID" 2>/dev/null
+	wait "$HEARTH_PID" 2>/dev/null
+	HEARTH_PID=
+}
+
 _cleanup() {
 	local rc=$?
-	if [ -n "$HEARTH_PID" ] && kill -0 "$HEARTH_PID" 2>/dev/null; then
-		kill -9 "$HEARTH_PID" 2>/dev/null
-		wait "$HEARTH_PID" 2>/dev/null
-	fi
+	hearth_kill9
 	if [ -n "${HEARTH_KEEP_TMP:-}" ]; then
 		echo "# kept $TEST_TMP" >&2
 	else
@@ -167,9 +173,7 @@ hearth_start() {
 			done
 		fi
 		if kill -0 "$HEARTH_PID" 2>/dev/null; then
-			kill -9 "$HEARTH_PID"
-			wait "$HEARTH_PID" 2>/dev/null
-			HEARTH_PID=
+			hearth_kill9
 			sed 's/^/# hearthd: /' "$HEARTH_LOG"
 			bail "hearthd did not answer /healthz within 10 s"
 		fi
@@ -199,9 +203,7 @@ hearth_stop() {
 		sleep 0.1
 	done
 	if kill -0 "$HEARTH_PID" 2>/dev/null; then
-		kill -9 "$HEARTH_PID"
-		wait "$HEARTH_PID" 2>/dev/null
-		HEARTH_PID=
+		hearth_kill9
 		_tap_result 1 "hearthd exits within 20 s of SIGTERM"
 		return 1
 	fi
@@ -214,13 +216,6 @@ hearth_stop() {
 	else
 		_tap_result 0 "no sanitizer or valgrind reports in hearthd's stderr"
 	fi
-}
-
-hearth_kill9() {
-	[ -n "$HEARTH_PID" ] || return 0
-	kill -9 "$HEARTH_PID" 2>/dev/null
-	wait "$HEARTH_PID" 2>/dev/null
-	HEARTH_PID=
 }
 
 # ---- HTTP -----------------------------------------------------------------

@@ -4,7 +4,7 @@
 # that was answered 201 (with its code); hearthd refuses to start, with a
 # clear message and a non-zero status, when the port is taken or the data
 # dir is unusable.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 
 command -v sqlite3 >/dev/null || bail "sqlite3 (the CLI) is not installed"
 

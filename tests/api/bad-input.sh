@@ -2,7 +2,7 @@
 # Every bad input gets the right status and a JSON error body
 # ({"error":{"code","message"}}), and changes nothing: after each one the
 # function list and the code store are exactly as before.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 
 hearth_start
 
@@ -33,6 +33,22 @@ bad() {
 	fi
 }
 PY='"language":"python","code":"def handler(e, c):\n    return 1\n"'
+# Shorthands for bad (the rest of their arguments are bad's STATUS DESC [SUB]):
+#   bad_py FIELDS ...         a python create named "a" with these more JSON members
+#   bad_name NAME ...         a python create with this name (JSON text, quotes included)
+#   bad_zip LANGUAGE B64 ...  a create named "a" from a zip
+#   bad_put JSON ...          an update of 'taken'
+bad_py() { bad POST /functions/ "{\"name\":\"a\",$PY,$1}" "${@:2}"; }
+bad_name() { bad POST /functions/ "{\"name\":$1,$PY}" "${@:2}"; }
+bad_zip() { bad POST /functions/ "{\"name\":\"a\",\"language\":\"$1\",\"zip\":\"$2\"}" "${@:3}"; }
+bad_put() { bad PUT "/functions/$ID" "$@"; }
+# bad_py_cases: bad_py for each FIELDS|STATUS|DESC|SUB line on stdin.
+bad_py_cases() {
+	local fields want desc sub
+	while IFS='|' read -r fields want desc sub; do
+		bad_py "$fields" "$want" "$desc" "$sub" </dev/null
+	done
+}
 
 # ---- malformed bodies (400) -------------------------------------------------
 bad POST /functions/ '{"name": "a", "language": ' 400 "truncated JSON" "unexpected end"
@@ -42,50 +58,52 @@ bad POST /functions/ '{"name":"a",}' 400 "a trailing comma" "byte 12"
 bad POST /functions/ '{"name":"a"} {"name":"b"}' 400 "two JSON values" "byte 13"
 bad POST /functions/ '' 400 "an empty body" "empty"
 bad POST /functions/ 'name=a&language=python' 400 "a form instead of JSON" "malformed JSON"
-bad PUT "/functions/$ID" '{"timeout":' 400 "update: truncated JSON" "unexpected end"
+bad_put '{"timeout":' 400 "update: truncated JSON" "unexpected end"
 
 # ---- not an object, unknown and read-only fields (422) ------------------------
 bad POST /functions/ '[{"name":"a"}]' 422 "an array body" "expected a JSON object"
 bad POST /functions/ '"hello"' 422 "a string body" "expected a JSON object"
 bad POST /functions/ '42' 422 "a number body" "expected a JSON object"
-bad POST /functions/ "{\"name\":\"a\",$PY,\"colour\":\"red\"}" 422 "an unknown field" "colour: unknown field"
-bad POST /functions/ "{\"name\":\"a\",$PY,\"id\":5}" 422 "a read-only field" "id: is read-only"
-bad PUT "/functions/$ID" '{"revision":9}' 422 "update: a read-only field" "revision: is read-only"
-bad PUT "/functions/$ID" '{"tiemout":9}' 422 "update: a typo" "tiemout: unknown field"
-bad PUT "/functions/$ID" '[]' 422 "update: an array body" "expected a JSON object"
+bad_py '"colour":"red"' 422 "an unknown field" "colour: unknown field"
+bad_py '"id":5' 422 "a read-only field" "id: is read-only"
+bad_put '{"revision":9}' 422 "update: a read-only field" "revision: is read-only"
+bad_put '{"tiemout":9}' 422 "update: a typo" "tiemout: unknown field"
+bad_put '[]' 422 "update: an array body" "expected a JSON object"
 
 # ---- wrong types (422, naming field and type) --------------------------------
-bad POST /functions/ "{\"name\":5,$PY}" 422 "name as a number" "name: expected a string, got int"
-bad POST /functions/ "{\"name\":null,$PY}" 422 "name null" "name: expected a string, got null"
+bad_name "5" 422 "name as a number" "name: expected a string, got int"
+bad_name "null" 422 "name null" "name: expected a string, got null"
 bad POST /functions/ '{"name":"a","language":["python"],"code":"x"}' 422 "language as an array" "language: expected a string, got array"
-bad POST /functions/ "{\"name\":\"a\",$PY,\"handler\":1}" 422 "handler as a number" "handler: expected a string"
-bad POST /functions/ "{\"name\":\"a\",$PY,\"route\":true}" 422 "route as a boolean" "route: expected a string or null, got boolean"
-bad POST /functions/ "{\"name\":\"a\",$PY,\"timeout\":\"3\"}" 422 'timeout "3"' "timeout: expected an integer, got string"
-bad POST /functions/ "{\"name\":\"a\",$PY,\"timeout\":3.5}" 422 "timeout 3.5" "timeout: expected an integer, got double"
-bad POST /functions/ "{\"name\":\"a\",$PY,\"memory\":\"128\"}" 422 'memory "128"' "memory: expected an integer, got string"
-bad POST /functions/ "{\"name\":\"a\",$PY,\"min_warm\":false}" 422 "min_warm false" "min_warm: expected an integer, got boolean"
-bad POST /functions/ "{\"name\":\"a\",$PY,\"max_concurrency\":[]}" 422 "max_concurrency []" "max_concurrency: expected an integer, got array"
+bad_py_cases <<'CASES'
+"handler":1|422|handler as a number|handler: expected a string
+"route":true|422|route as a boolean|route: expected a string or null, got boolean
+"timeout":"3"|422|timeout "3"|timeout: expected an integer, got string
+"timeout":3.5|422|timeout 3.5|timeout: expected an integer, got double
+"memory":"128"|422|memory "128"|memory: expected an integer, got string
+"min_warm":false|422|min_warm false|min_warm: expected an integer, got boolean
+"max_concurrency":[]|422|max_concurrency []|max_concurrency: expected an integer, got array
+CASES
 bad POST /functions/ '{"name":"a","language":"python","code":42}' 422 "code as a number" "code: expected a string, got int"
 bad POST /functions/ '{"name":"a","language":"python","zip":{}}' 422 "zip as an object" "zip: expected a string, got object"
-bad PUT "/functions/$ID" '{"timeout":"10"}' 422 'update: timeout "10"' "timeout: expected an integer"
+bad_put '{"timeout":"10"}' 422 'update: timeout "10"' "timeout: expected an integer"
 
 # ---- names (422) ---------------------------------------------------------------
 long=$(printf 'a%.0s' $(seq 1 65))
-bad POST /functions/ "{\"name\":\"$long\",$PY}" 422 "a 65-character name" "name: must be 1 to 64 characters, got 65"
-bad POST /functions/ "{\"name\":\"\",$PY}" 422 "an empty name" "name: must be 1 to 64"
-bad POST /functions/ "{\"name\":\"héllo\",$PY}" 422 "a unicode name" "name: only letters"
-bad POST /functions/ "{\"name\":\"\\u2603\",$PY}" 422 "an escaped unicode name" "name: only letters"
-bad POST /functions/ "{\"name\":\"a b\",$PY}" 422 "a name with a space" "name: only letters"
-bad POST /functions/ "{\"name\":\"../x\",$PY}" 422 "a name with a path" "name: only letters"
+bad_name "\"$long\"" 422 "a 65-character name" "name: must be 1 to 64 characters, got 65"
+bad_name "\"\"" 422 "an empty name" "name: must be 1 to 64"
+bad_name "\"héllo\"" 422 "a unicode name" "name: only letters"
+bad_name "\"\\u2603\"" 422 "an escaped unicode name" "name: only letters"
+bad_name "\"a b\"" 422 "a name with a space" "name: only letters"
+bad_name "\"../x\"" 422 "a name with a path" "name: only letters"
 bad POST /functions/ "{$PY}" 422 "no name" "name: is required"
-bad PUT "/functions/$ID" "{\"name\":\"$long\"}" 422 "update: a 65-character name" "name: must be 1 to 64"
+bad_put "{\"name\":\"$long\"}" 422 "update: a 65-character name" "name: must be 1 to 64"
 req_json POST /functions/ "{\"name\":\"$(printf 'b%.0s' $(seq 1 64))\",$PY}"
 is "$STATUS" 201 "a 64-character name is fine"
 req DELETE "/functions/$(jqr .id)"
 BEFORE=$(snapshot)
 
 # ---- duplicates (409) ------------------------------------------------------------
-bad POST /functions/ "{\"name\":\"taken\",$PY}" 409 "a duplicate name" "taken"
+bad_name "\"taken\"" 409 "a duplicate name" "taken"
 bad POST /functions/ "{\"name\":\"fresh\",$PY,\"route\":\"/taken\"}" 409 "a duplicate route" "/taken"
 bad PUT "/functions/$OTHER" '{"name":"taken"}' 409 "update: renaming to a taken name" "taken"
 bad PUT "/functions/$OTHER" '{"route":"/taken"}' 409 "update: a taken route" "/taken"
@@ -93,55 +111,61 @@ bad PUT "/functions/$OTHER" '{"name":"taken","code":"exports.handler = async () 
 bad POST /functions/ '{"name":"taken","language":"python","code":"def handler(e, c):\n    return \"new code\"\n"}' 409 "a duplicate name with new code leaves no code behind" "taken"
 
 # ---- ranges (422) ------------------------------------------------------------------
-bad POST /functions/ "{\"name\":\"a\",$PY,\"timeout\":0}" 422 "timeout 0" "timeout: 0 is out of range 1..900"
-bad POST /functions/ "{\"name\":\"a\",$PY,\"timeout\":901}" 422 "timeout 901" "timeout: 901 is out of range"
-bad POST /functions/ "{\"name\":\"a\",$PY,\"timeout\":-5}" 422 "timeout -5" "timeout"
-bad POST /functions/ "{\"name\":\"a\",$PY,\"timeout\":99999999999999999999999}" 422 "a huge timeout" "timeout"
-bad POST /functions/ "{\"name\":\"a\",$PY,\"memory\":63}" 422 "memory 63" "memory: 63 is out of range 64..10240"
-bad POST /functions/ "{\"name\":\"a\",$PY,\"memory\":10241}" 422 "memory 10241" "memory: 10241 is out of range"
-bad POST /functions/ "{\"name\":\"a\",$PY,\"max_concurrency\":0}" 422 "max_concurrency 0" "max_concurrency: 0 is out of range"
-bad POST /functions/ "{\"name\":\"a\",$PY,\"max_concurrency\":1001}" 422 "max_concurrency 1001" "max_concurrency"
-bad POST /functions/ "{\"name\":\"a\",$PY,\"min_warm\":-1}" 422 "min_warm -1" "min_warm"
-bad POST /functions/ "{\"name\":\"a\",$PY,\"min_warm\":5,\"max_concurrency\":2}" 422 "min_warm above max_concurrency" "min_warm: 5 is more than max_concurrency (2)"
-bad PUT "/functions/$ID" '{"max_concurrency":0}' 422 "update: max_concurrency 0" "max_concurrency"
-bad PUT "/functions/$ID" '{"memory":63}' 422 "update: memory 63" "memory"
+bad_py_cases <<'CASES'
+"timeout":0|422|timeout 0|timeout: 0 is out of range 1..900
+"timeout":901|422|timeout 901|timeout: 901 is out of range
+"timeout":-5|422|timeout -5|timeout
+"timeout":99999999999999999999999|422|a huge timeout|timeout
+"memory":63|422|memory 63|memory: 63 is out of range 64..10240
+"memory":10241|422|memory 10241|memory: 10241 is out of range
+"max_concurrency":0|422|max_concurrency 0|max_concurrency: 0 is out of range
+"max_concurrency":1001|422|max_concurrency 1001|max_concurrency
+"min_warm":-1|422|min_warm -1|min_warm
+"min_warm":5,"max_concurrency":2|422|min_warm above max_concurrency|min_warm: 5 is more than max_concurrency (2)
+CASES
+bad_put '{"max_concurrency":0}' 422 "update: max_concurrency 0" "max_concurrency"
+bad_put '{"memory":63}' 422 "update: memory 63" "memory"
 
 # ---- language, handler, route (422) ---------------------------------------------------
 bad POST /functions/ '{"name":"a","language":"ruby","code":"x"}' 422 "an unknown language" "language: 'ruby' is not python, node or javascript"
 bad POST /functions/ '{"name":"a","code":"x"}' 422 "no language" "language: is required"
-bad POST /functions/ "{\"name\":\"a\",$PY,\"handler\":\"main\"}" 422 "a handler without a function" "handler: 'main' is not of the form module.function"
-bad POST /functions/ "{\"name\":\"a\",$PY,\"handler\":\"../main.handler\"}" 422 "a handler climbing out" "handler"
-bad POST /functions/ "{\"name\":\"a\",$PY,\"route\":\"hello\"}" 422 "a route without a leading slash" "route: must start with '/'"
-bad POST /functions/ "{\"name\":\"a\",$PY,\"route\":\"/a b\"}" 422 "a route with a space" "route: only"
-bad POST /functions/ "{\"name\":\"a\",$PY,\"route\":\"/a/../b\"}" 422 "a route with .." "route: '.' and '..'"
-bad PUT "/functions/$ID" '{"language":"node"}' 422 "update: language changed without fitting code" "index.js"
-bad PUT "/functions/$ID" '{"handler":"app.handler"}' 422 "update: a handler whose file is not there" "app.py"
-bad PUT "/functions/$ID" '{"language":"cobol"}' 422 "update: an unknown language" "language: 'cobol'"
+bad_py_cases <<'CASES'
+"handler":"main"|422|a handler without a function|handler: 'main' is not of the form module.function
+"handler":"../main.handler"|422|a handler climbing out|handler
+"route":"hello"|422|a route without a leading slash|route: must start with '/'
+"route":"/a b"|422|a route with a space|route: only
+"route":"/a/../b"|422|a route with ..|route: '.' and '..'
+CASES
+bad_put '{"language":"node"}' 422 "update: language changed without fitting code" "index.js"
+bad_put '{"handler":"app.handler"}' 422 "update: a handler whose file is not there" "app.py"
+bad_put '{"language":"cobol"}' 422 "update: an unknown language" "language: 'cobol'"
 
 # ---- env (422) ---------------------------------------------------------------------------
-bad POST /functions/ "{\"name\":\"a\",$PY,\"env\":[\"A=1\"]}" 422 "env as an array" "env: expected an object of strings, got array"
-bad POST /functions/ "{\"name\":\"a\",$PY,\"env\":\"A=1\"}" 422 "env as a string" "env: expected an object of strings, got string"
-bad POST /functions/ "{\"name\":\"a\",$PY,\"env\":{\"A\":1}}" 422 "env with a number value" "env: the value of 'A' must be a string, got int"
-bad POST /functions/ "{\"name\":\"a\",$PY,\"env\":{\"A\":{\"b\":\"c\"}}}" 422 "env with an object value" "env: the value of 'A' must be a string, got object"
-bad POST /functions/ "{\"name\":\"a\",$PY,\"env\":{\"1X\":\"v\"}}" 422 "env with a bad key" "env: '1X' is not a valid variable name"
-bad POST /functions/ "{\"name\":\"a\",$PY,\"env\":{\"AWS_REGION\":\"v\"}}" 422 "env with a reserved key" "env: 'AWS_REGION' is reserved"
+bad_py_cases <<'CASES'
+"env":["A=1"]|422|env as an array|env: expected an object of strings, got array
+"env":"A=1"|422|env as a string|env: expected an object of strings, got string
+"env":{"A":1}|422|env with a number value|env: the value of 'A' must be a string, got int
+"env":{"A":{"b":"c"}}|422|env with an object value|env: the value of 'A' must be a string, got object
+"env":{"1X":"v"}|422|env with a bad key|env: '1X' is not a valid variable name
+"env":{"AWS_REGION":"v"}|422|env with a reserved key|env: 'AWS_REGION' is reserved
+CASES
 big=$(printf 'x%.0s' $(seq 1 4100))
-bad POST /functions/ "{\"name\":\"a\",$PY,\"env\":{\"A\":\"$big\"}}" 422 "env over 4 KB" "over the 4096-byte limit"
-bad PUT "/functions/$ID" "{\"env\":{\"A\":\"$big\"}}" 422 "update: env over 4 KB" "env"
+bad_py "\"env\":{\"A\":\"$big\"}" 422 "env over 4 KB" "over the 4096-byte limit"
+bad_put "{\"env\":{\"A\":\"$big\"}}" 422 "update: env over 4 KB" "env"
 
 # ---- code and zip (422) --------------------------------------------------------------------
 bad POST /functions/ '{"name":"a","language":"python"}' 422 "no code and no zip" "code, zip: one of them is required"
 make_zip "$TEST_TMP/ok.zip" main.py 'def handler(e, c): return 1'
 Z=$(b64 "$TEST_TMP/ok.zip")
-bad POST /functions/ "{\"name\":\"a\",$PY,\"zip\":\"$Z\"}" 422 "both code and zip" "not both"
+bad_py "\"zip\":\"$Z\"" 422 "both code and zip" "not both"
 bad POST /functions/ '{"name":"a","language":"python","code":""}' 422 "empty code" "code: must not be empty"
-bad POST /functions/ '{"name":"a","language":"python","zip":"@@not base64@@"}' 422 "bad base64" "zip: invalid base64"
-bad POST /functions/ '{"name":"a","language":"python","zip":"UEsDBA="}' 422 "base64 with bad padding" "zip: invalid base64"
-bad POST /functions/ "{\"name\":\"a\",\"language\":\"python\",\"zip\":\"$(printf 'this is not a zip' | base64 -w0)\"}" 422 "base64 of something that is not a zip" "zip"
+bad_zip python "@@not base64@@" 422 "bad base64" "zip: invalid base64"
+bad_zip python "UEsDBA=" 422 "base64 with bad padding" "zip: invalid base64"
+bad_zip python "$(printf 'this is not a zip' | base64 -w0)" 422 "base64 of something that is not a zip" "zip"
 make_zip "$TEST_TMP/nomain.zip" app.py 'def handler(e, c): return 1'
-bad POST /functions/ "{\"name\":\"a\",\"language\":\"python\",\"zip\":\"$(b64 "$TEST_TMP/nomain.zip")\"}" 422 "a zip without main.py" "main.py"
-bad POST /functions/ "{\"name\":\"a\",\"language\":\"node\",\"zip\":\"$(b64 "$TEST_TMP/ok.zip")\"}" 422 "a node zip without index.js" "index.js, index.mjs or index.cjs"
-bad PUT "/functions/$ID" "{\"zip\":\"$(b64 "$TEST_TMP/nomain.zip")\"}" 422 "update: a zip without the handler's file" "main.py"
+bad_zip python "$(b64 "$TEST_TMP/nomain.zip")" 422 "a zip without main.py" "main.py"
+bad_zip node "$(b64 "$TEST_TMP/ok.zip")" 422 "a node zip without index.js" "index.js, index.mjs or index.cjs"
+bad_put "{\"zip\":\"$(b64 "$TEST_TMP/nomain.zip")\"}" 422 "update: a zip without the handler's file" "main.py"
 python3 - "$TEST_TMP" <<'PY'
 import sys, zipfile, stat
 d = sys.argv[1]
@@ -158,10 +182,10 @@ link.create_system = 3
 link.external_attr = (stat.S_IFLNK | 0o777) << 16
 mk("symlink.zip", [ok, (link, "/etc/passwd")])
 PY
-bad POST /functions/ "{\"name\":\"a\",\"language\":\"python\",\"zip\":\"$(b64 "$TEST_TMP/dotdot.zip")\"}" 422 "a zip with a ../ entry" "zip"
-bad POST /functions/ "{\"name\":\"a\",\"language\":\"python\",\"zip\":\"$(b64 "$TEST_TMP/dotdot2.zip")\"}" 422 "a zip with a lib/../../ entry" "zip"
-bad POST /functions/ "{\"name\":\"a\",\"language\":\"python\",\"zip\":\"$(b64 "$TEST_TMP/abs.zip")\"}" 422 "a zip with an absolute path" "zip"
-bad POST /functions/ "{\"name\":\"a\",\"language\":\"python\",\"zip\":\"$(b64 "$TEST_TMP/symlink.zip")\"}" 422 "a zip with a symlink" "zip"
+bad_zip python "$(b64 "$TEST_TMP/dotdot.zip")" 422 "a zip with a ../ entry" "zip"
+bad_zip python "$(b64 "$TEST_TMP/dotdot2.zip")" 422 "a zip with a lib/../../ entry" "zip"
+bad_zip python "$(b64 "$TEST_TMP/abs.zip")" 422 "a zip with an absolute path" "zip"
+bad_zip python "$(b64 "$TEST_TMP/symlink.zip")" 422 "a zip with a symlink" "zip"
 ok "nothing escaped the code store" test ! -e /tmp/evil.py -a ! -e "$HEARTH_DATA/evil.py" -a ! -e "$HEARTH_DATA/code/evil.py"
 
 # ---- ids (404) ------------------------------------------------------------------------------

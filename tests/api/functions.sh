@@ -2,7 +2,7 @@
 # The /functions API on a real hearthd: create (python and node, as code and
 # as zip), list, get, get ?code=1, update every field (a new revision each),
 # a no-op update (same revision), delete, and the keep-alive connection.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 
 hearth_start
 

@@ -1,4 +1,6 @@
-/* Tests for pool/docker.c against the real dockerd (no mocks).
+/* Tests for engines/docker.c against the real dockerd (no mocks); the
+ * create body it sends is pinned without Docker by
+ * tests/unit/test_docker_spec.c.
  *
  * Needs dockerd at $HEARTH_DOCKER_SOCKET (default /var/run/docker.sock) and
  * builds the local image hearth-test/busybox:latest with
@@ -26,6 +28,7 @@
 #include "docker.h"
 #include "error.h"
 #include "tap.h"
+#include "testfs.h"
 #include "util.h"
 
 #ifndef TOP_SRCDIR
@@ -96,6 +99,14 @@ struct res {
 	const char *want_id;
 	char state[32];
 };
+
+/* Clears the result slot r, makes the request `call` (which answers into
+ * &r) and runs the loop until it answers or timeout_ms pass. */
+#define SYNC(r, timeout_ms, call) do { \
+	memset(&(r), 0, sizeof(r)); \
+	call; \
+	run_until(&(r).done, (timeout_ms)); \
+} while (0)
 
 static void res_err(struct res *r, const struct hearth_error *err)
 {
@@ -373,16 +384,22 @@ struct conc {
 	int64_t t0, t_created, t_started;
 };
 
+/* c's container is done with: it failed with err. */
+static void conc_fail(struct conc *c, const struct hearth_error *err)
+{
+	c->status = err->status;
+	snprintf(c->msg, sizeof(c->msg), "%s", err->msg);
+	c->started = 1;
+}
+
 static void conc_started(void *arg, const struct hearth_error *err)
 {
 	struct conc *c = arg;
 
 	c->t_started = util_mono_ns();
 	c->started = 1;
-	if (err) {
-		c->status = err->status;
-		snprintf(c->msg, sizeof(c->msg), "%s", err->msg);
-	}
+	if (err)
+		conc_fail(c, err);
 }
 
 static void conc_created(void *arg, const char *id, const struct hearth_error *err)
@@ -393,17 +410,13 @@ static void conc_created(void *arg, const char *id, const struct hearth_error *e
 	c->t_created = util_mono_ns();
 	c->created = 1;
 	if (err) {
-		c->status = err->status;
-		snprintf(c->msg, sizeof(c->msg), "%s", err->msg);
-		c->started = 1;
+		conc_fail(c, err);
 		return;
 	}
 	snprintf(c->id, sizeof(c->id), "%s", id);
 	/* from inside a callback: a new request on the same client */
 	if (backend_start(c->b, c->id, conc_started, c, NULL, &e) < 0) {
-		c->status = e->status;
-		snprintf(c->msg, sizeof(c->msg), "%s", e->msg);
-		c->started = 1;
+		conc_fail(c, e);
 		hearth_error_free(e);
 	}
 }
@@ -588,29 +601,21 @@ static void test_outage(struct docker *d, const struct backend_spec *spec)
 		hearth_error_clear(&err);
 		return;
 	}
-	memset(&r, 0, sizeof(r));
-	docker_ping(dp, done_cb, &r, NULL, &err);
-	run_until(&r.done, 10000);
+	SYNC(r, 10000, docker_ping(dp, done_cb, &r, NULL, &err));
 	is_int(r.status, 0, "ping through the proxy");
 	docker_events_watch(dp, test_labels, event_cb, &w, NULL, &err);
 	ok(run_until(&w.connected, 10000), "the event stream connects through the proxy");
 
-	memset(&r, 0, sizeof(r));
-	docker_container_create(d, spec, create_cb, &r, NULL, &err);
-	run_until(&r.done, 30000);
+	SYNC(r, 30000, docker_container_create(d, spec, create_cb, &r, NULL, &err));
 	snprintf(id, sizeof(id), "%s", r.id);
-	memset(&r, 0, sizeof(r));
-	docker_container_start(d, id, done_cb, &r, NULL, &err);
-	run_until(&r.done, 30000);
+	SYNC(r, 30000, docker_container_start(d, id, done_cb, &r, NULL, &err));
 	is_int(r.status, 0, "a container for the outage test runs");
 	w.id = id;
 
 	/* Docker goes away */
 	errors_before = w.errors;
 	proxy_down();
-	memset(&r, 0, sizeof(r));
-	docker_ping(dp, done_cb, &r, NULL, &err);
-	run_until(&r.done, 10000);
+	SYNC(r, 10000, docker_ping(dp, done_cb, &r, NULL, &err));
 	is_int(r.status, EHOSTDOWN, "ping while Docker is away: EHOSTDOWN");
 	ok(!docker_is_up(dp), "docker_is_up() turns false: %s",
 	   docker_last_error(dp) ? docker_last_error(dp) : "(null)");
@@ -626,9 +631,7 @@ static void test_outage(struct docker *d, const struct backend_spec *spec)
 		   w.errors - errors_before);
 	}
 	/* the container dies while nobody watches */
-	memset(&r, 0, sizeof(r));
-	docker_container_kill(d, id, SIGKILL, done_cb, &r, NULL, &err);
-	run_until(&r.done, 10000);
+	SYNC(r, 10000, docker_container_kill(d, id, SIGKILL, done_cb, &r, NULL, &err));
 	is_int(r.status, 0, "kill while the watcher is cut off");
 	ok(w.die == 0, "no die event yet");
 
@@ -648,9 +651,7 @@ static void test_outage(struct docker *d, const struct backend_spec *spec)
 	is_int(w.die, 1, "exactly once");
 	ok(docker_is_up(dp), "docker_is_up() is true again");
 
-	memset(&r, 0, sizeof(r));
-	docker_container_remove(dp, id, done_cb, &r, NULL, &err);
-	run_until(&r.done, 30000);
+	SYNC(r, 30000, docker_container_remove(dp, id, done_cb, &r, NULL, &err));
 	is_int(r.status, 0, "remove through the proxy");
 	docker_free(dp);
 	proxy_down();
@@ -717,7 +718,6 @@ int main(void)
 	char id[80], name[64];
 	int64_t t0;
 	struct timeval tick_tv = { 0, 5000 };
-	FILE *f;
 
 	signal(SIGPIPE, SIG_IGN);
 	base = event_base_new();
@@ -734,9 +734,7 @@ int main(void)
 		printf("Bail out! docker_new: %s\n", err->msg);
 		return 1;
 	}
-	memset(&r, 0, sizeof(r));
-	docker_ping(d, done_cb, &r, NULL, &err);
-	run_until(&r.done, 10000);
+	SYNC(r, 10000, docker_ping(d, done_cb, &r, NULL, &err));
 	ok(r.done && r.status == 0, "ping %s", docker_socket_path(d));
 	if (r.status) {
 		printf("Bail out! dockerd is not reachable: %s\n", r.msg);
@@ -745,9 +743,7 @@ int main(void)
 	}
 	ok(docker_is_up(d) && docker_last_error(d) == NULL, "docker_is_up() after a ping");
 
-	memset(&r, 0, sizeof(r));
-	is_int(docker_version(d, json_cb, &r, NULL, &err), 0, "version starts");
-	run_until(&r.done, 10000);
+	SYNC(r, 10000, is_int(docker_version(d, json_cb, &r, NULL, &err), 0, "version starts"));
 	ok(r.status == 0 && r.json, "version answers");
 	printf("# docker %s, API %s\n", json_object_get_string(json_object_object_get(r.json, "Version")),
 	       json_object_get_string(json_object_object_get(r.json, "ApiVersion")));
@@ -763,16 +759,13 @@ int main(void)
 	}
 
 	/* -- images -- */
-	memset(&r, 0, sizeof(r));
-	docker_image_inspect(d, "hearth-test/no-such-image:latest", json_cb, &r, NULL, &err);
-	run_until(&r.done, 10000);
+	SYNC(r, 10000,
+	     docker_image_inspect(d, "hearth-test/no-such-image:latest", json_cb, &r, NULL, &err));
 	is_int(r.status, ENOENT, "a missing image is ENOENT");
 	ok(strstr(r.msg, "make images") && strstr(r.msg, "hearth-test/no-such-image"),
 	   "and says to run make images: %s", r.msg);
 	json_object_put(r.json);
-	memset(&r, 0, sizeof(r));
-	backend_image_check(docker_backend(d), IMAGE, done_cb, &r, NULL, &err);
-	run_until(&r.done, 10000);
+	SYNC(r, 10000, backend_image_check(docker_backend(d), IMAGE, done_cb, &r, NULL, &err));
 	is_int(r.status, 0, "the test image exists (backend image_check)");
 
 	remove_leftovers(d, "hearth.test=docker");
@@ -788,12 +781,7 @@ int main(void)
 	}
 	chmod(sockdir, 0777);	/* the container runs as 65534 */
 	chmod(codedir, 0755);
-	snprintf(path, sizeof(path), "%s/main.py", codedir);
-	f = fopen(path, "w");
-	if (f) {
-		fputs("def handler(e, c): return e\n", f);
-		fclose(f);
-	}
+	testfs_write(codedir, "main.py", "def handler(e, c): return e\n");
 	{
 		static const char *const cmd[] = {
 			"/bin/sh", "-c",
@@ -817,24 +805,32 @@ int main(void)
 			.n_labels = 3, .sock_dir = sockdir, .code_dir = codedir,
 			.memory_mb = 64, .pids_limit = 32, .tmp_mb = 8, .name = name,
 		};
+		/* What the script above wrote to the socket folder. */
+		static const struct {
+			const char *file, *want, *what;
+		} inside[] = {
+			{ "uid", "65534", "runs as 65534" },
+			{ "root", "ro", "the root filesystem is read-only" },
+			{ "tmp", "ok", "/tmp is writable" },
+			{ "task", "main.py", "the code dir is at /var/task" },
+			{ "code", "ro", "/var/task is read-only" },
+			{ "env", "42", "env is passed" },
+		};
 		struct backend_spec spec_sleep = spec;
 		static const char *const cmd_sleep[] = { "sleep", "300", NULL };
 		struct json_object *hc;
 
-		memset(&r, 0, sizeof(r));
 		t0 = util_mono_ns();
-		is_int(docker_container_create(d, &spec, create_cb, &r, NULL, &err), 0, "create starts");
-		run_until(&r.done, 30000);
+		SYNC(r, 30000, is_int(docker_container_create(d, &spec, create_cb, &r, NULL, &err), 0,
+				      "create starts"));
 		is_int(r.status, 0, "container created %s", r.msg);
 		ok(strlen(r.id) == 64, "create returns the id");
 		printf("# latency: create %.1f ms\n", (double)(r.t_done - t0) / 1e6);
 		snprintf(id, sizeof(id), "%s", r.id);
 		w.id = id;
 
-		memset(&r, 0, sizeof(r));
 		t0 = util_mono_ns();
-		docker_container_start(d, id, done_cb, &r, NULL, &err);
-		run_until(&r.done, 30000);
+		SYNC(r, 30000, docker_container_start(d, id, done_cb, &r, NULL, &err));
 		is_int(r.status, 0, "started %s", r.msg);
 		printf("# latency: start %.1f ms\n", (double)(r.t_done - t0) / 1e6);
 
@@ -846,16 +842,12 @@ int main(void)
 		is_str(r.state, "running", "listed as running");
 		is_str(r.msg, "docker", "labels come back");
 
-		memset(&r, 0, sizeof(r));
-		docker_container_inspect(d, id, inspect_cb, &r, NULL, &err);
-		run_until(&r.done, 10000);
+		SYNC(r, 10000, docker_container_inspect(d, id, inspect_cb, &r, NULL, &err));
 		ok(r.status == 0 && r.running && !r.oom, "inspect: running, not OOM-killed");
 		is_str(r.id, name, "inspect: the name asked for");
 
-		memset(&r, 0, sizeof(r));
 		snprintf(path, sizeof(path), "/containers/%s/json", id);
-		docker_request(d, "GET", path, NULL, json_cb, &r, NULL, &err);
-		run_until(&r.done, 10000);
+		SYNC(r, 10000, docker_request(d, "GET", path, NULL, json_cb, &r, NULL, &err));
 		hc = json_object_object_get(r.json, "HostConfig");
 		ok(json_object_get_boolean(json_object_object_get(hc, "ReadonlyRootfs")),
 		   "hardened: read-only root");
@@ -875,49 +867,31 @@ int main(void)
 
 		snprintf(path, sizeof(path), "%s/done", sockdir);
 		ok(wait_file(path, 10000), "the container ran its script");
-		snprintf(path, sizeof(path), "%s/uid", sockdir);
-		is_str(slurp(path), "65534", "inside: runs as 65534");
-		snprintf(path, sizeof(path), "%s/root", sockdir);
-		is_str(slurp(path), "ro", "inside: the root filesystem is read-only");
-		snprintf(path, sizeof(path), "%s/tmp", sockdir);
-		is_str(slurp(path), "ok", "inside: /tmp is writable");
-		snprintf(path, sizeof(path), "%s/task", sockdir);
-		is_str(slurp(path), "main.py", "inside: the code dir is at /var/task");
-		snprintf(path, sizeof(path), "%s/code", sockdir);
-		is_str(slurp(path), "ro", "inside: /var/task is read-only");
-		snprintf(path, sizeof(path), "%s/env", sockdir);
-		is_str(slurp(path), "42", "inside: env is passed");
+		for (size_t i = 0; i < sizeof(inside) / sizeof(inside[0]); i++) {
+			snprintf(path, sizeof(path), "%s/%s", sockdir, inside[i].file);
+			is_str(slurp(path), inside[i].want, "inside: %s", inside[i].what);
+		}
 		ok(w.start >= 1, "the start event was seen");
 
-		memset(&r, 0, sizeof(r));
-		docker_container_kill(d, id, SIGKILL, done_cb, &r, NULL, &err);
-		run_until(&r.done, 10000);
+		SYNC(r, 10000, docker_container_kill(d, id, SIGKILL, done_cb, &r, NULL, &err));
 		is_int(r.status, 0, "kill");
 		ok(run_until(&w.die, 10000), "the die event arrives on the stream");
 		is_int(w.die_code, 137, "with exit code 137");
 
-		memset(&r, 0, sizeof(r));
-		docker_container_kill(d, id, SIGKILL, done_cb, &r, NULL, &err);
-		run_until(&r.done, 10000);
+		SYNC(r, 10000, docker_container_kill(d, id, SIGKILL, done_cb, &r, NULL, &err));
 		is_int(r.status, 0, "killing a stopped container succeeds");
 
-		memset(&r, 0, sizeof(r));
-		docker_container_inspect(d, id, inspect_cb, &r, NULL, &err);
-		run_until(&r.done, 10000);
+		SYNC(r, 10000, docker_container_inspect(d, id, inspect_cb, &r, NULL, &err));
 		ok(r.status == 0 && !r.running && r.exit_code == 137,
 		   "inspect after kill: exited %d (%s)", r.exit_code, r.state);
 
-		memset(&r, 0, sizeof(r));
 		t0 = util_mono_ns();
-		docker_container_remove(d, id, done_cb, &r, NULL, &err);
-		run_until(&r.done, 30000);
+		SYNC(r, 30000, docker_container_remove(d, id, done_cb, &r, NULL, &err));
 		is_int(r.status, 0, "removed");
 		printf("# latency: remove (exited) %.1f ms\n", (double)(r.t_done - t0) / 1e6);
 		ok(run_until(&w.destroy, 10000), "the destroy event arrives");
 
-		memset(&r, 0, sizeof(r));
-		docker_container_inspect(d, id, inspect_cb, &r, NULL, &err);
-		run_until(&r.done, 10000);
+		SYNC(r, 10000, docker_container_inspect(d, id, inspect_cb, &r, NULL, &err));
 		is_int(r.status, ENOENT, "inspect of a removed container is ENOENT");
 
 		/* a running one: remove is forced */
@@ -925,17 +899,11 @@ int main(void)
 		spec_sleep.name = NULL;
 		spec_sleep.sock_dir = NULL;
 		spec_sleep.code_dir = NULL;
-		memset(&r, 0, sizeof(r));
-		docker_container_create(d, &spec_sleep, create_cb, &r, NULL, &err);
-		run_until(&r.done, 30000);
+		SYNC(r, 30000, docker_container_create(d, &spec_sleep, create_cb, &r, NULL, &err));
 		snprintf(id, sizeof(id), "%s", r.id);
-		memset(&r, 0, sizeof(r));
-		docker_container_start(d, id, done_cb, &r, NULL, &err);
-		run_until(&r.done, 30000);
-		memset(&r, 0, sizeof(r));
+		SYNC(r, 30000, docker_container_start(d, id, done_cb, &r, NULL, &err));
 		t0 = util_mono_ns();
-		docker_container_remove(d, id, done_cb, &r, NULL, &err);
-		run_until(&r.done, 30000);
+		SYNC(r, 30000, docker_container_remove(d, id, done_cb, &r, NULL, &err));
 		is_int(r.status, 0, "a running container is removed (forced)");
 		printf("# latency: remove (running) %.1f ms\n", (double)(r.t_done - t0) / 1e6);
 
@@ -947,9 +915,7 @@ int main(void)
 		hearth_error_clear(&err);
 		spec_sleep.memory_mb = 64;
 		spec_sleep.image = "hearth-test/no-such-image:latest";
-		memset(&r, 0, sizeof(r));
-		docker_container_create(d, &spec_sleep, create_cb, &r, NULL, &err);
-		run_until(&r.done, 10000);
+		SYNC(r, 10000, docker_container_create(d, &spec_sleep, create_cb, &r, NULL, &err));
 		ok(r.status == ENOENT && strstr(r.msg, "make images"),
 		   "create from a missing image: %s", r.msg);
 		spec_sleep.image = IMAGE;
@@ -965,26 +931,18 @@ int main(void)
 
 			spec_oom.cmd = cmd_oom;
 			spec_oom.memory_mb = 16;
-			memset(&r, 0, sizeof(r));
-			docker_container_create(d, &spec_oom, create_cb, &r, NULL, &err);
-			run_until(&r.done, 30000);
+			SYNC(r, 30000, docker_container_create(d, &spec_oom, create_cb, &r, NULL, &err));
 			snprintf(id, sizeof(id), "%s", r.id);
 			w.id = id;
 			w.die = w.oom = 0;
-			memset(&r, 0, sizeof(r));
-			docker_container_start(d, id, done_cb, &r, NULL, &err);
-			run_until(&r.done, 30000);
+			SYNC(r, 30000, docker_container_start(d, id, done_cb, &r, NULL, &err));
 			is_int(r.status, 0, "a container that will run out of memory starts");
 			ok(run_until(&w.die, 20000), "it dies");
 			is_int(w.die_code, 137, "killed (137)");
 			ok(w.oom >= 1, "the oom event was seen");
-			memset(&r, 0, sizeof(r));
-			docker_container_inspect(d, id, inspect_cb, &r, NULL, &err);
-			run_until(&r.done, 10000);
+			SYNC(r, 10000, docker_container_inspect(d, id, inspect_cb, &r, NULL, &err));
 			ok(r.status == 0 && r.oom, "inspect says OOMKilled");
-			memset(&r, 0, sizeof(r));
-			docker_container_remove(d, id, done_cb, &r, NULL, &err);
-			run_until(&r.done, 30000);
+			SYNC(r, 30000, docker_container_remove(d, id, done_cb, &r, NULL, &err));
 			is_int(r.status, 0, "removed");
 		}
 
@@ -1001,12 +959,8 @@ int main(void)
 	test_reentry();
 	test_unreachable();
 
-	snprintf(path, sizeof(path), "%s/main.py", codedir);
-	unlink(path);
-	rmdir(codedir);
-	snprintf(cmdline, sizeof(cmdline), "rm -rf '%s'", sockdir);
-	if (system(cmdline) != 0)
-		printf("# could not remove %s\n", sockdir);
+	testfs_remove(codedir);
+	testfs_remove(sockdir);
 	event_free(ticker);
 	event_base_free(base);
 	libevent_global_shutdown();
