@@ -34,8 +34,13 @@ int main(void)
 	is_int(hearth_error_make(&err, ENOENT, "no function %d", 7), -ENOENT, "make returns -status");
 	is_int(hearth_error_wrap(&err, "GET /functions/7"), -ENOENT, "wrap keeps the status");
 	is_str(err->msg, "GET /functions/7: no function 7", "wrap prefixes context");
-	is_int(hearth_error_make(&err, EINVAL, "second"), -EINVAL, "a second error does not replace the first");
+	is_int(hearth_error_make(&err, EINVAL, "second"), -ENOENT,
+	       "a second error does not replace the first, and make returns the kept one's status");
 	is_str(err->msg, "GET /functions/7: no function 7", "the first error is kept");
+	is_int(hearth_error_errno(&err, EACCES, "third"), -ENOENT,
+	       "so does hearth_error_errno");
+	is_int(hearth_error_make(NULL, EINVAL, "nobody asked"), -EINVAL,
+	       "without an error to fill, make returns its own status");
 	hearth_error_clear(&err);
 	ok(err == NULL, "clear resets the pointer");
 	buf_release(&b);
