@@ -200,6 +200,14 @@ for id in 0 -1 abc 1.5 99999999999999999999 9223372036854775808 01 +1 1e3 '%20' 
 done
 is "$(snapshot)" "$BEFORE" "nothing changed after the bad ids"
 
+# ---- the batch's body: one JSON value and nothing after it ------------------------------------
+bad POST /functions/execute "{\"invocations\":[{\"function_id\":$ID}]} trailing" 400 \
+	"a batch with bytes after its JSON" "unexpected data after the value"
+bad POST /functions/execute "{\"invocations\":[{\"function_id\":$ID}]}{}" 400 "a batch followed by a second value" "byte"
+bad POST /functions/execute '' 400 "an empty batch body" "empty"
+bad POST /functions/execute '{"invocations":[]}' 422 "a batch of no calls" "at least one"
+bad POST /functions/execute '{"invocations":[],"x":1}' 422 "a batch with an unknown field" "unknown field 'x'"
+
 # ---- size limits (413) ------------------------------------------------------------------------
 head -c $((71 * 1024 * 1024)) /dev/zero | tr '\0' 'a' >"$TEST_TMP/big"
 req POST /functions/ -H 'Content-Type: application/json' --data-binary @"$TEST_TMP/big"
