@@ -67,10 +67,12 @@ int main(int argc, char **argv)
 	}
 	evhttp_set_gencb(http, on_request, NULL);
 	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
-				   EVHTTP_REQ_HEAD | EVHTTP_REQ_DELETE);
-	struct evhttp_bound_socket *bs = evhttp_bind_socket_with_handle(http, "127.0.0.1", (ev_uint16_t)port);
+						 EVHTTP_REQ_HEAD | EVHTTP_REQ_DELETE);
+	struct evhttp_bound_socket *bs = evhttp_bind_socket_with_handle(http, "127.0.0.1",
+									(ev_uint16_t)port);
 	if (!bs) {
-		fprintf(stderr, "echo-server: cannot bind 127.0.0.1:%d: %s\n", port, strerror(errno));
+		fprintf(stderr, "echo-server: cannot bind 127.0.0.1:%d: %s\n", port,
+			strerror(errno));
 		return 1;
 	}
 	struct sockaddr_in sin;
@@ -84,7 +86,8 @@ int main(int argc, char **argv)
 		char tmp[4096];
 		int n = snprintf(tmp, sizeof(tmp), "%s.tmp", port_file);
 		FILE *f = n > 0 && (size_t)n < sizeof(tmp) ? fopen(tmp, "w") : NULL;
-		if (!f || fprintf(f, "%d\n", port) < 0 || fclose(f) != 0 || rename(tmp, port_file) != 0) {
+		if (!f || fprintf(f, "%d\n", port) < 0 || fclose(f) != 0 ||
+		    rename(tmp, port_file) != 0) {
 			fprintf(stderr, "echo-server: cannot write %s\n", port_file);
 			return 1;
 		}

@@ -31,8 +31,8 @@ size_t hdr_index(uint64_t v)
 	if (v < FULL)
 		return (size_t)v;
 	int msb = 63 - __builtin_clzll(v);
-	int b = msb - S + 1;			/* >= 1 */
-	uint64_t sub = v >> b;			/* in [HALF, FULL) */
+	int b = msb - S + 1;   /* >= 1 */
+	uint64_t sub = v >> b; /* in [HALF, FULL) */
 	return (size_t)(FULL + (uint64_t)(b - 1) * HALF + (sub - HALF));
 }
 
@@ -98,10 +98,22 @@ void hdr_merge(struct hdr *dst, const struct hdr *src)
 	dst->sum += src->sum;
 }
 
-uint64_t hdr_count(const struct hdr *h) { return h->n; }
-uint64_t hdr_clamped(const struct hdr *h) { return h->clamped; }
-uint64_t hdr_min(const struct hdr *h) { return h->n ? h->min : 0; }
-uint64_t hdr_max(const struct hdr *h) { return h->max; }
+uint64_t hdr_count(const struct hdr *h)
+{
+	return h->n;
+}
+uint64_t hdr_clamped(const struct hdr *h)
+{
+	return h->clamped;
+}
+uint64_t hdr_min(const struct hdr *h)
+{
+	return h->n ? h->min : 0;
+}
+uint64_t hdr_max(const struct hdr *h)
+{
+	return h->max;
+}
 
 double hdr_mean(const struct hdr *h)
 {

@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #define HDR_SUB_BITS 11
-#define HDR_MAX_NS ((uint64_t)1 << 37)	/* ~137 s */
+#define HDR_MAX_NS ((uint64_t)1 << 37) /* ~137 s */
 
 struct hdr;
 
@@ -26,10 +26,10 @@ void hdr_merge(struct hdr *dst, const struct hdr *src);
 
 uint64_t hdr_count(const struct hdr *h);
 uint64_t hdr_clamped(const struct hdr *h);
-uint64_t hdr_min(const struct hdr *h);	/* 0 when empty */
+uint64_t hdr_min(const struct hdr *h); /* 0 when empty */
 uint64_t hdr_max(const struct hdr *h);
 double hdr_mean(const struct hdr *h);
-double hdr_stddev(const struct hdr *h);	/* from the buckets */
+double hdr_stddev(const struct hdr *h); /* from the buckets */
 /* The value at percentile p (0..100): the highest value equivalent to the
  * bucket holding the ceil(p/100*n)-th smallest sample, never above the
  * exact max (nor below the exact min).  0 when empty. */

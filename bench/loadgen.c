@@ -38,11 +38,12 @@
 #include "hdr.h"
 
 #define RBUF_MIN 16384
-#define RBUF_MAX (64u << 20)	/* an answer larger than this is an error */
+#define RBUF_MAX (64u << 20) /* an answer larger than this is an error */
 #define MAX_HEADERS 64
 
 enum err_kind { E_CONNECT, E_READ, E_WRITE, E_TIMEOUT, E_PARSE, E_CLOSED, E__N };
-static const char *const err_names[E__N] = { "connect", "read", "write", "timeout", "parse", "closed" };
+static const char *const err_names[E__N] = { "connect", "read",	 "write",
+					     "timeout", "parse", "closed" };
 
 struct opts {
 	const char *url;
@@ -52,15 +53,23 @@ struct opts {
 	const char *headers[MAX_HEADERS];
 	int nheaders;
 	int connections;
-	uint64_t requests;	/* 0: by duration */
-	double duration;	/* 0: by count */
+	uint64_t requests; /* 0: by duration */
+	double duration;   /* 0: by count */
 	uint64_t warmup;
 	int timeout_ms;
 	int json, strict, verbose;
 	const char *label;
 };
 
-enum parse_state { P_HEAD, P_BODY_LEN, P_CHUNK_SIZE, P_CHUNK_DATA, P_CHUNK_CRLF, P_TRAILER, P_BODY_EOF };
+enum parse_state {
+	P_HEAD,
+	P_BODY_LEN,
+	P_CHUNK_SIZE,
+	P_CHUNK_DATA,
+	P_CHUNK_CRLF,
+	P_TRAILER,
+	P_BODY_EOF
+};
 
 struct conn {
 	struct lg *lg;
@@ -68,16 +77,16 @@ struct conn {
 	int fd;
 	struct event *ev_read, *ev_write, *ev_timer, *ev_retry;
 	int connected;
-	size_t wpos;		/* bytes of the request sent so far */
-	uint64_t t0;		/* when the current request was issued */
-	int busy;		/* a request is outstanding */
+	size_t wpos; /* bytes of the request sent so far */
+	uint64_t t0; /* when the current request was issued */
+	int busy;    /* a request is outstanding */
 	/* answer parser */
 	char *rbuf;
 	size_t rlen, rcap, rpos;
 	enum parse_state ps;
 	int status;
 	int keepalive;
-	uint64_t remain;	/* body or chunk bytes still to come */
+	uint64_t remain; /* body or chunk bytes still to come */
 	uint64_t body_bytes;
 	int first_shown;
 };
@@ -91,11 +100,11 @@ struct lg {
 	struct conn *conns;
 	struct hdr *hist;
 	struct event *ev_deadline, *ev_sigint;
-	const struct timeval *tv_timeout;	/* a libevent common timeout: O(1) re-arming */
-	uint64_t issued;	/* requests started, warmup included */
-	uint64_t done;		/* requests finished (ok or error), warmup included */
-	uint64_t target;	/* requests to start in all; UINT64_MAX by duration */
-	uint64_t measured;	/* answers recorded after the warmup */
+	const struct timeval *tv_timeout; /* a libevent common timeout: O(1) re-arming */
+	uint64_t issued;		  /* requests started, warmup included */
+	uint64_t done;			  /* requests finished (ok or error), warmup included */
+	uint64_t target;		  /* requests to start in all; UINT64_MAX by duration */
+	uint64_t measured;		  /* answers recorded after the warmup */
 	uint64_t status[600];
 	uint64_t status_other;
 	uint64_t errors[E__N];
@@ -103,7 +112,7 @@ struct lg {
 	uint64_t t_start, t_measure, t_end, t_last;
 	int measuring;
 	int stopping;
-	int active;		/* connections with a request outstanding */
+	int active; /* connections with a request outstanding */
 	int verbose_left;
 };
 
@@ -144,7 +153,8 @@ static void usage(FILE *f)
 	      "  --label NAME        a name copied into the JSON output\n"
 	      "  --json              one JSON object on stdout instead of the table\n"
 	      "  --strict            exit 1 when any request errored or answered non-2xx\n"
-	      "  --verbose           print the first answer of each connection to stderr\n", f);
+	      "  --verbose           print the first answer of each connection to stderr\n",
+	      f);
 }
 
 static uint64_t parse_u64(const char *s, const char *what, uint64_t lo, uint64_t hi)
@@ -187,8 +197,23 @@ static char *read_file(const char *path, size_t *len)
 
 static void parse_opts(struct opts *o, int argc, char **argv)
 {
-	enum { O_URL = 256, O_METHOD, O_BODY, O_BODY_FILE, O_HEADER, O_CONNS, O_REQS, O_DUR,
-	       O_WARMUP, O_TIMEOUT, O_JSON, O_STRICT, O_VERBOSE, O_LABEL, O_HELP };
+	enum {
+		O_URL = 256,
+		O_METHOD,
+		O_BODY,
+		O_BODY_FILE,
+		O_HEADER,
+		O_CONNS,
+		O_REQS,
+		O_DUR,
+		O_WARMUP,
+		O_TIMEOUT,
+		O_JSON,
+		O_STRICT,
+		O_VERBOSE,
+		O_LABEL,
+		O_HELP
+	};
 	static const struct option lo[] = {
 		{ "url", required_argument, NULL, O_URL },
 		{ "method", required_argument, NULL, O_METHOD },
@@ -235,16 +260,26 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 				die("--header '%s': want 'Name: value' on one line", optarg);
 			o->headers[o->nheaders++] = optarg;
 			break;
-		case O_CONNS: o->connections = (int)parse_u64(optarg, "--connections", 1, 10000); break;
-		case O_REQS: o->requests = parse_u64(optarg, "--requests", 1, UINT64_C(1) << 40); break;
+		case O_CONNS:
+			o->connections = (int)parse_u64(optarg, "--connections", 1, 10000);
+			break;
+		case O_REQS:
+			o->requests = parse_u64(optarg, "--requests", 1, UINT64_C(1) << 40);
+			break;
 		case O_DUR:
 			errno = 0;
 			o->duration = strtod(optarg, &end);
-			if (errno || end == optarg || *end || !(o->duration > 0 && o->duration <= 86400))
-				die("--duration: '%s' is not a number of seconds in (0, 86400]", optarg);
+			if (errno || end == optarg || *end ||
+			    !(o->duration > 0 && o->duration <= 86400))
+				die("--duration: '%s' is not a number of seconds in (0, 86400]",
+				    optarg);
 			break;
-		case O_WARMUP: o->warmup = parse_u64(optarg, "--warmup", 0, UINT64_C(1) << 40); break;
-		case O_TIMEOUT: o->timeout_ms = (int)parse_u64(optarg, "--timeout-ms", 1, 3600000); break;
+		case O_WARMUP:
+			o->warmup = parse_u64(optarg, "--warmup", 0, UINT64_C(1) << 40);
+			break;
+		case O_TIMEOUT:
+			o->timeout_ms = (int)parse_u64(optarg, "--timeout-ms", 1, 3600000);
+			break;
 		case O_LABEL: o->label = optarg; break;
 		case O_JSON: o->json = 1; break;
 		case O_STRICT: o->strict = 1; break;
@@ -265,7 +300,12 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 
 /* ---- the request -------------------------------------------------------- */
 
-struct url { char host[256]; char port[8]; char hostport[300]; const char *path; };
+struct url {
+	char host[256];
+	char port[8];
+	char hostport[300];
+	const char *path;
+};
 
 static void parse_url(const char *u, struct url *out)
 {
@@ -279,7 +319,7 @@ static void parse_url(const char *u, struct url *out)
 	if (!slash)
 		slash = p + strlen(p);
 	out->path = *slash ? slash : "/";
-	if (*p == '[') {	/* [v6]:port */
+	if (*p == '[') { /* [v6]:port */
 		const char *rb = memchr(p, ']', (size_t)(slash - p));
 		if (!rb)
 			die("--url '%s': bad IPv6 host", u);
@@ -410,7 +450,9 @@ static void conn_request_done(struct conn *c, int err)
 		lg->t_last = t;
 		if (lg->o.duration > 0) {
 			struct timeval tv = { (time_t)lg->o.duration,
-					      (suseconds_t)((lg->o.duration - (double)(time_t)lg->o.duration) * 1e6) };
+					      (suseconds_t)((lg->o.duration -
+							     (double)(time_t)lg->o.duration) *
+							    1e6) };
 			evtimer_add(lg->ev_deadline, &tv);
 		}
 	}
@@ -459,8 +501,8 @@ static void show_first(struct conn *c, size_t head_end)
 	size_t n = c->rlen - c->rpos;
 	if (n > 2048)
 		n = 2048;
-	fprintf(stderr, "loadgen: connection %d, first answer (%zu bytes of head):\n%.*s\n",
-		c->id, head_end, (int)n, c->rbuf + c->rpos);
+	fprintf(stderr, "loadgen: connection %d, first answer (%zu bytes of head):\n%.*s\n", c->id,
+		head_end, (int)n, c->rbuf + c->rpos);
 }
 
 /* Parses the head at rbuf[rpos..rlen); returns bytes consumed, 0 when it
@@ -583,10 +625,14 @@ static int parse(struct conn *c)
 			ssize_t i = 0;
 			for (; i < l; i++) {
 				int ch = line[i], d;
-				if (ch >= '0' && ch <= '9') d = ch - '0';
-				else if (ch >= 'a' && ch <= 'f') d = ch - 'a' + 10;
-				else if (ch >= 'A' && ch <= 'F') d = ch - 'A' + 10;
-				else break;
+				if (ch >= '0' && ch <= '9')
+					d = ch - '0';
+				else if (ch >= 'a' && ch <= 'f')
+					d = ch - 'a' + 10;
+				else if (ch >= 'A' && ch <= 'F')
+					d = ch - 'A' + 10;
+				else
+					break;
 				sz = sz * 16 + (uint64_t)d;
 				if (sz > RBUF_MAX)
 					return -1;
@@ -629,7 +675,7 @@ static int parse(struct conn *c)
 		case P_BODY_EOF:
 			c->body_bytes += avail;
 			c->rpos += avail;
-			return 0;	/* complete only at EOF */
+			return 0; /* complete only at EOF */
 		}
 	}
 }
@@ -666,7 +712,7 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return;
 		if (n <= 0) {
-			if (!c->busy) {	/* an idle keep-alive connection closed */
+			if (!c->busy) { /* an idle keep-alive connection closed */
 				conn_close(c);
 				return;
 			}
@@ -680,7 +726,7 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
 		}
 		lg->bytes_read += (uint64_t)n;
 		c->rlen += (size_t)n;
-		if (!c->busy) {	/* bytes nobody asked for */
+		if (!c->busy) { /* bytes nobody asked for */
 			conn_close(c);
 			return;
 		}
@@ -690,13 +736,13 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 		if (r > 0) {
-			if (c->rpos != c->rlen)	/* no pipelining: extra bytes are wrong */
+			if (c->rpos != c->rlen) /* no pipelining: extra bytes are wrong */
 				c->keepalive = 0;
 			conn_request_done(c, -1);
 			return;
 		}
 		if ((size_t)n < c->rcap - (c->rlen - (size_t)n))
-			return;	/* a short read: the socket is drained */
+			return; /* a short read: the socket is drained */
 	}
 }
 
@@ -747,7 +793,7 @@ static void conn_open(struct conn *c)
 	} else if (errno == EINPROGRESS) {
 		event_add(c->ev_write, NULL);
 	} else {
-		c->connected = -1;	/* failed at once */
+		c->connected = -1; /* failed at once */
 	}
 }
 
@@ -773,7 +819,7 @@ static void conn_start_request(struct conn *c)
 			return;
 		}
 		if (!c->connected)
-			return;	/* on_write sends once connected */
+			return; /* on_write sends once connected */
 	}
 	if (conn_write(c) < 0)
 		conn_request_done(c, E_WRITE);
@@ -820,8 +866,11 @@ static void json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-static const struct { const char *key, *label; double p; } pcts[] = {
-	{ "p50", "50%", 50 }, { "p75", "75%", 75 }, { "p90", "90%", 90 },
+static const struct {
+	const char *key, *label;
+	double p;
+} pcts[] = {
+	{ "p50", "50%", 50 }, { "p75", "75%", 75 },	  { "p90", "90%", 90 },
 	{ "p99", "99%", 99 }, { "p99_9", "99.9%", 99.9 }, { "p99_99", "99.99%", 99.99 },
 };
 
@@ -829,8 +878,9 @@ static void report(struct lg *lg)
 {
 	const struct opts *o = &lg->o;
 	struct hdr *h = lg->hist;
-	double secs = lg->t_end > lg->t_measure && lg->measuring ?
-		(double)(lg->t_end - lg->t_measure) / 1e9 : 0.0;
+	double secs = lg->t_end > lg->t_measure && lg->measuring
+			      ? (double)(lg->t_end - lg->t_measure) / 1e9
+			      : 0.0;
 	uint64_t errs = 0, non2xx = 0;
 	for (int i = 0; i < E__N; i++)
 		errs += lg->errors[i];
@@ -848,11 +898,12 @@ static void report(struct lg *lg)
 		json_str(f, o->url);
 		fprintf(f, ",\"method\":");
 		json_str(f, o->method);
-		fprintf(f, ",\"body_bytes\":%zu,\"connections\":%d,\"warmup\":%" PRIu64
+		fprintf(f,
+			",\"body_bytes\":%zu,\"connections\":%d,\"warmup\":%" PRIu64
 			",\"requests\":%" PRIu64 ",\"errors\":%" PRIu64 ",\"non_2xx\":%" PRIu64
 			",\"elapsed_s\":%.6f,\"throughput_rps\":%.1f,\"bytes_read\":%" PRIu64,
-			o->body_len, o->connections, o->warmup, lg->measured, errs, non2xx,
-			secs, rps, lg->bytes_read);
+			o->body_len, o->connections, o->warmup, lg->measured, errs, non2xx, secs,
+			rps, lg->bytes_read);
 		fprintf(f, ",\"error_kinds\":{");
 		for (int i = 0; i < E__N; i++)
 			fprintf(f, "%s\"%s\":%" PRIu64, i ? "," : "", err_names[i], lg->errors[i]);
@@ -865,7 +916,9 @@ static void report(struct lg *lg)
 			}
 		if (lg->status_other)
 			fprintf(f, "%s\"other\":%" PRIu64, first ? "" : ",", lg->status_other);
-		fprintf(f, "},\"latency_us\":{\"count\":%" PRIu64 ",\"min\":%.3f,\"mean\":%.3f,\"stdev\":%.3f",
+		fprintf(f,
+			"},\"latency_us\":{\"count\":%" PRIu64
+			",\"min\":%.3f,\"mean\":%.3f,\"stdev\":%.3f",
 			hdr_count(h), hdr_min(h) / 1e3, hdr_mean(h) / 1e3, hdr_stddev(h) / 1e3);
 		for (size_t i = 0; i < sizeof(pcts) / sizeof(pcts[0]); i++)
 			fprintf(f, ",\"%s\":%.3f", pcts[i].key, hdr_percentile(h, pcts[i].p) / 1e3);
@@ -877,7 +930,8 @@ static void report(struct lg *lg)
 		uint64_t lo, hi, cnt;
 		first = 1;
 		while (hdr_next(h, &it, &lo, &hi, &cnt)) {
-			fprintf(f, "%s[%.3f,%.3f,%" PRIu64 "]", first ? "" : ",", lo / 1e3, (hi + 1) / 1e3, cnt);
+			fprintf(f, "%s[%.3f,%.3f,%" PRIu64 "]", first ? "" : ",", lo / 1e3,
+				(hi + 1) / 1e3, cnt);
 			first = 0;
 		}
 		fprintf(f, "]}\n");
@@ -948,8 +1002,10 @@ int main(int argc, char **argv)
 		lg.measuring = 1;
 		lg.t_measure = lg.t_last = lg.t_start;
 		if (lg.o.duration > 0) {
-			struct timeval tv = { (time_t)lg.o.duration,
-					      (suseconds_t)((lg.o.duration - (double)(time_t)lg.o.duration) * 1e6) };
+			struct timeval tv = {
+				(time_t)lg.o.duration,
+				(suseconds_t)((lg.o.duration - (double)(time_t)lg.o.duration) * 1e6)
+			};
 			evtimer_add(lg.ev_deadline, &tv);
 		}
 	}

@@ -88,7 +88,7 @@ static struct frame read_frame(int fd, uint8_t *buf, size_t cap)
 		if (r < 0 || need > cap)
 			fail("bad frame from the shim");
 		if (r == 1) {
-			if (len != need)	/* one request in flight: nothing may follow */
+			if (len != need) /* one request in flight: nothing may follow */
 				fail("extra bytes after a frame from the shim");
 			return f;
 		}
@@ -126,7 +126,8 @@ int main(int argc, char **argv)
 			       "  --calls N         calls through each path (default 20000, in blocks of %d)\n"
 			       "  --payload JSON    the event (default {})\n"
 			       "  --cpu N           pin this program, the shim and both pythons to CPU N\n"
-			       "Exits 0 when the shim adds at most 20 us at the median.\n", BLOCK, BLOCK);
+			       "Exits 0 when the shim adds at most 20 us at the median.\n",
+			       BLOCK, BLOCK);
 			return 0;
 		}
 	for (int i = 1; i + 1 < argc; i += 2) {
@@ -142,12 +143,13 @@ int main(int argc, char **argv)
 			cpu = (int)strtol(argv[i + 1], NULL, 10);
 	}
 	if (!shim || !boot || calls < BLOCK) {
-		fprintf(stderr, "usage: shim_rtt --shim PATH --bootstrap PATH [--calls N>=%d] [--payload JSON] [--cpu N]\n",
+		fprintf(stderr,
+			"usage: shim_rtt --shim PATH --bootstrap PATH [--calls N>=%d] [--payload JSON] [--cpu N]\n",
 			BLOCK);
 		return 2;
 	}
 	calls = (calls + BLOCK - 1) / BLOCK * BLOCK;
-	if (cpu >= 0) {	/* inherited by the shim, its runtime and the baseline */
+	if (cpu >= 0) { /* inherited by the shim, its runtime and the baseline */
 		cpu_set_t set;
 		CPU_ZERO(&set);
 		CPU_SET(cpu, &set);
@@ -292,10 +294,11 @@ int main(int argc, char **argv)
 	printf("%-34s %9s %9s %9s\n", "", "p50 us", "p90 us", "p99 us");
 	printf("%-34s %9.1f %9.1f %9.1f\n", "via hearth-shim + bootstrap", pct(ts, (size_t)ns, .5),
 	       pct(ts, (size_t)ns, .9), pct(ts, (size_t)ns, .99));
-	printf("%-34s %9.1f %9.1f %9.1f\n", "bare pipe to python3 (json loop)", pct(tb, (size_t)nb, .5),
-	       pct(tb, (size_t)nb, .9), pct(tb, (size_t)nb, .99));
+	printf("%-34s %9.1f %9.1f %9.1f\n", "bare pipe to python3 (json loop)",
+	       pct(tb, (size_t)nb, .5), pct(tb, (size_t)nb, .9), pct(tb, (size_t)nb, .99));
 	double d = pct(ts, (size_t)ns, .5) - pct(tb, (size_t)nb, .5);
-	printf("shim adds %.1f us at the median (target <= 20 us): %s\n", d, d <= 20.0 ? "PASS" : "FAIL");
+	printf("shim adds %.1f us at the median (target <= 20 us): %s\n", d,
+	       d <= 20.0 ? "PASS" : "FAIL");
 
 	close(to[1]);
 	frame_writer_init(&w, FRAME_SHUTDOWN, scratch, sizeof(scratch), &iov, 1);

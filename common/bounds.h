@@ -11,17 +11,17 @@
 
 /* ---- a function's settings (docs/ARCHITECTURE.md, "Functions") ---- */
 #define FN_NAME_MAX 64
-#define FN_TIMEOUT_MIN 1		/* seconds */
-#define FN_TIMEOUT_MAX 900		/* Lambda's 15 minutes */
+#define FN_TIMEOUT_MIN 1   /* seconds */
+#define FN_TIMEOUT_MAX 900 /* Lambda's 15 minutes */
 #define FN_TIMEOUT_DEFAULT 3
-#define FN_MEMORY_MIN 64		/* MB */
+#define FN_MEMORY_MIN 64 /* MB */
 #define FN_MEMORY_MAX 10240
 #define FN_MEMORY_DEFAULT 128
-#define FN_ENV_MAX_BYTES 4096		/* Lambda's 4 KB of environment */
+#define FN_ENV_MAX_BYTES 4096 /* Lambda's 4 KB of environment */
 #define FN_MIN_WARM_DEFAULT 1
 #define FN_MAX_CONCURRENCY_DEFAULT 10
 #define FN_MAX_CONCURRENCY_MAX 1000
-#define FN_CODE_MAX_BYTES (50u * HEARTH_MiB)	/* unpacked */
+#define FN_CODE_MAX_BYTES (50u * HEARTH_MiB) /* unpacked */
 #define FN_ZIP_ENTRIES_MAX 10000
 #define FN_HANDLER_MAX 128
 #define FN_ROUTE_MAX 256
@@ -33,7 +33,7 @@
 /* Logs kept per invocation (the shim drops the rest and says how much). */
 #define INVOKE_LOGS_MAX (64u * HEARTH_KiB)
 #define INVOKE_REQUEST_ID_MAX 128
-#define INVOKE_BATCH_MAX 100		/* calls in one POST /functions/execute */
+#define INVOKE_BATCH_MAX 100 /* calls in one POST /functions/execute */
 /* What an envelope adds around a result: ids, timings, escaped logs and
  * error texts (logs may grow 6x when escaped: \u00XX). */
 #define INVOKE_ENVELOPE_EXTRA (1u * HEARTH_MiB)
@@ -43,8 +43,8 @@
 #define RUNTIME_UID 65534
 #define RUNTIME_GID 65534
 #define RUNTIME_USER "65534:65534"
-#define RUNTIME_PIDS_MAX 128		/* stops a fork bomb */
-#define RUNTIME_TMP_MB 64		/* the /tmp tmpfs */
+#define RUNTIME_PIDS_MAX 128 /* stops a fork bomb */
+#define RUNTIME_TMP_MB 64    /* the /tmp tmpfs */
 
 /* ---- the HTTP API ---- */
 /* The largest body any route takes: a function with a base64 zip

@@ -148,8 +148,9 @@ static int writer_value(struct frame_writer *w, size_t n)
 void frame_writer_init(struct frame_writer *w, uint8_t type, void *scratch, size_t scratch_len,
 		       struct iovec *iov, size_t iov_len)
 {
-	*w = (struct frame_writer){ .iov = iov, .iov_cap = iov_len, .scratch = scratch,
-				    .scratch_cap = scratch_len };
+	*w = (struct frame_writer){
+		.iov = iov, .iov_cap = iov_len, .scratch = scratch, .scratch_cap = scratch_len
+	};
 	uint8_t *h = writer_take(w, FRAME_HDR_LEN);
 	if (h)
 		frame_header_encode(h, type, 0);
@@ -158,7 +159,7 @@ void frame_writer_init(struct frame_writer *w, uint8_t type, void *scratch, size
 void frame_write_field(struct frame_writer *w, uint16_t tag, size_t len)
 {
 	if (!w->err && w->field_left)
-		w->err = FRAME_EFIELD;	/* the last field was left short */
+		w->err = FRAME_EFIELD; /* the last field was left short */
 	if (!w->err && len > UINT32_MAX)
 		w->err = FRAME_ETOOBIG;
 	uint8_t *h = writer_take(w, FRAME_FIELD_HDR_LEN);
@@ -242,4 +243,3 @@ const char *frame_strerror(int err)
 	}
 	return "unknown frame error";
 }
-

@@ -18,8 +18,8 @@
 #include "invocation.h"
 #include "bounds.h"
 
-#define FRAME_MAGIC0 0x48		/* 'H' */
-#define FRAME_MAGIC1 0x46		/* 'F' */
+#define FRAME_MAGIC0 0x48 /* 'H' */
+#define FRAME_MAGIC1 0x46 /* 'F' */
 #define FRAME_VERSION 1
 #define FRAME_HDR_LEN 8
 #define FRAME_FIELD_HDR_LEN 6
@@ -28,49 +28,49 @@
 #define FRAME_MAX_BODY (INVOKE_PAYLOAD_MAX + 512u * 1024)
 
 enum frame_type {
-	FRAME_INIT = 1,		/* hearthd -> shim */
-	FRAME_READY = 2,	/* shim -> hearthd */
-	FRAME_INIT_ERROR = 3,	/* shim -> hearthd */
-	FRAME_INVOKE = 4,	/* hearthd -> shim */
-	FRAME_REPLY = 5,	/* shim -> hearthd */
-	FRAME_PING = 6,		/* hearthd -> shim */
-	FRAME_PONG = 7,		/* shim -> hearthd */
-	FRAME_SHUTDOWN = 8,	/* hearthd -> shim */
-	FRAME_PROTO_ERROR = 9,	/* shim -> hearthd: the last frame was refused */
+	FRAME_INIT = 1,	       /* hearthd -> shim */
+	FRAME_READY = 2,       /* shim -> hearthd */
+	FRAME_INIT_ERROR = 3,  /* shim -> hearthd */
+	FRAME_INVOKE = 4,      /* hearthd -> shim */
+	FRAME_REPLY = 5,       /* shim -> hearthd */
+	FRAME_PING = 6,	       /* hearthd -> shim */
+	FRAME_PONG = 7,	       /* shim -> hearthd */
+	FRAME_SHUTDOWN = 8,    /* hearthd -> shim */
+	FRAME_PROTO_ERROR = 9, /* shim -> hearthd: the last frame was refused */
 };
 
 enum frame_tag {
 	/* init */
-	FT_CODE_DIR = 1,	/* bytes: path as the shim sees it */
-	FT_HANDLER = 2,		/* bytes: "main.handler" */
-	FT_LANGUAGE = 3,	/* bytes: "python" | "node" */
-	FT_ENV = 4,		/* bytes: "KEY=VALUE"; repeated */
-	FT_FUNCTION_NAME = 5,	/* bytes */
-	FT_MEMORY_MB = 6,	/* u64 */
-	FT_TIMEOUT_MS = 7,	/* u64: the function's timeout, also the init budget */
+	FT_CODE_DIR = 1,      /* bytes: path as the shim sees it */
+	FT_HANDLER = 2,	      /* bytes: "main.handler" */
+	FT_LANGUAGE = 3,      /* bytes: "python" | "node" */
+	FT_ENV = 4,	      /* bytes: "KEY=VALUE"; repeated */
+	FT_FUNCTION_NAME = 5, /* bytes */
+	FT_MEMORY_MB = 6,     /* u64 */
+	FT_TIMEOUT_MS = 7,    /* u64: the function's timeout, also the init budget */
 	/* invoke */
-	FT_REQUEST_ID = 16,	/* bytes, at most 128 */
-	FT_DEADLINE_MS = 17,	/* u64: milliseconds the handler may run from receipt */
-	FT_PAYLOAD = 18,	/* bytes: the event, passed through untouched */
+	FT_REQUEST_ID = 16,  /* bytes, at most 128 */
+	FT_DEADLINE_MS = 17, /* u64: milliseconds the handler may run from receipt */
+	FT_PAYLOAD = 18,     /* bytes: the event, passed through untouched */
 	/* reply, ready, init_error, proto_error */
-	FT_STATUS = 32,		/* u64: enum invocation_status (invocation.h) */
-	FT_RESULT = 33,		/* bytes: JSON text */
-	FT_ERROR_TYPE = 34,	/* bytes */
-	FT_ERROR_MESSAGE = 35,	/* bytes */
-	FT_ERROR_STACK = 36,	/* bytes: JSON array of strings */
-	FT_LOGS = 37,		/* bytes: stdout+stderr, capped, maybe truncated */
-	FT_DURATION_US = 38,	/* u64 */
-	FT_MAX_RSS_KB = 39,	/* u64 */
-	FT_INIT_US = 40,	/* u64: in ready/init_error */
+	FT_STATUS = 32,	       /* u64: enum invocation_status (invocation.h) */
+	FT_RESULT = 33,	       /* bytes: JSON text */
+	FT_ERROR_TYPE = 34,    /* bytes */
+	FT_ERROR_MESSAGE = 35, /* bytes */
+	FT_ERROR_STACK = 36,   /* bytes: JSON array of strings */
+	FT_LOGS = 37,	       /* bytes: stdout+stderr, capped, maybe truncated */
+	FT_DURATION_US = 38,   /* u64 */
+	FT_MAX_RSS_KB = 39,    /* u64 */
+	FT_INIT_US = 40,       /* u64: in ready/init_error */
 };
 
 enum frame_err {
 	FRAME_OK = 0,
-	FRAME_EMAGIC = -1,	/* not a Hearth frame: the stream is lost */
-	FRAME_EVERSION = -2,	/* unknown protocol version: stream lost */
-	FRAME_ETOOBIG = -3,	/* body over FRAME_MAX_BODY: stream lost */
-	FRAME_EFIELD = -4,	/* fields do not tile the body: frame refused */
-	FRAME_ENOSPC = -5,	/* a writer ran out of scratch or iovec room */
+	FRAME_EMAGIC = -1,   /* not a Hearth frame: the stream is lost */
+	FRAME_EVERSION = -2, /* unknown protocol version: stream lost */
+	FRAME_ETOOBIG = -3,  /* body over FRAME_MAX_BODY: stream lost */
+	FRAME_EFIELD = -4,   /* fields do not tile the body: frame refused */
+	FRAME_ENOSPC = -5,   /* a writer ran out of scratch or iovec room */
 };
 
 /* A parsed frame: a view into the caller's buffer. */
@@ -126,13 +126,13 @@ int frame_field_u64(const struct frame_field *fld, uint64_t *out);
 #define FRAME_COPY_MAX 256
 
 struct frame_writer {
-	struct iovec *iov;	/* the caller's */
+	struct iovec *iov; /* the caller's */
 	size_t iov_cap, iov_n;
-	uint8_t *scratch;	/* the caller's */
+	uint8_t *scratch; /* the caller's */
 	size_t scratch_cap, scratch_used;
-	size_t len;		/* of the whole frame so far */
-	size_t field_left;	/* value bytes the open field still expects */
-	int err;		/* the first error (enum frame_err), sticky */
+	size_t len;	   /* of the whole frame so far */
+	size_t field_left; /* value bytes the open field still expects */
+	int err;	   /* the first error (enum frame_err), sticky */
 };
 
 void frame_writer_init(struct frame_writer *w, uint8_t type, void *scratch, size_t scratch_len,

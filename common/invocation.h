@@ -5,10 +5,10 @@
 #define HEARTH_INVOCATION_H
 
 enum invocation_status {
-	INVOCATION_SUCCESS = 0,	/* the handler returned */
+	INVOCATION_SUCCESS = 0, /* the handler returned */
 	INVOCATION_ERROR = 1,	/* the handler raised (or init failed) */
-	INVOCATION_TIMEOUT = 2,	/* the deadline passed; the runtime was killed */
-	INVOCATION_CRASHED = 3,	/* the runtime died or broke the protocol */
+	INVOCATION_TIMEOUT = 2, /* the deadline passed; the runtime was killed */
+	INVOCATION_CRASHED = 3, /* the runtime died or broke the protocol */
 };
 #define INVOCATION_STATUS_N 4
 

@@ -27,10 +27,10 @@ struct curlev {
 	struct event *timer;
 	curlev_done_cb done;
 	void *done_arg;
-	struct curlev_sock *socks;	/* every socket curl asked us to watch */
-	int busy;			/* depth of curlev_check_done() */
-	bool dead;			/* curlev_free() called while busy */
-	bool global;			/* holds a curl_global_init reference */
+	struct curlev_sock *socks; /* every socket curl asked us to watch */
+	int busy;		   /* depth of curlev_check_done() */
+	bool dead;		   /* curlev_free() called while busy */
+	bool global;		   /* holds a curl_global_init reference */
 };
 
 static void curlev_destroy(struct curlev *cm)
@@ -38,7 +38,7 @@ static void curlev_destroy(struct curlev *cm)
 	struct curlev_sock *s, *next;
 
 	if (cm->multi)
-		curl_multi_cleanup(cm->multi);	/* may call curlev_socket_cb(REMOVE) */
+		curl_multi_cleanup(cm->multi); /* may call curlev_socket_cb(REMOVE) */
 	for (s = cm->socks; s; s = next) {
 		next = s->next;
 		event_free(s->ev);

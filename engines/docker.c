@@ -29,7 +29,7 @@
 #include "log.h"
 #include "util.h"
 
-#define DOCKER_MAX_REPLY (16u << 20)	/* a container list can be long */
+#define DOCKER_MAX_REPLY (16u << 20) /* a container list can be long */
 #define DOCKER_MAX_EVENT_LINE (1u << 20)
 #define DOCKER_PING_TIMEOUT_MS 5000L
 #define DOCKER_CONNECT_TIMEOUT_MS 5000L
@@ -68,20 +68,20 @@ struct docker_req {
 	struct curl_slist *headers;
 	char *method;
 	char *path;
-	char *image;		/* DK_IMAGE_CHECK/DK_JSON image inspect: for the hint */
+	char *image; /* DK_IMAGE_CHECK/DK_JSON image inspect: for the hint */
 	struct buf reply;
 	char errbuf[CURL_ERROR_SIZE];
 	union docker_cb cb;
 	void *arg;
 	/* DK_WATCH only */
-	char *filters;		/* URL-encoded filters JSON */
+	char *filters; /* URL-encoded filters JSON */
 	struct event *deliver_ev;
 	struct event *retry_ev;
-	int64_t since_ns;	/* last event seen (or watch start) */
+	int64_t since_ns; /* last event seen (or watch start) */
 	int retry_ms;
-	bool connected;		/* this connection answered 200 */
-	bool announce;		/* tell the watcher it (re)connected */
-	bool busy;		/* watcher callback on the stack */
+	bool connected; /* this connection answered 200 */
+	bool announce;	/* tell the watcher it (re)connected */
+	bool busy;	/* watcher callback on the stack */
 	bool cancelled;
 };
 
@@ -287,7 +287,7 @@ static size_t docker_write_cb(char *data, size_t size, size_t nmemb, void *userp
 	size_t n = size * nmemb;
 
 	if (buf_append(&req->reply, data, n, NULL) < 0)
-		return 0;	/* too big: fails the transfer with CURLE_WRITE_ERROR */
+		return 0; /* too big: fails the transfer with CURLE_WRITE_ERROR */
 	if (req->kind == DK_WATCH && req->connected)
 		event_active(req->deliver_ev, EV_TIMEOUT, 1);
 	return n;
@@ -487,17 +487,13 @@ static void docker_finish(struct docker_req *req, long status, struct json_objec
 			  const struct hearth_error *err)
 {
 	switch (req->kind) {
-	case DK_JSON:
-		req->cb.json(req->arg, status, body, err);
-		break;
+	case DK_JSON: req->cb.json(req->arg, status, body, err); break;
 	case DK_PING:
 	case DK_IMAGE_CHECK:
 	case DK_START:
 	case DK_KILL:
 	case DK_REMOVE:
-	case DK_UPDATE:
-		req->cb.done(req->arg, err);
-		break;
+	case DK_UPDATE: req->cb.done(req->arg, err); break;
 	case DK_CREATE: {
 		const char *id = docker_json_str(body, "Id");
 		struct hearth_error *e2 = NULL;
@@ -521,7 +517,8 @@ static void docker_finish(struct docker_req *req, long status, struct json_objec
 				st.name++;
 			st.status = docker_json_str(state, "Status");
 			st.running = json_object_get_boolean(docker_json_get(state, "Running"));
-			st.oom_killed = json_object_get_boolean(docker_json_get(state, "OOMKilled"));
+			st.oom_killed = json_object_get_boolean(docker_json_get(state,
+										"OOMKilled"));
 			st.exit_code = json_object_get_int(docker_json_get(state, "ExitCode"));
 			st.pid = json_object_get_int(docker_json_get(state, "Pid"));
 			st.labels = docker_json_get(config, "Labels");
@@ -572,8 +569,7 @@ static void docker_finish(struct docker_req *req, long status, struct json_objec
 		hearth_error_free(e2);
 		break;
 	}
-	case DK_WATCH:
-		break;
+	case DK_WATCH: break;
 	}
 }
 
@@ -678,7 +674,7 @@ static void docker_watch_retry_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	log_warn("docker: event stream: %s", err->msg);
 	req->retry_ms = req->retry_ms < DOCKER_RETRY_MAX_MS / 2 ? req->retry_ms * 2
-								 : DOCKER_RETRY_MAX_MS;
+								: DOCKER_RETRY_MAX_MS;
 	req->busy = true;
 	d->depth++;
 	req->cb.event(req->arg, NULL, err);
@@ -734,11 +730,12 @@ static void docker_watch_ended(struct docker_req *req, CURLcode result)
 	struct timeval tv;
 
 	if (req->connected && !docker_watch_deliver(req))
-		return;	/* cancelled or freed meanwhile */
+		return; /* cancelled or freed meanwhile */
 	if (d->closing)
 		return;
 	if (req->connected) {
-		hearth_error_make(&err, ECONNRESET, "Docker's event stream ended (%s); reconnecting",
+		hearth_error_make(&err, ECONNRESET,
+				  "Docker's event stream ended (%s); reconnecting",
 				  result == CURLE_OK ? "closed" : curl_easy_strerror(result));
 	} else {
 		docker_outcome(req, result, &status, &body, &err);
@@ -791,9 +788,9 @@ static void docker_on_done(void *arg, CURL *easy, CURLcode result)
 	docker_req_unlink(d, req);
 	docker_outcome(req, result, &status, &body, &err);
 	/* outcomes that are success for the caller's purpose */
-	if (err && ((req->kind == DK_KILL && status == 409) ||
-		    (req->kind == DK_REMOVE && status == 409 &&
-		     strstr(err->msg, "already in progress"))))
+	if (err &&
+	    ((req->kind == DK_KILL && status == 409) ||
+	     (req->kind == DK_REMOVE && status == 409 && strstr(err->msg, "already in progress"))))
 		hearth_error_clear(&err);
 	d->depth++;
 	docker_finish(req, status, body, err);
@@ -872,7 +869,7 @@ void docker_free(struct docker *d)
 			if (!req->cancelled)
 				req->cb.event(req->arg, NULL, err);
 			if (req->busy)
-				req->cancelled = true;	/* its deliver loop frees it */
+				req->cancelled = true; /* its deliver loop frees it */
 			else
 				docker_req_free(req);
 			continue;
@@ -894,14 +891,14 @@ void docker_cancel(struct docker *d, struct docker_req *req)
 		return;
 	docker_req_stop(d, req);
 	if (req->busy)
-		req->cancelled = true;	/* freed when its callback returns */
+		req->cancelled = true; /* freed when its callback returns */
 	else
 		docker_req_free(req);
 }
 
-int docker_request(struct docker *d, const char *method, const char *path,
-		   struct json_object *body, docker_json_cb cb, void *arg,
-		   struct docker_req **reqp, struct hearth_error **err)
+int docker_request(struct docker *d, const char *method, const char *path, struct json_object *body,
+		   docker_json_cb cb, void *arg, struct docker_req **reqp,
+		   struct hearth_error **err)
 {
 	struct docker_req *req;
 	const char *s = body ? json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN) : NULL;
@@ -937,8 +934,8 @@ int docker_version(struct docker *d, docker_json_cb cb, void *arg, struct docker
 }
 
 static int docker_image_req(struct docker *d, enum docker_kind kind, const char *image,
-			    union docker_cb cb,
-			    void *arg, struct docker_req **reqp, struct hearth_error **err)
+			    union docker_cb cb, void *arg, struct docker_req **reqp,
+			    struct hearth_error **err)
 {
 	_cleanup_buf_ struct buf path = BUF_INIT(1024);
 	struct docker_req *req;
@@ -953,7 +950,7 @@ static int docker_image_req(struct docker *d, enum docker_kind kind, const char 
 	rc = docker_submit(d, kind, "GET", path.ptr, NULL, d->timeout_ms, cb, arg, &req, err);
 	if (rc < 0)
 		return rc;
-	req->image = strdup(image);	/* for the hint; message degrades if NULL */
+	req->image = strdup(image); /* for the hint; message degrades if NULL */
 	if (reqp)
 		*reqp = req;
 	return 0;
@@ -971,9 +968,8 @@ int docker_image_check(struct docker *d, const char *image, backend_done_cb cb, 
 	return docker_image_req(d, DK_IMAGE_CHECK, image, CB(done, cb), arg, reqp, err);
 }
 
-int docker_container_create(struct docker *d, const struct backend_spec *spec,
-			    backend_create_cb cb, void *arg, struct docker_req **reqp,
-			    struct hearth_error **err)
+int docker_container_create(struct docker *d, const struct backend_spec *spec, backend_create_cb cb,
+			    void *arg, struct docker_req **reqp, struct hearth_error **err)
 {
 	_cleanup_buf_ struct buf path = BUF_INIT(512);
 	struct json_object *body = NULL;
@@ -1065,8 +1061,8 @@ int docker_container_update(struct docker *d, const char *id, unsigned memory_mb
 	    (rc = buf_printf(&body, err, "{\"Memory\":%lld,\"MemorySwap\":%lld,\"CpuShares\":%u}",
 			     (long long)mem, (long long)mem, memory_mb < 2 ? 2 : memory_mb)) < 0)
 		return rc;
-	rc = docker_submit(d, DK_UPDATE, "POST", path.ptr, body.ptr, d->timeout_ms, CB(done, cb), arg,
-			   &req, err);
+	rc = docker_submit(d, DK_UPDATE, "POST", path.ptr, body.ptr, d->timeout_ms, CB(done, cb),
+			   arg, &req, err);
 	if (rc < 0)
 		return rc;
 	if (reqp)
@@ -1074,10 +1070,11 @@ int docker_container_update(struct docker *d, const char *id, unsigned memory_mb
 	return 0;
 }
 
-int docker_container_inspect(struct docker *d, const char *id, backend_inspect_cb cb,
-			     void *arg, struct docker_req **reqp, struct hearth_error **err)
+int docker_container_inspect(struct docker *d, const char *id, backend_inspect_cb cb, void *arg,
+			     struct docker_req **reqp, struct hearth_error **err)
 {
-	return docker_container_op(d, DK_INSPECT, "GET", id, "/json", CB(inspect, cb), arg, reqp, err);
+	return docker_container_op(d, DK_INSPECT, "GET", id, "/json", CB(inspect, cb), arg, reqp,
+				   err);
 }
 
 int docker_container_list(struct docker *d, const char *const *labels, backend_list_cb cb,
@@ -1100,8 +1097,8 @@ int docker_container_list(struct docker *d, const char *const *labels, backend_l
 	return 0;
 }
 
-int docker_events_watch(struct docker *d, const char *const *labels, backend_event_cb cb,
-			void *arg, struct docker_req **reqp, struct hearth_error **err)
+int docker_events_watch(struct docker *d, const char *const *labels, backend_event_cb cb, void *arg,
+			struct docker_req **reqp, struct hearth_error **err)
 {
 	_cleanup_buf_ struct buf filters = BUF_INIT(8192);
 	struct docker_req *req;
@@ -1149,39 +1146,70 @@ fail:
 
 static int dops_ping(void *impl, backend_done_cb cb, void *arg, struct backend_req **reqp,
 		     struct hearth_error **err)
-{ return docker_ping(D(impl), cb, arg, R(reqp), err); }
+{
+	return docker_ping(D(impl), cb, arg, R(reqp), err);
+}
 static int dops_image_check(void *impl, const char *image, backend_done_cb cb, void *arg,
 			    struct backend_req **reqp, struct hearth_error **err)
-{ return docker_image_check(D(impl), image, cb, arg, R(reqp), err); }
-static int dops_create(void *impl, const struct backend_spec *spec, backend_create_cb cb,
-		       void *arg, struct backend_req **reqp, struct hearth_error **err)
-{ return docker_container_create(D(impl), spec, cb, arg, R(reqp), err); }
+{
+	return docker_image_check(D(impl), image, cb, arg, R(reqp), err);
+}
+static int dops_create(void *impl, const struct backend_spec *spec, backend_create_cb cb, void *arg,
+		       struct backend_req **reqp, struct hearth_error **err)
+{
+	return docker_container_create(D(impl), spec, cb, arg, R(reqp), err);
+}
 static int dops_start(void *impl, const char *id, backend_done_cb cb, void *arg,
 		      struct backend_req **reqp, struct hearth_error **err)
-{ return docker_container_start(D(impl), id, cb, arg, R(reqp), err); }
+{
+	return docker_container_start(D(impl), id, cb, arg, R(reqp), err);
+}
 static int dops_kill(void *impl, const char *id, int signo, backend_done_cb cb, void *arg,
 		     struct backend_req **reqp, struct hearth_error **err)
-{ return docker_container_kill(D(impl), id, signo, cb, arg, R(reqp), err); }
+{
+	return docker_container_kill(D(impl), id, signo, cb, arg, R(reqp), err);
+}
 static int dops_remove(void *impl, const char *id, backend_done_cb cb, void *arg,
 		       struct backend_req **reqp, struct hearth_error **err)
-{ return docker_container_remove(D(impl), id, cb, arg, R(reqp), err); }
+{
+	return docker_container_remove(D(impl), id, cb, arg, R(reqp), err);
+}
 static int dops_update(void *impl, const char *id, unsigned memory_mb, backend_done_cb cb,
 		       void *arg, struct backend_req **reqp, struct hearth_error **err)
-{ return docker_container_update(D(impl), id, memory_mb, cb, arg, R(reqp), err); }
+{
+	return docker_container_update(D(impl), id, memory_mb, cb, arg, R(reqp), err);
+}
 static int dops_list(void *impl, const char *const *labels, backend_list_cb cb, void *arg,
 		     struct backend_req **reqp, struct hearth_error **err)
-{ return docker_container_list(D(impl), labels, cb, arg, R(reqp), err); }
+{
+	return docker_container_list(D(impl), labels, cb, arg, R(reqp), err);
+}
 static int dops_inspect(void *impl, const char *id, backend_inspect_cb cb, void *arg,
 			struct backend_req **reqp, struct hearth_error **err)
-{ return docker_container_inspect(D(impl), id, cb, arg, R(reqp), err); }
+{
+	return docker_container_inspect(D(impl), id, cb, arg, R(reqp), err);
+}
 static int dops_watch(void *impl, const char *const *labels, backend_event_cb cb, void *arg,
 		      struct backend_req **reqp, struct hearth_error **err)
-{ return docker_events_watch(D(impl), labels, cb, arg, R(reqp), err); }
+{
+	return docker_events_watch(D(impl), labels, cb, arg, R(reqp), err);
+}
 static void dops_cancel(void *impl, struct backend_req *req)
-{ docker_cancel(D(impl), (struct docker_req *)(void *)req); }
-static bool dops_is_up(void *impl) { return docker_is_up(D(impl)); }
-static const char *dops_last_error(void *impl) { return docker_last_error(D(impl)); }
-static void dops_free(void *impl) { docker_free(D(impl)); }
+{
+	docker_cancel(D(impl), (struct docker_req *)(void *)req);
+}
+static bool dops_is_up(void *impl)
+{
+	return docker_is_up(D(impl));
+}
+static const char *dops_last_error(void *impl)
+{
+	return docker_last_error(D(impl));
+}
+static void dops_free(void *impl)
+{
+	docker_free(D(impl));
+}
 
 static const struct backend_ops docker_backend_ops = {
 	.name = "docker",

@@ -58,9 +58,9 @@ void docker_set_timeout_ms(struct docker *d, long ms);
 
 /* Any API call: method "GET"/"POST"/"DELETE", path after the version
  * ("/containers/json?all=1"), body NULL or JSON (serialised at once). */
-int docker_request(struct docker *d, const char *method, const char *path,
-		   struct json_object *body, docker_json_cb cb, void *arg,
-		   struct docker_req **reqp, struct hearth_error **err);
+int docker_request(struct docker *d, const char *method, const char *path, struct json_object *body,
+		   docker_json_cb cb, void *arg, struct docker_req **reqp,
+		   struct hearth_error **err);
 
 int docker_ping(struct docker *d, backend_done_cb cb, void *arg, struct docker_req **reqp,
 		struct hearth_error **err);
@@ -75,9 +75,8 @@ int docker_image_check(struct docker *d, const char *image, backend_done_cb cb, 
 
 /* Sends docker_spec_json(spec) (docker_spec.h); a spec it refuses fails
  * at once with EINVAL. */
-int docker_container_create(struct docker *d, const struct backend_spec *spec,
-			    backend_create_cb cb, void *arg, struct docker_req **reqp,
-			    struct hearth_error **err);
+int docker_container_create(struct docker *d, const struct backend_spec *spec, backend_create_cb cb,
+			    void *arg, struct docker_req **reqp, struct hearth_error **err);
 int docker_container_start(struct docker *d, const char *id, backend_done_cb cb, void *arg,
 			   struct docker_req **reqp, struct hearth_error **err);
 int docker_container_kill(struct docker *d, const char *id, int signo, backend_done_cb cb,
@@ -90,13 +89,13 @@ int docker_container_list(struct docker *d, const char *const *labels, backend_l
 int docker_container_update(struct docker *d, const char *id, unsigned memory_mb,
 			    backend_done_cb cb, void *arg, struct docker_req **reqp,
 			    struct hearth_error **err);
-int docker_container_inspect(struct docker *d, const char *id, backend_inspect_cb cb,
-			     void *arg, struct docker_req **reqp, struct hearth_error **err);
+int docker_container_inspect(struct docker *d, const char *id, backend_inspect_cb cb, void *arg,
+			     struct docker_req **reqp, struct hearth_error **err);
 /* Streams /events for containers with every label in `labels` (start, die,
  * oom, destroy), reconnecting with a back-off (and `since` the last event
  * seen) whenever the stream ends; see backend_event_cb for what cb gets. */
-int docker_events_watch(struct docker *d, const char *const *labels, backend_event_cb cb,
-			void *arg, struct docker_req **reqp, struct hearth_error **err);
+int docker_events_watch(struct docker *d, const char *const *labels, backend_event_cb cb, void *arg,
+			struct docker_req **reqp, struct hearth_error **err);
 
 /* Stops a request or a watch; its callback is not called.  req must still
  * be pending (its callback not yet called). */

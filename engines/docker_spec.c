@@ -92,8 +92,7 @@ int docker_spec_json(const struct backend_spec *spec, struct json_object **out,
 	if (shares > DOCKER_SPEC_SHARES_MAX)
 		shares = DOCKER_SPEC_SHARES_MAX;
 	mem = (int64_t)spec->memory_mb << 20;
-	rc = util_snprintf(tmpfs, sizeof(tmpfs), err, "rw,nosuid,nodev,size=%um,mode=1777",
-			   tmp_mb);
+	rc = util_snprintf(tmpfs, sizeof(tmpfs), err, "rw,nosuid,nodev,size=%um,mode=1777", tmp_mb);
 	if (rc < 0)
 		return rc;
 
@@ -101,8 +100,8 @@ int docker_spec_json(const struct backend_spec *spec, struct json_object **out,
 	if (!c)
 		return hearth_error_make(err, ENOMEM, "out of memory");
 	json_object_object_add(c, "Image", json_object_new_string(spec->image));
-	json_object_object_add(c, "User", json_object_new_string(spec->user ? spec->user
-									 : RUNTIME_USER));
+	json_object_object_add(c, "User",
+			       json_object_new_string(spec->user ? spec->user : RUNTIME_USER));
 	if (spec->workdir)
 		json_object_object_add(c, "WorkingDir", json_object_new_string(spec->workdir));
 	json_object_object_add(c, "NetworkDisabled", json_object_new_boolean(1));
@@ -116,7 +115,8 @@ int docker_spec_json(const struct backend_spec *spec, struct json_object **out,
 	json_object_object_add(c, "Env", arr);
 	for (size_t i = 0; spec->env && spec->env[i]; i++) {
 		if (!strchr(spec->env[i], '=') || spec->env[i][0] == '=') {
-			rc = hearth_error_make(err, EINVAL, "environment entry '%s' is not KEY=value",
+			rc = hearth_error_make(err, EINVAL,
+					       "environment entry '%s' is not KEY=value",
 					       spec->env[i]);
 			goto fail;
 		}
@@ -131,7 +131,8 @@ int docker_spec_json(const struct backend_spec *spec, struct json_object **out,
 		}
 		json_object_object_add(obj, spec->labels[i].key,
 				       json_object_new_string(spec->labels[i].value
-							      ? spec->labels[i].value : ""));
+								      ? spec->labels[i].value
+								      : ""));
 	}
 
 	hc = json_object_new_object();

@@ -36,7 +36,7 @@
 
 #include "error.h"
 
-struct backend_req;	/* an operation in flight (or an event watch) */
+struct backend_req; /* an operation in flight (or an event watch) */
 
 struct backend_label {
 	const char *key;
@@ -48,20 +48,20 @@ struct backend_label {
  * no-new-privileges, memory limit = memory_mb with no swap, a pids limit,
  * CPU shares proportional to memory. */
 struct backend_spec {
-	const char *image;		/* required, e.g. "hearth/python:latest" */
-	const char *name;		/* optional container name */
-	const char *const *cmd;		/* NULL-terminated argv, or NULL for the image's */
-	const char *const *env;		/* NULL-terminated "KEY=value", or NULL */
-	const struct backend_label *labels;	/* n_labels entries */
+	const char *image;		    /* required, e.g. "hearth/python:latest" */
+	const char *name;		    /* optional container name */
+	const char *const *cmd;		    /* NULL-terminated argv, or NULL for the image's */
+	const char *const *env;		    /* NULL-terminated "KEY=value", or NULL */
+	const struct backend_label *labels; /* n_labels entries */
 	size_t n_labels;
-	const char *sock_dir;		/* host folder -> /run/hearth (rw); optional */
-	const char *code_dir;		/* host folder -> /var/task (ro); optional */
-	const char *user;		/* "uid:gid"; NULL = RUNTIME_USER (bounds.h) */
-	const char *workdir;		/* optional */
-	unsigned memory_mb;		/* required, 6..1048576 */
-	unsigned pids_limit;		/* 0 = RUNTIME_PIDS_MAX (bounds.h) */
-	unsigned tmp_mb;		/* size of the /tmp tmpfs; 0 = RUNTIME_TMP_MB */
-	unsigned cpu_shares;		/* 0 = memory_mb (1024 MB = one default share) */
+	const char *sock_dir; /* host folder -> /run/hearth (rw); optional */
+	const char *code_dir; /* host folder -> /var/task (ro); optional */
+	const char *user;     /* "uid:gid"; NULL = RUNTIME_USER (bounds.h) */
+	const char *workdir;  /* optional */
+	unsigned memory_mb;   /* required, 6..1048576 */
+	unsigned pids_limit;  /* 0 = RUNTIME_PIDS_MAX (bounds.h) */
+	unsigned tmp_mb;      /* size of the /tmp tmpfs; 0 = RUNTIME_TMP_MB */
+	unsigned cpu_shares;  /* 0 = memory_mb (1024 MB = one default share) */
 };
 
 /* Container paths the spec's folders appear at. */
@@ -70,27 +70,27 @@ struct backend_spec {
 
 struct backend_state {
 	const char *id;
-	const char *name;		/* without the leading '/' */
-	const char *status;		/* "created", "running", "exited", ... */
+	const char *name;   /* without the leading '/' */
+	const char *status; /* "created", "running", "exited", ... */
 	bool running;
 	bool oom_killed;
 	int exit_code;
-	int pid;			/* 0 when not running */
-	struct json_object *labels;	/* object of strings, borrowed */
+	int pid;		    /* 0 when not running */
+	struct json_object *labels; /* object of strings, borrowed */
 };
 
 struct backend_container {
 	const char *id;
-	const char *name;		/* without the leading '/', may be "" */
-	const char *state;		/* "created", "running", "exited", ... */
-	int64_t created;		/* epoch seconds */
-	struct json_object *labels;	/* object of strings, borrowed */
+	const char *name;	    /* without the leading '/', may be "" */
+	const char *state;	    /* "created", "running", "exited", ... */
+	int64_t created;	    /* epoch seconds */
+	struct json_object *labels; /* object of strings, borrowed */
 };
 
 enum backend_event_kind {
 	BACKEND_EVENT_OTHER,
 	BACKEND_EVENT_START,
-	BACKEND_EVENT_DIE,	/* exit_code set */
+	BACKEND_EVENT_DIE, /* exit_code set */
 	BACKEND_EVENT_OOM,
 	BACKEND_EVENT_DESTROY,
 };
@@ -101,7 +101,7 @@ struct backend_event {
 	const char *id;			/* container id */
 	int exit_code;			/* die only; -1 otherwise */
 	int64_t time_ns;		/* epoch nanoseconds */
-	struct json_object *attributes;	/* labels, name, image...; borrowed */
+	struct json_object *attributes; /* labels, name, image...; borrowed */
 };
 
 typedef void (*backend_done_cb)(void *arg, const struct hearth_error *err);
@@ -125,8 +125,8 @@ struct backend_ops {
 	/* ENOENT with a "run `make images`" hint when the image is missing. */
 	int (*image_check)(void *impl, const char *image, backend_done_cb cb, void *arg,
 			   struct backend_req **reqp, struct hearth_error **err);
-	int (*create)(void *impl, const struct backend_spec *spec, backend_create_cb cb,
-		      void *arg, struct backend_req **reqp, struct hearth_error **err);
+	int (*create)(void *impl, const struct backend_spec *spec, backend_create_cb cb, void *arg,
+		      struct backend_req **reqp, struct hearth_error **err);
 	int (*start)(void *impl, const char *id, backend_done_cb cb, void *arg,
 		     struct backend_req **reqp, struct hearth_error **err);
 	/* Killing a container that is not running succeeds. */
@@ -137,8 +137,8 @@ struct backend_ops {
 		      struct backend_req **reqp, struct hearth_error **err);
 	/* New memory limit (no swap) and a CPU share to match, on a running
 	 * container: how a stem cell takes a function's size. */
-	int (*update)(void *impl, const char *id, unsigned memory_mb, backend_done_cb cb,
-		      void *arg, struct backend_req **reqp, struct hearth_error **err);
+	int (*update)(void *impl, const char *id, unsigned memory_mb, backend_done_cb cb, void *arg,
+		      struct backend_req **reqp, struct hearth_error **err);
 	/* Containers (running or not) carrying every "key=value" or "key" label
 	 * of the NULL-terminated `labels`. */
 	int (*list)(void *impl, const char *const *labels, backend_list_cb cb, void *arg,
@@ -164,42 +164,73 @@ struct backend {
 
 static inline int backend_ping(struct backend *b, backend_done_cb cb, void *arg,
 			       struct backend_req **reqp, struct hearth_error **err)
-{ return b->ops->ping(b->impl, cb, arg, reqp, err); }
+{
+	return b->ops->ping(b->impl, cb, arg, reqp, err);
+}
 static inline int backend_image_check(struct backend *b, const char *image, backend_done_cb cb,
 				      void *arg, struct backend_req **reqp,
 				      struct hearth_error **err)
-{ return b->ops->image_check(b->impl, image, cb, arg, reqp, err); }
+{
+	return b->ops->image_check(b->impl, image, cb, arg, reqp, err);
+}
 static inline int backend_create(struct backend *b, const struct backend_spec *spec,
 				 backend_create_cb cb, void *arg, struct backend_req **reqp,
 				 struct hearth_error **err)
-{ return b->ops->create(b->impl, spec, cb, arg, reqp, err); }
+{
+	return b->ops->create(b->impl, spec, cb, arg, reqp, err);
+}
 static inline int backend_start(struct backend *b, const char *id, backend_done_cb cb, void *arg,
 				struct backend_req **reqp, struct hearth_error **err)
-{ return b->ops->start(b->impl, id, cb, arg, reqp, err); }
+{
+	return b->ops->start(b->impl, id, cb, arg, reqp, err);
+}
 static inline int backend_kill(struct backend *b, const char *id, int signo, backend_done_cb cb,
 			       void *arg, struct backend_req **reqp, struct hearth_error **err)
-{ return b->ops->kill(b->impl, id, signo, cb, arg, reqp, err); }
+{
+	return b->ops->kill(b->impl, id, signo, cb, arg, reqp, err);
+}
 static inline int backend_remove(struct backend *b, const char *id, backend_done_cb cb, void *arg,
 				 struct backend_req **reqp, struct hearth_error **err)
-{ return b->ops->remove(b->impl, id, cb, arg, reqp, err); }
+{
+	return b->ops->remove(b->impl, id, cb, arg, reqp, err);
+}
 static inline int backend_update(struct backend *b, const char *id, unsigned memory_mb,
 				 backend_done_cb cb, void *arg, struct backend_req **reqp,
 				 struct hearth_error **err)
-{ return b->ops->update(b->impl, id, memory_mb, cb, arg, reqp, err); }
+{
+	return b->ops->update(b->impl, id, memory_mb, cb, arg, reqp, err);
+}
 static inline int backend_list(struct backend *b, const char *const *labels, backend_list_cb cb,
 			       void *arg, struct backend_req **reqp, struct hearth_error **err)
-{ return b->ops->list(b->impl, labels, cb, arg, reqp, err); }
+{
+	return b->ops->list(b->impl, labels, cb, arg, reqp, err);
+}
 static inline int backend_inspect(struct backend *b, const char *id, backend_inspect_cb cb,
 				  void *arg, struct backend_req **reqp, struct hearth_error **err)
-{ return b->ops->inspect(b->impl, id, cb, arg, reqp, err); }
+{
+	return b->ops->inspect(b->impl, id, cb, arg, reqp, err);
+}
 static inline int backend_watch(struct backend *b, const char *const *labels, backend_event_cb cb,
 				void *arg, struct backend_req **reqp, struct hearth_error **err)
-{ return b->ops->watch(b->impl, labels, cb, arg, reqp, err); }
+{
+	return b->ops->watch(b->impl, labels, cb, arg, reqp, err);
+}
 static inline void backend_cancel(struct backend *b, struct backend_req *req)
-{ b->ops->cancel(b->impl, req); }
-static inline bool backend_is_up(struct backend *b) { return b->ops->is_up(b->impl); }
+{
+	b->ops->cancel(b->impl, req);
+}
+static inline bool backend_is_up(struct backend *b)
+{
+	return b->ops->is_up(b->impl);
+}
 static inline const char *backend_last_error(struct backend *b)
-{ return b->ops->last_error(b->impl); }
-static inline void backend_free(struct backend *b) { if (b) b->ops->free(b->impl); }
+{
+	return b->ops->last_error(b->impl);
+}
+static inline void backend_free(struct backend *b)
+{
+	if (b)
+		b->ops->free(b->impl);
+}
 
 #endif

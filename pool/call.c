@@ -218,7 +218,8 @@ static void on_reply(void *arg, const struct shimconn_reply *r, const struct hea
 	if (c->state == CTR_REMOVING)
 		return;
 	if (recycle)
-		ctr_remove(c, res.status == INVOCATION_TIMEOUT ? "the call timed out" : "the runtime crashed");
+		ctr_remove(c, res.status == INVOCATION_TIMEOUT ? "the call timed out"
+							       : "the runtime crashed");
 	else
 		ctr_became_idle(c);
 }

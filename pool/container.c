@@ -84,8 +84,8 @@ void ctr_remove(struct ctr *c, const char *why)
 	if (c->state == CTR_REMOVING)
 		return;
 	log_info("pool: removing container %.12s (%s %" PRId64 " r%" PRId64 "): %s",
-		 c->id ? c->id : "(creating)", f ? "function" : "stem", f ? f->id : 0,
-		 c->revision, why);
+		 c->id ? c->id : "(creating)", f ? "function" : "stem", f ? f->id : 0, c->revision,
+		 why);
 	if (c->call)
 		ctr_end_call(c, INVOCATION_CRASHED, "Runtime.ContainerGone", why);
 	if (c->timer)
@@ -132,7 +132,7 @@ static void ctr_start_failed(struct ctr *c, const struct hearth_error *err)
 		p->stem_fail_until_ns = util_mono_ns() + POOL_FAIL_BACKOFF_MS * 1000000LL;
 	else
 		f->fail_until_ns = util_mono_ns() + POOL_FAIL_BACKOFF_MS * 1000000LL;
-	c->fn = NULL;	/* no replacement loop from ctr_remove */
+	c->fn = NULL; /* no replacement loop from ctr_remove */
 	ctr_remove(c, "start failed");
 	c->fn = f;
 	if (f && pfn_live(f, NULL, NULL) == 0)
@@ -170,7 +170,7 @@ void ctr_became_idle(struct ctr *c)
 	if (c->fn)
 		pfn_schedule(c->fn);
 	else if (!c->pool->shutting_down)
-		pool_fill_stems(c->pool);	/* a ready stem may be what a queue waits for */
+		pool_fill_stems(c->pool); /* a ready stem may be what a queue waits for */
 }
 
 static void on_init(void *arg, const struct shimconn_reply *r, const struct hearth_error *err)
@@ -181,7 +181,8 @@ static void on_init(void *arg, const struct shimconn_reply *r, const struct hear
 	if (!r || r->status != INVOCATION_SUCCESS) {
 		/* The runtime's own words, or the broken connection's. */
 		struct bytes type = r ? r->error_type : bytes_of_str("Runtime.InitError");
-		struct bytes msg = r ? r->error_message : bytes_of_str(err ? err->msg : "init failed");
+		struct bytes msg = r ? r->error_message
+				     : bytes_of_str(err ? err->msg : "init failed");
 
 		log_info("pool: function %" PRId64 " r%" PRId64 " failed to initialise: %.*s: %.*s",
 			 c->fn->id, c->revision, (int)type.len, type.ptr, (int)msg.len, msg.ptr);
@@ -219,7 +220,8 @@ static void on_connect_timer(evutil_socket_t fd, short what, void *arg)
 		if (util_mono_ns() - c->created_ns > POOL_START_TIMEOUT_S * 1000000000LL) {
 			_cleanup_error_ struct hearth_error *e = NULL;
 
-			hearth_error_make(&e, ETIMEDOUT, "the shim did not listen within the start timeout");
+			hearth_error_make(&e, ETIMEDOUT,
+					  "the shim did not listen within the start timeout");
 			ctr_start_failed(c, e);
 			return;
 		}
@@ -349,8 +351,8 @@ struct ctr *ctr_start(struct pool *p, enum lang lang, struct pfn *f)
 		{ f ? "hearth.function" : "hearth.stem", f ? fid : pool_lang_name(lang) },
 		{ "hearth.revision", rev },
 	};
-	const char *const cmd[] = { "--socket", BACKEND_SOCK_DIR_TARGET "/shim.sock",
-				    "--prestart", pool_lang_name(lang), NULL };
+	const char *const cmd[] = { "--socket", BACKEND_SOCK_DIR_TARGET "/shim.sock", "--prestart",
+				    pool_lang_name(lang), NULL };
 	char sock[PATH_MAX + 8], task[PATH_MAX + 8];
 	struct backend_spec spec = {
 		.image = p->image[lang],
@@ -363,7 +365,8 @@ struct ctr *ctr_start(struct pool *p, enum lang lang, struct pfn *f)
 		.pids_limit = RUNTIME_PIDS_MAX,
 	};
 
-	if (!c->timer || (r = ctr_make_dirs(c, &err)) < 0 || (f && (r = ctr_link_code(c, &err)) < 0))
+	if (!c->timer || (r = ctr_make_dirs(c, &err)) < 0 ||
+	    (f && (r = ctr_link_code(c, &err)) < 0))
 		goto fail;
 	snprintf(sock, sizeof(sock), "%s/sock", c->dir);
 	snprintf(task, sizeof(task), "%s/task", c->dir);

@@ -98,7 +98,7 @@ static void on_event(void *arg, const struct backend_event *ev, const struct hea
 		return;
 	if (!ev) {
 		if (!err)
-			pool_reconcile(p);	/* (re)connected: we may have missed events */
+			pool_reconcile(p); /* (re)connected: we may have missed events */
 		return;
 	}
 	if (ev->kind != BACKEND_EVENT_DIE && ev->kind != BACKEND_EVENT_OOM &&

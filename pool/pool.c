@@ -57,9 +57,9 @@ bool pool_knows(struct pool *p, int64_t function_id)
 	return f && !f->deleted;
 }
 
-int pool_execute(struct pool *p, int64_t function_id, const char *request_id,
-		 const void *payload, size_t len, pool_done_cb cb, void *arg,
-		 struct pool_call **callp, struct hearth_error **err)
+int pool_execute(struct pool *p, int64_t function_id, const char *request_id, const void *payload,
+		 size_t len, pool_done_cb cb, void *arg, struct pool_call **callp,
+		 struct hearth_error **err)
 {
 	struct pfn *f = pfn_find(p, function_id);
 	struct pool_call *call;
@@ -92,20 +92,22 @@ int pool_execute(struct pool *p, int64_t function_id, const char *request_id,
 	}
 	pfn_live(f, NULL, &idle);
 	if (idle && TAILQ_EMPTY(&f->queue)) {
-		ctr_run(idle, call);	/* the warm path */
+		ctr_run(idle, call); /* the warm path */
 		return 0;
 	}
 	if (f->qlen >= p->queue_size) {
 		p->n_throttled++;
 		call_fail_soon(call, EAGAIN,
-			       "function %" PRId64 " is at max_concurrency %d and its queue of %d is full",
+			       "function %" PRId64
+			       " is at max_concurrency %d and its queue of %d is full",
 			       f->id, f->spec->max_concurrency, p->queue_size);
 		return 0;
 	}
 	if (!backend_is_up(p->backend) && pfn_live(f, NULL, NULL) == 0 && p->ready) {
 		call_fail_soon(call, EHOSTDOWN, "%s",
-			       backend_last_error(p->backend) ? backend_last_error(p->backend)
-							      : "the container engine is unreachable");
+			       backend_last_error(p->backend)
+				       ? backend_last_error(p->backend)
+				       : "the container engine is unreachable");
 		return 0;
 	}
 	TAILQ_INSERT_TAIL(&f->queue, call, q);
@@ -127,8 +129,8 @@ bool pool_call_abandon(struct pool_call *call)
 		return true;
 	}
 	if (call->ctr)
-		return false;		/* running: its result still comes, to be recorded */
-	call->abandoned = true;		/* a failure on its way from the loop: dropped */
+		return false;	/* running: its result still comes, to be recorded */
+	call->abandoned = true; /* a failure on its way from the loop: dropped */
 	return true;
 }
 
@@ -141,18 +143,20 @@ int pool_function_changed(struct pool *p, const struct fn *spec, struct hearth_e
 	/* Everything that can fail comes first: a refused change leaves the
 	 * pool as it was, so the caller can roll its own side back. */
 	if (pool_lang_of(spec->language) < 0)
-		return hearth_error_make(err, EINVAL, "pool: function %" PRId64 ": no runtime for '%s'",
+		return hearth_error_make(err, EINVAL,
+					 "pool: function %" PRId64 ": no runtime for '%s'",
 					 spec->id, spec->language);
 	copy = fn_dup(spec);
 	if (!copy)
-		return hearth_error_make(err, ENOMEM, "pool: out of memory taking function %" PRId64,
-					 spec->id);
+		return hearth_error_make(err, ENOMEM,
+					 "pool: out of memory taking function %" PRId64, spec->id);
 	if (!f) {
 		f = calloc(1, sizeof(*f));
 		if (!f) {
 			fn_free(copy);
 			return hearth_error_make(err, ENOMEM,
-						 "pool: out of memory taking function %" PRId64, spec->id);
+						 "pool: out of memory taking function %" PRId64,
+						 spec->id);
 		}
 		f->pool = p;
 		f->id = spec->id;
@@ -313,7 +317,7 @@ void pool_free(struct pool *p)
 		return;
 	p->freeing = true;
 	if (p->backend)
-		backend_free(p->backend);	/* pending callbacks see `freeing` */
+		backend_free(p->backend); /* pending callbacks see `freeing` */
 	while ((c = TAILQ_FIRST(&p->ctrs)) != NULL) {
 		struct ctr *o;
 		bool last_of_deleted = c->fn && c->fn->deleted;

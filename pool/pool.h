@@ -29,15 +29,15 @@ struct backend;
 
 /* Every field is required: the defaults live in one place, src/config.c. */
 struct pool_config {
-	const char *data_dir;		/* absolute; container folders go in DIR/run */
+	const char *data_dir; /* absolute; container folders go in DIR/run */
 	const char *image_python;
 	const char *image_node;
-	int idle_ttl_s;			/* idle containers above min_warm go after it */
-	int max_containers;		/* global cap */
-	int stem_cells;			/* per language */
-	int stem_memory_mb;		/* memory limit of stem cells */
-	int queue_size;			/* calls that may wait, per function */
-	struct backend *backend;	/* the container engine; the pool owns it from
+	int idle_ttl_s;		 /* idle containers above min_warm go after it */
+	int max_containers;	 /* global cap */
+	int stem_cells;		 /* per language */
+	int stem_memory_mb;	 /* memory limit of stem cells */
+	int queue_size;		 /* calls that may wait, per function */
+	struct backend *backend; /* the container engine; the pool owns it from
 					 * pool_new on (freed by pool_free, or by a
 					 * failed pool_new) */
 };
@@ -54,13 +54,13 @@ struct pool_result {
 	int64_t function_id;
 	int64_t revision;
 	enum invocation_status status;
-	struct bytes result;	/* JSON text as the runtime wrote it (success) */
+	struct bytes result; /* JSON text as the runtime wrote it (success) */
 	struct bytes error_type, error_message, error_stack;
 	struct bytes logs;
 	enum pool_start start;
-	double duration_ms;		/* handler time, measured by the shim */
-	double init_ms;			/* container start + init this call waited for */
-	double queue_ms;		/* time waiting for a container */
+	double duration_ms; /* handler time, measured by the shim */
+	double init_ms;	    /* container start + init this call waited for */
+	double queue_ms;    /* time waiting for a container */
 	double max_memory_mb;
 };
 
@@ -89,9 +89,9 @@ bool pool_knows(struct pool *p, int64_t function_id);
  * must stay valid until the callback or pool_call_abandon(). *callp (may
  * be NULL) receives a handle valid until then. Fails at once (no callback)
  * only for -ENOENT (function unknown to the pool). */
-int pool_execute(struct pool *p, int64_t function_id, const char *request_id,
-		 const void *payload, size_t len, pool_done_cb cb, void *arg,
-		 struct pool_call **callp, struct hearth_error **err);
+int pool_execute(struct pool *p, int64_t function_id, const char *request_id, const void *payload,
+		 size_t len, pool_done_cb cb, void *arg, struct pool_call **callp,
+		 struct hearth_error **err);
 /* The client went away. A call still waiting leaves its queue and no
  * callback comes (true). A call already running finishes in its container
  * and its callback still comes, so its result can be recorded (false). */

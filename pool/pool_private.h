@@ -37,9 +37,9 @@
 #include "pool.h"
 #include "shimconn.h"
 
-#define POOL_START_TIMEOUT_S 20	/* create + start + socket ready */
+#define POOL_START_TIMEOUT_S 20 /* create + start + socket ready */
 #define POOL_CONNECT_RETRY_MS 2
-#define POOL_BACKSTOP_MS 100	/* answer this long after the deadline at the latest */
+#define POOL_BACKSTOP_MS 100 /* answer this long after the deadline at the latest */
 #define POOL_QUEUE_WAIT_EXTRA_S 30
 #define POOL_SWEEP_MS 1000
 #define POOL_PING_MS 2000
@@ -62,23 +62,23 @@ struct pool_call;
 
 struct ctr {
 	struct pool *pool;
-	uint64_t n;			/* local number: DIR/run/<n> */
-	char *id;			/* engine id, NULL while creating */
+	uint64_t n; /* local number: DIR/run/<n> */
+	char *id;   /* engine id, NULL while creating */
 	enum lang lang;
-	struct pfn *fn;			/* NULL for a stem cell */
+	struct pfn *fn; /* NULL for a stem cell */
 	int64_t revision;
 	enum ctr_state state;
-	bool draining;			/* finish the call in hand, then go */
-	enum pool_start origin;		/* COLD, or STEM once specialised */
+	bool draining;		/* finish the call in hand, then go */
+	enum pool_start origin; /* COLD, or STEM once specialised */
 	int64_t created_ns, ready_ns, idle_since_ns, init_start_ns;
 	double init_ms;
 	uint64_t served;
 	char dir[PATH_MAX];
 	struct shimconn *conn;
 	struct backend_req *req;
-	struct event *timer;		/* start timeout, connect retry, call backstop */
+	struct event *timer; /* start timeout, connect retry, call backstop */
 	struct pool_call *call;
-	TAILQ_ENTRY(ctr) link;		/* in pool->ctrs */
+	TAILQ_ENTRY(ctr) link; /* in pool->ctrs */
 };
 TAILQ_HEAD(ctr_list, ctr);
 
@@ -94,7 +94,7 @@ struct pool_call {
 	bool abandoned;
 	bool queued;
 	struct ctr *ctr;
-	struct event *timer;		/* queue wait limit */
+	struct event *timer; /* queue wait limit */
 	TAILQ_ENTRY(pool_call) q;
 };
 TAILQ_HEAD(call_list, pool_call);
@@ -102,12 +102,12 @@ TAILQ_HEAD(call_list, pool_call);
 struct pfn {
 	struct pool *pool;
 	int64_t id;
-	struct fn *spec;		/* current revision */
+	struct fn *spec; /* current revision */
 	struct call_list queue;
 	int qlen;
 	bool deleted;
-	int64_t init_failed_rev;	/* no warm-up for a revision whose init failed */
-	int64_t fail_until_ns;		/* no warm-up until then after a failed start */
+	int64_t init_failed_rev; /* no warm-up for a revision whose init failed */
+	int64_t fail_until_ns;	 /* no warm-up until then after a failed start */
 	TAILQ_ENTRY(pfn) link;
 };
 TAILQ_HEAD(pfn_list, pfn);
@@ -117,17 +117,17 @@ struct pool {
 	struct backend *backend;
 	char data_dir[PATH_MAX];
 	char run_dir[PATH_MAX];
-	char instance[17];		/* label value: this data dir's containers */
+	char instance[17]; /* label value: this data dir's containers */
 	char *image[LANG_N];
 	int idle_ttl_s, max_containers, stem_cells, stem_memory_mb, queue_size;
 	struct pfn_list fns;
 	struct ctr_list ctrs;
-	int n_ctrs;			/* not REMOVING */
+	int n_ctrs; /* not REMOVING */
 	uint64_t next_n;
-	bool ready;			/* orphans removed: containers may start */
+	bool ready; /* orphans removed: containers may start */
 	bool shutting_down;
 	bool freeing;
-	bool engine_up;		/* the last ping was answered */
+	bool engine_up; /* the last ping was answered */
 	int64_t stem_fail_until_ns;
 	struct event *sweep, *ping, *shutdown_timer;
 	struct backend_req *watch_req, *ping_req, *list_req;
@@ -138,7 +138,7 @@ struct pool {
 };
 
 /* ---- pool.c ---- */
-int pool_lang_of(const char *language);	/* enum lang, or -1 */
+int pool_lang_of(const char *language); /* enum lang, or -1 */
 const char *pool_lang_name(enum lang l);
 struct pfn *pfn_find(struct pool *p, int64_t id);
 void pfn_free(struct pfn *f);

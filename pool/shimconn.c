@@ -25,11 +25,11 @@ enum pending { PEND_NONE, PEND_INIT, PEND_INVOKE };
 struct shimconn {
 	struct bufferevent *bev;
 	enum pending pending;
-	shimconn_reply_cb reply_cb;	/* for the pending init or invoke */
+	shimconn_reply_cb reply_cb; /* for the pending init or invoke */
 	void *req_arg;
 	shimconn_closed_cb closed_cb;
 	void *closed_arg;
-	bool in_cb;		/* inside a user callback: free later */
+	bool in_cb; /* inside a user callback: free later */
 	bool dead;
 };
 
@@ -100,8 +100,7 @@ static int parse_reply(const struct frame *f, struct shimconn_reply *r, uint64_t
 			if (frame_field_u64(&fld, &r->max_rss_kb) < 0)
 				return -1;
 			break;
-		default:
-			break;	/* unknown tags are skipped, as PROTOCOL.md says */
+		default: break; /* unknown tags are skipped, as PROTOCOL.md says */
 		}
 	}
 	return k < 0 ? -1 : 0;
@@ -117,8 +116,7 @@ static bool handle_frame(struct shimconn *c, const struct frame *f)
 	if (frame_validate(f) < 0 || parse_reply(f, &r, &st) < 0)
 		return conn_fail(c, EBADMSG, "the shim sent a malformed frame");
 	switch (f->type) {
-	case FRAME_PONG:
-		return false;
+	case FRAME_PONG: return false;
 	case FRAME_READY:
 	case FRAME_INIT_ERROR:
 		if (c->pending != PEND_INIT)
@@ -135,10 +133,8 @@ static bool handle_frame(struct shimconn *c, const struct frame *f)
 		c->in_cb = true;
 		c->reply_cb(c->req_arg, &r, NULL);
 		break;
-	case FRAME_PROTO_ERROR:
-		return conn_fail(c, EBADMSG, "the shim refused a frame");
-	default:
-		return conn_fail(c, EBADMSG, "the shim sent an unknown frame type");
+	case FRAME_PROTO_ERROR: return conn_fail(c, EBADMSG, "the shim refused a frame");
+	default: return conn_fail(c, EBADMSG, "the shim sent an unknown frame type");
 	}
 	c->in_cb = false;
 	freed = c->dead;
@@ -206,14 +202,15 @@ int shimconn_connect(struct shimconn **out, struct event_base *base, const char 
 		char dir[4096];
 		const char *base_name = strrchr(path, '/');
 
-		if (!base_name || util_snprintf(dir, sizeof(dir), err, "%.*s",
-						(int)(base_name - path), path) < 0)
-			return hearth_error_make(err, ENAMETOOLONG, "socket path %s is too long", path);
+		if (!base_name ||
+		    util_snprintf(dir, sizeof(dir), err, "%.*s", (int)(base_name - path), path) < 0)
+			return hearth_error_make(err, ENAMETOOLONG, "socket path %s is too long",
+						 path);
 		dirfd = open(dir, O_PATH | O_CLOEXEC);
 		if (dirfd < 0)
 			return hearth_error_errno(err, errno, "open %s", dir);
-		if (util_snprintf(sa.sun_path, sizeof(sa.sun_path), err, "/proc/self/fd/%d%s", dirfd,
-				  base_name) < 0)
+		if (util_snprintf(sa.sun_path, sizeof(sa.sun_path), err, "/proc/self/fd/%d%s",
+				  dirfd, base_name) < 0)
 			return -ENAMETOOLONG;
 	} else {
 		memcpy(sa.sun_path, path, strlen(path) + 1);
@@ -279,7 +276,8 @@ int shimconn_init(struct shimconn *c, const struct shimconn_init *in, shimconn_r
 		  void *arg, struct hearth_error **err)
 {
 	const char *strs[] = { in->code_dir, in->handler, in->language, in->function_name };
-	static const uint16_t str_tags[] = { FT_CODE_DIR, FT_HANDLER, FT_LANGUAGE, FT_FUNCTION_NAME };
+	static const uint16_t str_tags[] = { FT_CODE_DIR, FT_HANDLER, FT_LANGUAGE,
+					     FT_FUNCTION_NAME };
 	_cleanup_free_ uint8_t *scratch = NULL;
 	json_object *env = NULL;
 	struct frame_writer w;

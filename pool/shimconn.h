@@ -20,7 +20,7 @@ struct shimconn;
  * valid during the callback only. */
 struct shimconn_reply {
 	enum invocation_status status;
-	struct bytes result;	/* JSON text from the runtime */
+	struct bytes result; /* JSON text from the runtime */
 	struct bytes error_type, error_message, error_stack;
 	struct bytes logs;
 	uint64_t duration_us;
@@ -28,11 +28,11 @@ struct shimconn_reply {
 };
 
 struct shimconn_init {
-	const char *code_dir;	/* as the shim sees it */
+	const char *code_dir; /* as the shim sees it */
 	const char *handler;
 	const char *language;
 	const char *function_name;
-	const char *env_json;	/* JSON object of strings */
+	const char *env_json; /* JSON object of strings */
 	unsigned memory_mb;
 	unsigned timeout_ms;
 };

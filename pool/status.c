@@ -53,10 +53,12 @@ json_object *pool_to_json(struct pool *p)
 				       c->fn ? json_object_new_string(c->fn->spec->name) : NULL);
 		json_object_object_add(o, "revision",
 				       c->fn ? json_object_new_int64(c->revision) : NULL);
-		json_object_object_add(o, "language", json_object_new_string(pool_lang_name(c->lang)));
+		json_object_object_add(o, "language",
+				       json_object_new_string(pool_lang_name(c->lang)));
 		json_object_object_add(o, "stem", json_object_new_boolean(!c->fn));
 		json_object_object_add(o, "state", json_object_new_string(ctr_state_name(c)));
-		json_object_object_add(o, "origin", json_object_new_string(pool_start_name(c->origin)));
+		json_object_object_add(o, "origin",
+				       json_object_new_string(pool_start_name(c->origin)));
 		char age[32];
 
 		snprintf(age, sizeof(age), "%.1f", (double)(now - c->created_ns) / 1e9);
@@ -82,19 +84,24 @@ int pool_metrics(struct pool *p, struct buf *out, struct hearth_error **err)
 			if (strcmp(s, states[i]) == 0)
 				count[c->lang][i]++;
 	}
-	if ((r = buf_puts(out, "# HELP hearth_containers Containers by language and state.\n"
-			  "# TYPE hearth_containers gauge\n", err)) < 0)
+	if ((r = buf_puts(out,
+			  "# HELP hearth_containers Containers by language and state.\n"
+			  "# TYPE hearth_containers gauge\n",
+			  err)) < 0)
 		return r;
 	for (int l = 0; l < LANG_N; l++)
 		for (int i = 0; i < 4; i++)
 			if ((r = buf_printf(out, err,
 					    "hearth_containers{language=\"%s\",state=\"%s\"} %d\n",
-					    pool_lang_name((enum lang)l), states[i], count[l][i])) < 0)
+					    pool_lang_name((enum lang)l), states[i], count[l][i])) <
+			    0)
 				return r;
-	if ((r = buf_puts(out, "# HELP hearth_function_containers Live containers per function.\n"
+	if ((r = buf_puts(out,
+			  "# HELP hearth_function_containers Live containers per function.\n"
 			  "# TYPE hearth_function_containers gauge\n"
 			  "# HELP hearth_queue_depth Calls waiting for a container, per function.\n"
-			  "# TYPE hearth_queue_depth gauge\n", err)) < 0)
+			  "# TYPE hearth_queue_depth gauge\n",
+			  err)) < 0)
 		return r;
 	TAILQ_FOREACH(f, &p->fns, link)
 		if ((r = buf_printf(out, err,
@@ -102,16 +109,17 @@ int pool_metrics(struct pool *p, struct buf *out, struct hearth_error **err)
 				    "hearth_queue_depth{function_id=\"%" PRId64 "\"} %d\n",
 				    f->id, pfn_live(f, NULL, NULL), f->id, f->qlen)) < 0)
 			return r;
-	return buf_printf(out, err,
-			  "# HELP hearth_containers_recycled_total Containers removed (timeout, crash, "
-			  "TTL, revision).\n"
-			  "# TYPE hearth_containers_recycled_total counter\n"
-			  "hearth_containers_recycled_total %" PRIu64 "\n"
-			  "# HELP hearth_throttled_total Calls answered 429.\n"
-			  "# TYPE hearth_throttled_total counter\n"
-			  "hearth_throttled_total %" PRIu64 "\n"
-			  "# HELP hearth_engine_up Whether the container engine answers.\n"
-			  "# TYPE hearth_engine_up gauge\n"
-			  "hearth_engine_up %d\n",
-			  p->n_recycled, p->n_throttled, backend_is_up(p->backend) ? 1 : 0);
+	return buf_printf(
+		out, err,
+		"# HELP hearth_containers_recycled_total Containers removed (timeout, crash, "
+		"TTL, revision).\n"
+		"# TYPE hearth_containers_recycled_total counter\n"
+		"hearth_containers_recycled_total %" PRIu64 "\n"
+		"# HELP hearth_throttled_total Calls answered 429.\n"
+		"# TYPE hearth_throttled_total counter\n"
+		"hearth_throttled_total %" PRIu64 "\n"
+		"# HELP hearth_engine_up Whether the container engine answers.\n"
+		"# TYPE hearth_engine_up gauge\n"
+		"hearth_engine_up %d\n",
+		p->n_recycled, p->n_throttled, backend_is_up(p->backend) ? 1 : 0);
 }

@@ -20,16 +20,18 @@
 enum opt_kind { OPT_STR, OPT_INT, OPT_LISTEN, OPT_FLAG };
 
 struct opt {
-	const char *name;	/* flag without "--" */
+	const char *name; /* flag without "--" */
 	const char *env;
 	enum opt_kind kind;
-	size_t off;		/* offset in struct hearth_config */
-	size_t size;		/* for OPT_STR */
-	int min, max;		/* for OPT_INT */
-	const char *def;	/* the default, as it would be written on the command line */
+	size_t off;	 /* offset in struct hearth_config */
+	size_t size;	 /* for OPT_STR */
+	int min, max;	 /* for OPT_INT */
+	const char *def; /* the default, as it would be written on the command line */
 	const char *help;
 };
 
+/* The table below is laid out by hand, for reading. */
+/* clang-format off */
 #define STR(f, n, e, d, h) { n, e, OPT_STR, offsetof(struct hearth_config, f), \
 	sizeof(((struct hearth_config *)0)->f), 0, 0, d, h }
 #define INT(f, n, e, lo, hi, d, h) { n, e, OPT_INT, offsetof(struct hearth_config, f), 0, lo, hi, \
@@ -67,6 +69,7 @@ static const struct opt opts[] = {
 	{ "version", NULL, OPT_FLAG, offsetof(struct hearth_config, show_version), 0, 0, 0, NULL,
 	  "print the version and exit" },
 };
+/* clang-format on */
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 
 static int set_opt(struct hearth_config *c, const struct opt *o, const char *v, const char *from,
@@ -114,8 +117,7 @@ static int set_opt(struct hearth_config *c, const struct opt *o, const char *v, 
 	int64_t n;
 
 	switch (o->kind) {
-	case OPT_LISTEN:
-		return parse_listen(c, v, from, err);
+	case OPT_LISTEN: return parse_listen(c, v, from, err);
 	case OPT_STR:
 		if (!*v)
 			return hearth_error_make(err, EINVAL, "%s: must not be empty", from);
@@ -126,13 +128,12 @@ static int set_opt(struct hearth_config *c, const struct opt *o, const char *v, 
 		return 0;
 	case OPT_INT:
 		if (util_parse_i64(v, o->min, o->max, &n, NULL) < 0)
-			return hearth_error_make(err, EINVAL, "%s: '%s' is not an integer in %d..%d",
-						 from, v, o->min, o->max);
+			return hearth_error_make(err, EINVAL,
+						 "%s: '%s' is not an integer in %d..%d", from, v,
+						 o->min, o->max);
 		*(int *)(void *)field = (int)n;
 		return 0;
-	case OPT_FLAG:
-		*(int *)(void *)field = 1;
-		return 0;
+	case OPT_FLAG: *(int *)(void *)field = 1; return 0;
 	}
 	return hearth_error_make(err, EINVAL, "%s: unknown option kind", from);
 }
@@ -169,7 +170,8 @@ int config_load(struct hearth_config *cfg, int argc, char **argv, struct hearth_
 			continue;
 		}
 		if (c < 256)
-			return hearth_error_make(err, EINVAL, "unknown or incomplete option '%s' (see --help)",
+			return hearth_error_make(err, EINVAL,
+						 "unknown or incomplete option '%s' (see --help)",
 						 argv[optind - 1]);
 		snprintf(from, sizeof(from), "--%s", opts[c - 256].name);
 		if ((r = set_opt(cfg, &opts[c - 256], optarg ? optarg : "", from, err)) < 0)

@@ -13,15 +13,15 @@ struct hearth_config {
 	int listen_port;
 	char data_dir[1024];
 	char web_dir[1024];
-	char docker_socket[108];	/* a sun_path is 108 bytes */
+	char docker_socket[108]; /* a sun_path is 108 bytes */
 	char log_level[16];
-	int shutdown_grace_s;	/* how long in-flight requests may finish */
+	int shutdown_grace_s; /* how long in-flight requests may finish */
 	/* the pool (execution issue) */
 	int idle_ttl_s;
 	int max_containers;
-	int stem_cells;		/* per language */
-	int queue_size;		/* per function */
-	int retention;		/* invocation records kept */
+	int stem_cells; /* per language */
+	int queue_size; /* per function */
+	int retention;	/* invocation records kept */
 	char image_python[256];
 	char image_node[256];
 	int show_help;

@@ -60,8 +60,9 @@ static void drain_tick(evutil_socket_t fd, short what, void *arg)
 
 	if (left == 0 || util_mono_ns() >= d->drain_deadline_ns) {
 		if (left)
-			log_warn("shutdown: %d request(s) still in flight after %d s; stopping anyway",
-				 left, d->cfg.shutdown_grace_s);
+			log_warn(
+				"shutdown: %d request(s) still in flight after %d s; stopping anyway",
+				left, d->cfg.shutdown_grace_s);
 		/* Then every container goes, so none outlives its daemon. */
 		pool_shutdown(d->pool, 15, on_pool_down, d);
 		return;
@@ -146,7 +147,8 @@ static int start(struct daemon *d, struct hearth_error **err)
 	int r;
 
 	if (log_level_parse(d->cfg.log_level, &lvl) < 0)
-		return hearth_error_make(err, EINVAL, "--log-level: '%s' is not debug, info, warn or error",
+		return hearth_error_make(err, EINVAL,
+					 "--log-level: '%s' is not debug, info, warn or error",
 					 d->cfg.log_level);
 	log_set_level(lvl);
 	if ((r = prepare_data_dir(d, err)) < 0)
@@ -180,19 +182,26 @@ static int start(struct daemon *d, struct hearth_error **err)
 	if ((r = records_new(&d->records, path, d->cfg.retention, err)) < 0 ||
 	    (r = metrics_new(&d->metrics, err)) < 0)
 		return r;
-	struct invoke_deps xd = { .base = d->base, .pool = d->pool, .records = d->records,
-				  .metrics = d->metrics };
+	struct invoke_deps xd = {
+		.base = d->base, .pool = d->pool, .records = d->records, .metrics = d->metrics
+	};
 	if ((r = invoke_new(&d->invoker, &xd, err)) < 0)
 		return r;
 	struct registry_listener rl = { .changed = on_function_changed,
-					.removed = on_function_removed, .arg = d->pool };
+					.removed = on_function_removed,
+					.arg = d->pool };
 	if ((r = registry_new(&d->registry, d->store, d->codes, &rl, err)) < 0)
 		return r;
 	if ((r = warm_all(d, err)) < 0)
 		return r;
-	struct api_deps deps = { .base = d->base, .registry = d->registry, .store = d->store,
-				 .records = d->records, .metrics = d->metrics, .pool = d->pool,
-				 .invoker = d->invoker, .web_dir = d->cfg.web_dir };
+	struct api_deps deps = { .base = d->base,
+				 .registry = d->registry,
+				 .store = d->store,
+				 .records = d->records,
+				 .metrics = d->metrics,
+				 .pool = d->pool,
+				 .invoker = d->invoker,
+				 .web_dir = d->cfg.web_dir };
 	if ((r = api_new(&d->api, &deps, err)) < 0)
 		return hearth_error_wrap(err, "api");
 	if ((r = api_listen(d->api, d->cfg.listen_host, d->cfg.listen_port, err)) < 0)
@@ -217,7 +226,7 @@ static void stop(struct daemon *d)
 	api_free(d->api);
 	invoke_free(d->invoker);
 	registry_free(d->registry);
-	records_free(d->records);	/* flushes the last batch */
+	records_free(d->records); /* flushes the last batch */
 	pool_free(d->pool);
 	metrics_free(d->metrics);
 	codestore_close(d->codes);

@@ -19,19 +19,21 @@
 #define CHAN_NONCE_LEN 16
 
 /* shim -> runtime: kind byte first, then a nonce the runtime must echo. */
-#define CHAN_INIT 'I'		/* nonce, then u32-length-prefixed strings:
+#define CHAN_INIT \
+	'I' /* nonce, then u32-length-prefixed strings:
 				 * code_dir handler function_name memory_mb
 				 * timeout_ms, then "KEY=VALUE" env entries */
-#define CHAN_INVOKE 'V'		/* nonce, u32 deadline_ms, u32 payload_len,
+#define CHAN_INVOKE \
+	'V'	      /* nonce, u32 deadline_ms, u32 payload_len,
 				 * u16 id_len, id, first payload bytes */
-#define CHAN_MORE 'C'		/* further payload bytes */
+#define CHAN_MORE 'C' /* further payload bytes */
 
 /* runtime -> shim: nonce first, then the kind byte, then u32 max_rss_kb
  * (getrusage of the runtime), then: */
-#define CHAN_READY 'R'		/* nothing */
-#define CHAN_INIT_ERR 'E'	/* u32-prefixed strings: type message stack */
-#define CHAN_RESULT 'S'		/* u32 result_len, first result bytes */
-#define CHAN_ERROR 'X'		/* u32-prefixed strings: type message stack */
+#define CHAN_READY 'R'	  /* nothing */
+#define CHAN_INIT_ERR 'E' /* u32-prefixed strings: type message stack */
+#define CHAN_RESULT 'S'	  /* u32 result_len, first result bytes */
+#define CHAN_ERROR 'X'	  /* u32-prefixed strings: type message stack */
 /* result continuation: nonce, 'C', bytes (no max_rss field) */
 
 /* The fast lanes: two pipes beside the channel, because on the warm path
@@ -52,9 +54,9 @@
  * a message that starts with it counts, as on the channel. */
 #define CHAN_IN_FD 62
 #define CHAN_RES_FD 61
-#define CHAN_PIPE_MSG_MAX 4096	/* PIPE_BUF on Linux */
+#define CHAN_PIPE_MSG_MAX 4096 /* PIPE_BUF on Linux */
 #define CHAN_IN_MAGIC "HRTV"
-#define CHAN_IN_TRAILER 8	/* u32 length + magic */
+#define CHAN_IN_TRAILER 8 /* u32 length + magic */
 #define CHAN_INVOKE_ON_CHAN 'v'
 
 /* Integers in messages are big-endian, as in frames. */

@@ -58,7 +58,7 @@ static void finish(int fd)
 	}
 	struct iovec *v = iov;
 	while (n > 0) {
-		ssize_t wr = writev(fd, v, n);	/* n <= 16 < IOV_MAX */
+		ssize_t wr = writev(fd, v, n); /* n <= 16 < IOV_MAX */
 		if (wr < 0) {
 			if (errno == EINTR)
 				continue;

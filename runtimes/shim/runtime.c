@@ -27,16 +27,16 @@ static bool is_pid1;
 
 /* The runtime process and our ends of its pipes. */
 static struct {
-	pid_t pid;		/* 0 when none */
-	pid_t pgid;		/* its process group; outlives it while children do */
-	int chan;		/* SEQPACKET, our end */
-	int in;			/* write end of its input pipe (chan.h fast lanes) */
-	int res;		/* read end of its result pipe */
-	int logfd;		/* read end of its stdout+stderr */
+	pid_t pid;  /* 0 when none */
+	pid_t pgid; /* its process group; outlives it while children do */
+	int chan;   /* SEQPACKET, our end */
+	int in;	    /* write end of its input pipe (chan.h fast lanes) */
+	int res;    /* read end of its result pipe */
+	int logfd;  /* read end of its stdout+stderr */
 	char lang[8];
-	bool inited;		/* it answered an init with CHAN_READY */
-	int wstatus;		/* valid after it died */
-	long maxrss_kb;		/* from wait4, after it died */
+	bool inited;	/* it answered an init with CHAN_READY */
+	int wstatus;	/* valid after it died */
+	long maxrss_kb; /* from wait4, after it died */
 } rt = { .chan = -1, .in = -1, .res = -1, .logfd = -1 };
 
 /* Logs of the current invocation: capped; the rest is read and dropped. */
@@ -44,8 +44,8 @@ static char logbuf[INVOKE_LOGS_MAX];
 static size_t loglen;
 static uint64_t logdropped;
 
-static uint8_t nonce[CHAN_NONCE_LEN];	/* of the request in flight */
-static uint8_t msg[CHAN_MSG_MAX];	/* one channel message */
+static uint8_t nonce[CHAN_NONCE_LEN]; /* of the request in flight */
+static uint8_t msg[CHAN_MSG_MAX];     /* one channel message */
 /* Bytes read from the result pipe not yet matched to a message. */
 static uint8_t resbuf[CHAN_MSG_MAX + CHAN_PIPE_MSG_MAX];
 static size_t reslen;
@@ -374,7 +374,9 @@ static bool in_send(const void *a, size_t alen, const void *b, size_t blen, int6
 	uint8_t trailer[CHAN_IN_TRAILER];
 	chan_put32(trailer, (uint32_t)(alen + blen));
 	memcpy(trailer + 4, CHAN_IN_MAGIC, 4);
-	struct iovec iov[3] = { { (void *)a, alen }, { (void *)b, blen }, { trailer, sizeof(trailer) } };
+	struct iovec iov[3] = { { (void *)a, alen },
+				{ (void *)b, blen },
+				{ trailer, sizeof(trailer) } };
 	for (;;) {
 		ssize_t w = writev(rt.in, iov, 3);
 		if (w >= 0)
@@ -382,7 +384,7 @@ static bool in_send(const void *a, size_t alen, const void *b, size_t blen, int6
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN)
-			return false;	/* EPIPE: the runtime is gone */
+			return false; /* EPIPE: the runtime is gone */
 		int64_t left = deadline - runtime_now_ns();
 		if (left <= 0)
 			return false;
@@ -416,7 +418,7 @@ void runtime_send_invoke(uint32_t deadline_ms, const uint8_t *rid, uint32_t rid_
 	memcpy(hdr + hl, rid, rid_len);
 	hl += rid_len;
 
-	reslen = 0;	/* nothing read from the result pipe so far is for this call */
+	reslen = 0; /* nothing read from the result pipe so far is for this call */
 	if (hl + payload_len + CHAN_IN_TRAILER <= CHAN_PIPE_MSG_MAX) {
 		/* The fast lane: the whole invoke in one pipe write, gathered
 		 * straight from the frame buffer. */
@@ -451,7 +453,7 @@ void runtime_send_invoke(uint32_t deadline_ms, const uint8_t *rid, uint32_t rid_
 static bool res_take(size_t *len)
 {
 	uint8_t *p = memmem(resbuf, reslen, nonce, CHAN_NONCE_LEN);
-	if (!p) {	/* keep a tail that may be the start of the nonce */
+	if (!p) { /* keep a tail that may be the start of the nonce */
 		if (reslen > CHAN_NONCE_LEN - 1) {
 			memmove(resbuf, resbuf + reslen - (CHAN_NONCE_LEN - 1), CHAN_NONCE_LEN - 1);
 			reslen = CHAN_NONCE_LEN - 1;
@@ -459,11 +461,11 @@ static bool res_take(size_t *len)
 		return false;
 	}
 	size_t avail = reslen - (size_t)(p - resbuf);
-	const size_t hl = CHAN_NONCE_LEN + 1 + 8;	/* nonce 'S' rss len */
+	const size_t hl = CHAN_NONCE_LEN + 1 + 8; /* nonce 'S' rss len */
 	if (avail >= hl) {
 		size_t need = hl + chan_get32(p + CHAN_NONCE_LEN + 5);
 		if (need > CHAN_PIPE_MSG_MAX)
-			need = CHAN_NONCE_LEN + 1;	/* too long for the lane: a violation */
+			need = CHAN_NONCE_LEN + 1; /* too long for the lane: a violation */
 		if (avail >= need) {
 			memcpy(msg, p, need);
 			*len = need;
@@ -481,7 +483,8 @@ static bool res_take(size_t *len)
 static bool res_read(size_t *len)
 {
 	ssize_t r;
-	while (rt.res >= 0 && (r = pipe_read(&rt.res, resbuf + reslen, sizeof(resbuf) - reslen)) > 0) {
+	while (rt.res >= 0 &&
+	       (r = pipe_read(&rt.res, resbuf + reslen, sizeof(resbuf) - reslen)) > 0) {
 		reslen += (size_t)r;
 		if (res_take(len))
 			return true;
@@ -536,7 +539,7 @@ static enum runtime_outcome wait_msg(int64_t deadline, size_t *len)
 			return RUNTIME_BROKEN;
 		}
 		if (r == 0)
-			continue;	/* the deadline check above answers */
+			continue; /* the deadline check above answers */
 		/* The bootstrap writes its logs before it replies, and poll
 		 * scans the fds in array order, the reply lanes before the log
 		 * pipe: if the reply was readable and the log pipe was not, no

@@ -64,11 +64,11 @@ void runtime_send_invoke(uint32_t deadline_ms, const uint8_t *rid, uint32_t rid_
 			 const uint8_t *payload, uint32_t payload_len, int64_t deadline);
 
 enum runtime_outcome {
-	RUNTIME_MSG,		/* an answer to the request in flight */
-	RUNTIME_TIMEOUT,	/* the deadline passed */
-	RUNTIME_DIED,		/* the runtime died: runtime_death_reason */
-	RUNTIME_TERM,		/* SIGTERM or SIGINT came for the shim */
-	RUNTIME_BROKEN,		/* the channel failed */
+	RUNTIME_MSG,	 /* an answer to the request in flight */
+	RUNTIME_TIMEOUT, /* the deadline passed */
+	RUNTIME_DIED,	 /* the runtime died: runtime_death_reason */
+	RUNTIME_TERM,	 /* SIGTERM or SIGINT came for the shim */
+	RUNTIME_BROKEN,	 /* the channel failed */
 };
 /* Waits for the next message carrying the nonce of the request in
  * flight, draining logs and reaping children meanwhile; deadline 0 is

@@ -49,7 +49,7 @@ static uint8_t *init_msg;
 static size_t init_msg_len;
 static uint64_t init_budget_ms;
 static char init_lang[8];
-static char init_failure[512];	/* why the last (re)init failed */
+static char init_failure[512]; /* why the last (re)init failed */
 
 static void vwarnx(const char *fmt, va_list ap)
 {
@@ -89,7 +89,8 @@ static bool do_init(bool answer, int64_t t0)
 	} else {
 		const uint8_t *msg;
 		size_t n;
-		enum runtime_outcome w = runtime_wait(t0 + (int64_t)init_budget_ms * 1000000, &msg, &n);
+		enum runtime_outcome w = runtime_wait(t0 + (int64_t)init_budget_ms * 1000000, &msg,
+						      &n);
 		if (w == RUNTIME_MSG && n >= CHAN_NONCE_LEN + 5) {
 			uint8_t kind = msg[CHAN_NONCE_LEN];
 			uint32_t rss = chan_get32(msg + CHAN_NONCE_LEN + 1);
@@ -110,12 +111,14 @@ static bool do_init(bool answer, int64_t t0)
 				if (answer)
 					reply_init_error(conn, e, ne, init_us, &logs);
 				else
-					snprintf(init_failure, sizeof(init_failure), "re-init failed: %.*s: %.*s",
+					snprintf(init_failure, sizeof(init_failure),
+						 "re-init failed: %.*s: %.*s",
 						 (int)(e[0].len > 100 ? 100 : e[0].len), e[0].ptr,
 						 (int)(e[1].len > 300 ? 300 : e[1].len), e[1].ptr);
 				return false;
 			}
-			snprintf(why, sizeof(why), "unexpected message '%c' from the runtime during init", kind);
+			snprintf(why, sizeof(why),
+				 "unexpected message '%c' from the runtime during init", kind);
 		} else if (w == RUNTIME_TIMEOUT) {
 			etype = "Runtime.InitTimeout";
 			snprintf(why, sizeof(why), "init did not finish within %llu ms",
@@ -154,7 +157,7 @@ static void restart_runtime(void)
 	}
 	runtime_logs_reset();
 	do_init(false, runtime_now_ns());
-	runtime_logs_reset();	/* restart noise does not belong to the next call */
+	runtime_logs_reset(); /* restart noise does not belong to the next call */
 }
 
 static void prestart_if_asked(void)
@@ -178,10 +181,22 @@ static void handle_init(const struct frame *f)
 	frame_iter_init(&it, f);
 	while (frame_iter_next(&it, &fld) == 1) {
 		switch (fld.tag) {
-		case FT_CODE_DIR: fcode = fld; code = &fcode; break;
-		case FT_HANDLER: fhandler = fld; handler = &fhandler; break;
-		case FT_LANGUAGE: flang = fld; lang = &flang; break;
-		case FT_FUNCTION_NAME: fname_ = fld; fname = &fname_; break;
+		case FT_CODE_DIR:
+			fcode = fld;
+			code = &fcode;
+			break;
+		case FT_HANDLER:
+			fhandler = fld;
+			handler = &fhandler;
+			break;
+		case FT_LANGUAGE:
+			flang = fld;
+			lang = &flang;
+			break;
+		case FT_FUNCTION_NAME:
+			fname_ = fld;
+			fname = &fname_;
+			break;
 		case FT_MEMORY_MB: frame_field_u64(&fld, &mem); break;
 		case FT_TIMEOUT_MS: frame_field_u64(&fld, &tmo); break;
 		case FT_ENV: envsz += 4 + fld.len; break;
@@ -248,7 +263,8 @@ static void handle_init(const struct frame *f)
 		runtime_close();
 		if (!runtime_spawn(langs)) {
 			char why[160];
-			snprintf(why, sizeof(why), "cannot start the %s runtime: %s", langs, strerror(errno));
+			snprintf(why, sizeof(why), "cannot start the %s runtime: %s", langs,
+				 strerror(errno));
 			reply_init_refused(conn, why);
 			return;
 		}
@@ -275,7 +291,7 @@ static void reply_failure(enum invocation_status status, const char *type, const
 
 static void handle_invoke(const struct frame *f)
 {
-	static uint8_t *result;		/* multi-chunk results; kept for reuse */
+	static uint8_t *result; /* multi-chunk results; kept for reuse */
 	static size_t result_alloc;
 	struct frame_iter it;
 	struct frame_field fld;
@@ -298,7 +314,8 @@ static void handle_invoke(const struct frame *f)
 	if (rid_len > INVOKE_REQUEST_ID_MAX || payload_len > INVOKE_PAYLOAD_MAX) {
 		reply_failure(INVOCATION_ERROR, "Hearth.BadRequest",
 			      rid_len > INVOKE_REQUEST_ID_MAX ? "request id too long"
-						       : "payload over 6 MiB", 0, 0);
+							      : "payload over 6 MiB",
+			      0, 0);
 		return;
 	}
 	if (!init_msg) {
@@ -316,7 +333,7 @@ static void handle_invoke(const struct frame *f)
 		}
 	}
 	if (deadline_ms == 0)
-		deadline_ms = init_budget_ms;	/* the function's timeout (>= 10 s) */
+		deadline_ms = init_budget_ms; /* the function's timeout (>= 10 s) */
 	if (deadline_ms > FN_TIMEOUT_MAX * 1000ull)
 		deadline_ms = FN_TIMEOUT_MAX * 1000ull;
 
@@ -346,8 +363,9 @@ static void handle_invoke(const struct frame *f)
 				struct bytes e[3];
 				int ne = chan_strings(body, end, e, 3);
 				struct runtime_logs logs = runtime_logs();
-				reply_error(conn, INVOCATION_ERROR, (uint64_t)(runtime_now_ns() - t0) / 1000,
-					    rss, e, ne, &logs);
+				reply_error(conn, INVOCATION_ERROR,
+					    (uint64_t)(runtime_now_ns() - t0) / 1000, rss, e, ne,
+					    &logs);
 				runtime_logs_reset();
 				return;
 			}
@@ -362,7 +380,7 @@ static void handle_invoke(const struct frame *f)
 				break;
 			}
 			got = (uint32_t)(end - body);
-			if (got == total) {	/* the common case: one message */
+			if (got == total) { /* the common case: one message */
 				res = body;
 				break;
 			}
@@ -406,10 +424,11 @@ static void handle_invoke(const struct frame *f)
 		runtime_death_reason(why, sizeof(why));
 	} else {
 		type = "Runtime.ProtocolError";
-		snprintf(why, sizeof(why), "%s", violated ? "the runtime broke the channel protocol"
-							  : "the runtime channel broke");
+		snprintf(why, sizeof(why), "%s",
+			 violated ? "the runtime broke the channel protocol"
+				  : "the runtime channel broke");
 	}
-	runtime_kill();	/* a dead runtime's leftover children too */
+	runtime_kill(); /* a dead runtime's leftover children too */
 	reply_failure(status, type, why, dur, runtime_maxrss_kb());
 	restart_runtime();
 }
@@ -460,7 +479,7 @@ static void serve(void)
 		int pr = frame_parse(inbuf, inlen, &f, &need);
 		if (pr < 0) {
 			reply_proto_error(conn, frame_strerror(pr));
-			return;	/* the stream cannot be resynchronised */
+			return; /* the stream cannot be resynchronised */
 		}
 		if (pr == 1) {
 			int v = frame_validate(&f);
@@ -510,7 +529,8 @@ static void usage(FILE *f)
 	fputs("usage: hearth-shim --socket PATH [--prestart python|node]\n"
 	      "                   [--python-bootstrap PATH] [--node-bootstrap PATH]\n"
 	      "Runs one Hearth function runtime and serves hearthd's frames\n"
-	      "(runtimes/PROTOCOL.md) on the unix socket PATH.\n", f);
+	      "(runtimes/PROTOCOL.md) on the unix socket PATH.\n",
+	      f);
 }
 
 int main(int argc, char **argv)
@@ -540,7 +560,8 @@ int main(int argc, char **argv)
 	}
 	if (opt_prestart && strcmp(opt_prestart, "javascript") == 0)
 		opt_prestart = "node";
-	if (opt_prestart && strcmp(opt_prestart, "python") != 0 && strcmp(opt_prestart, "node") != 0)
+	if (opt_prestart && strcmp(opt_prestart, "python") != 0 &&
+	    strcmp(opt_prestart, "node") != 0)
 		die("--prestart takes python or node");
 
 	sigset_t set;
@@ -560,11 +581,12 @@ int main(int argc, char **argv)
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int sl = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", opt_socket);
 	if (sl < 0 || (size_t)sl >= sizeof(sa.sun_path))
-		die("socket path too long (max %zu bytes): %s", sizeof(sa.sun_path) - 1, opt_socket);
+		die("socket path too long (max %zu bytes): %s", sizeof(sa.sun_path) - 1,
+		    opt_socket);
 	listenfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (listenfd < 0)
 		die("socket: %s", strerror(errno));
-	unlink(opt_socket);	/* a stale socket of an earlier run */
+	unlink(opt_socket); /* a stale socket of an earlier run */
 	if (bind(listenfd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		die("bind %s: %s", opt_socket, strerror(errno));
 	/* hearthd may run as another user than the container's. */

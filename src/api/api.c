@@ -39,8 +39,8 @@
 /* Paths other issues will serve: never looked up as files. */
 static int is_reserved(const char *path)
 {
-	static const char *const prefixes[] = { "/functions", "/invocations", "/pool",
-						"/metrics", "/fn", "/2015-03-31", "/healthz" };
+	static const char *const prefixes[] = { "/functions", "/invocations", "/pool",	 "/metrics",
+						"/fn",	      "/2015-03-31",  "/healthz" };
 
 	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
 		size_t n = strlen(prefixes[i]);
@@ -84,7 +84,7 @@ static int route(struct api *a, struct evhttp_request *req, const char *path,
 		rest = strchr(path + 11, '/');
 		idlen = rest ? (size_t)(rest - (path + 11)) : strlen(path + 11);
 		if (idlen >= sizeof(id))
-			idlen = sizeof(id) - 1;	/* too long to be an id: 404 below */
+			idlen = sizeof(id) - 1; /* too long to be an id: 404 below */
 		memcpy(id, path + 11, idlen);
 		id[idlen] = '\0';
 		if (!rest) {
@@ -184,9 +184,9 @@ int api_new(struct api **out, const struct api_deps *deps, struct hearth_error *
 	/* every method reaches route(), which answers 405 with Allow itself
 	 * (evhttp would answer unknown ones with a bare 501) */
 	evhttp_set_allowed_methods(a->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
-					    EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
-					    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
-					    EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
+						    EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+						    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
+						    EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
 	evhttp_set_default_content_type(a->http, "application/json");
 	evhttp_set_gencb(a->http, on_request, a);
 	*out = a;
@@ -235,7 +235,8 @@ int api_listen(struct api *a, const char *host, int port, struct hearth_error **
 		if (saved == EADDRINUSE)
 			return hearth_error_make(err, EADDRINUSE,
 						 "cannot listen on %s: the port is already in use "
-						 "(another hearthd, or another program?)", shown);
+						 "(another hearthd, or another program?)",
+						 shown);
 		return hearth_error_errno(err, saved, "cannot listen on %s", shown);
 	}
 	freeaddrinfo(res);

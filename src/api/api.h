@@ -20,12 +20,12 @@ struct api;
 struct api_deps {
 	struct event_base *base;
 	struct registry *registry;
-	struct store *store;		/* invocation records are read here */
+	struct store *store; /* invocation records are read here */
 	struct records *records;
 	struct metrics *metrics;
 	struct pool *pool;
 	struct invoker *invoker;
-	const char *web_dir;		/* folder served at "/" */
+	const char *web_dir; /* folder served at "/" */
 };
 
 int api_new(struct api **out, const struct api_deps *deps, struct hearth_error **err);

@@ -40,7 +40,7 @@ struct single {
 	struct api *a;
 	struct evhttp_request *req;
 	struct invoke_call *call;
-	struct event *watch;		/* a timer, then the client's socket */
+	struct event *watch; /* a timer, then the client's socket */
 };
 
 static void single_stop_watching(struct single *s)
@@ -145,7 +145,7 @@ int api_execute(struct api *a, struct evhttp_request *req, const char *idstr,
 	if ((r = http_body(req, INVOKE_PAYLOAD_MAX, &data, &len, err)) < 0)
 		return r;
 	if (jsontext_blank(data, len)) {
-		data = "{}";	/* no payload: an empty event, as Lambda does */
+		data = "{}"; /* no payload: an empty event, as Lambda does */
 		len = 2;
 	} else if (!jsontext_is_value(data, len)) {
 		return hearth_error_make(err, EBADMSG, "the payload is not valid JSON");
@@ -178,9 +178,9 @@ struct batch;
 struct item {
 	struct batch *b;
 	size_t index;
-	struct invoke_call *call;	/* NULL once answered */
-	char *payload;			/* the item's JSON text */
-	char *answer;			/* its part of the reply */
+	struct invoke_call *call; /* NULL once answered */
+	char *payload;		  /* the item's JSON text */
+	char *answer;		  /* its part of the reply */
 };
 
 struct batch {
@@ -201,8 +201,8 @@ static void batch_free(struct batch *b)
 
 static void batch_reply(struct batch *b)
 {
-	_cleanup_buf_ struct buf out =
-		BUF_INIT((size_t)INVOKE_BATCH_MAX * (INVOKE_PAYLOAD_MAX + INVOKE_ENVELOPE_EXTRA));
+	_cleanup_buf_ struct buf out = BUF_INIT((size_t)INVOKE_BATCH_MAX *
+						(INVOKE_PAYLOAD_MAX + INVOKE_ENVELOPE_EXTRA));
 	_cleanup_error_ struct hearth_error *err = NULL;
 	struct evhttp_connection *conn = evhttp_request_get_connection(b->req);
 	int r = buf_puts(&out, "{\"results\":[", &err);
@@ -245,8 +245,7 @@ static void item_answered(struct item *it, char *answer)
 		batch_reply(b);
 }
 
-static void on_item_done(void *arg, const struct pool_result *res,
-			 const struct hearth_error *perr)
+static void on_item_done(void *arg, const struct pool_result *res, const struct hearth_error *perr)
 {
 	struct item *it = arg;
 	_cleanup_buf_ struct buf out = BUF_INIT(INVOKE_PAYLOAD_MAX + INVOKE_ENVELOPE_EXTRA);
@@ -289,16 +288,18 @@ static int item_start(struct api *a, struct item *it, json_object *o, struct hea
 	json_object_object_foreach(o, key, val) {
 		(void)val;
 		if (strcmp(key, "function_id") != 0 && strcmp(key, "payload") != 0)
-			return hearth_error_make(err, EINVAL, "invocations[%zu]: unknown field '%s'",
-						 it->index, key);
+			return hearth_error_make(err, EINVAL,
+						 "invocations[%zu]: unknown field '%s'", it->index,
+						 key);
 	}
 	if (!json_object_is_type(fid, json_type_int) || (id = json_object_get_int64(fid)) <= 0)
 		return hearth_error_make(err, EINVAL,
 					 "invocations[%zu].function_id: must be a positive integer",
 					 it->index);
 	json_object_object_get_ex(o, "payload", &payload);
-	text = payload ? json_object_to_json_string_ext(payload, JSON_C_TO_STRING_PLAIN |
-								 JSON_C_TO_STRING_NOSLASHESCAPE)
+	text = payload ? json_object_to_json_string_ext(payload,
+							JSON_C_TO_STRING_PLAIN |
+								JSON_C_TO_STRING_NOSLASHESCAPE)
 		       : "{}";
 	it->payload = strdup(text);
 	if (!it->payload)
@@ -334,8 +335,8 @@ int api_execute_batch(struct api *a, struct evhttp_request *req, struct hearth_e
 	if (n == 0)
 		return hearth_error_make(err, EINVAL, "invocations: must hold at least one call");
 	if (n > INVOKE_BATCH_MAX)
-		return hearth_error_make(err, EINVAL, "invocations: %zu calls, at most %d at once", n,
-					 INVOKE_BATCH_MAX);
+		return hearth_error_make(err, EINVAL, "invocations: %zu calls, at most %d at once",
+					 n, INVOKE_BATCH_MAX);
 	b = calloc(1, sizeof(*b));
 	if (!b || !(b->items = calloc(n, sizeof(*b->items)))) {
 		free(b);

@@ -157,8 +157,8 @@ void http_reply_json(struct evhttp_request *req, int code, json_object *o)
 		http_finish(req, 500, NULL);
 		return;
 	}
-	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-					      JSON_C_TO_STRING_NOSLASHESCAPE);
+	s = json_object_to_json_string_ext(o,
+					   JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	evbuffer_add(body, s, strlen(s));
 	evbuffer_add(body, "\n", 1);
 	http_finish(req, code, body);
@@ -207,8 +207,10 @@ int http_body(struct evhttp_request *req, size_t max, const char **data, size_t 
 	unsigned char *p;
 
 	if (n > max)
-		return hearth_error_make(err, E2BIG, "body: %zu bytes, over the %zu-byte limit of "
-					 "this endpoint", n, max);
+		return hearth_error_make(err, E2BIG,
+					 "body: %zu bytes, over the %zu-byte limit of "
+					 "this endpoint",
+					 n, max);
 	p = evbuffer_pullup(in, -1);
 	if (!p && n)
 		return hearth_error_make(err, ENOMEM, "out of memory");

@@ -43,16 +43,19 @@ static json_object *record_json(const struct store_invocation *r, bool full)
 	json_object_object_add(o, "function_id", json_object_new_int64(r->function_id));
 	json_object_object_add(o, "revision", json_object_new_int64(r->revision));
 	json_object_object_add(o, "status", json_object_new_string(r->status ? r->status : ""));
-	json_object_object_add(o, "start", json_object_new_string(r->start_kind ? r->start_kind : ""));
+	json_object_object_add(o, "start",
+			       json_object_new_string(r->start_kind ? r->start_kind : ""));
 	json_object_object_add(o, "created_at", json_object_new_string(ts));
 	json_object_object_add(o, "duration_ms", json_ms(r->duration_ms));
 	json_object_object_add(o, "init_ms", json_ms(r->init_ms));
 	json_object_object_add(o, "queue_ms", json_ms(r->queue_ms));
 	json_object_object_add(o, "max_memory_mb", json_object_new_int64(r->max_memory_mb));
-	json_object_object_add(o, "error", r->error_json ? json_tokener_parse(r->error_json) : NULL);
+	json_object_object_add(o, "error",
+			       r->error_json ? json_tokener_parse(r->error_json) : NULL);
 	if (full) {
 		json_object_object_add(o, "logs", json_object_new_string(r->logs ? r->logs : ""));
-		json_object_object_add(o, "result", r->result ? json_tokener_parse(r->result) : NULL);
+		json_object_object_add(o, "result",
+				       r->result ? json_tokener_parse(r->result) : NULL);
 	}
 	return o;
 }
@@ -86,7 +89,8 @@ int api_invocations_list(struct api *a, struct evhttp_request *req, const char *
 	size_t n = 0;
 	int r;
 
-	if ((r = fn_parse_id(idstr, &id, err)) < 0 || (r = registry_get(a->registry, id, &f, err)) < 0 ||
+	if ((r = fn_parse_id(idstr, &id, err)) < 0 ||
+	    (r = registry_get(a->registry, id, &f, err)) < 0 ||
 	    (r = records_flush(a->records, err)) < 0)
 		return r;
 	if (query_arg(req, "limit", limit_s, sizeof(limit_s)) &&
@@ -101,8 +105,8 @@ int api_invocations_list(struct api *a, struct evhttp_request *req, const char *
 		}
 		return r;
 	}
-	r = store_invocations_list(a->store, f->id, before ? &cursor : NULL, (size_t)limit, 0, &recs,
-				   &n, err);
+	r = store_invocations_list(a->store, f->id, before ? &cursor : NULL, (size_t)limit, 0,
+				   &recs, &n, err);
 	store_invocation_clear(&cursor);
 	if (r < 0)
 		return r;

@@ -44,7 +44,8 @@ int api_metrics(struct api *a, struct evhttp_request *req, struct hearth_error *
 	_cleanup_buf_ struct buf b = BUF_INIT(16u << 20);
 	int r;
 
-	if ((r = metrics_render(a->metrics, &b, err)) < 0 || (r = pool_metrics(a->pool, &b, err)) < 0)
+	if ((r = metrics_render(a->metrics, &b, err)) < 0 ||
+	    (r = pool_metrics(a->pool, &b, err)) < 0)
 		return r;
 	http_reply_bytes(req, 200, "text/plain; version=0.0.4", b.ptr, b.len);
 	return 0;

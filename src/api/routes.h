@@ -22,12 +22,12 @@
 struct api {
 	struct event_base *base;
 	struct registry *registry;
-	struct store *store;		/* invocation records are read here */
-	struct records *records;	/* ...once the pending batch is written */
+	struct store *store;	 /* invocation records are read here */
+	struct records *records; /* ...once the pending batch is written */
 	struct metrics *metrics;
 	struct pool *pool;
 	struct invoker *invoker;
-	char *web_root;			/* realpath of web_dir, or NULL when missing */
+	char *web_root; /* realpath of web_dir, or NULL when missing */
 	struct evhttp *http;
 	struct evhttp_bound_socket *sock;
 };

@@ -20,7 +20,9 @@
 
 static const char *content_type(const char *path)
 {
-	static const struct { const char *ext, *type; } types[] = {
+	static const struct {
+		const char *ext, *type;
+	} types[] = {
 		{ "html", "text/html; charset=utf-8" },
 		{ "htm", "text/html; charset=utf-8" },
 		{ "css", "text/css; charset=utf-8" },
@@ -66,8 +68,8 @@ int api_webfile(struct api *a, struct evhttp_request *req, const char *raw_path,
 	path = evhttp_uridecode(raw_path, 0, &len);
 	if (!path || strlen(path) != len || path[0] != '/')
 		return hearth_error_make(err, EBADMSG, "bad path");
-	for (const char *p = path; *p; ) {
-		const char *seg = ++p;	/* past the '/' */
+	for (const char *p = path; *p;) {
+		const char *seg = ++p; /* past the '/' */
 
 		while (*p && *p != '/')
 			p++;
@@ -105,7 +107,7 @@ int api_webfile(struct api *a, struct evhttp_request *req, const char *raw_path,
 			evbuffer_free(body);
 			return hearth_error_make(err, EIO, "cannot read %s", path);
 		}
-		fd = -1;	/* the evbuffer owns it now */
+		fd = -1; /* the evbuffer owns it now */
 	}
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
 			  content_type(real));
@@ -114,4 +116,3 @@ int api_webfile(struct api *a, struct evhttp_request *req, const char *raw_path,
 	evbuffer_free(body);
 	return 0;
 }
-

@@ -16,19 +16,22 @@
 struct buf {
 	char *ptr;
 	size_t len;
-	size_t alloc;	/* 0 while ptr is the shared empty string */
-	size_t max;	/* hard cap on len */
+	size_t alloc; /* 0 while ptr is the shared empty string */
+	size_t max;   /* hard cap on len */
 };
 
 extern char buf_empty_[];
-#define BUF_INIT(maxsize) { buf_empty_, 0, 0, (maxsize) }
+#define BUF_INIT(maxsize) \
+	{ \
+		buf_empty_, 0, 0, (maxsize) \
+	}
 
 /* A failed append must be noticed: the caller checks every result. */
 #define BUF_MUST_CHECK __attribute__((warn_unused_result))
 
 void buf_init(struct buf *b, size_t max);
-void buf_release(struct buf *b);	/* frees; back to empty */
-void buf_reset(struct buf *b);		/* len = 0, keeps memory */
+void buf_release(struct buf *b); /* frees; back to empty */
+void buf_reset(struct buf *b);	 /* len = 0, keeps memory */
 BUF_MUST_CHECK int buf_append(struct buf *b, const void *data, size_t len,
 			      struct hearth_error **err);
 BUF_MUST_CHECK int buf_puts(struct buf *b, const char *s, struct hearth_error **err);
@@ -40,7 +43,10 @@ BUF_MUST_CHECK int buf_vprintf(struct buf *b, struct hearth_error **err, const c
  * even when empty, or NULL on allocation failure); the buf is empty after. */
 char *buf_detach(struct buf *b, size_t *len);
 
-static inline void buf_cleanup(struct buf *b) { buf_release(b); }
+static inline void buf_cleanup(struct buf *b)
+{
+	buf_release(b);
+}
 #define _cleanup_buf_ __attribute__((cleanup(buf_cleanup)))
 
 #endif

@@ -25,8 +25,8 @@
 #include <stdarg.h>
 
 struct hearth_error {
-	int status;	/* positive errno value */
-	char *msg;	/* never NULL once set */
+	int status; /* positive errno value */
+	char *msg;  /* never NULL once set */
 };
 
 /* Sets *err (if err is non-NULL and *err is NULL) and returns the status
@@ -47,7 +47,10 @@ void hearth_error_free(struct hearth_error *e);
 /* Frees *err and sets it to NULL. */
 void hearth_error_clear(struct hearth_error **err);
 
-static inline void hearth_error_cleanup(struct hearth_error **e) { hearth_error_clear(e); }
+static inline void hearth_error_cleanup(struct hearth_error **e)
+{
+	hearth_error_clear(e);
+}
 #define _cleanup_error_ __attribute__((cleanup(hearth_error_cleanup)))
 
 #endif

@@ -75,7 +75,8 @@ int jsontext_parse(const char *text, size_t len, unsigned flags, const char *wha
 	if (out)
 		*out = NULL;
 	if (len > INT_MAX)
-		return hearth_error_make(err, E2BIG, "%s: %zu bytes is too large to parse", what, len);
+		return hearth_error_make(err, E2BIG, "%s: %zu bytes is too large to parse", what,
+					 len);
 	if (jsontext_blank(text, len))
 		return hearth_error_make(err, EBADMSG, "%s: empty; expected JSON", what);
 	if (parse_one(text, len, flags, &o, &jerr, &end) < 0)
@@ -86,7 +87,8 @@ int jsontext_parse(const char *text, size_t len, unsigned flags, const char *wha
 		json_object_put(o);
 		where(text, len, len, at, sizeof(at));
 		return hearth_error_make(err, EBADMSG,
-					 "%s: malformed JSON at %s: unexpected end of input", what, at);
+					 "%s: malformed JSON at %s: unexpected end of input", what,
+					 at);
 	}
 	if (jerr != json_tokener_success) {
 		json_object_put(o);
@@ -100,9 +102,9 @@ int jsontext_parse(const char *text, size_t len, unsigned flags, const char *wha
 	if (end < len) {
 		json_object_put(o);
 		where(text, len, end, at, sizeof(at));
-		return hearth_error_make(err, EBADMSG,
-					 "%s: malformed JSON at %s: unexpected data after the value",
-					 what, at);
+		return hearth_error_make(
+			err, EBADMSG, "%s: malformed JSON at %s: unexpected data after the value",
+			what, at);
 	}
 	if (out)
 		*out = o;

@@ -13,7 +13,10 @@
 #include "buf.h"
 #include "error.h"
 
-static inline void jsontext_putp(json_object **o) { json_object_put(*o); }
+static inline void jsontext_putp(json_object **o)
+{
+	json_object_put(*o);
+}
 #define _cleanup_json_ __attribute__((cleanup(jsontext_putp)))
 
 enum jsontext_flags {

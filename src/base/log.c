@@ -40,7 +40,7 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	gmtime_r(&now.tv_sec, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);	/* long lines are cut, by design */
+	vsnprintf(line, sizeof(line), fmt, ap); /* long lines are cut, by design */
 	va_end(ap);
 	fprintf(stderr, "%s.%03ldZ %-5s %s\n", ts, now.tv_nsec / 1000000L, names[lvl], line);
 }

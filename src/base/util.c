@@ -12,8 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-int util_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out,
-		   struct hearth_error **err)
+int util_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out, struct hearth_error **err)
 {
 	char *end;
 	long long v;

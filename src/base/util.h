@@ -28,7 +28,6 @@ void util_freep(void *pp);
 void util_closep(int *fd);
 
 
-
 /* rm -rf: removes path and everything under it, never following links
  * (no error when missing). */
 int util_rm_rf(const char *path, struct hearth_error **err);

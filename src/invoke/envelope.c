@@ -48,12 +48,14 @@ int envelope_write(struct buf *b, const struct pool_result *res, struct hearth_e
 	else
 		r = buf_puts(b, "null", err);
 	if (r < 0 || (r = buf_puts(b, ",\"error\":", err)) < 0 ||
-	    (r = envelope_write_error(b, res, err)) < 0 || (r = buf_puts(b, ",\"logs\":", err)) < 0 ||
+	    (r = envelope_write_error(b, res, err)) < 0 ||
+	    (r = buf_puts(b, ",\"logs\":", err)) < 0 ||
 	    (r = append_bytes_string(b, res->logs, err)) < 0)
 		return r;
-	return buf_printf(b, err,
-			  ",\"start\":\"%s\",\"duration_ms\":%.3f,\"init_ms\":%.3f,\"queue_ms\":%.3f,"
-			  "\"max_memory_mb\":%.1f}",
-			  pool_start_name(res->start), res->duration_ms, res->init_ms, res->queue_ms,
-			  res->max_memory_mb);
+	return buf_printf(
+		b, err,
+		",\"start\":\"%s\",\"duration_ms\":%.3f,\"init_ms\":%.3f,\"queue_ms\":%.3f,"
+		"\"max_memory_mb\":%.1f}",
+		pool_start_name(res->start), res->duration_ms, res->init_ms, res->queue_ms,
+		res->max_memory_mb);
 }

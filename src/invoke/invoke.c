@@ -30,7 +30,7 @@ struct invoke_call {
 	struct pool_call *pcall;
 	invoke_done_cb cb;
 	void *arg;
-	bool abandoned;		/* running: recorded, nobody told */
+	bool abandoned; /* running: recorded, nobody told */
 	int64_t function_id;
 	int64_t t0_ns, created_ms;
 	char request_id[INVOKE_ID_LEN];
@@ -118,8 +118,7 @@ static void record(struct invoke_call *c, const struct pool_result *res)
 	records_add(c->x->records, &rec);
 }
 
-static void on_pool_done(void *arg, const struct pool_result *pres,
-			 const struct hearth_error *perr)
+static void on_pool_done(void *arg, const struct pool_result *pres, const struct hearth_error *perr)
 {
 	struct invoke_call *c = arg;
 	struct pool_result res;
@@ -175,7 +174,7 @@ const char *invoke_call_id(const struct invoke_call *c)
 void invoke_abandon(struct invoke_call *c)
 {
 	if (pool_call_abandon(c->pcall))
-		free(c);		/* no callback from the pool either */
+		free(c); /* no callback from the pool either */
 	else
-		c->abandoned = true;	/* running: on_pool_done records it, then frees */
+		c->abandoned = true; /* running: on_pool_done records it, then frees */
 }

@@ -15,7 +15,7 @@
 #include "error.h"
 #include "pool.h"
 
-#define INVOKE_ID_LEN 37	/* a UUID and its NUL */
+#define INVOKE_ID_LEN 37 /* a UUID and its NUL */
 
 struct invoker;
 struct invoke_call;

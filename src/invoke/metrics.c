@@ -15,11 +15,16 @@
 
 /* The outcomes counted per function: a call that ran ends in one of the
  * invocation statuses; one that could not run in one of the failures. */
-enum outcome { OUT_THROTTLED = INVOCATION_STATUS_N, OUT_UNAVAILABLE, OUT_NOT_FOUND, OUT_FAILED,
-	       NOUTCOMES };
-static const char *const failure_names[NOUTCOMES - INVOCATION_STATUS_N] = {
-	"throttled", "unavailable", "not_found", "failed"
+enum outcome {
+	OUT_THROTTLED = INVOCATION_STATUS_N,
+	OUT_UNAVAILABLE,
+	OUT_NOT_FOUND,
+	OUT_FAILED,
+	NOUTCOMES
 };
+static const char *const failure_names[NOUTCOMES - INVOCATION_STATUS_N] = { "throttled",
+									    "unavailable",
+									    "not_found", "failed" };
 
 static const char *outcome_name(int i)
 {
@@ -27,8 +32,8 @@ static const char *outcome_name(int i)
 				       : failure_names[i - INVOCATION_STATUS_N];
 }
 /* Upper bounds in seconds. */
-static const double bounds[NBUCKETS] = { 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
-					 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10 };
+static const double bounds[NBUCKETS] = { 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+					 0.05,	 0.1,	  0.25,	  0.5,	 1,	 2.5,	5,    10 };
 
 struct counter {
 	int64_t function_id;
@@ -44,8 +49,8 @@ struct histo {
 struct metrics {
 	struct counter *counters;
 	size_t n, alloc;
-	struct histo latency[NSTART];	/* end to end, by start kind */
-	struct histo duration;		/* handler time */
+	struct histo latency[NSTART]; /* end to end, by start kind */
+	struct histo duration;	      /* handler time */
 };
 
 int metrics_new(struct metrics **out, struct hearth_error **err)
@@ -87,7 +92,7 @@ static struct counter *counter_of(struct metrics *m, int64_t function_id)
 		struct counter *nc = realloc(m->counters, na * sizeof(*nc));
 
 		if (!nc)
-			return NULL;	/* a lost sample beats a failed call */
+			return NULL; /* a lost sample beats a failed call */
 		m->counters = nc;
 		m->alloc = na;
 	}
@@ -132,11 +137,11 @@ static int histo_render(const struct histo *h, const char *name, const char *lab
 	int r;
 
 	for (int i = 0; i < NBUCKETS; i++)
-		if ((r = buf_printf(out, err, "%s_bucket{%s%sle=\"%g\"} %" PRIu64 "\n", name, labels,
-				    sep, bounds[i], h->bucket[i])) < 0)
+		if ((r = buf_printf(out, err, "%s_bucket{%s%sle=\"%g\"} %" PRIu64 "\n", name,
+				    labels, sep, bounds[i], h->bucket[i])) < 0)
 			return r;
-	if ((r = buf_printf(out, err, "%s_bucket{%s%sle=\"+Inf\"} %" PRIu64 "\n", name, labels,
-			    sep, h->count)) < 0)
+	if ((r = buf_printf(out, err, "%s_bucket{%s%sle=\"+Inf\"} %" PRIu64 "\n", name, labels, sep,
+			    h->count)) < 0)
 		return r;
 	return buf_printf(out, err, "%s_sum{%s} %.6f\n%s_count{%s} %" PRIu64 "\n", name, labels,
 			  h->sum, name, labels, h->count);
@@ -146,8 +151,10 @@ int metrics_render(const struct metrics *m, struct buf *out, struct hearth_error
 {
 	int r;
 
-	if ((r = buf_puts(out, "# HELP hearth_invocations_total Invocations by function and status.\n"
-			  "# TYPE hearth_invocations_total counter\n", err)) < 0)
+	if ((r = buf_puts(out,
+			  "# HELP hearth_invocations_total Invocations by function and status.\n"
+			  "# TYPE hearth_invocations_total counter\n",
+			  err)) < 0)
 		return r;
 	for (size_t i = 0; i < m->n; i++)
 		for (int o = 0; o < NOUTCOMES; o++)
@@ -158,26 +165,33 @@ int metrics_render(const struct metrics *m, struct buf *out, struct hearth_error
 					    m->counters[i].function_id, outcome_name(o),
 					    m->counters[i].n[o])) < 0)
 				return r;
-	if ((r = buf_puts(out, "# HELP hearth_starts_total Invocations by start kind.\n"
-			  "# TYPE hearth_starts_total counter\n", err)) < 0)
+	if ((r = buf_puts(out,
+			  "# HELP hearth_starts_total Invocations by start kind.\n"
+			  "# TYPE hearth_starts_total counter\n",
+			  err)) < 0)
 		return r;
 	for (int i = 0; i < NSTART; i++)
 		if ((r = buf_printf(out, err, "hearth_starts_total{start=\"%s\"} %" PRIu64 "\n",
 				    pool_start_name((enum pool_start)i), m->latency[i].count)) < 0)
 			return r;
-	if ((r = buf_puts(out, "# HELP hearth_invocation_seconds End-to-end latency seen by hearthd, "
-			  "by start kind.\n# TYPE hearth_invocation_seconds histogram\n", err)) < 0)
+	if ((r = buf_puts(out,
+			  "# HELP hearth_invocation_seconds End-to-end latency seen by hearthd, "
+			  "by start kind.\n# TYPE hearth_invocation_seconds histogram\n",
+			  err)) < 0)
 		return r;
 	for (int i = 0; i < NSTART; i++) {
 		char labels[32];
 
-		snprintf(labels, sizeof(labels), "start=\"%s\"", pool_start_name((enum pool_start)i));
+		snprintf(labels, sizeof(labels), "start=\"%s\"",
+			 pool_start_name((enum pool_start)i));
 		if ((r = histo_render(&m->latency[i], "hearth_invocation_seconds", labels, out,
 				      err)) < 0)
 			return r;
 	}
-	if ((r = buf_puts(out, "# HELP hearth_handler_seconds Handler run time measured by the shim.\n"
-			  "# TYPE hearth_handler_seconds histogram\n", err)) < 0)
+	if ((r = buf_puts(out,
+			  "# HELP hearth_handler_seconds Handler run time measured by the shim.\n"
+			  "# TYPE hearth_handler_seconds histogram\n",
+			  err)) < 0)
 		return r;
 	return histo_render(&m->duration, "hearth_handler_seconds", "", out, err);
 }

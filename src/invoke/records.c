@@ -16,11 +16,11 @@
 #include "log.h"
 
 #define RECORDS_FLUSH_MS 100
-#define RECORDS_MAX_PENDING 20000	/* beyond this (store failing) the oldest go */
-#define RECORDS_PRUNE_EVERY 10		/* flushes: about a second under load */
+#define RECORDS_MAX_PENDING 20000 /* beyond this (store failing) the oldest go */
+#define RECORDS_PRUNE_EVERY 10	  /* flushes: about a second under load */
 
 struct records {
-	struct store *wstore;		/* the writer thread's connection */
+	struct store *wstore; /* the writer thread's connection */
 	int64_t retention;
 	pthread_t thread;
 	pthread_mutex_t mu;
@@ -28,7 +28,7 @@ struct records {
 	/* under mu: */
 	struct store_invocation *pending;
 	size_t n, alloc;
-	uint64_t queued, written;	/* records handed over / committed */
+	uint64_t queued, written; /* records handed over / committed */
 	bool flush_now, stop, failing;
 	uint64_t dropped;
 };
@@ -96,8 +96,8 @@ static void *writer(void *arg)
 	return NULL;
 }
 
-int records_new(struct records **out, const char *db_path,
-		int64_t retention, struct hearth_error **err)
+int records_new(struct records **out, const char *db_path, int64_t retention,
+		struct hearth_error **err)
 {
 	struct records *r = calloc(1, sizeof(*r));
 	int rc;
@@ -136,7 +136,8 @@ void records_add(struct records *r, const struct store_invocation *rec)
 		memmove(&r->pending[0], &r->pending[1], (r->n - 1) * sizeof(*r->pending));
 		r->n--;
 		if (r->dropped++ % 1000 == 0)
-			log_warn("records: the store is not keeping up; dropping the oldest records");
+			log_warn(
+				"records: the store is not keeping up; dropping the oldest records");
 	}
 	if (r->n == r->alloc) {
 		size_t na = r->alloc ? r->alloc * 2 : 64;
@@ -191,7 +192,7 @@ void records_free(struct records *r)
 	r->stop = true;
 	pthread_cond_signal(&r->wake);
 	pthread_mutex_unlock(&r->mu);
-	pthread_join(r->thread, NULL);	/* it writes what is pending first */
+	pthread_join(r->thread, NULL); /* it writes what is pending first */
 	batch_free(r->pending, r->n);
 	store_close(r->wstore);
 	pthread_cond_destroy(&r->wake);

@@ -12,8 +12,8 @@
 
 struct records;
 
-int records_new(struct records **out, const char *db_path,
-		int64_t retention, struct hearth_error **err);
+int records_new(struct records **out, const char *db_path, int64_t retention,
+		struct hearth_error **err);
 /* Copies rec (its strings too) into the next batch. */
 void records_add(struct records *r, const struct store_invocation *rec);
 /* Writes the pending batch now (readers call this so they see every

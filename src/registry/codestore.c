@@ -29,15 +29,15 @@
 #include "util.h"
 
 #define CS_TMP_PREFIX ".tmp-"
-#define CS_ZIP_MAX_DEPTH 64	/* path components; bounds recursion and open fds */
+#define CS_ZIP_MAX_DEPTH 64 /* path components; bounds recursion and open fds */
 #define CS_MAX_RELPATH 1024
 /* Above this many files one syncfs() is cheaper than an fsync() each. */
 #define CS_FSYNC_EACH_MAX 64
 
 struct codestore {
-	char *root;	/* realpath of DIR/code */
+	char *root; /* realpath of DIR/code */
 	int root_fd;
-	unsigned removals;	/* names the doomed folders of codestore_remove */
+	unsigned removals; /* names the doomed folders of codestore_remove */
 };
 
 /* ---- helpers ---- */
@@ -120,8 +120,7 @@ static int sha256_hex(const void *a, size_t alen, const void *b, size_t blen, ch
 		return hearth_error_make(err, ENOMEM, "out of memory");
 	ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
 	     (alen == 0 || EVP_DigestUpdate(ctx, a, alen)) &&
-	     (blen == 0 || EVP_DigestUpdate(ctx, b, blen)) &&
-	     EVP_DigestFinal_ex(ctx, md, &mdlen);
+	     (blen == 0 || EVP_DigestUpdate(ctx, b, blen)) && EVP_DigestFinal_ex(ctx, md, &mdlen);
 	EVP_MD_CTX_free(ctx);
 	if (!ok || mdlen != 32)
 		return hearth_error_make(err, EIO, "sha256 failed");
@@ -219,8 +218,8 @@ static void remove_leftovers(struct codestore *cs)
 			log_warn("codestore: removing leftover %s/%s: %s", cs->root, de->d_name,
 				 strerror(-r));
 		else
-			log_info("codestore: removed leftover %s/%s (an interrupted write)", cs->root,
-				 de->d_name);
+			log_info("codestore: removed leftover %s/%s (an interrupted write)",
+				 cs->root, de->d_name);
 	}
 	closedir(d);
 }
@@ -272,8 +271,8 @@ void codestore_close(struct codestore *cs)
 /* ---- the write transaction: temp folder -> rename ---- */
 
 struct cs_tmp {
-	char name[32];	/* ".tmp-XXXXXX", relative to root */
-	int fd;		/* the temp folder */
+	char name[32]; /* ".tmp-XXXXXX", relative to root */
+	int fd;	       /* the temp folder */
 	size_t files;
 };
 
@@ -476,7 +475,8 @@ static int open_parent(int base, char *relpath, const char **leaf)
 static int parent_error(int r, const char *relpath, struct hearth_error **err)
 {
 	if (r == -ENOTDIR)
-		return hearth_error_make(err, EINVAL, "zip: entry '%s' needs a folder where there is a file",
+		return hearth_error_make(err, EINVAL,
+					 "zip: entry '%s' needs a folder where there is a file",
 					 relpath);
 	return hearth_error_errno(err, -r, "zip: entry '%s'", relpath);
 }
@@ -499,7 +499,8 @@ static int unpack_file(struct archive *a, struct cs_tmp *t, char *relpath, size_
 
 		close(dfd);
 		if (e == EEXIST)
-			return hearth_error_make(err, EINVAL, "zip: entry '%s' appears twice", relpath);
+			return hearth_error_make(err, EINVAL, "zip: entry '%s' appears twice",
+						 relpath);
 		return hearth_error_errno(err, e, "zip: entry '%s'", relpath);
 	}
 	for (;;) {
@@ -608,8 +609,8 @@ static int unpack(struct archive *a, struct cs_tmp *t, struct hearth_error **err
 		if (len == 0 && type == AE_IFDIR)
 			continue;
 		if (has_dotdot(relpath))
-			return hearth_error_make(err, EINVAL, "zip: entry '%s' has a '..' component",
-						 name);
+			return hearth_error_make(err, EINVAL,
+						 "zip: entry '%s' has a '..' component", name);
 		if (!relpath_valid(relpath))
 			return hearth_error_make(err, EINVAL, "zip: entry '%s' is not a valid path",
 						 name);
@@ -702,8 +703,8 @@ int codestore_has_file(struct codestore *cs, const char *sha, const char *relpat
 	return 1;
 }
 
-int codestore_read_file(struct codestore *cs, const char *sha, const char *relpath,
-			struct buf *out, struct hearth_error **err)
+int codestore_read_file(struct codestore *cs, const char *sha, const char *relpath, struct buf *out,
+			struct hearth_error **err)
 {
 	char block[16 * 1024];
 	struct stat st;
@@ -711,8 +712,8 @@ int codestore_read_file(struct codestore *cs, const char *sha, const char *relpa
 
 	fd = open_code_file(cs, sha, relpath, &st);
 	if (fd == -EINVAL || fd == -ENOENT || fd == -ENOTDIR || fd == -ELOOP)
-		return hearth_error_make(err, ENOENT, "no file '%s' in code %s", relpath ? relpath : "",
-					 sha ? sha : "");
+		return hearth_error_make(err, ENOENT, "no file '%s' in code %s",
+					 relpath ? relpath : "", sha ? sha : "");
 	if (fd < 0)
 		return hearth_error_errno(err, -fd, "code %s: %s", sha, relpath);
 	if ((uint64_t)st.st_size > out->max - out->len) {

@@ -28,13 +28,13 @@ int codestore_put_file(struct codestore *cs, const char *filename, const void *d
 		       char sha_out[65], char **path_out, struct hearth_error **err);
 /* Stores a zip archive's contents; the sha256 is of the zip bytes.
  * Bad archives are -EINVAL with the reason. */
-int codestore_put_zip(struct codestore *cs, const void *zip, size_t len,
-		      char sha_out[65], char **path_out, struct hearth_error **err);
+int codestore_put_zip(struct codestore *cs, const void *zip, size_t len, char sha_out[65],
+		      char **path_out, struct hearth_error **err);
 /* 1 when <sha>/<relpath> is a regular file, 0 when not. */
 int codestore_has_file(struct codestore *cs, const char *sha, const char *relpath);
 /* Reads <sha>/<relpath> into out (bounded by out->max); -ENOENT, -E2BIG. */
-int codestore_read_file(struct codestore *cs, const char *sha, const char *relpath,
-			struct buf *out, struct hearth_error **err);
+int codestore_read_file(struct codestore *cs, const char *sha, const char *relpath, struct buf *out,
+			struct hearth_error **err);
 /* Removes a folder no function refers to any more. */
 int codestore_remove(struct codestore *cs, const char *sha, struct hearth_error **err);
 

@@ -181,9 +181,11 @@ static int check_name(const char *s, size_t len, struct hearth_error **err)
 
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
 		      c == '_' || c == '-'))
-			return hearth_error_make(err, EINVAL,
-						 "name: only letters, digits, '_' and '-' are allowed "
-						 "([A-Za-z0-9_-]{1,%d})", FN_NAME_MAX);
+			return hearth_error_make(
+				err, EINVAL,
+				"name: only letters, digits, '_' and '-' are allowed "
+				"([A-Za-z0-9_-]{1,%d})",
+				FN_NAME_MAX);
 	}
 	return 0;
 }
@@ -234,7 +236,8 @@ static int check_handler(const char *s, size_t len, struct hearth_error **err)
 	if (!dot || dot == s || !dot[1])
 		return hearth_error_make(err, EINVAL,
 					 "handler: '%s' is not of the form module.function "
-					 "(e.g. main.handler)", s);
+					 "(e.g. main.handler)",
+					 s);
 	mlen = (size_t)(dot - s);
 	for (size_t i = 0; i < mlen; i++) {
 		unsigned char c = (unsigned char)s[i];
@@ -242,22 +245,25 @@ static int check_handler(const char *s, size_t len, struct hearth_error **err)
 		if (c == '/') {
 			if (i == 0 || i + 1 == mlen || s[i + 1] == '/')
 				return hearth_error_make(err, EINVAL,
-							 "handler: '%s' has an empty folder name", s);
+							 "handler: '%s' has an empty folder name",
+							 s);
 			continue;
 		}
 		if (!is_module_char(c))
-			return hearth_error_make(err, EINVAL,
-						 "handler: the module of '%s' may only hold letters, "
-						 "digits, '_', '-', '$' and '/'", s);
+			return hearth_error_make(
+				err, EINVAL,
+				"handler: the module of '%s' may only hold letters, "
+				"digits, '_', '-', '$' and '/'",
+				s);
 	}
 	if (!is_ident_start((unsigned char)dot[1]))
 		return hearth_error_make(err, EINVAL,
 					 "handler: the function of '%s' is not an identifier", s);
 	for (const char *p = dot + 1; *p; p++)
 		if (!is_ident((unsigned char)*p))
-			return hearth_error_make(err, EINVAL,
-						 "handler: the function of '%s' is not an identifier",
-						 s);
+			return hearth_error_make(
+				err, EINVAL, "handler: the function of '%s' is not an identifier",
+				s);
 	return 0;
 }
 
@@ -274,21 +280,24 @@ static int check_route(const char *s, size_t len, struct hearth_error **err)
 	if (len < 2 || len > FN_ROUTE_MAX || s[0] != '/')
 		return hearth_error_make(err, EINVAL,
 					 "route: must start with '/' and be 2 to %d characters "
-					 "(e.g. /hello)", FN_ROUTE_MAX);
+					 "(e.g. /hello)",
+					 FN_ROUTE_MAX);
 	for (size_t i = 1; i <= len; i++) {
 		size_t seg = i;
 
 		while (i < len && s[i] != '/') {
 			if (!is_route_char((unsigned char)s[i]))
-				return hearth_error_make(err, EINVAL,
-							 "route: only letters, digits and '-', '_', "
-							 "'.', '~', '/' are allowed");
+				return hearth_error_make(
+					err, EINVAL,
+					"route: only letters, digits and '-', '_', "
+					"'.', '~', '/' are allowed");
 			i++;
 		}
 		if (i == seg)
 			return hearth_error_make(err, EINVAL,
 						 "route: '%s' has an empty segment ('//' or a "
-						 "trailing '/')", s);
+						 "trailing '/')",
+						 s);
 		if ((i - seg == 1 && s[seg] == '.') ||
 		    (i - seg == 2 && s[seg] == '.' && s[seg + 1] == '.'))
 			return hearth_error_make(err, EINVAL,
@@ -345,8 +354,8 @@ static int check_env(json_object *v, char **out, struct hearth_error **err)
 	size_t n = 0, i = 0, len;
 
 	if (!json_object_is_type(v, json_type_object))
-		return hearth_error_make(err, EINVAL,
-					 "env: expected an object of strings, got %s", type_name(v));
+		return hearth_error_make(err, EINVAL, "env: expected an object of strings, got %s",
+					 type_name(v));
 	n = (size_t)json_object_object_length(v);
 	keys = calloc(n ? n : 1, sizeof(*keys));
 	canon = json_object_new_object();
@@ -361,13 +370,13 @@ static int check_env(json_object *v, char **out, struct hearth_error **err)
 		if (is_reserved_env(key))
 			return hearth_error_make(err, EINVAL,
 						 "env: '%s' is reserved (HEARTH_*, AWS_*, LAMBDA_* "
-						 "and _HANDLER are set by the runtime)", key);
+						 "and _HANDLER are set by the runtime)",
+						 key);
 		if (!json_object_is_type(val, json_type_string))
 			return hearth_error_make(err, EINVAL,
 						 "env: the value of '%s' must be a string, got %s",
 						 key, type_name(val));
-		if (strlen(json_object_get_string(val)) !=
-		    (size_t)json_object_get_string_len(val))
+		if (strlen(json_object_get_string(val)) != (size_t)json_object_get_string_len(val))
 			return hearth_error_make(err, EINVAL,
 						 "env: the value of '%s' contains a NUL character",
 						 key);
@@ -411,14 +420,16 @@ static int decode_base64(const char *s, size_t len, unsigned char **out, size_t 
 		if (pad && c != '=')
 			return hearth_error_make(err, EINVAL,
 						 "zip: invalid base64: data after '=' padding at "
-						 "byte %zu", i);
+						 "byte %zu",
+						 i);
 		if (c == '=') {
 			pad++;
 		} else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
 			     (c >= '0' && c <= '9') || c == '+' || c == '/')) {
 			return hearth_error_make(err, EINVAL,
 						 "zip: invalid base64: unexpected character at "
-						 "byte %zu", i);
+						 "byte %zu",
+						 i);
 		}
 		clean[n++] = (char)c;
 	}
@@ -458,8 +469,9 @@ static int take_code(json_object *code, json_object *zip, struct fn_upload *up,
 		if (len == 0)
 			return hearth_error_make(err, EINVAL, "code: must not be empty");
 		if (len > FN_CODE_MAX_BYTES)
-			return hearth_error_make(err, EINVAL, "code: %zu bytes, over the %u-byte limit",
-						 len, FN_CODE_MAX_BYTES);
+			return hearth_error_make(err, EINVAL,
+						 "code: %zu bytes, over the %u-byte limit", len,
+						 FN_CODE_MAX_BYTES);
 		up->data = malloc(len + 1);
 		if (!up->data)
 			return hearth_error_make(err, ENOMEM, "out of memory");
@@ -487,14 +499,14 @@ static int set_str(char **dst, const char *s, struct hearth_error **err)
 	return 0;
 }
 
-static const char *const read_only[] = { "id", "revision", "code_sha256", "code_path",
-					  "created_at", "updated_at" };
+static const char *const read_only[] = { "id",	      "revision",   "code_sha256",
+					 "code_path", "created_at", "updated_at" };
 
 /* Applies every field of body onto f.  Shared by create and update; the
  * language/handler interplay and the cross-field rules are in the
  * callers' tails. */
-static int apply_fields(struct fn *f, json_object *body, json_object **code,
-			json_object **zip, int *handler_given, struct hearth_error **err)
+static int apply_fields(struct fn *f, json_object *body, json_object **code, json_object **zip,
+			int *handler_given, struct hearth_error **err)
 {
 	const char *s;
 	size_t len;
@@ -506,7 +518,8 @@ static int apply_fields(struct fn *f, json_object *body, json_object **code,
 	json_object_object_foreach(body, key, val) {
 		if (strcmp(key, "name") == 0) {
 			if ((r = want_string(key, val, &s, &len, err)) < 0 ||
-			    (r = check_name(s, len, err)) < 0 || (r = set_str(&f->name, s, err)) < 0)
+			    (r = check_name(s, len, err)) < 0 ||
+			    (r = set_str(&f->name, s, err)) < 0)
 				return r;
 		} else if (strcmp(key, "language") == 0) {
 			const char *canon;
@@ -517,7 +530,8 @@ static int apply_fields(struct fn *f, json_object *body, json_object **code,
 			if (!canon || strlen(s) != len)
 				return hearth_error_make(err, EINVAL,
 							 "language: '%s' is not python, node or "
-							 "javascript", s);
+							 "javascript",
+							 s);
 			if ((r = set_str(&f->language, canon, err)) < 0)
 				return r;
 		} else if (strcmp(key, "handler") == 0) {
@@ -538,7 +552,8 @@ static int apply_fields(struct fn *f, json_object *body, json_object **code,
 							 type_name(val));
 			s = json_object_get_string(val);
 			len = (size_t)json_object_get_string_len(val);
-			if ((r = check_route(s, len, err)) < 0 || (r = set_str(&f->route, s, err)) < 0)
+			if ((r = check_route(s, len, err)) < 0 ||
+			    (r = set_str(&f->route, s, err)) < 0)
 				return r;
 		} else if (strcmp(key, "timeout") == 0) {
 			if ((r = want_int(key, val, FN_TIMEOUT_MIN, FN_TIMEOUT_MAX, &f->timeout_s,
@@ -556,7 +571,8 @@ static int apply_fields(struct fn *f, json_object *body, json_object **code,
 			free(f->env_json);
 			f->env_json = env;
 		} else if (strcmp(key, "min_warm") == 0) {
-			if ((r = want_int(key, val, 0, FN_MAX_CONCURRENCY_MAX, &f->min_warm, err)) < 0)
+			if ((r = want_int(key, val, 0, FN_MAX_CONCURRENCY_MAX, &f->min_warm, err)) <
+			    0)
 				return r;
 		} else if (strcmp(key, "max_concurrency") == 0) {
 			if ((r = want_int(key, val, 1, FN_MAX_CONCURRENCY_MAX, &f->max_concurrency,
@@ -564,8 +580,9 @@ static int apply_fields(struct fn *f, json_object *body, json_object **code,
 				return r;
 		} else if (strcmp(key, "code") == 0) {
 			*code = val;
-			if (!val)	/* json-c's null */
-				return hearth_error_make(err, EINVAL, "code: expected a string, got null");
+			if (!val) /* json-c's null */
+				return hearth_error_make(err, EINVAL,
+							 "code: expected a string, got null");
 		} else if (strcmp(key, "zip") == 0) {
 			*zip = val;
 			if (!val)
@@ -600,10 +617,11 @@ static int take_upload(const struct fn *f, json_object *jcode, json_object *jzip
 	int r;
 
 	if (jcode && strchr(f->handler, '/'))
-		return hearth_error_make(err, EINVAL,
-					 "handler: '%s' names a folder; a single-file upload ('code') "
-					 "needs a handler like main.handler (use 'zip' for folders)",
-					 f->handler);
+		return hearth_error_make(
+			err, EINVAL,
+			"handler: '%s' names a folder; a single-file upload ('code') "
+			"needs a handler like main.handler (use 'zip' for folders)",
+			f->handler);
 	if ((r = take_code(jcode, jzip, code, err)) < 0)
 		fn_upload_release(code);
 	return r;
@@ -628,8 +646,10 @@ static int from_json(const struct fn *cur, json_object *body, struct fn **out,
 		if (!f->name)
 			return hearth_error_make(err, EINVAL, "name: is required");
 		if (!f->language)
-			return hearth_error_make(err, EINVAL, "language: is required (python or node)");
-		if (!f->handler && (r = set_str(&f->handler, default_handler(f->language), err)) < 0)
+			return hearth_error_make(err, EINVAL,
+						 "language: is required (python or node)");
+		if (!f->handler &&
+		    (r = set_str(&f->handler, default_handler(f->language), err)) < 0)
 			return r;
 		if (!f->env_json && (r = set_str(&f->env_json, "{}", err)) < 0)
 			return r;

@@ -13,27 +13,30 @@
 
 
 struct fn {
-	int64_t id;		/* 0 until stored */
+	int64_t id; /* 0 until stored */
 	char *name;
-	char *language;		/* "python" | "node" (never "javascript") */
-	char *handler;		/* "main.handler" / "index.handler" */
-	char *route;		/* "/hello", or NULL */
+	char *language; /* "python" | "node" (never "javascript") */
+	char *handler;	/* "main.handler" / "index.handler" */
+	char *route;	/* "/hello", or NULL */
 	int timeout_s;
 	int memory_mb;
-	char *env_json;		/* canonical JSON object of strings, "{}" when empty */
+	char *env_json; /* canonical JSON object of strings, "{}" when empty */
 	int min_warm;
 	int max_concurrency;
-	int64_t revision;	/* 1 on create, +1 on every change */
-	char code_sha256[65];	/* lowercase hex */
-	char *code_path;	/* absolute path of the code folder in the code store */
-	int64_t created_at;	/* epoch ms */
-	int64_t updated_at;	/* epoch ms */
+	int64_t revision;     /* 1 on create, +1 on every change */
+	char code_sha256[65]; /* lowercase hex */
+	char *code_path;      /* absolute path of the code folder in the code store */
+	int64_t created_at;   /* epoch ms */
+	int64_t updated_at;   /* epoch ms */
 };
 
 struct fn *fn_new(void);
 void fn_free(struct fn *f);
 struct fn *fn_dup(const struct fn *f);
-static inline void fn_freep(struct fn **f) { fn_free(*f); }
+static inline void fn_freep(struct fn **f)
+{
+	fn_free(*f);
+}
 #define _cleanup_fn_ __attribute__((cleanup(fn_freep)))
 
 /* The public JSON object (docs/ARCHITECTURE.md's field list; times as ISO 8601). */
@@ -44,7 +47,7 @@ json_object *fn_to_json(const struct fn *f);
  * else (wrong type, unknown field, out of range, bad charset).  Nothing
  * here touches the store or the code store: the API does that after. */
 
-#define FN_FILE_MAX (FN_HANDLER_MAX + 8)	/* "<module>.<ext>" */
+#define FN_FILE_MAX (FN_HANDLER_MAX + 8) /* "<module>.<ext>" */
 
 enum fn_code_kind { FN_CODE_NONE, FN_CODE_FILE, FN_CODE_ZIP };
 
@@ -56,7 +59,10 @@ struct fn_upload {
 	size_t len;
 };
 void fn_upload_release(struct fn_upload *u);
-static inline void fn_upload_cleanup(struct fn_upload *u) { fn_upload_release(u); }
+static inline void fn_upload_cleanup(struct fn_upload *u)
+{
+	fn_upload_release(u);
+}
 #define _cleanup_upload_ __attribute__((cleanup(fn_upload_cleanup)))
 
 /* Parses a request body; -EBADMSG says where it broke ("line 3, column 7

@@ -20,9 +20,9 @@ struct registry {
 };
 
 struct registry_draft {
-	struct fn *cur;		/* the stored function an update starts from; NULL: create */
-	struct fn *next;	/* the function as the body wants it (no code yet) */
-	struct fn_upload up;	/* the code that came with the body, if any */
+	struct fn *cur;	     /* the stored function an update starts from; NULL: create */
+	struct fn *next;     /* the function as the body wants it (no code yet) */
+	struct fn_upload up; /* the code that came with the body, if any */
 };
 
 int registry_new(struct registry **out, struct store *store, struct codestore *codes,
@@ -107,7 +107,8 @@ static int put_code(struct registry *r, const struct fn *f, const struct fn_uplo
 	if (up->kind == FN_CODE_FILE) {
 		if ((rc = fn_source_filename(f, name, err)) < 0)
 			return rc;
-		if ((rc = codestore_put_file(r->codes, name, up->data, up->len, sha, path, err)) < 0)
+		if ((rc = codestore_put_file(r->codes, name, up->data, up->len, sha, path, err)) <
+		    0)
 			return hearth_error_wrap(err, "code");
 		return 0;
 	}
@@ -252,8 +253,8 @@ static int commit_update(struct registry *r, struct registry_draft *d, struct fn
 		_cleanup_error_ struct hearth_error *e2 = NULL;
 
 		if (store_function_update(r->store, cur, &e2) < 0)
-			log_error("function %" PRId64 ": rolling back a refused update: %s", cur->id,
-				  e2->msg);
+			log_error("function %" PRId64 ": rolling back a refused update: %s",
+				  cur->id, e2->msg);
 		rc = refused(err, why, "the update");
 		goto fail;
 	}
@@ -272,8 +273,8 @@ fail:
 	return rc;
 }
 
-int registry_commit(struct registry *r, struct registry_draft *d, struct fn **out,
-		    bool *changed, struct hearth_error **err)
+int registry_commit(struct registry *r, struct registry_draft *d, struct fn **out, bool *changed,
+		    struct hearth_error **err)
 {
 	*out = NULL;
 	if (changed)
@@ -327,6 +328,6 @@ int registry_read_source(struct registry *r, const struct fn *f, struct buf *out
 		memcpy(file, files[i], FN_FILE_MAX);
 		return codestore_read_file(r->codes, f->code_sha256, files[i], out, err);
 	}
-	return hearth_error_make(err, ENOENT, "function %" PRId64 ": no source file for its handler",
-				 f->id);
+	return hearth_error_make(err, ENOENT,
+				 "function %" PRId64 ": no source file for its handler", f->id);
 }

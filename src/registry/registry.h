@@ -44,15 +44,18 @@ int registry_draft_create(struct registry *r, const char *body, size_t len,
 int registry_draft_update(struct registry *r, int64_t id, const char *body, size_t len,
 			  struct registry_draft **out, struct hearth_error **err);
 void registry_draft_free(struct registry_draft *d);
-static inline void registry_draft_freep(struct registry_draft **d) { registry_draft_free(*d); }
+static inline void registry_draft_freep(struct registry_draft **d)
+{
+	registry_draft_free(*d);
+}
 #define _cleanup_draft_ __attribute__((cleanup(registry_draft_freep)))
 /* Stores a draft: *out is the function as stored (revision 1 for a create,
  * +1 for an update that changes anything).  *changed is false when an
  * update changed nothing (no new revision, nobody told); it may be NULL.
  * -EINVAL when the code lacks the handler's file, -EEXIST when the name or
  * route is taken, -EIO when the listener refused. */
-int registry_commit(struct registry *r, struct registry_draft *d, struct fn **out,
-		    bool *changed, struct hearth_error **err);
+int registry_commit(struct registry *r, struct registry_draft *d, struct fn **out, bool *changed,
+		    struct hearth_error **err);
 
 /* -ENOENT when there is no such function; its containers go (listener). */
 int registry_delete(struct registry *r, int64_t id, struct hearth_error **err);

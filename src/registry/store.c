@@ -121,10 +121,11 @@ static const char *const stmt_sql[ST__COUNT] = {
 			 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
 	[ST_FN_GET] = "SELECT " FN_COLUMNS " FROM functions WHERE id = ?1",
 	[ST_FN_LIST] = "SELECT " FN_COLUMNS " FROM functions ORDER BY id",
-	[ST_FN_UPDATE] = "UPDATE functions SET name = ?1, language = ?2, handler = ?3, route = ?4, "
-			 "timeout_s = ?5, memory_mb = ?6, env_json = ?7, min_warm = ?8, "
-			 "max_concurrency = ?9, revision = ?10, code_sha256 = ?11, code_path = ?12, "
-			 "created_at = ?13, updated_at = ?14 WHERE id = ?15",
+	[ST_FN_UPDATE] =
+		"UPDATE functions SET name = ?1, language = ?2, handler = ?3, route = ?4, "
+		"timeout_s = ?5, memory_mb = ?6, env_json = ?7, min_warm = ?8, "
+		"max_concurrency = ?9, revision = ?10, code_sha256 = ?11, code_path = ?12, "
+		"created_at = ?13, updated_at = ?14 WHERE id = ?15",
 	[ST_FN_DELETE] = "DELETE FROM functions WHERE id = ?1",
 	[ST_FN_NAME_TAKEN] = "SELECT 1 FROM functions WHERE name = ?1 AND id != ?2",
 	[ST_FN_ROUTE_TAKEN] = "SELECT 1 FROM functions WHERE route = ?1 AND id != ?2",
@@ -135,8 +136,9 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_INV_GET] = "SELECT " INV_COLUMNS ", logs, result FROM invocations WHERE id = ?1",
 	[ST_INV_LIST_FN] = INV_SELECT "WHERE function_id = ?2 "
 				      "ORDER BY created_at DESC, id DESC LIMIT ?3",
-	[ST_INV_LIST_FN_BEFORE] = INV_SELECT "WHERE function_id = ?2 AND (created_at, id) < (?4, ?5) "
-					     "ORDER BY created_at DESC, id DESC LIMIT ?3",
+	[ST_INV_LIST_FN_BEFORE] = INV_SELECT
+	"WHERE function_id = ?2 AND (created_at, id) < (?4, ?5) "
+	"ORDER BY created_at DESC, id DESC LIMIT ?3",
 	[ST_INV_LIST_ALL] = INV_SELECT "ORDER BY created_at DESC, id DESC LIMIT ?3",
 	[ST_INV_LIST_ALL_BEFORE] = INV_SELECT "WHERE (created_at, id) < (?4, ?5) "
 					      "ORDER BY created_at DESC, id DESC LIMIT ?3",
@@ -156,26 +158,14 @@ static int db_error(struct store *s, struct hearth_error **err, int rc, const ch
 
 	switch (rc & 0xff) {
 	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		status = EBUSY;
-		break;
-	case SQLITE_NOMEM:
-		status = ENOMEM;
-		break;
-	case SQLITE_FULL:
-		status = ENOSPC;
-		break;
+	case SQLITE_LOCKED: status = EBUSY; break;
+	case SQLITE_NOMEM: status = ENOMEM; break;
+	case SQLITE_FULL: status = ENOSPC; break;
 	case SQLITE_READONLY:
 	case SQLITE_PERM:
-	case SQLITE_AUTH:
-		status = EACCES;
-		break;
-	case SQLITE_TOOBIG:
-		status = E2BIG;
-		break;
-	case SQLITE_CONSTRAINT:
-		status = EEXIST;
-		break;
+	case SQLITE_AUTH: status = EACCES; break;
+	case SQLITE_TOOBIG: status = E2BIG; break;
+	case SQLITE_CONSTRAINT: status = EEXIST; break;
 	}
 	return hearth_error_make(err, status, "%s: %s (sqlite %d)", what,
 				 s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc), rc);
@@ -364,7 +354,8 @@ int store_open(struct store **out, const char *db_path, struct hearth_error **er
 		return hearth_error_make(err, ENOMEM, "out of memory");
 	}
 	rc = sqlite3_open_v2(db_path, &s->db,
-			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW, NULL);
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW,
+			     NULL);
 	if (rc != SQLITE_OK) {
 		r = db_error(s, err, rc, db_path);
 		goto fail;
@@ -392,8 +383,8 @@ int store_open(struct store **out, const char *db_path, struct hearth_error **er
 	if (r < 0)
 		goto fail;
 	for (int i = 0; i < ST__COUNT; i++) {
-		rc = sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
-					NULL);
+		rc = sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+					&s->st[i], NULL);
 		if (rc != SQLITE_OK) {
 			r = db_error(s, err, rc, stmt_sql[i]);
 			goto fail;
@@ -429,7 +420,8 @@ static int bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
 static int fn_check(const struct fn *f, struct hearth_error **err)
 {
 	if (!f->name || !f->language || !f->handler)
-		return hearth_error_make(err, EINVAL, "a function needs a name, a language and a handler");
+		return hearth_error_make(err, EINVAL,
+					 "a function needs a name, a language and a handler");
 	if (strlen(f->code_sha256) != 64)
 		return hearth_error_make(err, EINVAL, "function '%s' has no code_sha256", f->name);
 	return 0;
@@ -537,8 +529,7 @@ static int taken(struct store *s, enum stmt_id id, const char *v, int64_t self,
 
 /* Inside the write transaction, so nothing can slip in between the check
  * and the write.  The UNIQUE constraints stay as the last line of defence. */
-static int check_clash(struct store *s, const struct fn *f, int64_t self,
-		       struct hearth_error **err)
+static int check_clash(struct store *s, const struct fn *f, int64_t self, struct hearth_error **err)
 {
 	int r = taken(s, ST_FN_NAME_TAKEN, f->name, self, err);
 
@@ -565,7 +556,8 @@ static int constraint_error(struct store *s, const struct fn *f, struct hearth_e
 	const char *msg = sqlite3_errmsg(s->db);
 
 	if (rc == SQLITE_CONSTRAINT_UNIQUE && strstr(msg, "functions.route"))
-		return hearth_error_make(err, EEXIST, "route '%s' is taken", f->route ? f->route : "");
+		return hearth_error_make(err, EEXIST, "route '%s' is taken",
+					 f->route ? f->route : "");
 	if (rc == SQLITE_CONSTRAINT_UNIQUE && strstr(msg, "functions.name"))
 		return hearth_error_make(err, EEXIST, "name '%s' is taken", f->name);
 	if ((rc & 0xff) == SQLITE_CONSTRAINT)
@@ -591,7 +583,8 @@ static int fn_write(struct store *s, struct fn *f, struct hearth_error **err)
 	if (update)
 		sqlite3_bind_int64(st, 15, f->id);
 	if (sqlite3_step(st) != SQLITE_DONE)
-		r = constraint_error(s, f, err, update ? "updating a function" : "inserting a function");
+		r = constraint_error(s, f, err,
+				     update ? "updating a function" : "inserting a function");
 	sqlite3_reset(st);
 	if (r >= 0 && update && sqlite3_changes(s->db) == 0)
 		r = hearth_error_make(err, ENOENT, "no function %" PRId64, f->id);
@@ -674,7 +667,7 @@ void store_function_list_free(struct fn **list, size_t n)
 
 int store_function_update(struct store *s, const struct fn *f, struct hearth_error **err)
 {
-	struct fn copy = *f;	/* fn_write writes the id back on inserts only */
+	struct fn copy = *f; /* fn_write writes the id back on inserts only */
 
 	if (f->id <= 0)
 		return hearth_error_make(err, ENOENT, "no function %" PRId64, f->id);
@@ -775,7 +768,8 @@ int store_invocations_insert(struct store *s, const struct store_invocation *rec
 		BIND(rc, bind_text_or_null(st, 12, v->logs));
 		BIND(rc, bind_text_or_null(st, 13, v->result));
 		if (rc != SQLITE_OK) {
-			r = db_error(s, err, sqlite3_errcode(s->db), "binding an invocation record");
+			r = db_error(s, err, sqlite3_errcode(s->db),
+				     "binding an invocation record");
 			goto fail;
 		}
 		r = step_done(s, st, err, "inserting an invocation record");

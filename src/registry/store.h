@@ -43,19 +43,19 @@ int store_code_in_use(struct store *s, const char *sha256, struct hearth_error *
  * store_invocations_insert the caller keeps ownership.  NULL strings are
  * stored as NULL. */
 struct store_invocation {
-	char *id;		/* unique request id (text) */
+	char *id; /* unique request id (text) */
 	int64_t function_id;
 	int64_t revision;
-	char *status;		/* "success" | "error" | "timeout" | "crashed" */
-	char *start_kind;	/* "warm" | "stem" | "cold" */
-	int64_t created_at;	/* epoch ms, when the request arrived */
+	char *status;	    /* "success" | "error" | "timeout" | "crashed" */
+	char *start_kind;   /* "warm" | "stem" | "cold" */
+	int64_t created_at; /* epoch ms, when the request arrived */
 	double duration_ms;
 	double init_ms;
 	double queue_ms;
 	int64_t max_memory_mb;
-	char *error_json;	/* {"type","message","stack"} or NULL */
-	char *logs;		/* captured output, or NULL */
-	char *result;		/* the handler's result (JSON text), or NULL */
+	char *error_json; /* {"type","message","stack"} or NULL */
+	char *logs;	  /* captured output, or NULL */
+	char *result;	  /* the handler's result (JSON text), or NULL */
 };
 
 /* Frees the strings of one record and zeroes it. */

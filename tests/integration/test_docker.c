@@ -86,7 +86,7 @@ static double ms_since(int64_t t0)
 struct res {
 	int done;
 	int calls;
-	int status;		/* errno from the error, 0 on success */
+	int status; /* errno from the error, 0 on success */
 	char msg[512];
 	char id[80];
 	long http;
@@ -102,11 +102,12 @@ struct res {
 
 /* Clears the result slot r, makes the request `call` (which answers into
  * &r) and runs the loop until it answers or timeout_ms pass. */
-#define SYNC(r, timeout_ms, call) do { \
-	memset(&(r), 0, sizeof(r)); \
-	call; \
-	run_until(&(r).done, (timeout_ms)); \
-} while (0)
+#define SYNC(r, timeout_ms, call) \
+	do { \
+		memset(&(r), 0, sizeof(r)); \
+		call; \
+		run_until(&(r).done, (timeout_ms)); \
+	} while (0)
 
 static void res_err(struct res *r, const struct hearth_error *err)
 {
@@ -179,7 +180,7 @@ struct watch {
 	int connected;
 	int errors;
 	int cancelled;
-	const char *id;		/* the container we wait on */
+	const char *id; /* the container we wait on */
 	int die, destroy, start, oom;
 	int die_code;
 };
@@ -271,8 +272,8 @@ static void test_unreachable(void)
 		is_int(docker_events_watch(d, test_labels, event_cb, &w, NULL, &err), 0,
 		       "a watch of an unreachable Docker starts");
 		run_until(&never, 1000);
-		ok(w.errors >= 2 && w.connected == 0, "it keeps retrying with a back-off (%d tries)",
-		   w.errors);
+		ok(w.errors >= 2 && w.connected == 0,
+		   "it keeps retrying with a back-off (%d tries)", w.errors);
 		ok(w.errors <= 5, "but not in a busy loop");
 		docker_free(d);
 		is_int(w.cancelled, 1, "and ends with ECANCELED on docker_free");
@@ -331,14 +332,13 @@ static void reentry_ping(void *arg, const struct hearth_error *err)
 	hearth_error_free(e);
 }
 
-static void reentry_event(void *arg, const struct backend_event *ev,
-			  const struct hearth_error *err)
+static void reentry_event(void *arg, const struct backend_event *ev, const struct hearth_error *err)
 {
 	struct reentry *re = arg;
 
 	re->event_calls++;
 	if (!ev && !err)
-		docker_cancel(re->d, re->watch);	/* on connect: stop at once */
+		docker_cancel(re->d, re->watch); /* on connect: stop at once */
 }
 
 static void test_reentry(void)
@@ -541,8 +541,8 @@ static void pair_event(struct bufferevent *bev, short what, void *arg)
 		pair_free(arg);
 }
 
-static void proxy_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
-			 int len, void *arg)
+static void proxy_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int len,
+			 void *arg)
 {
 	struct pair *p = calloc(1, sizeof(*p));
 	struct sockaddr_un up = { .sun_family = AF_UNIX };
@@ -566,9 +566,8 @@ static bool proxy_up(void)
 
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", proxy_path);
 	unlink(proxy_path);
-	proxy_listener = evconnlistener_new_bind(base, proxy_accept, NULL,
-						 LEV_OPT_CLOSE_ON_FREE, 16,
-						 (struct sockaddr *)&sa, sizeof(sa));
+	proxy_listener = evconnlistener_new_bind(base, proxy_accept, NULL, LEV_OPT_CLOSE_ON_FREE,
+						 16, (struct sockaddr *)&sa, sizeof(sa));
 	return proxy_listener != NULL;
 }
 
@@ -745,7 +744,8 @@ int main(void)
 
 	SYNC(r, 10000, is_int(docker_version(d, json_cb, &r, NULL, &err), 0, "version starts"));
 	ok(r.status == 0 && r.json, "version answers");
-	printf("# docker %s, API %s\n", json_object_get_string(json_object_object_get(r.json, "Version")),
+	printf("# docker %s, API %s\n",
+	       json_object_get_string(json_object_object_get(r.json, "Version")),
 	       json_object_get_string(json_object_object_get(r.json, "ApiVersion")));
 	json_object_put(r.json);
 
@@ -779,7 +779,7 @@ int main(void)
 		printf("Bail out! mkdtemp failed\n");
 		return 1;
 	}
-	chmod(sockdir, 0777);	/* the container runs as 65534 */
+	chmod(sockdir, 0777); /* the container runs as 65534 */
 	chmod(codedir, 0755);
 	testfs_write(codedir, "main.py", "def handler(e, c): return e\n");
 	{
@@ -801,9 +801,17 @@ int main(void)
 			{ "hearth.function", "7" },
 		};
 		struct backend_spec spec = {
-			.image = IMAGE, .cmd = cmd, .env = env, .labels = labels,
-			.n_labels = 3, .sock_dir = sockdir, .code_dir = codedir,
-			.memory_mb = 64, .pids_limit = 32, .tmp_mb = 8, .name = name,
+			.image = IMAGE,
+			.cmd = cmd,
+			.env = env,
+			.labels = labels,
+			.n_labels = 3,
+			.sock_dir = sockdir,
+			.code_dir = codedir,
+			.memory_mb = 64,
+			.pids_limit = 32,
+			.tmp_mb = 8,
+			.name = name,
 		};
 		/* What the script above wrote to the socket folder. */
 		static const struct {
@@ -821,8 +829,9 @@ int main(void)
 		struct json_object *hc;
 
 		t0 = util_mono_ns();
-		SYNC(r, 30000, is_int(docker_container_create(d, &spec, create_cb, &r, NULL, &err), 0,
-				      "create starts"));
+		SYNC(r, 30000,
+		     is_int(docker_container_create(d, &spec, create_cb, &r, NULL, &err), 0,
+			    "create starts"));
 		is_int(r.status, 0, "container created %s", r.msg);
 		ok(strlen(r.id) == 64, "create returns the id");
 		printf("# latency: create %.1f ms\n", (double)(r.t_done - t0) / 1e6);
@@ -855,13 +864,15 @@ int main(void)
 		       "hardened: network none");
 		is_str(json_path_str(r.json, "HostConfig", "CapDrop"), "[\"ALL\"]",
 		       "hardened: all capabilities dropped");
-		is_str(json_path_str(r.json, "HostConfig", "SecurityOpt"), "[\"no-new-privileges\"]",
-		       "hardened: no-new-privileges");
+		is_str(json_path_str(r.json, "HostConfig", "SecurityOpt"),
+		       "[\"no-new-privileges\"]", "hardened: no-new-privileges");
 		ok(json_object_get_int64(json_object_object_get(hc, "Memory")) == 64 << 20 &&
-		   json_object_get_int64(json_object_object_get(hc, "MemorySwap")) == 64 << 20,
+			   json_object_get_int64(json_object_object_get(hc, "MemorySwap")) ==
+				   64 << 20,
 		   "memory = memory+swap = 64 MB (no swap)");
 		is_int(json_path_int(r.json, "HostConfig", "PidsLimit"), 32, "pids limit");
-		is_int(json_path_int(r.json, "HostConfig", "CpuShares"), 64, "cpu shares follow memory");
+		is_int(json_path_int(r.json, "HostConfig", "CpuShares"), 64,
+		       "cpu shares follow memory");
 		is_str(json_path_str(r.json, "Config", "User"), "\"65534:65534\"", "non-root user");
 		json_object_put(r.json);
 
@@ -931,7 +942,8 @@ int main(void)
 
 			spec_oom.cmd = cmd_oom;
 			spec_oom.memory_mb = 16;
-			SYNC(r, 30000, docker_container_create(d, &spec_oom, create_cb, &r, NULL, &err));
+			SYNC(r, 30000,
+			     docker_container_create(d, &spec_oom, create_cb, &r, NULL, &err));
 			snprintf(id, sizeof(id), "%s", r.id);
 			w.id = id;
 			w.die = w.oom = 0;

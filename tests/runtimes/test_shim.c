@@ -42,20 +42,20 @@ static char shim_bin[4096], boot_dir[4096], fixtures[4096];
 static const char *launcher;
 
 struct shim {
-	pid_t pid;		/* direct mode */
-	char id[256];		/* launcher mode */
+	pid_t pid;    /* direct mode */
+	char id[256]; /* launcher mode */
 	char dir[256];
 	char sock[300];
-	char codedir[4200];	/* as the shim sees it */
+	char codedir[4200]; /* as the shim sees it */
 	int fd;
 };
 
 struct reply {
-	int type;		/* frame type, or -1 on a transport failure */
+	int type; /* frame type, or -1 on a transport failure */
 	uint64_t status, duration_us, rss_kb;
 	char *result, *etype, *emsg, *estack, *logs;
 	size_t result_len, logs_len;
-	double elapsed_ms;	/* measured here */
+	double elapsed_ms; /* measured here */
 };
 
 static double now_ms(void)
@@ -164,11 +164,17 @@ static void recv_reply(int fd, int timeout_ms, struct reply *r)
 		case FT_STATUS: frame_field_u64(&fld, &r->status); break;
 		case FT_DURATION_US: frame_field_u64(&fld, &r->duration_us); break;
 		case FT_MAX_RSS_KB: frame_field_u64(&fld, &r->rss_kb); break;
-		case FT_RESULT: r->result = dupmem(fld.val, fld.len); r->result_len = fld.len; break;
+		case FT_RESULT:
+			r->result = dupmem(fld.val, fld.len);
+			r->result_len = fld.len;
+			break;
 		case FT_ERROR_TYPE: r->etype = dupmem(fld.val, fld.len); break;
 		case FT_ERROR_MESSAGE: r->emsg = dupmem(fld.val, fld.len); break;
 		case FT_ERROR_STACK: r->estack = dupmem(fld.val, fld.len); break;
-		case FT_LOGS: r->logs = dupmem(fld.val, fld.len); r->logs_len = fld.len; break;
+		case FT_LOGS:
+			r->logs = dupmem(fld.val, fld.len);
+			r->logs_len = fld.len;
+			break;
 		}
 	}
 }
@@ -259,7 +265,7 @@ static bool shim_start(struct shim *s, const char *lang)
 	snprintf(s->dir, sizeof(s->dir), "/tmp/hearth-shim-test.XXXXXX");
 	if (!mkdtemp(s->dir))
 		return false;
-	chmod(s->dir, 0777);	/* the container user must create its socket */
+	chmod(s->dir, 0777); /* the container user must create its socket */
 	snprintf(s->sock, sizeof(s->sock), "%s/shim.sock", s->dir);
 	char code[4200];
 	snprintf(code, sizeof(code), "%s/%s", fixtures, lang);
@@ -269,7 +275,8 @@ static bool shim_start(struct shim *s, const char *lang)
 		FILE *p = popen(cmd, "r");
 		if (!p)
 			return false;
-		bool ok = fgets(s->id, sizeof(s->id), p) && fgets(s->codedir, sizeof(s->codedir), p);
+		bool ok = fgets(s->id, sizeof(s->id), p) &&
+			  fgets(s->codedir, sizeof(s->codedir), p);
 		int st = pclose(p);
 		if (!ok || st != 0) {
 			printf("# launcher failed (status %d)\n", st);
@@ -458,15 +465,17 @@ static void run_language(const char *lang)
 	/* Init errors first: each leaves no runtime behind, then a good init. */
 	do_init(&s, lang, "syntax_err.handler", &r);
 	ok(r.type == FRAME_INIT_ERROR && contains(r.etype, "Runtime.UserCodeSyntaxError") &&
-	   contains(r.emsg, "syntax_err") && (contains(r.emsg, "line 3") || contains(r.emsg, ":3")),
-	   "%s: syntax error at init -> init_error naming file and line (%s: %s)", lang,
-	   S(r.etype), S(r.emsg));
+		   contains(r.emsg, "syntax_err") &&
+		   (contains(r.emsg, "line 3") || contains(r.emsg, ":3")),
+	   "%s: syntax error at init -> init_error naming file and line (%s: %s)", lang, S(r.etype),
+	   S(r.emsg));
 	reply_free(&r);
 
 	do_init(&s, lang, "nohandler.handler", &r);
 	ok(r.type == FRAME_INIT_ERROR && contains(r.etype, "Runtime.HandlerNotFound") &&
-	   contains(r.emsg, "nohandler"),
-	   "%s: missing handler -> init_error naming the file (%s: %s)", lang, S(r.etype), S(r.emsg));
+		   contains(r.emsg, "nohandler"),
+	   "%s: missing handler -> init_error naming the file (%s: %s)", lang, S(r.etype),
+	   S(r.emsg));
 	reply_free(&r);
 
 	invoke_str(&s, "{}", 1000, &r);
@@ -482,11 +491,13 @@ static void run_language(const char *lang)
 	invoke_str(&s, echo, 3000, &r);
 	ok(is_reply(&r, INVOCATION_SUCCESS) && r.result && strcmp(r.result, echo) == 0,
 	   "%s: echo returns the payload (%s)", lang, S(r.result));
-	ok(r.duration_us > 0 && r.rss_kb > 0, "%s: reply carries duration (%llu us) and max RSS (%llu KB)",
-	   lang, (unsigned long long)r.duration_us, (unsigned long long)r.rss_kb);
+	ok(r.duration_us > 0 && r.rss_kb > 0,
+	   "%s: reply carries duration (%llu us) and max RSS (%llu KB)", lang,
+	   (unsigned long long)r.duration_us, (unsigned long long)r.rss_kb);
 	reply_free(&r);
 
-	const char *uni = "{\"op\":\"echo\",\"s\":\"h\xc3\xa9llo \xe2\x9c\x93 \xf0\x9f\x98\x80 \\u0000 \\\"q\\\" \\n\"}";
+	const char *uni =
+		"{\"op\":\"echo\",\"s\":\"h\xc3\xa9llo \xe2\x9c\x93 \xf0\x9f\x98\x80 \\u0000 \\\"q\\\" \\n\"}";
 	invoke_str(&s, uni, 3000, &r);
 	ok(is_reply(&r, INVOCATION_SUCCESS) && r.result && strcmp(r.result, uni) == 0,
 	   "%s: unicode payload round-trips byte for byte (%s)", lang, S(r.result));
@@ -497,7 +508,8 @@ static void run_language(const char *lang)
 		bin[i] = (uint8_t)i;
 	invoke(&s, bin, sizeof(bin), 3000, &r);
 	ok(is_reply(&r, INVOCATION_SUCCESS) && r.result_len > 2 && r.result[0] == '"' &&
-	   memmem(r.result, r.result_len, "\\u0000", 6) && memmem(r.result, r.result_len, "\xef\xbf\xbd", 3),
+		   memmem(r.result, r.result_len, "\\u0000", 6) &&
+		   memmem(r.result, r.result_len, "\xef\xbf\xbd", 3),
 	   "%s: binary (non-JSON) payload passes through as a string event", lang);
 	reply_free(&r);
 
@@ -511,8 +523,10 @@ static void run_language(const char *lang)
 	p6[big - 1] = '}';
 	p6[big] = 0;
 	invoke(&s, p6, big, 10000, &r);
-	ok(is_reply(&r, INVOCATION_SUCCESS) && r.result_len == big && memcmp(r.result, p6, big) == 0,
-	   "%s: 6 MiB payload echoed intact (%zu bytes back, %.1f ms)", lang, r.result_len, r.elapsed_ms);
+	ok(is_reply(&r, INVOCATION_SUCCESS) && r.result_len == big &&
+		   memcmp(r.result, p6, big) == 0,
+	   "%s: 6 MiB payload echoed intact (%zu bytes back, %.1f ms)", lang, r.result_len,
+	   r.elapsed_ms);
 	reply_free(&r);
 	free(p6);
 
@@ -526,40 +540,45 @@ static void run_language(const char *lang)
 
 	invoke_str(&s, "{\"op\":\"context\"}", 2500, &r);
 	ok(is_reply(&r, INVOCATION_SUCCESS) && contains(r.result, "\"rid\":\"req-") &&
-	   contains(r.result, "\"fn\":\"testfn\"") && contains(r.result, "\"mem\":256") &&
-	   contains(r.result, "\"env_at_import\":\"from-init\"") && contains(r.result, "\"remaining\":2"),
+		   contains(r.result, "\"fn\":\"testfn\"") && contains(r.result, "\"mem\":256") &&
+		   contains(r.result, "\"env_at_import\":\"from-init\"") &&
+		   contains(r.result, "\"remaining\":2"),
 	   "%s: context (request id, function name, memory, remaining time) and env before import (%s)",
 	   lang, S(r.result));
 	reply_free(&r);
 
 	invoke_str(&s, "{\"op\":\"log\"}", 3000, &r);
 	ok(is_reply(&r, INVOCATION_SUCCESS) && r.result && strcmp(r.result, "{\"ok\":true}") == 0 &&
-	   contains(r.logs, "hello from stdout") && contains(r.logs, "to stderr"),
+		   contains(r.logs, "hello from stdout") && contains(r.logs, "to stderr"),
 	   "%s: stdout/stderr go to logs, apart from the result (result %s, logs %zu bytes)", lang,
 	   S(r.result), r.logs_len);
 	reply_free(&r);
 
 	invoke_str(&s, "{\"op\":\"raise\",\"n\":7}", 3000, &r);
 	ok(is_reply(&r, INVOCATION_ERROR) && contains(r.etype, py ? "ValueError" : "TypeError") &&
-	   contains(r.emsg, "boom 7") && r.estack && r.estack[0] == '[' &&
-	   contains(r.estack, py ? "main.py" : "index.js"),
-	   "%s: raised error -> errorType/errorMessage/stackTrace (%s: %s)", lang, S(r.etype), S(r.emsg));
+		   contains(r.emsg, "boom 7") && r.estack && r.estack[0] == '[' &&
+		   contains(r.estack, py ? "main.py" : "index.js"),
+	   "%s: raised error -> errorType/errorMessage/stackTrace (%s: %s)", lang, S(r.etype),
+	   S(r.emsg));
 	reply_free(&r);
 
 	invoke_str(&s, "{\"op\":\"nonserial\"}", 3000, &r);
 	ok(is_reply(&r, INVOCATION_ERROR) && contains(r.etype, "Runtime.MarshalError"),
-	   "%s: non-serialisable result is an error, not a crash (%s: %s)", lang, S(r.etype), S(r.emsg));
+	   "%s: non-serialisable result is an error, not a crash (%s: %s)", lang, S(r.etype),
+	   S(r.emsg));
 	reply_free(&r);
 
 	if (!py) {
-		check_node_handler(&s, "index.cb", "{\"k\":1}", INVOCATION_SUCCESS, "{\"cb\":{\"k\":1}}",
-				   "callback-style handler");
-		check_node_handler(&s, "index.cberr", "{}", INVOCATION_ERROR, "RangeError", "callback error");
+		check_node_handler(&s, "index.cb", "{\"k\":1}", INVOCATION_SUCCESS,
+				   "{\"cb\":{\"k\":1}}", "callback-style handler");
+		check_node_handler(&s, "index.cberr", "{}", INVOCATION_ERROR, "RangeError",
+				   "callback error");
 		invoke_str(&s, "{}", 3000, &r);
-		ok(is_reply(&r, INVOCATION_ERROR), "node: served again after a synchronous callback");
+		ok(is_reply(&r, INVOCATION_ERROR),
+		   "node: served again after a synchronous callback");
 		reply_free(&r);
-		check_node_handler(&s, "esm.handler", "{\"k\":2}", INVOCATION_SUCCESS, "\"esm\":true",
-				   ".mjs module init, ESM handler");
+		check_node_handler(&s, "esm.handler", "{\"k\":2}", INVOCATION_SUCCESS,
+				   "\"esm\":true", ".mjs module init, ESM handler");
 		do_init(&s, lang, "index.handler", &r);
 		reply_free(&r);
 	}
@@ -579,13 +598,14 @@ static void run_language(const char *lang)
 	snprintf(pidfile, sizeof(pidfile), "/tmp/hearth-shim-test-%d-%s.pids", (int)getpid(), lang);
 	snprintf(buf, sizeof(buf), "{\"op\":\"ignore_term\",\"pidfile\":\"%s\"}", pidfile);
 	invoke_str(&s, buf, 1500, &r);
-	ok(is_reply(&r, INVOCATION_TIMEOUT), "%s: SIGTERM-ignoring handler with children -> timeout (%.1f ms)",
-	   lang, r.elapsed_ms);
+	ok(is_reply(&r, INVOCATION_TIMEOUT),
+	   "%s: SIGTERM-ignoring handler with children -> timeout (%.1f ms)", lang, r.elapsed_ms);
 	reply_free(&r);
 	snprintf(buf, sizeof(buf), "{\"op\":\"checkpids\",\"pidfile\":\"%s\"}", pidfile);
 	invoke_str(&s, buf, 3000, &r);
 	ok(is_reply(&r, INVOCATION_SUCCESS) && r.result && strlen(r.result) > 8 &&
-	   !contains(r.result, "\"S\"") && !contains(r.result, "\"R\"") && !contains(r.result, "\"Z\""),
+		   !contains(r.result, "\"S\"") && !contains(r.result, "\"R\"") &&
+		   !contains(r.result, "\"Z\""),
 	   "%s: every child of the timed-out runtime is gone (%s)", lang, S(r.result));
 	if (!launcher && r.result)
 		ok(host_pids_gone(r.result, 2000), "%s: ... and gone as seen from the host", lang);
@@ -613,14 +633,15 @@ static void run_language(const char *lang)
 	long hwm0 = launcher ? 0 : proc_status_kb(s.pid, "VmHWM");
 	invoke_str(&s, "{\"op\":\"flood\",\"mb\":100}", 20000, &r);
 	ok(is_reply(&r, INVOCATION_SUCCESS) && contains(r.result, "flooded") &&
-	   r.logs_len <= 64 * 1024 + 128 && contains(r.logs, "truncated"),
+		   r.logs_len <= 64 * 1024 + 128 && contains(r.logs, "truncated"),
 	   "%s: 100 MB stdout flood -> result intact, logs capped at %zu bytes with a marker (%.0f ms)",
 	   lang, r.logs_len, r.elapsed_ms);
 	reply_free(&r);
 	if (!launcher) {
 		long hwm = proc_status_kb(s.pid, "VmHWM");
 		ok(hwm > 0 && hwm < 48 * 1024 && hwm - hwm0 < 4096,
-		   "%s: shim peak RSS stays bounded (%ld KB, +%ld KB over the flood)", lang, hwm, hwm - hwm0);
+		   "%s: shim peak RSS stays bounded (%ld KB, +%ld KB over the flood)", lang, hwm,
+		   hwm - hwm0);
 	} else {
 		ok(1, "# SKIP shim RSS check needs direct mode");
 	}
@@ -634,9 +655,10 @@ static void run_language(const char *lang)
 	 * runtime (Node), but a fake must never be taken for the result. */
 	invoke_str(&s, "{\"op\":\"fakeframes_all\"}", 3000, &r);
 	ok(r.type == FRAME_REPLY && !contains(r.result, "FAKE") &&
-	   ((r.status == INVOCATION_SUCCESS && contains(r.result, "REAL")) || r.status == INVOCATION_CRASHED),
-	   "%s: fake frames into every fd incl. the runtime's internal pipes -> %s, never the fake (%s)", lang,
-	   invocation_status_name((unsigned)r.status), r.result ? r.result : S(r.emsg));
+		   ((r.status == INVOCATION_SUCCESS && contains(r.result, "REAL")) ||
+		    r.status == INVOCATION_CRASHED),
+	   "%s: fake frames into every fd incl. the runtime's internal pipes -> %s, never the fake (%s)",
+	   lang, invocation_status_name((unsigned)r.status), r.result ? r.result : S(r.emsg));
 	reply_free(&r);
 	invoke_str(&s, echo, 3000, &r);
 	ok(is_reply(&r, INVOCATION_SUCCESS), "%s: next invoke works after that", lang);
@@ -654,7 +676,7 @@ static void run_language(const char *lang)
 	snprintf(buf, sizeof(buf), "{\"op\":\"states\",\"pids\":%s}", pids[0] ? pids : "[]");
 	invoke_str(&s, buf, 3000, &r);
 	ok(is_reply(&r, INVOCATION_SUCCESS) && r.result && !contains(r.result, "\"Z\"") &&
-	   !contains(r.result, "\"S\""),
+		   !contains(r.result, "\"S\""),
 	   "%s: orphans exited and were reaped, no zombies (%s)", lang, S(r.result));
 	reply_free(&r);
 	if (!launcher) {
@@ -670,17 +692,17 @@ static void run_language(const char *lang)
 	static const uint8_t unknown[] = { 'H', 'F', 1, 77, 0, 0, 0, 0 };
 	write_all(s.fd, unknown, sizeof(unknown));
 	recv_reply(s.fd, 3000, &r);
-	ok(r.type == FRAME_PROTO_ERROR && ping(&s), "%s: unknown frame type -> protocol error, connection kept",
-	   lang);
+	ok(r.type == FRAME_PROTO_ERROR && ping(&s),
+	   "%s: unknown frame type -> protocol error, connection kept", lang);
 	reply_free(&r);
-	static const uint8_t badfield[] = { 'H', 'F', 1, FRAME_INVOKE, 0, 0, 0, 8,
-					    0, 18, 0, 0, 0x10, 0, 'x', 'y' };
+	static const uint8_t badfield[] = { 'H', 'F', 1, FRAME_INVOKE, 0, 0,   0,  8, 0,
+					    18,	 0,   0, 0x10,	       0, 'x', 'y' };
 	write_all(s.fd, badfield, sizeof(badfield));
 	recv_reply(s.fd, 3000, &r);
-	ok(r.type == FRAME_PROTO_ERROR && ping(&s), "%s: field overrunning its frame -> protocol error, connection kept",
-	   lang);
+	ok(r.type == FRAME_PROTO_ERROR && ping(&s),
+	   "%s: field overrunning its frame -> protocol error, connection kept", lang);
 	reply_free(&r);
-	static const uint8_t huge[] = { 'H', 'F', 1, FRAME_INVOKE, 0x10, 0, 0, 0 };	/* 256 MiB */
+	static const uint8_t huge[] = { 'H', 'F', 1, FRAME_INVOKE, 0x10, 0, 0, 0 }; /* 256 MiB */
 	write_all(s.fd, huge, sizeof(huge));
 	recv_reply(s.fd, 3000, &r);
 	ok(r.type == FRAME_PROTO_ERROR && contains(r.emsg, "too large"),
@@ -705,11 +727,13 @@ static void run_language(const char *lang)
 	out_send(s.fd);
 	if (!launcher) {
 		int st = shim_wait(&s, 5000);
-		ok(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: shutdown frame -> shim exits 0", lang);
+		ok(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		   "%s: shutdown frame -> shim exits 0", lang);
 	} else {
 		uint8_t c;
 		struct pollfd pf = { .fd = s.fd, .events = POLLIN };
-		ok(poll(&pf, 1, 5000) == 1 && read(s.fd, &c, 1) == 0, "%s: shutdown frame -> shim closes", lang);
+		ok(poll(&pf, 1, 5000) == 1 && read(s.fd, &c, 1) == 0,
+		   "%s: shutdown frame -> shim closes", lang);
 	}
 	shim_stop(&s);
 }
@@ -764,7 +788,7 @@ int main(void)
 	printf("# shim %s, bootstraps %s, fixtures %s, %s\n", launcher ? "(launcher)" : shim_bin,
 	       boot_dir, fixtures, launcher ? launcher : "direct mode");
 
-	const char *only = getenv("HEARTH_TEST_LANG");	/* python|node to run one */
+	const char *only = getenv("HEARTH_TEST_LANG"); /* python|node to run one */
 	if (!only || strcmp(only, "node") != 0)
 		run_language("python");
 	if (!only || strcmp(only, "python") != 0)

@@ -31,14 +31,14 @@ int main(void)
 	ok(s && s[0] == '\0' && n == 0, "detaching an empty buf gives an empty string");
 	free(s);
 
-	is_int(hearth_error_make(&err, ENOENT, "no function %d", 7), -ENOENT, "make returns -status");
+	is_int(hearth_error_make(&err, ENOENT, "no function %d", 7), -ENOENT,
+	       "make returns -status");
 	is_int(hearth_error_wrap(&err, "GET /functions/7"), -ENOENT, "wrap keeps the status");
 	is_str(err->msg, "GET /functions/7: no function 7", "wrap prefixes context");
 	is_int(hearth_error_make(&err, EINVAL, "second"), -ENOENT,
 	       "a second error does not replace the first, and make returns the kept one's status");
 	is_str(err->msg, "GET /functions/7: no function 7", "the first error is kept");
-	is_int(hearth_error_errno(&err, EACCES, "third"), -ENOENT,
-	       "so does hearth_error_errno");
+	is_int(hearth_error_errno(&err, EACCES, "third"), -ENOENT, "so does hearth_error_errno");
 	is_int(hearth_error_make(NULL, EINVAL, "nobody asked"), -EINVAL,
 	       "without an error to fill, make returns its own status");
 	hearth_error_clear(&err);

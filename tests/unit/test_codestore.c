@@ -22,13 +22,13 @@
 
 static char dir[] = "/tmp/hearth-test-codestore-XXXXXX";
 static char code_dir[PATH_MAX];
-static const char *zip_passphrase;	/* make_zip encrypts when set */
+static const char *zip_passphrase; /* make_zip encrypts when set */
 
 struct zentry {
 	const char *name;
-	const char *data;	/* NULL for a folder */
-	int symlink;		/* data is the link target */
-	size_t zeros;		/* > 0: this many zero bytes instead of data */
+	const char *data; /* NULL for a folder */
+	int symlink;	  /* data is the link target */
+	size_t zeros;	  /* > 0: this many zero bytes instead of data */
 };
 
 /* Builds a deflated zip of the entries; returns a malloc'd buffer. */
@@ -69,7 +69,8 @@ static unsigned char *make_zip(const struct zentry *ents, size_t n, size_t *len)
 								: (la_int64_t)strlen(ents[i].data));
 		}
 		if (archive_write_header(a, e) != ARCHIVE_OK)
-			printf("# zip writer header %s: %s\n", ents[i].name, archive_error_string(a));
+			printf("# zip writer header %s: %s\n", ents[i].name,
+			       archive_error_string(a));
 		if (ents[i].zeros) {
 			for (size_t left = ents[i].zeros; left > 0;) {
 				size_t k = left < sizeof(zero) ? left : sizeof(zero);
@@ -161,7 +162,8 @@ static void test_put_file(struct codestore *cs)
 		hearth_error_clear(&err);
 		buf_release(&small);
 	}
-	is_int(codestore_read_file(cs, sha, "nope.py", &b, &err), -ENOENT, "read of a missing file");
+	is_int(codestore_read_file(cs, sha, "nope.py", &b, &err), -ENOENT,
+	       "read of a missing file");
 	hearth_error_clear(&err);
 
 	is_int(codestore_put_file(cs, "main.py", src, strlen(src), sha2, &path2, &err), 0,
@@ -179,7 +181,8 @@ static void test_put_file(struct codestore *cs)
 	is_int(codestore_put_file(cs, "a/b.py", "x", 1, sha2, &path2, &err), -EINVAL,
 	       "a name with '/' is refused");
 	hearth_error_clear(&err);
-	is_int(codestore_put_file(cs, "..", "x", 1, sha2, &path2, &err), -EINVAL, "'..' is refused");
+	is_int(codestore_put_file(cs, "..", "x", 1, sha2, &path2, &err), -EINVAL,
+	       "'..' is refused");
 	hearth_error_clear(&err);
 	is_int(codestore_put_file(cs, ".", "x", 1, sha2, &path2, &err), -EINVAL, "'.' is refused");
 	hearth_error_clear(&err);
@@ -230,9 +233,11 @@ static void test_good_zip(struct codestore *cs)
 	is_str(b.ptr, "X = 1\n", "with its content");
 	buf_release(&b);
 	snprintf(p, sizeof(p), "%s/lib/util.py", path ? path : "");
-	ok(stat(p, &st) == 0 && (st.st_mode & 0777) == 0644, "files are 0644 whatever the zip says");
+	ok(stat(p, &st) == 0 && (st.st_mode & 0777) == 0644,
+	   "files are 0644 whatever the zip says");
 	snprintf(p, sizeof(p), "%s/lib", path ? path : "");
-	ok(stat(p, &st) == 0 && (st.st_mode & 0777) == 0755, "folders are 0755 whatever the zip says");
+	ok(stat(p, &st) == 0 && (st.st_mode & 0777) == 0755,
+	   "folders are 0755 whatever the zip says");
 
 	is_int(codestore_put_zip(cs, zip, len, sha2, &path2, &err), 0, "the same zip again");
 	is_str(path2, path, "is the same folder");
@@ -242,8 +247,8 @@ static void test_good_zip(struct codestore *cs)
 }
 
 /* Refused zips: the right status, and nothing left behind. */
-static void refuse(struct codestore *cs, const struct zentry *ents, size_t n,
-		   const void *raw, size_t rawlen, int want, const char *what)
+static void refuse(struct codestore *cs, const struct zentry *ents, size_t n, const void *raw,
+		   size_t rawlen, int want, const char *what)
 {
 	struct hearth_error *err = NULL;
 	size_t len = rawlen;
@@ -270,7 +275,8 @@ static void test_bad_zips(struct codestore *cs)
 	const struct zentry abs_path[] = { { "main.py", "ok", 0, 0 }, { "/etc/evil", "x", 0, 0 } };
 	const struct zentry dotdot[] = { { "main.py", "ok", 0, 0 }, { "../evil.py", "x", 0, 0 } };
 	const struct zentry dotdot2[] = { { "a/../../evil.py", "x", 0, 0 } };
-	const struct zentry link[] = { { "main.py", "ok", 0, 0 }, { "passwd", "/etc/passwd", 1, 0 } };
+	const struct zentry link[] = { { "main.py", "ok", 0, 0 },
+				       { "passwd", "/etc/passwd", 1, 0 } };
 	const struct zentry bomb[] = { { "main.py", "ok", 0, 0 },
 				       { "bomb.bin", NULL, 0, 60u << 20 } };
 	const struct zentry dup[] = { { "main.py", "ok", 0, 0 }, { "main.py", "again", 0, 0 } };
@@ -293,7 +299,8 @@ static void test_bad_zips(struct codestore *cs)
 	zip_passphrase = NULL;
 	{
 		size_t len;
-		const struct zentry one[] = { { "main.py", "print('hello world, long enough')", 0, 0 } };
+		const struct zentry one[] = { { "main.py", "print('hello world, long enough')", 0,
+						0 } };
 		unsigned char *zip = make_zip(one, 1, &len);
 
 		memcpy(truncated, zip, sizeof(truncated));
@@ -313,7 +320,8 @@ static void test_leftovers(void)
 	mkdir(p, 0700);
 	snprintf(p, sizeof(p), "%s/.tmp-abc123/sub", code_dir);
 	mkdir(p, 0700);
-	ok(testfs_write(p, "half.py", "half-writ") == 0, "a leftover .tmp- folder (a crash mid-write)");
+	ok(testfs_write(p, "half.py", "half-writ") == 0,
+	   "a leftover .tmp- folder (a crash mid-write)");
 	is_int(codestore_open(&cs, dir, &err), 0, "reopen");
 	count_entries(&tmp);
 	is_int(tmp, 0, "open removed the leftover");

@@ -103,7 +103,8 @@ static void check_fields(const struct backend_spec *spec, const char *what,
 	ok(c != NULL, "%s builds", what);
 	for (size_t i = 0; c && i < n; i++) {
 		const char *path = fields[i].path;
-		const char *got = strncmp(path, "keys:", 5) == 0 ? keys(c, path + 5) : text(c, path);
+		const char *got = strncmp(path, "keys:", 5) == 0 ? keys(c, path + 5)
+								 : text(c, path);
 
 		is_str(got, fields[i].want, "%s", fields[i].what);
 	}
@@ -177,7 +178,8 @@ static void test_hardening(void)
 		{ "HostConfig.ReadonlyRootfs", "true", "hardened: read-only root" },
 		{ "HostConfig.IpcMode", "\"private\"", "hardened: private IPC" },
 		{ "HostConfig.CapDrop", "[\"ALL\"]", "hardened: every capability dropped" },
-		{ "HostConfig.SecurityOpt", "[\"no-new-privileges\"]", "hardened: no-new-privileges" },
+		{ "HostConfig.SecurityOpt", "[\"no-new-privileges\"]",
+		  "hardened: no-new-privileges" },
 		{ "User", "\"" RUNTIME_USER "\"",
 		  "hardened: runs as RUNTIME_USER (" RUNTIME_USER ") by default" },
 		{ "HostConfig.Memory", "134217728", "Memory is 128 MB" },
@@ -187,7 +189,8 @@ static void test_hardening(void)
 		{ "HostConfig.CpuShares", "128", "CpuShares default to the memory in MB" },
 		{ "HostConfig.Tmpfs./tmp",
 		  "\"rw,nosuid,nodev,size=" STR(RUNTIME_TMP_MB) "m,mode=1777\"",
-		  "a tmpfs /tmp of RUNTIME_TMP_MB (" STR(RUNTIME_TMP_MB) " MB), nosuid, nodev, sticky" },
+		  "a tmpfs /tmp of RUNTIME_TMP_MB (" STR(
+			  RUNTIME_TMP_MB) " MB), nosuid, nodev, sticky" },
 		{ "HostConfig.Mounts", "[]", "no bind mounts without folders" },
 	};
 	struct backend_spec spec = { .image = "hearth/node:0.1.0", .memory_mb = 128 };
@@ -217,7 +220,8 @@ static void test_cpu_shares(void)
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct backend_spec spec = { .image = "hearth/python", .memory_mb = cases[i].memory_mb,
+		struct backend_spec spec = { .image = "hearth/python",
+					     .memory_mb = cases[i].memory_mb,
 					     .cpu_shares = cases[i].cpu_shares };
 		struct json_object *c = build(&spec);
 
@@ -254,7 +258,8 @@ static void test_mounts(void)
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct backend_spec spec = { .image = "hearth/python", .memory_mb = 128,
+		struct backend_spec spec = { .image = "hearth/python",
+					     .memory_mb = 128,
 					     .sock_dir = cases[i].sock_dir,
 					     .code_dir = cases[i].code_dir };
 		struct json_object *c = build(&spec);
@@ -296,7 +301,8 @@ static void test_refusals(void)
 		{ ok_spec, "no memory", "memory 0 MB is out of range 6..1048576" },
 		{ ok_spec, "memory below Docker's 6 MB", "memory 5 MB is out of range" },
 		{ ok_spec, "memory over 1 TB", "memory 1048577 MB is out of range" },
-		{ ok_spec, "an env entry without '='", "environment entry 'NOEQUALS' is not KEY=value" },
+		{ ok_spec, "an env entry without '='",
+		  "environment entry 'NOEQUALS' is not KEY=value" },
 		{ ok_spec, "an env entry without a key", "environment entry '=value'" },
 		{ ok_spec, "an empty label key", "empty label key" },
 		{ ok_spec, "a NULL label key", "empty label key" },
@@ -337,7 +343,7 @@ static void test_refusals(void)
 		int rc = docker_spec_json(&cases[i].spec, &body, &err);
 
 		ok(rc == -EINVAL && err && err->status == EINVAL && body == NULL &&
-		   strstr(err->msg, cases[i].mention),
+			   strstr(err->msg, cases[i].mention),
 		   "refused: %s (%s)", cases[i].what, err ? err->msg : "no error");
 		json_object_put(body);
 		hearth_error_free(err);

@@ -63,23 +63,26 @@ static void round_trip(void)
 	ok(iov[1].iov_base == big && iov[1].iov_len == sizeof(big) && iov[3].iov_base == big + 1,
 	   "large values are referenced where they lie, not copied");
 	ok(iov[0].iov_base == scratch && iov[2].iov_base == scratch + iov[0].iov_len &&
-	   iov[4].iov_base == scratch + iov[0].iov_len + iov[2].iov_len,
+		   iov[4].iov_base == scratch + iov[0].iov_len + iov[2].iov_len,
 	   "scratch pieces after a reference continue where the scratch left off");
 	size_t wl = flatten(iov, n, wire);
 	is_int(wl, len, "finish counts the whole frame");
 
 	struct frame f;
 	ok(frame_parse(wire, wl, &f, &need) == 1 && need == wl && f.type == FRAME_REPLY &&
-	   f.body_len == wl - FRAME_HDR_LEN, "the header parses back: type and body length");
+		   f.body_len == wl - FRAME_HDR_LEN,
+	   "the header parses back: type and body length");
 	is_int(frame_validate(&f), 0, "the fields tile the body");
 	struct frame_iter it;
 	frame_iter_init(&it, &f);
 	struct frame_field fld = next(&it);
 	uint64_t v = 9;
-	ok(fld.tag == FT_STATUS && frame_field_u64(&fld, &v) == 0 && v == INVOCATION_SUCCESS, "u64 field");
+	ok(fld.tag == FT_STATUS && frame_field_u64(&fld, &v) == 0 && v == INVOCATION_SUCCESS,
+	   "u64 field");
 	fld = next(&it);
-	ok(fld.tag == FT_DURATION_US && frame_field_u64(&fld, &v) == 0 && v == 0x0102030405060708ull &&
-	   fld.val[0] == 1 && fld.val[7] == 8, "u64 field, big-endian on the wire");
+	ok(fld.tag == FT_DURATION_US && frame_field_u64(&fld, &v) == 0 &&
+		   v == 0x0102030405060708ull && fld.val[0] == 1 && fld.val[7] == 8,
+	   "u64 field, big-endian on the wire");
 	fld = next(&it);
 	ok(same(&fld, FT_ERROR_TYPE, "Type", 4), "string field");
 	fld = next(&it);
@@ -87,8 +90,10 @@ static void round_trip(void)
 	fld = next(&it);
 	ok(same(&fld, FT_RESULT, big, sizeof(big)), "referenced bytes field");
 	fld = next(&it);
-	ok(fld.tag == FT_LOGS && fld.len == logs_len + 5 && memcmp(fld.val, big + 1, logs_len) == 0 &&
-	   memcmp(fld.val + logs_len, "[end]", 5) == 0, "a field written in pieces");
+	ok(fld.tag == FT_LOGS && fld.len == logs_len + 5 &&
+		   memcmp(fld.val, big + 1, logs_len) == 0 &&
+		   memcmp(fld.val + logs_len, "[end]", 5) == 0,
+	   "a field written in pieces");
 	fld = next(&it);
 	ok(fld.tag == FT_ERROR_MESSAGE && fld.len == 0, "empty bytes field");
 	ok(next(&it).tag == 0, "nothing after the last field");
@@ -105,7 +110,8 @@ static void small_frames(void)
 	frame_writer_init(&w, FRAME_PING, scratch, sizeof(scratch), iov, 2);
 	int n = frame_writer_finish(&w, &len);
 	ok(n == 1 && len == FRAME_HDR_LEN && frame_parse(scratch, len, &f, &need) == 1 &&
-	   f.type == FRAME_PING && f.body_len == 0, "an empty frame is its header alone");
+		   f.type == FRAME_PING && f.body_len == 0,
+	   "an empty frame is its header alone");
 
 	frame_writer_init(&w, FRAME_INVOKE, scratch, sizeof(scratch), iov, 1);
 	frame_write_bytes(&w, FT_PAYLOAD, "{}", 2);
@@ -130,7 +136,8 @@ static void errors(void)
 	frame_writer_init(&w, FRAME_REPLY, scratch, sizeof(scratch), iov, 4);
 	frame_write_str(&w, FT_ERROR_TYPE, "this string is longer than what is left");
 	frame_write_u64(&w, FT_STATUS, 1);
-	is_int(frame_writer_finish(&w, &len), FRAME_ENOSPC, "out of scratch: sticky, reported at the end");
+	is_int(frame_writer_finish(&w, &len), FRAME_ENOSPC,
+	       "out of scratch: sticky, reported at the end");
 	is_int(w.len, FRAME_HDR_LEN + FRAME_FIELD_HDR_LEN, "nothing written after the first error");
 
 	frame_writer_init(&w, FRAME_REPLY, scratch, sizeof(scratch), iov, 2);
@@ -160,22 +167,28 @@ static void errors(void)
 	frame_write_bytes(&w, FT_LOGS, half, FRAME_MAX_BODY / 2 + 1);
 	is_int(frame_writer_finish(&w, &len), FRAME_ETOOBIG, "a body over FRAME_MAX_BODY");
 	free(half);
-	ok(strcmp(frame_strerror(FRAME_ENOSPC), "unknown frame error") != 0, "the new error has words");
+	ok(strcmp(frame_strerror(FRAME_ENOSPC), "unknown frame error") != 0,
+	   "the new error has words");
 }
 
 static void parse_refusals(void)
 {
 	static const uint8_t magic[] = { 'H', 'X' }, version[] = { 'H', 'F', 2 },
 			     huge[] = { 'H', 'F', 1, FRAME_INVOKE, 0x10, 0, 0, 0 },
-			     overrun[] = { 'H', 'F', 1, FRAME_INVOKE, 0, 0, 0, 8, 0, 18, 0, 0, 0x10, 0, 'x', 'y' },
-			     shortu64[] = { 'H', 'F', 1, FRAME_REPLY, 0, 0, 0, 7, 0, 32, 0, 0, 0, 1, 0 };
+			     overrun[] = { 'H', 'F', 1, FRAME_INVOKE, 0, 0,   0,  8, 0,
+					   18,	0,   0, 0x10,	      0, 'x', 'y' },
+			     shortu64[] = { 'H', 'F', 1, FRAME_REPLY, 0, 0, 0, 7,
+					    0,	 32,  0, 0,	      0, 1, 0 };
 	struct frame f;
 	size_t need;
 
-	is_int(frame_parse(magic, sizeof(magic), &f, &need), FRAME_EMAGIC, "bad magic, judged early");
+	is_int(frame_parse(magic, sizeof(magic), &f, &need), FRAME_EMAGIC,
+	       "bad magic, judged early");
 	is_int(frame_parse(version, sizeof(version), &f, &need), FRAME_EVERSION, "unknown version");
-	is_int(frame_parse(huge, sizeof(huge), &f, &need), FRAME_ETOOBIG, "a header announcing too much");
-	ok(frame_parse(overrun, sizeof(overrun), &f, &need) == 1 && frame_validate(&f) == FRAME_EFIELD,
+	is_int(frame_parse(huge, sizeof(huge), &f, &need), FRAME_ETOOBIG,
+	       "a header announcing too much");
+	ok(frame_parse(overrun, sizeof(overrun), &f, &need) == 1 &&
+		   frame_validate(&f) == FRAME_EFIELD,
 	   "a field overrunning its frame");
 	struct frame_iter it;
 	struct frame_field fld;

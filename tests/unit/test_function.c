@@ -16,9 +16,9 @@
 
 struct bad {
 	const char *body;
-	int status;		/* positive errno */
-	int http;		/* what the API answers */
-	const char *mention;	/* the message must contain this */
+	int status;	     /* positive errno */
+	int http;	     /* what the API answers */
+	const char *mention; /* the message must contain this */
 };
 
 /* Create bodies that must be refused. */
@@ -51,11 +51,13 @@ static const struct bad bad_creates[] = {
 	{ "{\"name\":\"a\\u0000b\"," PY "}", EINVAL, 422, "name: only letters" },
 	{ "{\"name\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"," PY "}",
 	  EINVAL, 422, "name: must be 1 to 64 characters, got 65" },
-	{ "{\"name\":\"a\",\"language\":\"ruby\",\"code\":\"x\"}", EINVAL, 422, "language: 'ruby'" },
+	{ "{\"name\":\"a\",\"language\":\"ruby\",\"code\":\"x\"}", EINVAL, 422,
+	  "language: 'ruby'" },
 	{ "{\"name\":\"a\",\"language\":\"Python\",\"code\":\"x\"}", EINVAL, 422, "language" },
 	{ "{\"name\":\"a\",\"language\":1,\"code\":\"x\"}", EINVAL, 422,
 	  "language: expected a string" },
-	{ "{\"name\":\"a\"," PY ",\"handler\":\"main\"}", EINVAL, 422, "handler: 'main' is not of the form" },
+	{ "{\"name\":\"a\"," PY ",\"handler\":\"main\"}", EINVAL, 422,
+	  "handler: 'main' is not of the form" },
 	{ "{\"name\":\"a\"," PY ",\"handler\":\".handler\"}", EINVAL, 422, "handler" },
 	{ "{\"name\":\"a\"," PY ",\"handler\":\"main.\"}", EINVAL, 422, "handler" },
 	{ "{\"name\":\"a\"," PY ",\"handler\":\"../x.handler\"}", EINVAL, 422, "handler" },
@@ -64,7 +66,8 @@ static const struct bad bad_creates[] = {
 	{ "{\"name\":\"a\"," PY ",\"handler\":\"src/main.handler\"}", EINVAL, 422,
 	  "handler: 'src/main.handler' names a folder" },
 	{ "{\"name\":\"a\"," PY ",\"handler\":5}", EINVAL, 422, "handler: expected a string" },
-	{ "{\"name\":\"a\"," PY ",\"route\":\"hello\"}", EINVAL, 422, "route: must start with '/'" },
+	{ "{\"name\":\"a\"," PY ",\"route\":\"hello\"}", EINVAL, 422,
+	  "route: must start with '/'" },
 	{ "{\"name\":\"a\"," PY ",\"route\":\"/\"}", EINVAL, 422, "route" },
 	{ "{\"name\":\"a\"," PY ",\"route\":\"/a//b\"}", EINVAL, 422, "route" },
 	{ "{\"name\":\"a\"," PY ",\"route\":\"/a/\"}", EINVAL, 422, "route" },
@@ -72,7 +75,8 @@ static const struct bad bad_creates[] = {
 	{ "{\"name\":\"a\"," PY ",\"route\":\"/a b\"}", EINVAL, 422, "route: only" },
 	{ "{\"name\":\"a\"," PY ",\"route\":\"/a?b\"}", EINVAL, 422, "route: only" },
 	{ "{\"name\":\"a\"," PY ",\"route\":5}", EINVAL, 422, "route: expected a string or null" },
-	{ "{\"name\":\"a\"," PY ",\"timeout\":0}", EINVAL, 422, "timeout: 0 is out of range 1..900" },
+	{ "{\"name\":\"a\"," PY ",\"timeout\":0}", EINVAL, 422,
+	  "timeout: 0 is out of range 1..900" },
 	{ "{\"name\":\"a\"," PY ",\"timeout\":901}", EINVAL, 422, "timeout: 901 is out of range" },
 	{ "{\"name\":\"a\"," PY ",\"timeout\":-1}", EINVAL, 422, "timeout" },
 	{ "{\"name\":\"a\"," PY ",\"timeout\":\"3\"}", EINVAL, 422,
@@ -85,10 +89,13 @@ static const struct bad bad_creates[] = {
 	  "timeout: expected an integer, got null" },
 	{ "{\"name\":\"a\"," PY ",\"timeout\":99999999999999999999}", EINVAL, 422, "timeout" },
 	{ "{\"name\":\"a\"," PY ",\"timeout\":-99999999999999999999}", EINVAL, 422, "timeout" },
-	{ "{\"name\":\"a\"," PY ",\"memory\":63}", EINVAL, 422, "memory: 63 is out of range 64..10240" },
+	{ "{\"name\":\"a\"," PY ",\"memory\":63}", EINVAL, 422,
+	  "memory: 63 is out of range 64..10240" },
 	{ "{\"name\":\"a\"," PY ",\"memory\":10241}", EINVAL, 422, "memory: 10241" },
-	{ "{\"name\":\"a\"," PY ",\"memory\":\"128\"}", EINVAL, 422, "memory: expected an integer" },
-	{ "{\"name\":\"a\"," PY ",\"env\":[]}", EINVAL, 422, "env: expected an object of strings, got array" },
+	{ "{\"name\":\"a\"," PY ",\"memory\":\"128\"}", EINVAL, 422,
+	  "memory: expected an integer" },
+	{ "{\"name\":\"a\"," PY ",\"env\":[]}", EINVAL, 422,
+	  "env: expected an object of strings, got array" },
 	{ "{\"name\":\"a\"," PY ",\"env\":\"A=1\"}", EINVAL, 422, "env: expected an object" },
 	{ "{\"name\":\"a\"," PY ",\"env\":{\"A\":1}}", EINVAL, 422,
 	  "env: the value of 'A' must be a string, got int" },
@@ -97,7 +104,8 @@ static const struct bad bad_creates[] = {
 	  "env: '1A' is not a valid variable name" },
 	{ "{\"name\":\"a\"," PY ",\"env\":{\"A-B\":\"x\"}}", EINVAL, 422, "env: 'A-B'" },
 	{ "{\"name\":\"a\"," PY ",\"env\":{\"\":\"x\"}}", EINVAL, 422, "env: '' is not a valid" },
-	{ "{\"name\":\"a\"," PY ",\"env\":{\"HEARTH_X\":\"x\"}}", EINVAL, 422, "env: 'HEARTH_X' is reserved" },
+	{ "{\"name\":\"a\"," PY ",\"env\":{\"HEARTH_X\":\"x\"}}", EINVAL, 422,
+	  "env: 'HEARTH_X' is reserved" },
 	{ "{\"name\":\"a\"," PY ",\"env\":{\"AWS_LAMBDA_FUNCTION_NAME\":\"x\"}}", EINVAL, 422,
 	  "is reserved" },
 	{ "{\"name\":\"a\"," PY ",\"min_warm\":-1}", EINVAL, 422, "min_warm: -1 is out of range" },
@@ -105,26 +113,38 @@ static const struct bad bad_creates[] = {
 	  "min_warm: 11 is more than max_concurrency (10)" },
 	{ "{\"name\":\"a\"," PY ",\"min_warm\":2,\"max_concurrency\":1}", EINVAL, 422,
 	  "min_warm: 2 is more than max_concurrency (1)" },
-	{ "{\"name\":\"a\"," PY ",\"max_concurrency\":0}", EINVAL, 422, "max_concurrency: 0 is out of range" },
-	{ "{\"name\":\"a\"," PY ",\"max_concurrency\":1001}", EINVAL, 422, "max_concurrency: 1001" },
-	{ "{\"name\":\"a\"," PY ",\"max_concurrency\":1.0}", EINVAL, 422, "max_concurrency: expected an integer" },
-	{ "{\"name\":\"a\",\"language\":\"python\",\"code\":\"\"}", EINVAL, 422, "code: must not be empty" },
-	{ "{\"name\":\"a\",\"language\":\"python\",\"code\":5}", EINVAL, 422, "code: expected a string" },
-	{ "{\"name\":\"a\",\"language\":\"python\",\"code\":null}", EINVAL, 422, "code: expected a string, got null" },
-	{ "{\"name\":\"a\",\"language\":\"python\",\"zip\":{}}", EINVAL, 422, "zip: expected a string" },
-	{ "{\"name\":\"a\",\"language\":\"python\",\"zip\":\"\"}", EINVAL, 422, "zip: must not be empty" },
+	{ "{\"name\":\"a\"," PY ",\"max_concurrency\":0}", EINVAL, 422,
+	  "max_concurrency: 0 is out of range" },
+	{ "{\"name\":\"a\"," PY ",\"max_concurrency\":1001}", EINVAL, 422,
+	  "max_concurrency: 1001" },
+	{ "{\"name\":\"a\"," PY ",\"max_concurrency\":1.0}", EINVAL, 422,
+	  "max_concurrency: expected an integer" },
+	{ "{\"name\":\"a\",\"language\":\"python\",\"code\":\"\"}", EINVAL, 422,
+	  "code: must not be empty" },
+	{ "{\"name\":\"a\",\"language\":\"python\",\"code\":5}", EINVAL, 422,
+	  "code: expected a string" },
+	{ "{\"name\":\"a\",\"language\":\"python\",\"code\":null}", EINVAL, 422,
+	  "code: expected a string, got null" },
+	{ "{\"name\":\"a\",\"language\":\"python\",\"zip\":{}}", EINVAL, 422,
+	  "zip: expected a string" },
+	{ "{\"name\":\"a\",\"language\":\"python\",\"zip\":\"\"}", EINVAL, 422,
+	  "zip: must not be empty" },
 	{ "{\"name\":\"a\",\"language\":\"python\",\"zip\":\"not base64!\"}", EINVAL, 422,
 	  "zip: invalid base64" },
-	{ "{\"name\":\"a\",\"language\":\"python\",\"zip\":\"QUJD=\"}", EINVAL, 422, "zip: invalid base64" },
-	{ "{\"name\":\"a\",\"language\":\"python\",\"zip\":\"Q\"}", EINVAL, 422, "zip: invalid base64" },
-	{ "{\"name\":\"a\",\"language\":\"python\",\"zip\":\"QQ==QQ==\"}", EINVAL, 422, "zip: invalid base64" },
-	{ "{\"name\":\"a\",\"language\":\"python\",\"zip\":\"QUJD-_\"}", EINVAL, 422, "zip: invalid base64" },
+	{ "{\"name\":\"a\",\"language\":\"python\",\"zip\":\"QUJD=\"}", EINVAL, 422,
+	  "zip: invalid base64" },
+	{ "{\"name\":\"a\",\"language\":\"python\",\"zip\":\"Q\"}", EINVAL, 422,
+	  "zip: invalid base64" },
+	{ "{\"name\":\"a\",\"language\":\"python\",\"zip\":\"QQ==QQ==\"}", EINVAL, 422,
+	  "zip: invalid base64" },
+	{ "{\"name\":\"a\",\"language\":\"python\",\"zip\":\"QUJD-_\"}", EINVAL, 422,
+	  "zip: invalid base64" },
 };
 
 /* One test point: `what` (create, update) of b->body failed as b says, with
  * nothing handed back (`none_out`). */
-static void is_refused(const char *what, const struct bad *b, int r,
-		       const struct hearth_error *err, bool none_out)
+static void is_refused(const char *what, const struct bad *b, int r, const struct hearth_error *err,
+		       bool none_out)
 {
 	char shown[64];
 
@@ -133,8 +153,8 @@ static void is_refused(const char *what, const struct bad *b, int r,
 		if (*p == '\n' || *p == '\r' || *p == '#')
 			*p = ' ';
 	ok(r == -b->status && err && err->status == b->status &&
-	   http_status_of(err->status) == b->http && strstr(err->msg, b->mention) != NULL &&
-	   none_out,
+		   http_status_of(err->status) == b->http && strstr(err->msg, b->mention) != NULL &&
+		   none_out,
 	   "%s %s -> %d naming '%s'", what, shown, b->http, b->mention);
 	if (!(err && strstr(err->msg, b->mention)))
 		printf("#   got %d: %s\n", r, err ? err->msg : "(no error)");
@@ -273,7 +293,8 @@ static void test_create_defaults(void)
 	fn_free(f);
 
 	f = create_ok("{\"name\":\"z\",\"language\":\"python\",\"handler\":\"src/app.main\","
-		      "\"zip\":\"UEsF\\nBgAA\\r\\nAAAAAAAAAAAAAAAAAAAAAA==\"}", &up);
+		      "\"zip\":\"UEsF\\nBgAA\\r\\nAAAAAAAAAAAAAAAAAAAAAA==\"}",
+		      &up);
 	ok(f != NULL, "a zip create (base64 with line breaks) is accepted");
 	if (!f)
 		return;
@@ -335,7 +356,8 @@ static void test_update(void)
 		ok(0, "setup");
 		return;
 	}
-	strcpy(cur->code_sha256, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+	strcpy(cur->code_sha256,
+	       "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
 	cur->id = 7;
 	cur->revision = 4;
 
@@ -346,7 +368,8 @@ static void test_update(void)
 	fn_free(nf);
 	nf = NULL;
 
-	is_int(update(cur, "{\"name\":\"u\",\"language\":\"python\",\"timeout\":3}", &nf, &up, &err),
+	is_int(update(cur, "{\"name\":\"u\",\"language\":\"python\",\"timeout\":3}", &nf, &up,
+		      &err),
 	       0, "same values");
 	ok(nf && fn_same_config(cur, nf), "same values are no change");
 	fn_free(nf);
@@ -368,7 +391,8 @@ static void test_update(void)
 	nf = NULL;
 
 	is_int(update(cur, "{\"language\":\"javascript\",\"code\":\"exports.handler=1\"}", &nf, &up,
-		      &err), 0, "language change with code");
+		      &err),
+	       0, "language change with code");
 	ok(nf && strcmp(nf->language, "node") == 0 && strcmp(nf->handler, "index.handler") == 0,
 	   "the default python handler becomes node's default");
 	is_int(up.kind, FN_CODE_FILE, "with its code");
@@ -403,12 +427,15 @@ static void test_json(void)
 	ok(d && d != f && d->name != f->name && strcmp(d->name, "j") == 0 && d->id == 12,
 	   "fn_dup copies deeply");
 	o = fn_to_json(d);
-	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-	is_str(s, "{\"id\":12,\"name\":\"j\",\"language\":\"python\",\"handler\":\"main.handler\","
-		  "\"route\":null,\"timeout\":3,\"memory\":128,\"env\":{\"A\":\"1\"},\"min_warm\":1,"
-		  "\"max_concurrency\":10,\"revision\":1,\"code_sha256\":\"abc\","
-		  "\"code_path\":\"/data/code/abc\",\"created_at\":\"2025-11-25T19:08:34.123Z\","
-		  "\"updated_at\":\"2025-11-25T19:08:34.123Z\"}", "fn_to_json has every field");
+	s = json_object_to_json_string_ext(o,
+					   JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	is_str(s,
+	       "{\"id\":12,\"name\":\"j\",\"language\":\"python\",\"handler\":\"main.handler\","
+	       "\"route\":null,\"timeout\":3,\"memory\":128,\"env\":{\"A\":\"1\"},\"min_warm\":1,"
+	       "\"max_concurrency\":10,\"revision\":1,\"code_sha256\":\"abc\","
+	       "\"code_path\":\"/data/code/abc\",\"created_at\":\"2025-11-25T19:08:34.123Z\","
+	       "\"updated_at\":\"2025-11-25T19:08:34.123Z\"}",
+	       "fn_to_json has every field");
 	json_object_put(o);
 	fn_free(d);
 	fn_free(f);
@@ -417,8 +444,18 @@ static void test_json(void)
 
 static void test_ids(void)
 {
-	static const char *const bad[] = { "0", "-1", "+1", "abc", "1.5", "1e3", " 1", "1 ", "01",
-					   "", "0x10", "99999999999999999999",
+	static const char *const bad[] = { "0",
+					   "-1",
+					   "+1",
+					   "abc",
+					   "1.5",
+					   "1e3",
+					   " 1",
+					   "1 ",
+					   "01",
+					   "",
+					   "0x10",
+					   "99999999999999999999",
 					   "9223372036854775808" };
 	struct hearth_error *err = NULL;
 	int64_t id = 0;
@@ -430,8 +467,8 @@ static void test_ids(void)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		int r = fn_parse_id(bad[i], &id, &err);
 
-		ok(r == -ENOENT && err && http_status_of(err->status) == 404,
-		   "id '%s' -> 404", bad[i]);
+		ok(r == -ENOENT && err && http_status_of(err->status) == 404, "id '%s' -> 404",
+		   bad[i]);
 		hearth_error_clear(&err);
 	}
 }

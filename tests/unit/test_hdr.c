@@ -63,7 +63,8 @@ int main(void)
 	}
 	for (uint64_t v = 2048; v < HDR_MAX_NS; v = v * 3 / 2 + 7) {
 		size_t i = hdr_index(v);
-		if ((double)(hdr_highest(i) - hdr_lowest(i) + 1) / (double)hdr_lowest(i) > 1.0 / 1024 + 1e-12)
+		if ((double)(hdr_highest(i) - hdr_lowest(i) + 1) / (double)hdr_lowest(i) >
+		    1.0 / 1024 + 1e-12)
 			rel = 0;
 	}
 	ok(exact, "1 ns buckets below 2048 ns");
@@ -89,10 +90,12 @@ int main(void)
 	for (uint64_t v = 1; v <= 1000; v++)
 		hdr_record(h, v * 1000);
 	is_int(hdr_count(h), 1000, "1000 values");
-	uint64_t p50 = hdr_percentile(h, 50), p99 = hdr_percentile(h, 99), p999 = hdr_percentile(h, 99.9);
+	uint64_t p50 = hdr_percentile(h, 50), p99 = hdr_percentile(h, 99),
+		 p999 = hdr_percentile(h, 99.9);
 	ok(p50 >= 500000 && p50 < 500000 + 512, "p50 of 1..1000 µs is 500 µs (got %llu ns)",
 	   (unsigned long long)p50);
-	ok(p99 >= 990000 && p99 < 990000 + 512, "p99 is 990 µs (got %llu ns)", (unsigned long long)p99);
+	ok(p99 >= 990000 && p99 < 990000 + 512, "p99 is 990 µs (got %llu ns)",
+	   (unsigned long long)p99);
 	ok(p999 >= 999000 && p999 < 999000 + 512, "p99.9 is 999 µs (got %llu ns)",
 	   (unsigned long long)p999);
 	is_int(hdr_percentile(h, 100), 1000000, "p100 is the max");
@@ -107,7 +110,7 @@ int main(void)
 	if (!vals)
 		return tap_done();
 	for (size_t i = 0; i < N; i++) {
-		int shift = 10 + (int)(rng() % 27);	/* 1 µs .. ~137 s */
+		int shift = 10 + (int)(rng() % 27); /* 1 µs .. ~137 s */
 		uint64_t v = (rng() & ((1ull << shift) - 1)) | (1ull << (shift - 1));
 		if (v >= HDR_MAX_NS)
 			v = HDR_MAX_NS - 1;
@@ -119,13 +122,14 @@ int main(void)
 	int within = 1;
 	for (size_t k = 0; k < sizeof(ps) / sizeof(ps[0]); k++) {
 		uint64_t want = exact_pct(vals, N, ps[k]), got = hdr_percentile(h, ps[k]);
-		double err = got > want ? (double)(got - want) / (double)want : (double)(want - got) / (double)want;
+		double err = got > want ? (double)(got - want) / (double)want
+					: (double)(want - got) / (double)want;
 		if (err > 1.0 / 1024) {
 			within = 0;
 			printf("# p%g: got %llu want %llu\n", ps[k], (unsigned long long)got,
 			       (unsigned long long)want);
 		}
-		if (got < want)	/* highest-equivalent never reports below */
+		if (got < want) /* highest-equivalent never reports below */
 			within = 0;
 	}
 	ok(within, "percentiles within 0.1 %% of an exact sort and never below it");
@@ -156,7 +160,8 @@ int main(void)
 		hdr_record(i % 2 ? a : b, vals[i]);
 	hdr_merge(m, a);
 	hdr_merge(m, b);
-	int same = hdr_count(m) == hdr_count(h) && hdr_min(m) == hdr_min(h) && hdr_max(m) == hdr_max(h);
+	int same = hdr_count(m) == hdr_count(h) && hdr_min(m) == hdr_min(h) &&
+		   hdr_max(m) == hdr_max(h);
 	for (size_t k = 0; k < sizeof(ps) / sizeof(ps[0]); k++)
 		if (hdr_percentile(m, ps[k]) != hdr_percentile(h, ps[k]))
 			same = 0;

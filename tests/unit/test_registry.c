@@ -22,7 +22,7 @@ static char dir[] = "/tmp/hearth-test-registry-XXXXXX";
 /* The listener: counts what it hears, refuses when told to. */
 static struct {
 	int changed, removed;
-	int refuse;		/* the next `changed` fails with this status */
+	int refuse; /* the next `changed` fails with this status */
 	int64_t last_id, last_rev;
 } heard;
 
@@ -80,8 +80,8 @@ static int count_fns(struct registry *r)
 
 /* Drafts and commits one body; the status (0 or negative), *out when it
  * worked, and the error text in msg. */
-static int change(struct registry *r, int64_t id, const char *body, struct fn **out,
-		  bool *changed, char *msg, size_t msgsz)
+static int change(struct registry *r, int64_t id, const char *body, struct fn **out, bool *changed,
+		  char *msg, size_t msgsz)
 {
 	struct registry_draft *d = NULL;
 	struct hearth_error *err = NULL;
@@ -150,13 +150,17 @@ int main(void)
 		    sizeof(msg));
 	is_int(rc, -EEXIST, "create with a taken name: EEXIST (%s)", msg);
 	is_int(count_code(), 2, "taken name: the shared code folder stays (function two uses it)");
-	rc = change(r, 0,
-		    "{\"name\":\"one\",\"language\":\"python\",\"code\":\"def handler(e, c): pass\\n\"}",
-		    NULL, NULL, msg, sizeof(msg));
+	rc = change(
+		r, 0,
+		"{\"name\":\"one\",\"language\":\"python\",\"code\":\"def handler(e, c): pass\\n\"}",
+		NULL, NULL, msg, sizeof(msg));
 	is_int(rc, -EEXIST, "create with a taken name and new code: EEXIST");
 	is_int(count_code(), 2, "taken name: the new code folder is gone again");
-	rc = change(r, 0, "{\"name\":\"three\",\"language\":\"python\",\"handler\":\"app.handler\","
-		    CODE_A "}", NULL, NULL, msg, sizeof(msg));
+	rc = change(
+		r, 0,
+		"{\"name\":\"three\",\"language\":\"python\",\"handler\":\"app.handler\"," CODE_A
+		"}",
+		NULL, NULL, msg, sizeof(msg));
 	ok(rc == 0, "create with a handler module of another name stores its code under it (%s)",
 	   msg);
 	rc = change(r, 0, "{\"name\":\"four\",\"language\":\"python\",", NULL, NULL, msg,
@@ -165,8 +169,10 @@ int main(void)
 	rc = change(r, 0, "{\"name\":\"four\",\"language\":\"cobol\"," CODE_A "}", NULL, NULL, msg,
 		    sizeof(msg));
 	is_int(rc, -EINVAL, "create with a bad field: EINVAL (%s)", msg);
-	rc = change(r, 0, "{\"name\":\"four\",\"language\":\"python\",\"zip\":\"UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA==\"}",
-		    NULL, NULL, msg, sizeof(msg));
+	rc = change(
+		r, 0,
+		"{\"name\":\"four\",\"language\":\"python\",\"zip\":\"UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA==\"}",
+		NULL, NULL, msg, sizeof(msg));
 	is_int(rc, -EINVAL, "create from a zip without the handler's file: EINVAL (%s)", msg);
 	is_int(count_fns(r), 3, "three functions stored");
 	is_int(count_code(), 3, "and three code folders, nothing left over");
@@ -190,7 +196,8 @@ int main(void)
 		fn_free(f);
 		f = NULL;
 		ok(registry_get(r, id, &f, NULL) == 0 && f->revision == 2 && f->memory_mb == 128 &&
-		   f->timeout_s == 7, "update refused: the row is back at revision 2, as it was");
+			   f->timeout_s == 7,
+		   "update refused: the row is back at revision 2, as it was");
 	}
 	if (!f)
 		return tap_done();
@@ -205,7 +212,7 @@ int main(void)
 		struct fn *h = NULL;
 
 		ok(registry_get(r, f->id, &h, NULL) == 0 &&
-		   strcmp(h->code_sha256, f->code_sha256) == 0,
+			   strcmp(h->code_sha256, f->code_sha256) == 0,
 		   "update with new code refused: the function keeps its code");
 		fn_free(h);
 	}
@@ -243,8 +250,9 @@ int main(void)
 
 		ok(registry_get(r, f->id, &cur, NULL) == 0 && cur->revision == 3,
 		   "get: the function at its latest revision");
-		ok(cur && registry_read_source(r, cur, &src, file, NULL) == 0 && strcmp(file, "main.py") == 0 &&
-		   strstr(src.ptr, "return 'new'"), "the source of a function, with its file name");
+		ok(cur && registry_read_source(r, cur, &src, file, NULL) == 0 &&
+			   strcmp(file, "main.py") == 0 && strstr(src.ptr, "return 'new'"),
+		   "the source of a function, with its file name");
 		fn_free(cur);
 	}
 

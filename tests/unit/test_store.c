@@ -71,7 +71,8 @@ static int64_t raw_pragma(const char *sql)
 	int64_t v = -1;
 
 	if (sqlite3_open(db_path, &db) == SQLITE_OK &&
-	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
 		v = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	sqlite3_close(db);
@@ -85,7 +86,8 @@ static char *raw_text(const char *sql)
 	char *v = NULL;
 
 	if (sqlite3_open(db_path, &db) == SQLITE_OK &&
-	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
 		v = xstrdup((const char *)sqlite3_column_text(st, 0));
 	sqlite3_finalize(st);
 	sqlite3_close(db);
@@ -168,10 +170,12 @@ static void test_functions(void)
 		struct fn *dup2 = make_fn("delta", "/hello", 'd');
 
 		is_int(store_function_create(s, dup, &err), -EEXIST, "a taken name is -EEXIST");
-		is_str(err ? err->msg : NULL, "name 'alpha' is taken", "the message names the name");
+		is_str(err ? err->msg : NULL, "name 'alpha' is taken",
+		       "the message names the name");
 		hearth_error_clear(&err);
 		is_int(store_function_create(s, dup2, &err), -EEXIST, "a taken route is -EEXIST");
-		is_str(err ? err->msg : NULL, "route '/hello' is taken", "the message names the route");
+		is_str(err ? err->msg : NULL, "route '/hello' is taken",
+		       "the message names the route");
 		hearth_error_clear(&err);
 		is_int(count_functions(s), 3, "a refused create changes nothing");
 		ok(dup2->id == 0, "a refused create sets no id");
@@ -180,14 +184,16 @@ static void test_functions(void)
 		free(b->route);
 		b->route = xstrdup("/hello");
 		b->revision = 2;
-		is_int(store_function_update(s, b, &err), -EEXIST, "update onto a taken route is -EEXIST");
+		is_int(store_function_update(s, b, &err), -EEXIST,
+		       "update onto a taken route is -EEXIST");
 		is_str(err ? err->msg : NULL, "route '/hello' is taken", "naming the route");
 		hearth_error_clear(&err);
 		free(b->name);
 		b->name = xstrdup("alpha");
 		free(b->route);
 		b->route = NULL;
-		is_int(store_function_update(s, b, &err), -EEXIST, "update onto a taken name is -EEXIST");
+		is_int(store_function_update(s, b, &err), -EEXIST,
+		       "update onto a taken name is -EEXIST");
 		hearth_error_clear(&err);
 		is_int(store_function_get(s, b->id, &got, &err), 0, "beta is still there");
 		ok(got && !strcmp(got->name, "beta") && got->revision == 1 && !got->route,
@@ -220,15 +226,18 @@ static void test_functions(void)
 		struct fn *ghost = make_fn("ghost", NULL, 'g');
 
 		ghost->id = 4242;
-		is_int(store_function_update(s, ghost, &err), -ENOENT, "update of a missing id is -ENOENT");
+		is_int(store_function_update(s, ghost, &err), -ENOENT,
+		       "update of a missing id is -ENOENT");
 		hearth_error_clear(&err);
 		fn_free(ghost);
 	}
 
 	/* code in use */
 	is_int(store_code_in_use(s, a->code_sha256, &err), 1, "alpha's code is in use");
-	is_int(store_code_in_use(s, "0000000000000000000000000000000000000000000000000000000000000000",
-				 &err), 0, "unknown code is not in use");
+	is_int(store_code_in_use(s,
+				 "0000000000000000000000000000000000000000000000000000000000000000",
+				 &err),
+	       0, "unknown code is not in use");
 
 	/* list */
 	is_int(store_function_list(s, &list, &n, &err), 0, "list");
@@ -355,7 +364,8 @@ static void test_invocations(void)
 		r.id = (char *)"req-del";
 		r.function_id = f->id;
 		r.created_at = 5000;
-		is_int(store_invocations_insert(s, &r, 1, &err), 0, "insert a record for a function");
+		is_int(store_invocations_insert(s, &r, 1, &err), 0,
+		       "insert a record for a function");
 		is_int(store_function_delete(s, f->id, &err), 0, "delete that function");
 		is_int(store_invocation_get(s, "req-del", &one, &err), -ENOENT,
 		       "its records went with it");
