@@ -15,6 +15,7 @@
 #include "bounds.h"
 #include "log.h"
 #include "pool_private.h"
+#include "promtext.h"
 #include "util.h"
 
 const char *pool_start_name(enum pool_start s)
@@ -84,10 +85,8 @@ int pool_metrics(struct pool *p, struct buf *out, struct hearth_error **err)
 			if (strcmp(s, states[i]) == 0)
 				count[c->lang][i]++;
 	}
-	if ((r = buf_puts(out,
-			  "# HELP hearth_containers Containers by language and state.\n"
-			  "# TYPE hearth_containers gauge\n",
-			  err)) < 0)
+	if ((r = promtext_header(out, "hearth_containers", "gauge",
+				 "Containers by language and state.", err)) < 0)
 		return r;
 	for (int l = 0; l < LANG_N; l++)
 		for (int i = 0; i < 4; i++)
@@ -96,30 +95,30 @@ int pool_metrics(struct pool *p, struct buf *out, struct hearth_error **err)
 					    pool_lang_name((enum lang)l), states[i], count[l][i])) <
 			    0)
 				return r;
-	if ((r = buf_puts(out,
-			  "# HELP hearth_function_containers Live containers per function.\n"
-			  "# TYPE hearth_function_containers gauge\n"
-			  "# HELP hearth_queue_depth Calls waiting for a container, per function.\n"
-			  "# TYPE hearth_queue_depth gauge\n",
-			  err)) < 0)
+	/* Each family's samples together, as the format wants. */
+	if ((r = promtext_header(out, "hearth_function_containers", "gauge",
+				 "Live containers per function.", err)) < 0)
 		return r;
 	TAILQ_FOREACH(f, &p->fns, link)
 		if ((r = buf_printf(out, err,
-				    "hearth_function_containers{function_id=\"%" PRId64 "\"} %d\n"
-				    "hearth_queue_depth{function_id=\"%" PRId64 "\"} %d\n",
-				    f->id, pfn_live(f, NULL, NULL), f->id, f->qlen)) < 0)
+				    "hearth_function_containers{function_id=\"%" PRId64 "\"} %d\n",
+				    f->id, pfn_live(f, NULL, NULL))) < 0)
 			return r;
-	return buf_printf(
-		out, err,
-		"# HELP hearth_containers_recycled_total Containers removed (timeout, crash, "
-		"TTL, revision).\n"
-		"# TYPE hearth_containers_recycled_total counter\n"
-		"hearth_containers_recycled_total %" PRIu64 "\n"
-		"# HELP hearth_throttled_total Calls answered 429.\n"
-		"# TYPE hearth_throttled_total counter\n"
-		"hearth_throttled_total %" PRIu64 "\n"
-		"# HELP hearth_engine_up Whether the container engine answers.\n"
-		"# TYPE hearth_engine_up gauge\n"
-		"hearth_engine_up %d\n",
-		p->n_recycled, p->n_throttled, backend_is_up(p->backend) ? 1 : 0);
+	if ((r = promtext_header(out, "hearth_queue_depth", "gauge",
+				 "Calls waiting for a container, per function.", err)) < 0)
+		return r;
+	TAILQ_FOREACH(f, &p->fns, link)
+		if ((r = buf_printf(out, err,
+				    "hearth_queue_depth{function_id=\"%" PRId64 "\"} %d\n", f->id,
+				    f->qlen)) < 0)
+			return r;
+	if ((r = promtext_single(out, "hearth_containers_recycled_total", "counter",
+				 "Containers removed (timeout, crash, TTL, revision).",
+				 p->n_recycled, err)) < 0 ||
+	    (r = promtext_single(out, "hearth_throttled_total", "counter", "Calls answered 429.",
+				 p->n_throttled, err)) < 0)
+		return r;
+	return promtext_single(out, "hearth_engine_up", "gauge",
+			       "Whether the container engine answers.", backend_is_up(p->backend),
+			       err);
 }

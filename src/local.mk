@@ -10,6 +10,7 @@ src_libhearth_a_SOURCES = \
 	src/base/log.c src/base/log.h \
 	src/base/util.c src/base/util.h \
 	src/base/jsontext.c src/base/jsontext.h \
+	src/base/promtext.c src/base/promtext.h \
 	src/config.c src/config.h \
 	src/registry/function.c src/registry/function.h \
 	src/registry/store.c src/registry/store.h \

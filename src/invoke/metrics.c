@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "promtext.h"
+
 #define NSTART POOL_START_N
 #define NBUCKETS 16
 
@@ -151,10 +153,8 @@ int metrics_render(const struct metrics *m, struct buf *out, struct hearth_error
 {
 	int r;
 
-	if ((r = buf_puts(out,
-			  "# HELP hearth_invocations_total Invocations by function and status.\n"
-			  "# TYPE hearth_invocations_total counter\n",
-			  err)) < 0)
+	if ((r = promtext_header(out, "hearth_invocations_total", "counter",
+				 "Invocations by function and status.", err)) < 0)
 		return r;
 	for (size_t i = 0; i < m->n; i++)
 		for (int o = 0; o < NOUTCOMES; o++)
@@ -165,19 +165,15 @@ int metrics_render(const struct metrics *m, struct buf *out, struct hearth_error
 					    m->counters[i].function_id, outcome_name(o),
 					    m->counters[i].n[o])) < 0)
 				return r;
-	if ((r = buf_puts(out,
-			  "# HELP hearth_starts_total Invocations by start kind.\n"
-			  "# TYPE hearth_starts_total counter\n",
-			  err)) < 0)
+	if ((r = promtext_header(out, "hearth_starts_total", "counter",
+				 "Invocations by start kind.", err)) < 0)
 		return r;
 	for (int i = 0; i < NSTART; i++)
 		if ((r = buf_printf(out, err, "hearth_starts_total{start=\"%s\"} %" PRIu64 "\n",
 				    pool_start_name((enum pool_start)i), m->latency[i].count)) < 0)
 			return r;
-	if ((r = buf_puts(out,
-			  "# HELP hearth_invocation_seconds End-to-end latency seen by hearthd, "
-			  "by start kind.\n# TYPE hearth_invocation_seconds histogram\n",
-			  err)) < 0)
+	if ((r = promtext_header(out, "hearth_invocation_seconds", "histogram",
+				 "End-to-end latency seen by hearthd, by start kind.", err)) < 0)
 		return r;
 	for (int i = 0; i < NSTART; i++) {
 		char labels[32];
@@ -188,10 +184,8 @@ int metrics_render(const struct metrics *m, struct buf *out, struct hearth_error
 				      err)) < 0)
 			return r;
 	}
-	if ((r = buf_puts(out,
-			  "# HELP hearth_handler_seconds Handler run time measured by the shim.\n"
-			  "# TYPE hearth_handler_seconds histogram\n",
-			  err)) < 0)
+	if ((r = promtext_header(out, "hearth_handler_seconds", "histogram",
+				 "Handler run time measured by the shim.", err)) < 0)
 		return r;
 	return histo_render(&m->duration, "hearth_handler_seconds", "", out, err);
 }
