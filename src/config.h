@@ -16,7 +16,7 @@ struct hearth_config {
 	char docker_socket[108]; /* a sun_path is 108 bytes */
 	char log_level[16];
 	int shutdown_grace_s; /* how long in-flight requests may finish */
-	/* the pool (execution issue) */
+	/* the pool */
 	int idle_ttl_s;
 	int max_containers;
 	int stem_cells; /* per language */

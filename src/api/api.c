@@ -36,7 +36,8 @@
 
 /* ---- routing ----------------------------------------------------------- */
 
-/* Paths other issues will serve: never looked up as files. */
+/* API paths, served or planned (function URLs at /fn, the Lambda API):
+ * never looked up as files. */
 static int is_reserved(const char *path)
 {
 	static const char *const prefixes[] = { "/functions", "/invocations", "/pool",	 "/metrics",

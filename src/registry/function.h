@@ -45,7 +45,7 @@ json_object *fn_to_json(const struct fn *f);
 /* Validation of create/update bodies.  Every failure names the field:
  * -EBADMSG (HTTP 400) for malformed JSON, -EINVAL (422) for everything
  * else (wrong type, unknown field, out of range, bad charset).  Nothing
- * here touches the store or the code store: the API does that after. */
+ * here touches the store or the code store: registry.c does that after. */
 
 #define FN_FILE_MAX (FN_HANDLER_MAX + 8) /* "<module>.<ext>" */
 

@@ -37,7 +37,7 @@ int store_function_delete(struct store *s, int64_t id, struct hearth_error **err
  * does (for code-store garbage collection). */
 int store_code_in_use(struct store *s, const char *sha256, struct hearth_error **err);
 
-/* One invocation record (the execution issue's envelope, minus the payload).
+/* One invocation record (the execute envelope, minus the payload).
  * A transparent value: the strings are owned by the record when it comes
  * from the store (free with store_invocation_clear); for
  * store_invocations_insert the caller keeps ownership.  NULL strings are
