@@ -23,7 +23,7 @@ for (const s of [process.stdout, process.stderr])
   if (s._handle && typeof s._handle.setBlocking === 'function') s._handle.setBlocking(true);
 
 const MSG_MAX = 65536; // chan.h CHAN_MSG_MAX
-const MAX_RESULT = 6 * 1024 * 1024;
+const MAX_RESULT = Number(process.env.HEARTH_RESULT_MAX); // bounds.h INVOKE_PAYLOAD_MAX, from the shim
 const IN_FD = 62; // chan.h CHAN_IN_FD: input pipe (invokes)
 const RES_FD = 61; // chan.h CHAN_RES_FD: result pipe (small results)
 const PIPE_MSG_MAX = 4096; // chan.h CHAN_PIPE_MSG_MAX (PIPE_BUF: atomic writes)
@@ -134,7 +134,7 @@ async function init(n) {
   }
   Context.prototype.functionName = fname;
   Context.prototype.functionVersion = '$LATEST';
-  Context.prototype.memoryLimitInMB = String(mem || 128);
+  Context.prototype.memoryLimitInMB = String(mem);
   Context.prototype.invokedFunctionArn = 'arn:aws:lambda:local:000000000000:function:' + fname;
   Context.prototype.logGroupName = '/aws/lambda/' + fname;
 

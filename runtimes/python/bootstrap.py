@@ -18,7 +18,7 @@ import struct  # noqa: E402
 import time  # noqa: E402
 
 MSG_MAX = 65536            # chan.h CHAN_MSG_MAX
-MAX_RESULT = 6 * 1024 * 1024
+MAX_RESULT = int(os.environ["HEARTH_RESULT_MAX"])  # bounds.h INVOKE_PAYLOAD_MAX, from the shim
 _IN = 62                   # chan.h CHAN_IN_FD: input pipe (invokes)
 _RES = 61                  # chan.h CHAN_RES_FD: result pipe (small results)
 PIPE_MSG_MAX = 4096        # chan.h CHAN_PIPE_MSG_MAX (PIPE_BUF: atomic writes)
@@ -87,7 +87,7 @@ class LambdaContext:
     __slots__ = ("_rid", "_deadline_ms")
     function_name = ""
     function_version = "$LATEST"
-    memory_limit_in_mb = 128
+    memory_limit_in_mb = 0     # set by init
     invoked_function_arn = ""
     log_group_name = ""
     log_stream_name = ""
@@ -135,7 +135,7 @@ def _init(m):
         if k:
             os.environ[k] = v
     LambdaContext.function_name = fname
-    LambdaContext.memory_limit_in_mb = int(mem or 128)
+    LambdaContext.memory_limit_in_mb = int(mem)
     LambdaContext.invoked_function_arn = "arn:aws:lambda:local:000000000000:function:" + fname
     LambdaContext.log_group_name = "/aws/lambda/" + fname
 

@@ -285,6 +285,10 @@ bool runtime_spawn(const char *lang)
 		char fdstr[16];
 		snprintf(fdstr, sizeof(fdstr), "%d", CHAN_FD);
 		setenv("HEARTH_CHANNEL_FD", fdstr, 1);
+		/* The result cap is bounds.h's; the bootstraps take it from here
+		 * rather than write the number again. */
+		snprintf(fdstr, sizeof(fdstr), "%u", INVOKE_PAYLOAD_MAX);
+		setenv("HEARTH_RESULT_MAX", fdstr, 1);
 		/* Logs must survive os._exit and crashes, so no stdio buffer. */
 		setenv("PYTHONUNBUFFERED", "1", 1);
 		if (python)

@@ -174,7 +174,7 @@ static void handle_init(const struct frame *f)
 	struct frame_field fld;
 	const struct frame_field *code = NULL, *handler = NULL, *lang = NULL, *fname = NULL;
 	struct frame_field fcode, fhandler, flang, fname_;
-	uint64_t mem = 128, tmo = 3000;
+	uint64_t mem = FN_MEMORY_DEFAULT, tmo = FN_TIMEOUT_DEFAULT * 1000;
 	size_t envsz = 0;
 	int64_t t0 = runtime_now_ns();
 
