@@ -16,6 +16,7 @@
 #include "log.h"
 #include "registry.h"
 #include "routes.h"
+#include "util.h"
 
 static int reply_fn(struct evhttp_request *req, int code, const struct fn *f,
 		    struct hearth_error **err)
@@ -28,7 +29,8 @@ static int reply_fn(struct evhttp_request *req, int code, const struct fn *f,
 	return 0;
 }
 
-int api_functions_list(struct api *a, struct evhttp_request *req, struct hearth_error **err)
+int api_functions_list(struct api *a, struct evhttp_request *req, const char *arg,
+		       struct hearth_error **err)
 {
 	_cleanup_json_ json_object *arr = NULL;
 	struct fn **list = NULL;
@@ -58,7 +60,8 @@ static int commit(struct api *a, struct evhttp_request *req, struct registry_dra
 	return registry_commit(a->registry, d, out, changed, err);
 }
 
-int api_functions_create(struct api *a, struct evhttp_request *req, struct hearth_error **err)
+int api_functions_create(struct api *a, struct evhttp_request *req, const char *arg,
+			 struct hearth_error **err)
 {
 	_cleanup_draft_ struct registry_draft *d = NULL;
 	_cleanup_fn_ struct fn *f = NULL;
@@ -155,5 +158,36 @@ int api_functions_get(struct api *a, struct evhttp_request *req, const char *ids
 		json_object_object_add(o, "code", code);
 	}
 	http_reply_json(req, 200, o);
+	return 0;
+}
+
+int api_test_events_get(struct api *a, struct evhttp_request *req, const char *idstr,
+			struct hearth_error **err)
+{
+	_cleanup_free_ char *json = NULL;
+	int64_t id;
+	int r;
+
+	if ((r = fn_parse_id(idstr, &id, err)) < 0 ||
+	    (r = registry_test_events_get(a->registry, id, &json, err)) < 0)
+		return r;
+	http_reply_bytes(req, 200, "application/json", json, strlen(json));
+	return 0;
+}
+
+int api_test_events_put(struct api *a, struct evhttp_request *req, const char *idstr,
+			struct hearth_error **err)
+{
+	_cleanup_free_ char *json = NULL;
+	const char *data;
+	size_t len;
+	int64_t id;
+	int r;
+
+	if ((r = fn_parse_id(idstr, &id, err)) < 0 ||
+	    (r = http_body(req, HTTP_BODY_MAX, &data, &len, err)) < 0 ||
+	    (r = registry_test_events_put(a->registry, id, data, len, &json, err)) < 0)
+		return r;
+	http_reply_bytes(req, 200, "application/json", json, strlen(json));
 	return 0;
 }

@@ -77,8 +77,8 @@ static int open_inside(const struct api *a, const char *path, struct stat *st)
 /* Whether the client takes gzip (Accept-Encoding names it, not with q=0). */
 static bool accepts_gzip(struct evhttp_request *req)
 {
-	const char *ae =
-		evhttp_find_header(evhttp_request_get_input_headers(req), "Accept-Encoding");
+	const char *ae = evhttp_find_header(evhttp_request_get_input_headers(req),
+					    "Accept-Encoding");
 	const char *g = ae ? strcasestr(ae, "gzip") : NULL;
 
 	if (!g)
@@ -107,8 +107,8 @@ static void etag_of(const struct stat *st, bool gz, char dst[96])
 /* If-None-Match holds our ETag (or "*"): the client's copy is current. */
 static bool not_modified(struct evhttp_request *req, const char *etag)
 {
-	const char *inm =
-		evhttp_find_header(evhttp_request_get_input_headers(req), "If-None-Match");
+	const char *inm = evhttp_find_header(evhttp_request_get_input_headers(req),
+					     "If-None-Match");
 
 	return inm && (strstr(inm, etag) || strcmp(inm, "*") == 0);
 }
@@ -149,8 +149,8 @@ int api_webfile(struct api *a, struct evhttp_request *req, const char *raw_path,
 			  path[len - 1] == '/' ? "index.html" : "") < 0)
 		return hearth_error_make(err, ENOENT, "no such file: %s", path);
 	if (stat(full, &st) == 0 && S_ISDIR(st.st_mode) &&
-	    util_snprintf(full + strlen(full), sizeof(full) - strlen(full), NULL,
-			  "/index.html") < 0) /* "/docs" names a folder: its index */
+	    util_snprintf(full + strlen(full), sizeof(full) - strlen(full), NULL, "/index.html") <
+		    0) /* "/docs" names a folder: its index */
 		return hearth_error_make(err, ENOENT, "no such file: %s", path);
 	fd = open_inside(a, full, &st);
 	if (fd < 0)

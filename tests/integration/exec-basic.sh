@@ -157,6 +157,7 @@ is "$STATUS" 200 "GET /invocations/{id}" || diag "$(last)"
 is "$(jqr '[.id, .function_id, .revision, .status] | @csv')" "\"$FIRST_PY_ID\",$PY,1,\"success\"" "the record's id, function, revision, status"
 like "$(jqr .logs)" "log line from python first" "the record has the logs"
 is "$(jqr .result.echo.tag)" first "and the result"
+is "$(jqr -c .payload)" '{"tag":"first","n":1}' "and the event it was given"
 ok "and its start kind (stem or cold)" test "$(jqr .start)" = stem -o "$(jqr .start)" = cold
 req GET "/invocations/$RAISE_ID"
 is "$(jqr '[.status, .error.type] | @csv')" '"error","ValueError"' "an error's record keeps its error"
