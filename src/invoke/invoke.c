@@ -30,7 +30,7 @@ struct invoke_call {
 	struct pool_call *pcall;
 	invoke_done_cb cb;
 	void *arg;
-	bool abandoned; /* running: recorded, nobody told */
+	bool abandoned;	     /* running: recorded, nobody told */
 	const char *payload; /* the caller's, until it abandons the call */
 	size_t payload_len;
 	char *payload_copy; /* made when the caller abandons a running call */

@@ -344,8 +344,7 @@ static int wrap_events(const char *array, char **out, struct hearth_error **err)
 	return 0;
 }
 
-int registry_test_events_get(struct registry *r, int64_t id, char **out,
-			     struct hearth_error **err)
+int registry_test_events_get(struct registry *r, int64_t id, char **out, struct hearth_error **err)
 {
 	_cleanup_free_ char *array = NULL;
 	int rc;
@@ -379,10 +378,12 @@ static int check_event(json_object *arr, size_t i, struct hearth_error **err)
 	n = json_object_get_string(name);
 	nlen = (size_t)json_object_get_string_len(name);
 	if (nlen == 0 || nlen > REGISTRY_TEST_EVENT_NAME_MAX || strlen(n) != nlen)
-		return hearth_error_make(err, EINVAL, "events[%zu].name: must be 1 to %d characters",
-					 i, REGISTRY_TEST_EVENT_NAME_MAX);
+		return hearth_error_make(err, EINVAL,
+					 "events[%zu].name: must be 1 to %d characters", i,
+					 REGISTRY_TEST_EVENT_NAME_MAX);
 	for (size_t j = 0; j < i; j++) {
-		json_object *other = json_object_object_get(json_object_array_get_idx(arr, j), "name");
+		json_object *other = json_object_object_get(json_object_array_get_idx(arr, j),
+							    "name");
 
 		if (strcmp(json_object_get_string(other), n) == 0)
 			return hearth_error_make(err, EINVAL,
@@ -412,8 +413,8 @@ int registry_test_events_put(struct registry *r, int64_t id, const char *body, s
 	*out = NULL;
 	if (id <= 0)
 		return hearth_error_make(err, ENOENT, "no function %" PRId64, id);
-	if ((rc = jsontext_parse(body, len, JSONTEXT_STRICT | JSONTEXT_NOT_NULL, "body", &j,
-				 err)) < 0)
+	if ((rc = jsontext_parse(body, len, JSONTEXT_STRICT | JSONTEXT_NOT_NULL, "body", &j, err)) <
+	    0)
 		return rc;
 	if (!json_object_is_type(j, json_type_object) ||
 	    !json_object_object_get_ex(j, "events", &arr) ||

@@ -143,7 +143,8 @@ static const char *const stmt_sql[ST__COUNT] = {
 			  "payload) "
 			  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
 	[ST_INV_DELETE_FN] = "DELETE FROM invocations WHERE function_id = ?1",
-	[ST_INV_GET] = "SELECT " INV_COLUMNS ", logs, result, payload FROM invocations WHERE id = ?1",
+	[ST_INV_GET] = "SELECT " INV_COLUMNS
+		       ", logs, result, payload FROM invocations WHERE id = ?1",
 	[ST_INV_LIST_FN] = INV_SELECT "WHERE function_id = ?2 "
 				      "ORDER BY created_at DESC, id DESC LIMIT ?3",
 	[ST_INV_LIST_FN_BEFORE] = INV_SELECT
