@@ -133,6 +133,7 @@ static void on_pool_done(void *arg, const struct pool_result *pres, const struct
 {
 	struct invoke_call *c = arg;
 	struct pool_result res;
+	int64_t now;
 
 	if (!pres) {
 		metrics_observe_failure(c->x->metrics, c->function_id, perr->status);
@@ -143,8 +144,9 @@ static void on_pool_done(void *arg, const struct pool_result *pres, const struct
 	}
 	res = *pres;
 	check_result(&res);
+	now = util_mono_ns();
 	metrics_observe(c->x->metrics, c->function_id, res.status, res.start,
-			(double)(util_mono_ns() - c->t0_ns) / 1e6, res.duration_ms);
+			(double)(now - c->t0_ns) / 1e6, res.duration_ms, now, c->created_ms);
 	record(c, &res);
 	if (!c->abandoned)
 		c->cb(c->arg, &res, NULL);
