@@ -243,7 +243,7 @@ void ctr_run(struct ctr *c, struct pool_call *call)
 	unsigned timeout_ms = (unsigned)c->fn->spec->timeout_s * 1000u;
 	struct timeval tv;
 
-	c->state = CTR_BUSY;
+	ctr_set_state(c, CTR_BUSY);
 	c->call = call;
 	call->ctr = c;
 	call->run_ns = util_mono_ns();

@@ -30,6 +30,7 @@ static void ctr_free_cb(evutil_socket_t fd, short what, void *arg)
 	bool orphan_fn = f && f->deleted;
 
 	TAILQ_REMOVE(&p->ctrs, c, link);
+	p->generation++;
 	util_rm_rf(c->dir, NULL);
 	if (c->timer)
 		event_free(c->timer);
@@ -94,7 +95,7 @@ void ctr_remove(struct ctr *c, const char *why)
 		shimconn_free(c->conn);
 		c->conn = NULL;
 	}
-	c->state = CTR_REMOVING;
+	ctr_set_state(c, CTR_REMOVING);
 	p->n_ctrs--;
 	p->n_recycled++;
 	if (was_creating) {
@@ -154,14 +155,14 @@ static int ctr_send_init(struct ctr *c, struct hearth_error **err)
 		.timeout_ms = (unsigned)s->timeout_s * 1000u,
 	};
 
-	c->state = CTR_INIT;
+	ctr_set_state(c, CTR_INIT);
 	c->init_start_ns = util_mono_ns();
 	return shimconn_init(c->conn, &in, on_init, c, err);
 }
 
 void ctr_became_idle(struct ctr *c)
 {
-	c->state = CTR_IDLE;
+	ctr_set_state(c, CTR_IDLE);
 	c->idle_since_ns = util_mono_ns();
 	if (c->fn && (c->draining || c->fn->deleted || c->revision != c->fn->spec->revision)) {
 		ctr_remove(c, "revision replaced");
@@ -259,7 +260,7 @@ static void on_started(void *arg, const struct hearth_error *err)
 		ctr_start_failed(c, err);
 		return;
 	}
-	c->state = CTR_CONNECTING;
+	ctr_set_state(c, CTR_CONNECTING);
 	on_connect_timer(-1, 0, c);
 }
 
@@ -283,7 +284,7 @@ static void on_created(void *arg, const char *id, const struct hearth_error *err
 		ctr_start_failed(c, err);
 		return;
 	}
-	c->state = CTR_STARTING;
+	ctr_set_state(c, CTR_STARTING);
 	if (backend_start(p->backend, c->id, on_started, c, &c->req, &e2) < 0) {
 		ctr_start_failed(c, e2);
 		hearth_error_free(e2);
@@ -337,7 +338,7 @@ struct ctr *ctr_start(struct pool *p, enum lang lang, struct pfn *f)
 	c->fn = f;
 	c->revision = f ? f->spec->revision : 0;
 	c->origin = POOL_START_COLD;
-	c->state = CTR_CREATING;
+	ctr_set_state(c, CTR_CREATING);
 	c->created_ns = util_mono_ns();
 	c->timer = evtimer_new(p->base, on_connect_timer, c);
 	TAILQ_INSERT_TAIL(&p->ctrs, c, link);
@@ -424,7 +425,7 @@ void stem_specialise(struct ctr *s, struct pfn *f)
 	s->fn = f;
 	s->revision = f->spec->revision;
 	s->origin = POOL_START_STEM;
-	s->state = CTR_INIT;
+	ctr_set_state(s, CTR_INIT);
 	s->init_start_ns = util_mono_ns();
 	if (f->spec->memory_mb == s->pool->stem_memory_mb) {
 		stem_link_and_init(s);

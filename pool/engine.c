@@ -124,6 +124,8 @@ static void on_ping(void *arg, const struct hearth_error *err)
 	if (p->freeing)
 		return;
 	p->engine_up = err == NULL;
+	if (p->engine_up != was_up)
+		p->generation++;
 	if (!p->engine_up) {
 		if (was_up)
 			log_warn("pool: the container engine is unreachable: %s", err->msg);

@@ -115,6 +115,7 @@ int pool_execute(struct pool *p, int64_t function_id, const char *request_id, co
 	call->queued = true;
 	struct timeval tv = { f->spec->timeout_s + POOL_QUEUE_WAIT_EXTRA_S, 0 };
 	evtimer_add(call->timer, &tv);
+	p->generation++;
 	pfn_schedule(f);
 	return 0;
 }
@@ -171,9 +172,11 @@ int pool_function_changed(struct pool *p, const struct fn *spec, struct hearth_e
 		if (c->fn != f || c->revision == copy->revision || c->state == CTR_REMOVING)
 			continue;
 		c->draining = true;
+		p->generation++;
 		if (c->state == CTR_IDLE)
 			ctr_remove(c, "revision replaced");
 	}
+	p->generation++;
 	pfn_schedule(f);
 	return 0;
 }
@@ -187,6 +190,7 @@ void pool_function_removed(struct pool *p, int64_t id)
 	if (!f)
 		return;
 	f->deleted = true;
+	p->generation++;
 	TAILQ_REMOVE(&p->fns, f, link);
 	pfn_fail_queue(f, ENOENT, "the function was deleted");
 	for (c = TAILQ_FIRST(&p->ctrs); c; c = next) {
@@ -195,6 +199,7 @@ void pool_function_removed(struct pool *p, int64_t id)
 			continue;
 		referenced = true;
 		c->draining = true;
+		p->generation++;
 		if (c->state != CTR_BUSY)
 			ctr_remove(c, "function deleted");
 	}

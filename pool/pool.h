@@ -97,6 +97,10 @@ int pool_execute(struct pool *p, int64_t function_id, const char *request_id, co
  * and its callback still comes, so its result can be recorded (false). */
 bool pool_call_abandon(struct pool_call *c);
 
+/* A number that changes whenever GET /pool would show something else
+ * (containers, their states, the functions, the engine): a watcher
+ * compares it rather than the whole list.  Cheap. */
+uint64_t pool_generation(const struct pool *p);
 /* GET /pool: every container. */
 json_object *pool_to_json(struct pool *p);
 /* A function's containers, for the dashboard: idle (warm), busy and

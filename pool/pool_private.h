@@ -133,6 +133,9 @@ struct pool {
 	struct backend_req *watch_req, *ping_req, *list_req;
 	void (*shutdown_done)(void *);
 	void *shutdown_arg;
+	/* Bumped by every change /pool would show (a container's state, the
+	 * functions, the engine): watchers compare it instead of diffing. */
+	uint64_t generation;
 	/* counters for /metrics */
 	uint64_t n_started[POOL_START_N], n_recycled, n_throttled;
 };
@@ -142,6 +145,12 @@ int pool_lang_of(const char *language); /* enum lang, or -1 */
 const char *pool_lang_name(enum lang l);
 struct pfn *pfn_find(struct pool *p, int64_t id);
 void pfn_free(struct pfn *f);
+
+static inline void ctr_set_state(struct ctr *c, enum ctr_state st)
+{
+	c->state = st;
+	c->pool->generation++;
+}
 
 static inline double ms_between(int64_t a_ns, int64_t b_ns)
 {

@@ -141,3 +141,8 @@ void pool_function_containers(struct pool *p, int64_t function_id, struct pool_f
 			out->from_stem++;
 	}
 }
+
+uint64_t pool_generation(const struct pool *p)
+{
+	return p->generation;
+}

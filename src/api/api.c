@@ -68,6 +68,7 @@ static const struct route {
 	{ "/invocations/{}", M_GET | M_HEAD, api_invocation_get },
 	{ "/pool", M_GET | M_HEAD, api_pool },
 	{ "/metrics", M_GET | M_HEAD, api_metrics },
+	{ "/events", M_GET, api_events },
 };
 
 /* API paths, served or planned (function URLs at /fn, the Lambda API):
@@ -192,6 +193,7 @@ int api_new(struct api **out, const struct api_deps *deps, struct hearth_error *
 	a->metrics = deps->metrics;
 	a->pool = deps->pool;
 	a->invoker = deps->invoker;
+	a->events = deps->events;
 	if (deps->web_dir) {
 		a->web_root = realpath(deps->web_dir, NULL);
 		if (!a->web_root)

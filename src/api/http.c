@@ -119,6 +119,20 @@ void http_finish(struct evhttp_request *req, int code, struct evbuffer *body)
 	inflight--;
 }
 
+void http_stream_start(struct evhttp_request *req, const char *content_type)
+{
+	log_msg(LOG_LVL_INFO, "http: %s %s -> 200 (a stream)",
+		http_method_name(evhttp_request_get_command(req)), evhttp_request_get_uri(req));
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", content_type);
+	evhttp_send_reply_start(req, 200, "OK");
+}
+
+void http_stream_end(struct evhttp_request *req)
+{
+	evhttp_send_reply_end(req);
+	inflight--;
+}
+
 void http_forget(struct evhttp_request *req)
 {
 	/* A request evhttp detached from its dead connection is freed by the

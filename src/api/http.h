@@ -30,6 +30,11 @@ void http_reply_bytes(struct evhttp_request *req, int code, const char *content_
 void http_reply_error_status(struct evhttp_request *req, int status, const char *msg);
 void http_reply_error(struct evhttp_request *req, const struct hearth_error *e);
 void http_reply_not_allowed(struct evhttp_request *req, const char *allow);
+/* A reply sent in pieces (an event stream): started with the status line
+ * and headers, then evhttp_send_reply_chunk as often as needed, and ended
+ * once, by http_stream_end or, when the client left, http_forget. */
+void http_stream_start(struct evhttp_request *req, const char *content_type);
+void http_stream_end(struct evhttp_request *req);
 /* The client left before its reply: counts the request out and lets
  * evhttp free it (never a free of our own). */
 void http_forget(struct evhttp_request *req);

@@ -10,7 +10,7 @@
  *   functions.c    /functions/ and /functions/{id}: the registry
  *   execute.c      POST /functions/{id}/execute and the batch
  *   invocations.c  the invocation records
- *   monitor.c      /healthz, /pool, /metrics
+ *   monitor.c      /healthz, /pool, /metrics, /events (events.c: the feed)
  *   webfiles.c     the dashboard's files at / */
 #ifndef HEARTH_ROUTES_H
 #define HEARTH_ROUTES_H
@@ -27,6 +27,7 @@ struct api {
 	struct metrics *metrics;
 	struct pool *pool;
 	struct invoker *invoker;
+	struct events *events;
 	char *web_root; /* realpath of web_dir, or NULL when missing */
 	struct evhttp *http;
 	struct evhttp_bound_socket *sock;
@@ -71,6 +72,8 @@ int api_healthz(struct api *a, struct evhttp_request *req, const char *arg,
 int api_pool(struct api *a, struct evhttp_request *req, const char *arg, struct hearth_error **err);
 int api_metrics(struct api *a, struct evhttp_request *req, const char *arg,
 		struct hearth_error **err);
+int api_events(struct api *a, struct evhttp_request *req, const char *arg,
+	       struct hearth_error **err);
 
 /* webfiles.c: path is the URL's path, still encoded. */
 int api_webfile(struct api *a, struct evhttp_request *req, const char *path,

@@ -21,6 +21,8 @@ struct invoker {
 	struct pool *pool;
 	struct records *records;
 	struct metrics *metrics;
+	invoke_observer observer;
+	void *observer_arg;
 	uint64_t id_prefix;
 	uint64_t id_counter;
 };
@@ -48,6 +50,8 @@ int invoke_new(struct invoker **out, const struct invoke_deps *deps, struct hear
 	x->pool = deps->pool;
 	x->records = deps->records;
 	x->metrics = deps->metrics;
+	x->observer = deps->observer;
+	x->observer_arg = deps->observer_arg;
 	if (getrandom(&x->id_prefix, sizeof(x->id_prefix), 0) != sizeof(x->id_prefix))
 		x->id_prefix = (uint64_t)util_now_ms() ^ ((uint64_t)getpid() << 32);
 	*out = x;
@@ -148,6 +152,21 @@ static void on_pool_done(void *arg, const struct pool_result *pres, const struct
 	metrics_observe(c->x->metrics, c->function_id, res.status, res.start,
 			(double)(now - c->t0_ns) / 1e6, res.duration_ms, now, c->created_ms);
 	record(c, &res);
+	if (c->x->observer) {
+		struct invoke_summary sum = {
+			.id = c->request_id,
+			.function_id = c->function_id,
+			.status = res.status,
+			.start = res.start,
+			.total_ms = (double)(now - c->t0_ns) / 1e6,
+			.duration_ms = res.duration_ms,
+			.init_ms = res.init_ms,
+			.queue_ms = res.queue_ms,
+			.at_ms = c->created_ms,
+		};
+
+		c->x->observer(c->x->observer_arg, &sum);
+	}
 	if (!c->abandoned)
 		c->cb(c->arg, &res, NULL);
 	call_free(c);

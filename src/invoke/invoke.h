@@ -22,11 +22,26 @@ struct invoke_call;
 struct records;
 struct metrics;
 
+/* What a watcher (the dashboard's event stream) hears of every call that
+ * ran, borrowed for the duration of the call. */
+struct invoke_summary {
+	const char *id;
+	int64_t function_id;
+	enum invocation_status status;
+	enum pool_start start;
+	double total_ms; /* as hearthd saw it, request to reply */
+	double duration_ms, init_ms, queue_ms;
+	int64_t at_ms; /* when it arrived, epoch ms */
+};
+typedef void (*invoke_observer)(void *arg, const struct invoke_summary *s);
+
 struct invoke_deps {
 	struct event_base *base;
 	struct pool *pool;
 	struct records *records;
 	struct metrics *metrics;
+	invoke_observer observer; /* may be NULL; must be cheap: it runs on the hot path */
+	void *observer_arg;
 };
 
 int invoke_new(struct invoker **out, const struct invoke_deps *deps, struct hearth_error **err);
