@@ -22,7 +22,7 @@ src_libhearth_a_SOURCES = \
 	src/invoke/metrics.c src/invoke/metrics.h \
 	src/api/api.c src/api/api.h src/api/routes.h \
 	src/api/http.c src/api/http.h \
-	src/api/functions.c src/api/execute.c src/api/invocations.c \
+	src/api/functions.c src/api/execute.c src/api/bench.c src/api/invocations.c \
 	src/api/monitor.c src/api/webfiles.c src/api/events.c src/api/events.h \
 	$(COMMON_SOURCES)
 

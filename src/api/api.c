@@ -65,6 +65,7 @@ static const struct route {
 	{ "/functions/{}/invocations", M_GET | M_HEAD, api_invocations_list },
 	{ "/functions/{}/test-events", M_GET, api_test_events_get },
 	{ "/functions/{}/test-events", M_PUT, api_test_events_put },
+	{ "/functions/{}/bench", M_POST, api_bench },
 	{ "/invocations/{}", M_GET | M_HEAD, api_invocation_get },
 	{ "/pool", M_GET | M_HEAD, api_pool },
 	{ "/metrics", M_GET | M_HEAD, api_metrics },

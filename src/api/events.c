@@ -179,13 +179,14 @@ static int calls_event(struct events *ev, struct buf *b, struct hearth_error **e
 		char at[32];
 
 		util_iso8601(n->at_ms, at);
-		r = buf_printf(b, err,
-			       "%s{\"id\":\"%s\",\"function_id\":%" PRId64
-			       ",\"status\":\"%s\",\"start\":\"%s\",\"total_ms\":%.3f,"
-			       "\"duration_ms\":%.3f,\"init_ms\":%.3f,\"queue_ms\":%.3f,\"at\":\"%s\"}",
-			       i ? "," : "", n->id, n->function_id, invocation_status_name(n->status),
-			       pool_start_name(n->start), n->total_ms, n->duration_ms, n->init_ms,
-			       n->queue_ms, at);
+		r = buf_printf(
+			b, err,
+			"%s{\"id\":\"%s\",\"function_id\":%" PRId64
+			",\"status\":\"%s\",\"start\":\"%s\",\"total_ms\":%.3f,"
+			"\"duration_ms\":%.3f,\"init_ms\":%.3f,\"queue_ms\":%.3f,\"at\":\"%s\"}",
+			i ? "," : "", n->id, n->function_id, invocation_status_name(n->status),
+			pool_start_name(n->start), n->total_ms, n->duration_ms, n->init_ms,
+			n->queue_ms, at);
 	}
 	ev->n_calls = 0;
 	ev->dropped = 0;
@@ -317,10 +318,12 @@ int events_stream(struct events *ev, struct evhttp_request *req, struct hearth_e
 	int r;
 
 	if (ev->n_streams >= EVENTS_STREAMS_MAX)
-		return hearth_error_make(err, EAGAIN, "%d event streams are open, the most there may be",
+		return hearth_error_make(err, EAGAIN,
+					 "%d event streams are open, the most there may be",
 					 EVENTS_STREAMS_MAX);
 	/* The first text: a comment, and the pool as it is now. */
-	if ((r = buf_puts(&b, ": hearth events\n\n", err)) < 0 || (r = pool_event(ev, &b, false, err)) < 0)
+	if ((r = buf_puts(&b, ": hearth events\n\n", err)) < 0 ||
+	    (r = pool_event(ev, &b, false, err)) < 0)
 		return r;
 	s = calloc(1, sizeof(*s));
 	if (!s)

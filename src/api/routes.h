@@ -9,6 +9,7 @@
  *   http.c         replies, errors, request bodies (http.h)
  *   functions.c    /functions/ and /functions/{id}: the registry
  *   execute.c      POST /functions/{id}/execute and the batch
+ *   bench.c        POST /functions/{id}/bench
  *   invocations.c  the invocation records
  *   monitor.c      /healthz, /pool, /metrics, /events (events.c: the feed)
  *   webfiles.c     the dashboard's files at / */
@@ -59,6 +60,10 @@ int api_execute(struct api *a, struct evhttp_request *req, const char *idstr,
 		struct hearth_error **err);
 int api_execute_batch(struct api *a, struct evhttp_request *req, const char *arg,
 		      struct hearth_error **err);
+
+/* bench.c: deferred until the benchmark ends. */
+int api_bench(struct api *a, struct evhttp_request *req, const char *idstr,
+	      struct hearth_error **err);
 
 /* invocations.c */
 int api_invocations_list(struct api *a, struct evhttp_request *req, const char *idstr,
