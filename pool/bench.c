@@ -29,7 +29,7 @@ struct bench_slot {
 
 struct pool_bench {
 	struct pool *pool;
-	struct pfn *f;	/* NULL once the function was deleted */
+	struct pfn *f; /* NULL once the function was deleted */
 	enum lang lang;
 	enum pool_start kind;
 	int calls, concurrency;
@@ -39,7 +39,7 @@ struct pool_bench {
 	struct bench_slot *slots;
 	int launched;	/* calls handed to a container (or failed before) */
 	int next_call;	/* the call the container being born will serve, or -1 */
-	bool launching;	/* inside bench_launch: no recursion from a failure */
+	bool launching; /* inside bench_launch: no recursion from a failure */
 	int done;	/* calls with a result */
 	int ctrs;	/* containers still carrying c->bench == this */
 	int64_t t0_ns;
@@ -357,7 +357,8 @@ int pool_bench_start(struct pool *p, int64_t function_id, const struct pool_benc
 					 function_id);
 	if (f->bench)
 		return hearth_error_make(err, EEXIST,
-					 "a benchmark of function %" PRId64 " is running; one at a time",
+					 "a benchmark of function %" PRId64
+					 " is running; one at a time",
 					 function_id);
 	if (p->shutting_down)
 		return hearth_error_make(err, ECANCELED, "hearthd is shutting down");
@@ -367,7 +368,8 @@ int pool_bench_start(struct pool *p, int64_t function_id, const struct pool_benc
 						 ? backend_last_error(p->backend)
 						 : "the container engine is unreachable");
 	if (spec->calls < 1 || spec->concurrency < 1)
-		return hearth_error_make(err, EINVAL, "a benchmark needs calls and concurrency >= 1");
+		return hearth_error_make(err, EINVAL,
+					 "a benchmark needs calls and concurrency >= 1");
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return hearth_error_make(err, ENOMEM, "out of memory");

@@ -143,11 +143,11 @@ static void on_bench_done(void *arg, const struct pool_bench_call *calls, size_t
 		json_object *c = json_object_new_object();
 
 		json_object_object_add(c, "ms", calls[i].ran ? ms(calls[i].ms) : NULL);
-		json_object_object_add(c, "status",
-				       json_object_new_string(calls[i].ran
-								      ? invocation_status_name(
-										calls[i].status)
-								      : "failed"));
+		json_object_object_add(
+			c, "status",
+			json_object_new_string(calls[i].ran
+						       ? invocation_status_name(calls[i].status)
+						       : "failed"));
 		json_object_object_add(c, "start",
 				       json_object_new_string(pool_start_name(calls[i].start)));
 		json_object_object_add(c, "duration_ms", ms(calls[i].duration_ms));
@@ -187,8 +187,10 @@ static int parse_spec(json_object *body, struct bench_req *br, struct hearth_err
 	else if (!strcmp(start, "cold"))
 		br->spec.start = POOL_START_COLD;
 	else
-		return hearth_error_make(err, EINVAL, "start: '%s' is not warm, stem or cold", start);
-	max_calls = br->spec.start == POOL_START_WARM ? BENCH_WARM_CALLS_MAX : BENCH_START_CALLS_MAX;
+		return hearth_error_make(err, EINVAL, "start: '%s' is not warm, stem or cold",
+					 start);
+	max_calls = br->spec.start == POOL_START_WARM ? BENCH_WARM_CALLS_MAX
+						      : BENCH_START_CALLS_MAX;
 	max_conc = br->spec.start == POOL_START_WARM ? BENCH_WARM_CONCURRENCY_MAX
 						     : BENCH_START_CONCURRENCY_MAX;
 	br->spec.calls = 10;
@@ -196,8 +198,9 @@ static int parse_spec(json_object *body, struct bench_req *br, struct hearth_err
 	if (json_object_object_get_ex(body, "calls", &v) &&
 	    (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 1 ||
 	     json_object_get_int64(v) > max_calls))
-		return hearth_error_make(err, EINVAL, "calls: an integer in 1..%d for a %s benchmark",
-					 max_calls, start);
+		return hearth_error_make(err, EINVAL,
+					 "calls: an integer in 1..%d for a %s benchmark", max_calls,
+					 start);
 	if (v && json_object_is_type(v, json_type_int))
 		br->spec.calls = (int)json_object_get_int64(v);
 	v = NULL;
@@ -205,14 +208,14 @@ static int parse_spec(json_object *body, struct bench_req *br, struct hearth_err
 	    (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 1 ||
 	     json_object_get_int64(v) > max_conc))
 		return hearth_error_make(err, EINVAL,
-					 "concurrency: an integer in 1..%d for a %s benchmark", max_conc,
-					 start);
+					 "concurrency: an integer in 1..%d for a %s benchmark",
+					 max_conc, start);
 	if (v && json_object_is_type(v, json_type_int))
 		br->spec.concurrency = (int)json_object_get_int64(v);
 	v = NULL;
 	json_object_object_get_ex(body, "payload", &v);
-	br->payload = strdup(v ? json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN |
-								     JSON_C_TO_STRING_NOSLASHESCAPE)
+	br->payload = strdup(v ? json_object_to_json_string_ext(
+					 v, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 			       : "{}");
 	if (!br->payload)
 		return hearth_error_make(err, ENOMEM, "out of memory");
@@ -243,7 +246,8 @@ int api_bench(struct api *a, struct evhttp_request *req, const char *idstr,
 	br->req = req;
 	br->function_id = id;
 	if ((r = parse_spec(body, br, err)) < 0 ||
-	    (r = pool_bench_start(a->pool, id, &br->spec, on_bench_done, br, &br->bench, err)) < 0) {
+	    (r = pool_bench_start(a->pool, id, &br->spec, on_bench_done, br, &br->bench, err)) <
+		    0) {
 		bench_req_free(br);
 		return r;
 	}
