@@ -65,7 +65,7 @@ req GET /functions/
 is "$STATUS" 200 "list"
 is "$(jqr '[.[].name]|join(",")')" "hello-py,hello_js,zip-py,zip-node,zip-sub" "all five, by id"
 is "$(jqr '.[0]|keys|join(",")')" \
-	"code_path,code_sha256,created_at,env,handler,id,language,max_concurrency,memory,min_warm,name,revision,route,timeout,updated_at" \
+	"architectures,async_max_age,async_retries,code_path,code_sha256,created_at,description,env,handler,id,language,max_concurrency,memory,min_warm,name,revision,role,route,route_auth,runtime,timeout,updated_at" \
 	"a function object has exactly the documented fields"
 
 req GET "/functions/$PY_ID"
