@@ -16,6 +16,7 @@
 #include "jsontext.h"
 #include "log.h"
 #include "pool.h"
+#include "registry.h"
 #include "routes.h"
 
 /* The bounds: a warm call costs microseconds, a cold one a container. */
@@ -234,7 +235,7 @@ int api_bench(struct api *a, struct evhttp_request *req, const char *idstr,
 	int64_t id;
 	int r;
 
-	if ((r = fn_parse_id(idstr, &id, err)) < 0)
+	if ((r = registry_resolve(a->registry, idstr, &id, err)) < 0)
 		return r;
 	if (!pool_knows(a->pool, id))
 		return hearth_error_make(err, ENOENT, "no function %s", idstr);

@@ -19,6 +19,7 @@
 #include "jsontext.h"
 #include "log.h"
 #include "pool.h"
+#include "registry.h"
 #include "routes.h"
 
 /* A call still running after this long gets its client's socket watched,
@@ -88,7 +89,7 @@ int api_execute(struct api *a, struct evhttp_request *req, const char *idstr,
 	int64_t id;
 	int r;
 
-	if ((r = fn_parse_id(idstr, &id, err)) < 0)
+	if ((r = registry_resolve(a->registry, idstr, &id, err)) < 0)
 		return r;
 	if (!pool_knows(a->pool, id))
 		return hearth_error_make(err, ENOENT, "no function %s", idstr);
@@ -235,10 +236,17 @@ static int item_start(struct api *a, struct item *it, json_object *o, struct hea
 						 "invocations[%zu]: unknown field '%s'", it->index,
 						 key);
 	}
-	if (!json_object_is_type(fid, json_type_int) || (id = json_object_get_int64(fid)) <= 0)
+	/* An id, or a name or an ARN as a string. */
+	if (json_object_is_type(fid, json_type_string)) {
+		if (registry_resolve(a->registry, json_object_get_string(fid), &id, err) < 0)
+			return hearth_error_wrap(err, "invocations[%zu].function_id", it->index);
+	} else if (!json_object_is_type(fid, json_type_int) ||
+		   (id = json_object_get_int64(fid)) <= 0) {
 		return hearth_error_make(err, EINVAL,
-					 "invocations[%zu].function_id: must be a positive integer",
+					 "invocations[%zu].function_id: a positive integer, or a "
+					 "function's name",
 					 it->index);
+	}
 	json_object_object_get_ex(o, "payload", &payload);
 	text = payload ? json_object_to_json_string_ext(payload,
 							JSON_C_TO_STRING_PLAIN |
