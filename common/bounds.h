@@ -34,6 +34,8 @@
 #define INVOKE_LOGS_MAX (64u * HEARTH_KiB)
 #define INVOKE_REQUEST_ID_MAX 128
 #define INVOKE_BATCH_MAX 100 /* calls in one POST /functions/execute */
+/* A result or an event larger than this is not kept in its record. */
+#define INVOKE_RECORD_BODY_MAX (64u * HEARTH_KiB)
 /* What an envelope adds around a result: ids, timings, escaped logs and
  * error texts (logs may grow 6x when escaped: \u00XX). */
 #define INVOKE_ENVELOPE_EXTRA (1u * HEARTH_MiB)

@@ -99,6 +99,13 @@ bool pool_call_abandon(struct pool_call *c);
 
 /* GET /pool: every container. */
 json_object *pool_to_json(struct pool *p);
+/* A function's containers, for the dashboard: idle (warm), busy and
+ * starting ones of any revision still serving, and how many of them were
+ * stem cells before they were specialised. */
+struct pool_fn_containers {
+	int idle, busy, starting, from_stem;
+};
+void pool_function_containers(struct pool *p, int64_t function_id, struct pool_fn_containers *out);
 /* Prometheus gauges (pool sizes, queue depths) appended to out. */
 int pool_metrics(struct pool *p, struct buf *out, struct hearth_error **err);
 /* Docker reachability, for /healthz. */

@@ -122,3 +122,22 @@ int pool_metrics(struct pool *p, struct buf *out, struct hearth_error **err)
 			       "Whether the container engine answers.", backend_is_up(p->backend),
 			       err);
 }
+
+void pool_function_containers(struct pool *p, int64_t function_id, struct pool_fn_containers *out)
+{
+	struct ctr *c;
+
+	memset(out, 0, sizeof(*out));
+	TAILQ_FOREACH(c, &p->ctrs, link) {
+		if (!c->fn || c->fn->id != function_id || c->state == CTR_REMOVING)
+			continue;
+		if (c->state == CTR_IDLE && !c->draining)
+			out->idle++;
+		else if (c->state == CTR_BUSY)
+			out->busy++;
+		else if (c->state < CTR_IDLE)
+			out->starting++;
+		if (c->origin == POOL_START_STEM)
+			out->from_stem++;
+	}
+}

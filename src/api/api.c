@@ -18,6 +18,7 @@
 #include "api.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -36,12 +37,46 @@
 
 /* ---- routing ----------------------------------------------------------- */
 
+#define M_GET EVHTTP_REQ_GET
+#define M_HEAD EVHTTP_REQ_HEAD
+#define M_POST EVHTTP_REQ_POST
+#define M_PUT EVHTTP_REQ_PUT
+#define M_DELETE EVHTTP_REQ_DELETE
+
+/* A path pattern is literal but for "{}", which matches one segment (an id
+ * or a name) and is handed to the handler.  The first row whose pattern
+ * and method match serves the request; a path that matches rows but none
+ * of their methods is a 405 naming theirs. */
+static const struct route {
+	const char *pattern;
+	unsigned methods;
+	api_handler fn;
+} routes[] = {
+	{ "/healthz", M_GET | M_HEAD, api_healthz },
+	{ "/functions", M_GET, api_functions_list },
+	{ "/functions", M_POST, api_functions_create },
+	{ "/functions/", M_GET, api_functions_list },
+	{ "/functions/", M_POST, api_functions_create },
+	{ "/functions/execute", M_POST, api_execute_batch },
+	{ "/functions/{}", M_GET, api_functions_get },
+	{ "/functions/{}", M_PUT, api_functions_update },
+	{ "/functions/{}", M_DELETE, api_functions_delete },
+	{ "/functions/{}/execute", M_POST, api_execute },
+	{ "/functions/{}/invocations", M_GET | M_HEAD, api_invocations_list },
+	{ "/functions/{}/test-events", M_GET, api_test_events_get },
+	{ "/functions/{}/test-events", M_PUT, api_test_events_put },
+	{ "/invocations/{}", M_GET | M_HEAD, api_invocation_get },
+	{ "/pool", M_GET | M_HEAD, api_pool },
+	{ "/metrics", M_GET | M_HEAD, api_metrics },
+};
+
 /* API paths, served or planned (function URLs at /fn, the Lambda API):
  * never looked up as files. */
 static int is_reserved(const char *path)
 {
-	static const char *const prefixes[] = { "/functions", "/invocations", "/pool",	 "/metrics",
-						"/fn",	      "/2015-03-31",  "/healthz" };
+	static const char *const prefixes[] = { "/functions", "/invocations", "/pool",
+						"/metrics",   "/fn",	      "/2015-03-31",
+						"/healthz",   "/events" };
 
 	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
 		size_t n = strlen(prefixes[i]);
@@ -52,83 +87,73 @@ static int is_reserved(const char *path)
 	return 0;
 }
 
+/* Whether path matches pattern; the "{}" segment (still URL-encoded, as
+ * ids and names never need encoding) goes to arg, cut to its size. */
+static bool matches(const char *pattern, const char *path, char *arg, size_t argsz)
+{
+	const char *hole = strstr(pattern, "{}");
+	size_t pre, seg;
+
+	if (!hole)
+		return strcmp(pattern, path) == 0;
+	pre = (size_t)(hole - pattern);
+	if (strncmp(pattern, path, pre) != 0)
+		return false;
+	path += pre;
+	seg = strcspn(path, "/");
+	if (seg == 0 || strcmp(hole + 2, path + seg) != 0)
+		return false;
+	/* An over-long segment cannot be an id or a name: cut, it is a 404. */
+	snprintf(arg, argsz, "%.*s", (int)seg, path);
+	return true;
+}
+
+static void allow_list(unsigned methods, char *dst, size_t size)
+{
+	static const struct {
+		unsigned m;
+		const char *name;
+	} names[] = {
+		{ M_GET, "GET" }, { M_HEAD, "HEAD" },	  { M_POST, "POST" },
+		{ M_PUT, "PUT" }, { M_DELETE, "DELETE" },
+	};
+
+	dst[0] = '\0';
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (methods & names[i].m)
+			snprintf(dst + strlen(dst), size - strlen(dst), "%s%s", dst[0] ? ", " : "",
+				 names[i].name);
+}
+
 static int route(struct api *a, struct evhttp_request *req, const char *path,
 		 struct hearth_error **err)
 {
-	enum evhttp_cmd_type m = evhttp_request_get_command(req);
-	int get = m == EVHTTP_REQ_GET || m == EVHTTP_REQ_HEAD;
-	char id[32];
-	const char *rest;
-	size_t idlen;
+	unsigned m = (unsigned)evhttp_request_get_command(req), seen = 0;
+	char arg[256], allow[64];
 
-	if (strcmp(path, "/healthz") == 0) {
-		if (!get)
-			goto not_allowed_get;
-		return api_healthz(a, req, err);
+	/* Literal patterns first: "/functions/execute" is not function
+	 * "execute", whatever the method. */
+	for (int pass = 0; pass < 2 && !seen; pass++) {
+		for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+			bool templated = strstr(routes[i].pattern, "{}") != NULL;
+
+			if (templated != (pass == 1) ||
+			    !matches(routes[i].pattern, path, arg, sizeof(arg)))
+				continue;
+			if (routes[i].methods & m)
+				return routes[i].fn(a, req, templated ? arg : NULL, err);
+			seen |= routes[i].methods;
+		}
 	}
-	if (strcmp(path, "/functions") == 0 || strcmp(path, "/functions/") == 0) {
-		if (m == EVHTTP_REQ_GET)
-			return api_functions_list(a, req, err);
-		if (m == EVHTTP_REQ_POST)
-			return api_functions_create(a, req, err);
-		http_reply_not_allowed(req, "GET, POST");
-		return 0;
-	}
-	if (strcmp(path, "/functions/execute") == 0) {
-		if (m != EVHTTP_REQ_POST) {
-			http_reply_not_allowed(req, "POST");
-			return 0;
-		}
-		return api_execute_batch(a, req, err);
-	}
-	if (strncmp(path, "/functions/", 11) == 0) {
-		rest = strchr(path + 11, '/');
-		idlen = rest ? (size_t)(rest - (path + 11)) : strlen(path + 11);
-		if (idlen >= sizeof(id))
-			idlen = sizeof(id) - 1; /* too long to be an id: 404 below */
-		memcpy(id, path + 11, idlen);
-		id[idlen] = '\0';
-		if (!rest) {
-			if (m == EVHTTP_REQ_GET)
-				return api_functions_get(a, req, id, err);
-			if (m == EVHTTP_REQ_PUT)
-				return api_functions_update(a, req, id, err);
-			if (m == EVHTTP_REQ_DELETE)
-				return api_functions_delete(a, req, id, err);
-			http_reply_not_allowed(req, "GET, PUT, DELETE");
-			return 0;
-		}
-		if (strcmp(rest, "/execute") == 0) {
-			if (m != EVHTTP_REQ_POST) {
-				http_reply_not_allowed(req, "POST");
-				return 0;
-			}
-			return api_execute(a, req, id, err);
-		}
-		if (strcmp(rest, "/invocations") == 0) {
-			if (!get)
-				goto not_allowed_get;
-			return api_invocations_list(a, req, id, err);
-		}
+	if (!seen && is_reserved(path))
 		return hearth_error_make(err, ENOENT, "no such endpoint: %s", path);
+	if (!seen) {
+		if (m & (M_GET | M_HEAD))
+			return api_webfile(a, req, path, err);
+		seen = M_GET | M_HEAD;
 	}
-	if (strncmp(path, "/invocations/", 13) == 0 && path[13] && !strchr(path + 13, '/')) {
-		if (!get)
-			goto not_allowed_get;
-		return api_invocation_get(a, req, path + 13, err);
-	}
-	if (strcmp(path, "/pool") == 0 || strcmp(path, "/metrics") == 0) {
-		if (!get)
-			goto not_allowed_get;
-		return path[1] == 'p' ? api_pool(a, req, err) : api_metrics(a, req, err);
-	}
-	if (is_reserved(path))
-		return hearth_error_make(err, ENOENT, "no such endpoint: %s", path);
-	if (!get)
-		goto not_allowed_get;
-	return api_webfile(a, req, path, err);
-not_allowed_get:
-	http_reply_not_allowed(req, "GET, HEAD");
+	allow_list(seen, allow, sizeof(allow));
+	http_reply_not_allowed(req, allow);
 	return 0;
 }
 

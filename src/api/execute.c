@@ -310,7 +310,8 @@ static int item_start(struct api *a, struct item *it, json_object *o, struct hea
 	return 0;
 }
 
-int api_execute_batch(struct api *a, struct evhttp_request *req, struct hearth_error **err)
+int api_execute_batch(struct api *a, struct evhttp_request *req, const char *arg,
+		      struct hearth_error **err)
 {
 	_cleanup_json_ json_object *body = NULL;
 	json_object *list = NULL;

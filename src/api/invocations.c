@@ -56,6 +56,8 @@ static json_object *record_json(const struct store_invocation *r, bool full)
 		json_object_object_add(o, "logs", json_object_new_string(r->logs ? r->logs : ""));
 		json_object_object_add(o, "result",
 				       r->result ? json_tokener_parse(r->result) : NULL);
+		json_object_object_add(o, "payload",
+				       r->payload ? json_tokener_parse(r->payload) : NULL);
 	}
 	return o;
 }

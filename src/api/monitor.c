@@ -11,7 +11,8 @@
 #include "pool.h"
 #include "routes.h"
 
-int api_healthz(struct api *a, struct evhttp_request *req, struct hearth_error **err)
+int api_healthz(struct api *a, struct evhttp_request *req, const char *arg,
+		struct hearth_error **err)
 {
 	_cleanup_json_ json_object *o = json_object_new_object();
 	bool up = pool_engine_up(a->pool);
@@ -28,7 +29,7 @@ int api_healthz(struct api *a, struct evhttp_request *req, struct hearth_error *
 	return 0;
 }
 
-int api_pool(struct api *a, struct evhttp_request *req, struct hearth_error **err)
+int api_pool(struct api *a, struct evhttp_request *req, const char *arg, struct hearth_error **err)
 {
 	_cleanup_json_ json_object *o = json_object_new_object();
 
@@ -39,7 +40,8 @@ int api_pool(struct api *a, struct evhttp_request *req, struct hearth_error **er
 	return 0;
 }
 
-int api_metrics(struct api *a, struct evhttp_request *req, struct hearth_error **err)
+int api_metrics(struct api *a, struct evhttp_request *req, const char *arg,
+		struct hearth_error **err)
 {
 	_cleanup_buf_ struct buf b = BUF_INIT(16u << 20);
 	int r;

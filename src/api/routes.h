@@ -32,20 +32,32 @@ struct api {
 	struct evhttp_bound_socket *sock;
 };
 
-/* functions.c; idstr is the URL's {id} segment. */
-int api_functions_list(struct api *a, struct evhttp_request *req, struct hearth_error **err);
-int api_functions_create(struct api *a, struct evhttp_request *req, struct hearth_error **err);
+/* Every handler: `arg` is the URL's {} segment (a function's id, an
+ * invocation's id), or NULL on a route without one. */
+typedef int (*api_handler)(struct api *a, struct evhttp_request *req, const char *arg,
+			   struct hearth_error **err);
+
+/* functions.c */
+int api_functions_list(struct api *a, struct evhttp_request *req, const char *arg,
+		       struct hearth_error **err);
+int api_functions_create(struct api *a, struct evhttp_request *req, const char *arg,
+			 struct hearth_error **err);
 int api_functions_get(struct api *a, struct evhttp_request *req, const char *idstr,
 		      struct hearth_error **err);
 int api_functions_update(struct api *a, struct evhttp_request *req, const char *idstr,
 			 struct hearth_error **err);
 int api_functions_delete(struct api *a, struct evhttp_request *req, const char *idstr,
 			 struct hearth_error **err);
+int api_test_events_get(struct api *a, struct evhttp_request *req, const char *idstr,
+			struct hearth_error **err);
+int api_test_events_put(struct api *a, struct evhttp_request *req, const char *idstr,
+			struct hearth_error **err);
 
 /* execute.c: the reply may come later (deferred until the call ends). */
 int api_execute(struct api *a, struct evhttp_request *req, const char *idstr,
 		struct hearth_error **err);
-int api_execute_batch(struct api *a, struct evhttp_request *req, struct hearth_error **err);
+int api_execute_batch(struct api *a, struct evhttp_request *req, const char *arg,
+		      struct hearth_error **err);
 
 /* invocations.c */
 int api_invocations_list(struct api *a, struct evhttp_request *req, const char *idstr,
@@ -54,9 +66,11 @@ int api_invocation_get(struct api *a, struct evhttp_request *req, const char *id
 		       struct hearth_error **err);
 
 /* monitor.c */
-int api_healthz(struct api *a, struct evhttp_request *req, struct hearth_error **err);
-int api_pool(struct api *a, struct evhttp_request *req, struct hearth_error **err);
-int api_metrics(struct api *a, struct evhttp_request *req, struct hearth_error **err);
+int api_healthz(struct api *a, struct evhttp_request *req, const char *arg,
+		struct hearth_error **err);
+int api_pool(struct api *a, struct evhttp_request *req, const char *arg, struct hearth_error **err);
+int api_metrics(struct api *a, struct evhttp_request *req, const char *arg,
+		struct hearth_error **err);
 
 /* webfiles.c: path is the URL's path, still encoded. */
 int api_webfile(struct api *a, struct evhttp_request *req, const char *path,

@@ -3,6 +3,8 @@
  * "." or ".." segment and no NUL, and (after symlinks) is still inside the
  * root.  See routes.h. */
 #include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -13,6 +15,7 @@
 
 #include <event2/buffer.h>
 #include <event2/http.h>
+#include <event2/keyvalq_struct.h>
 
 #include "http.h"
 #include "routes.h"
@@ -41,6 +44,7 @@ static const char *content_type(const char *path)
 		{ "wasm", "application/wasm" },
 		{ "woff", "font/woff" },
 		{ "woff2", "font/woff2" },
+		{ "gz", "application/gzip" },
 	};
 	const char *slash = strrchr(path, '/');
 	const char *dot = strrchr(slash ? slash : path, '.');
@@ -52,18 +56,79 @@ static const char *content_type(const char *path)
 	return "application/octet-stream";
 }
 
+/* The regular file at `path` if it lies inside the web root after every
+ * symlink is resolved: its descriptor and stat, or -1. */
+static int open_inside(const struct api *a, const char *path, struct stat *st)
+{
+	_cleanup_free_ char *real = realpath(path, NULL);
+	size_t rootlen = strlen(a->web_root);
+	int fd;
+
+	if (!real || strncmp(real, a->web_root, rootlen) != 0 || real[rootlen] != '/')
+		return -1;
+	fd = open(real, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd >= 0 && (fstat(fd, st) < 0 || !S_ISREG(st->st_mode))) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/* Whether the client takes gzip (Accept-Encoding names it, not with q=0). */
+static bool accepts_gzip(struct evhttp_request *req)
+{
+	const char *ae = evhttp_find_header(evhttp_request_get_input_headers(req),
+					    "Accept-Encoding");
+	const char *g = ae ? strcasestr(ae, "gzip") : NULL;
+
+	if (!g)
+		return false;
+	g += 4;
+	while (*g == ' ')
+		g++;
+	if (*g != ';')
+		return true;
+	g++;
+	while (*g == ' ')
+		g++;
+	return !(strncasecmp(g, "q=0", 3) == 0 && strspn(g + 3, ".0") == strlen(g + 3));
+}
+
+/* A strong validator from what changes when a file is replaced: its
+ * modification time, size and inode (the build writes files anew). */
+static void etag_of(const struct stat *st, bool gz, char dst[96])
+{
+	snprintf(dst, 96, "\"%llx-%llx-%llx%s\"",
+		 (unsigned long long)st->st_mtim.tv_sec * 1000000000ull +
+			 (unsigned long long)st->st_mtim.tv_nsec,
+		 (unsigned long long)st->st_size, (unsigned long long)st->st_ino, gz ? "-gz" : "");
+}
+
+/* If-None-Match holds our ETag (or "*"): the client's copy is current. */
+static bool not_modified(struct evhttp_request *req, const char *etag)
+{
+	const char *inm = evhttp_find_header(evhttp_request_get_input_headers(req),
+					     "If-None-Match");
+
+	return inm && (strstr(inm, etag) || strcmp(inm, "*") == 0);
+}
+
 /* A URL path as a file under the web root: decoded, no "." or ".."
- * segments, no NUL, and (after symlinks) still inside the root. */
+ * segments, no NUL, and (after symlinks) still inside the root.  A file
+ * with a pre-compressed sibling (NAME.gz, made by the dashboard's build)
+ * goes out compressed to a client that accepts gzip.  Every file carries
+ * an ETag; a matching If-None-Match is answered 304. */
 int api_webfile(struct api *a, struct evhttp_request *req, const char *raw_path,
 		struct hearth_error **err)
 {
 	_cleanup_free_ char *path = NULL;
-	_cleanup_free_ char *real = NULL;
 	_cleanup_close_ int fd = -1;
-	char full[PATH_MAX];
+	_cleanup_close_ int gzfd = -1;
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+	char full[PATH_MAX], gzpath[PATH_MAX + 4], etag[96];
 	struct evbuffer *body;
-	struct stat st;
-	size_t len, rootlen;
+	struct stat st, gzst;
+	size_t len;
 
 	path = evhttp_uridecode(raw_path, 0, &len);
 	if (!path || strlen(path) != len || path[0] != '/')
@@ -83,22 +148,39 @@ int api_webfile(struct api *a, struct evhttp_request *req, const char *raw_path,
 	if (util_snprintf(full, sizeof(full), NULL, "%s%s%s", a->web_root, path,
 			  path[len - 1] == '/' ? "index.html" : "") < 0)
 		return hearth_error_make(err, ENOENT, "no such file: %s", path);
-	real = realpath(full, NULL);
-	if (real && stat(real, &st) == 0 && S_ISDIR(st.st_mode)) {
-		/* "/docs" names a folder: serve its index */
-		char idx[PATH_MAX];
-
-		if (util_snprintf(idx, sizeof(idx), NULL, "%s/index.html", real) < 0)
-			return hearth_error_make(err, ENOENT, "no such file: %s", path);
-		free(real);
-		real = realpath(idx, NULL);
+	if (stat(full, &st) == 0 && S_ISDIR(st.st_mode) &&
+	    util_snprintf(full + strlen(full), sizeof(full) - strlen(full), NULL, "/index.html") <
+		    0) /* "/docs" names a folder: its index */
+		return hearth_error_make(err, ENOENT, "no such file: %s", path);
+	fd = open_inside(a, full, &st);
+	if (fd < 0)
+		return hearth_error_make(err, ENOENT, "no such file: %s", path);
+	snprintf(gzpath, sizeof(gzpath), "%s.gz", full);
+	gzfd = open_inside(a, gzpath, &gzst);
+	evhttp_add_header(h, "Content-Type", content_type(full));
+	/* Revalidated every time (cheap: a 304), so a rebuilt dashboard is
+	 * seen at the next load. */
+	evhttp_add_header(h, "Cache-Control", "no-cache");
+	if (gzfd >= 0) {
+		evhttp_add_header(h, "Vary", "Accept-Encoding");
+		if (accepts_gzip(req) && gzst.st_mtim.tv_sec >= st.st_mtim.tv_sec) {
+			close(fd);
+			fd = gzfd;
+			gzfd = -1;
+			st = gzst;
+			evhttp_add_header(h, "Content-Encoding", "gzip");
+			etag_of(&st, true, etag);
+		} else {
+			etag_of(&st, false, etag);
+		}
+	} else {
+		etag_of(&st, false, etag);
 	}
-	rootlen = strlen(a->web_root);
-	if (!real || strncmp(real, a->web_root, rootlen) != 0 || real[rootlen] != '/')
-		return hearth_error_make(err, ENOENT, "no such file: %s", path);
-	fd = open(real, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-		return hearth_error_make(err, ENOENT, "no such file: %s", path);
+	evhttp_add_header(h, "ETag", etag);
+	if (not_modified(req, etag)) {
+		http_finish(req, 304, NULL);
+		return 0;
+	}
 	body = evbuffer_new();
 	if (!body)
 		return hearth_error_make(err, ENOMEM, "out of memory");
@@ -109,9 +191,6 @@ int api_webfile(struct api *a, struct evhttp_request *req, const char *raw_path,
 		}
 		fd = -1; /* the evbuffer owns it now */
 	}
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
-			  content_type(real));
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "no-cache");
 	http_finish(req, 200, body);
 	evbuffer_free(body);
 	return 0;

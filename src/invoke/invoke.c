@@ -30,7 +30,10 @@ struct invoke_call {
 	struct pool_call *pcall;
 	invoke_done_cb cb;
 	void *arg;
-	bool abandoned; /* running: recorded, nobody told */
+	bool abandoned;	     /* running: recorded, nobody told */
+	const char *payload; /* the caller's, until it abandons the call */
+	size_t payload_len;
+	char *payload_copy; /* made when the caller abandons a running call */
 	int64_t function_id;
 	int64_t t0_ns, created_ms;
 	char request_id[INVOKE_ID_LEN];
@@ -96,7 +99,7 @@ static void record(struct invoke_call *c, const struct pool_result *res)
 {
 	struct store_invocation rec = { 0 };
 	_cleanup_buf_ struct buf ej = BUF_INIT(1u << 20);
-	_cleanup_free_ char *logs = NULL, *result = NULL;
+	_cleanup_free_ char *logs = NULL, *result = NULL, *payload = NULL;
 	size_t loglen = res->logs.len > INVOKE_LOGS_MAX ? INVOKE_LOGS_MAX : res->logs.len;
 
 	rec.id = c->request_id;
@@ -113,31 +116,41 @@ static void record(struct invoke_call *c, const struct pool_result *res)
 		rec.error_json = ej.ptr;
 	logs = strndup(res->logs.ptr ? res->logs.ptr : "", loglen);
 	rec.logs = logs;
-	if (res->status == INVOCATION_SUCCESS && res->result.len <= INVOKE_LOGS_MAX)
+	if (res->status == INVOCATION_SUCCESS && res->result.len <= INVOKE_RECORD_BODY_MAX)
 		rec.result = result = strndup(res->result.ptr, res->result.len);
+	if (c->payload && c->payload_len <= INVOKE_RECORD_BODY_MAX)
+		rec.payload = payload = strndup(c->payload, c->payload_len);
 	records_add(c->x->records, &rec);
+}
+
+static void call_free(struct invoke_call *c)
+{
+	free(c->payload_copy);
+	free(c);
 }
 
 static void on_pool_done(void *arg, const struct pool_result *pres, const struct hearth_error *perr)
 {
 	struct invoke_call *c = arg;
 	struct pool_result res;
+	int64_t now;
 
 	if (!pres) {
 		metrics_observe_failure(c->x->metrics, c->function_id, perr->status);
 		if (!c->abandoned)
 			c->cb(c->arg, NULL, perr);
-		free(c);
+		call_free(c);
 		return;
 	}
 	res = *pres;
 	check_result(&res);
+	now = util_mono_ns();
 	metrics_observe(c->x->metrics, c->function_id, res.status, res.start,
-			(double)(util_mono_ns() - c->t0_ns) / 1e6, res.duration_ms);
+			(double)(now - c->t0_ns) / 1e6, res.duration_ms, now, c->created_ms);
 	record(c, &res);
 	if (!c->abandoned)
 		c->cb(c->arg, &res, NULL);
-	free(c);
+	call_free(c);
 }
 
 int invoke_start(struct invoker *x, int64_t function_id, const char *payload, size_t len,
@@ -153,6 +166,8 @@ int invoke_start(struct invoker *x, int64_t function_id, const char *payload, si
 	c->cb = cb;
 	c->arg = arg;
 	c->function_id = function_id;
+	c->payload = payload;
+	c->payload_len = len;
 	c->t0_ns = util_mono_ns();
 	c->created_ms = util_now_ms();
 	new_request_id(x, c->request_id);
@@ -173,8 +188,15 @@ const char *invoke_call_id(const struct invoke_call *c)
 
 void invoke_abandon(struct invoke_call *c)
 {
-	if (pool_call_abandon(c->pcall))
-		free(c); /* no callback from the pool either */
-	else
-		c->abandoned = true; /* running: on_pool_done records it, then frees */
+	if (pool_call_abandon(c->pcall)) {
+		call_free(c); /* no callback from the pool either */
+		return;
+	}
+	/* Running: on_pool_done records it, then frees; the caller's payload
+	 * goes now, so the record keeps a copy. */
+	c->abandoned = true;
+	if (c->payload && c->payload_len <= INVOKE_RECORD_BODY_MAX)
+		c->payload_copy = strndup(c->payload, c->payload_len);
+	c->payload = c->payload_copy;
+	c->payload_len = c->payload_copy ? c->payload_len : 0;
 }

@@ -37,9 +37,26 @@ static const char *outcome_name(int i)
 static const double bounds[NBUCKETS] = { 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
 					 0.05,	 0.1,	  0.25,	  0.5,	 1,	 2.5,	5,    10 };
 
+/* The last hour of a function, for the dashboard: slots of five minutes,
+ * each with its calls, errors and a histogram of handler durations in
+ * quarter octaves (10 µs to ~10 s), so a median costs no sorting. */
+#define WIN_SLOTS 12
+#define WIN_SLOT_NS (300 * 1000000000LL)
+#define WIN_BUCKETS 80
+#define WIN_BASE_MS 0.01
+
+struct window_slot {
+	int64_t index; /* now_ns / WIN_SLOT_NS when it was filled */
+	uint32_t calls, errors;
+	uint32_t hist[WIN_BUCKETS];
+};
+
 struct counter {
 	int64_t function_id;
 	uint64_t n[NOUTCOMES];
+	struct window_slot win[WIN_SLOTS];
+	enum invocation_status last_status;
+	int64_t last_at_ms; /* 0: no call yet */
 };
 
 struct histo {
@@ -101,16 +118,52 @@ static struct counter *counter_of(struct metrics *m, int64_t function_id)
 	c = &m->counters[m->n++];
 	memset(c, 0, sizeof(*c));
 	c->function_id = function_id;
+	for (int i = 0; i < WIN_SLOTS; i++)
+		c->win[i].index = -1;
 	return c;
 }
 
+/* Quarter-octave bucket of a duration: 10 µs << (i / 4). */
+static int win_bucket(double ms)
+{
+	int i = 0;
+	double ub = WIN_BASE_MS;
+
+	while (i < WIN_BUCKETS - 1 && ms > ub) {
+		ub *= 1.189207115; /* 2^(1/4) */
+		i++;
+	}
+	return i;
+}
+
+static void window_add(struct counter *c, int64_t now_ns, enum invocation_status status,
+		       double duration_ms)
+{
+	int64_t idx = now_ns / WIN_SLOT_NS;
+	struct window_slot *w = &c->win[idx % WIN_SLOTS];
+
+	if (w->index != idx) {
+		memset(w, 0, sizeof(*w));
+		w->index = idx;
+	}
+	w->calls++;
+	if (status != INVOCATION_SUCCESS)
+		w->errors++;
+	w->hist[win_bucket(duration_ms)]++;
+}
+
 void metrics_observe(struct metrics *m, int64_t function_id, enum invocation_status status,
-		     enum pool_start start, double total_ms, double duration_ms)
+		     enum pool_start start, double total_ms, double duration_ms, int64_t now_ns,
+		     int64_t at_ms)
 {
 	struct counter *c = counter_of(m, function_id);
 
-	if (c && (unsigned)status < INVOCATION_STATUS_N)
+	if (c && (unsigned)status < INVOCATION_STATUS_N) {
 		c->n[status]++;
+		window_add(c, now_ns, status, duration_ms);
+		c->last_status = status;
+		c->last_at_ms = at_ms;
+	}
 	if ((unsigned)start < NSTART)
 		histo_add(&m->latency[start], total_ms / 1000.0);
 	histo_add(&m->duration, duration_ms / 1000.0);
@@ -188,4 +241,44 @@ int metrics_render(const struct metrics *m, struct buf *out, struct hearth_error
 				 "Handler run time measured by the shim.", err)) < 0)
 		return r;
 	return histo_render(&m->duration, "hearth_handler_seconds", "", out, err);
+}
+
+void metrics_function_stats(const struct metrics *m, int64_t function_id, int64_t now_ns,
+			    struct metrics_fn_stats *out)
+{
+	int64_t idx = now_ns / WIN_SLOT_NS;
+	uint64_t hist[WIN_BUCKETS] = { 0 }, seen = 0;
+
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < m->n; i++) {
+		const struct counter *c = &m->counters[i];
+
+		if (c->function_id != function_id)
+			continue;
+		for (int k = 0; k < WIN_SLOTS; k++) {
+			const struct window_slot *w = &c->win[k];
+
+			if (w->index < 0 || idx - w->index >= WIN_SLOTS)
+				continue;
+			out->calls += w->calls;
+			out->errors += w->errors;
+			for (int b = 0; b < WIN_BUCKETS; b++)
+				hist[b] += w->hist[b];
+		}
+		out->has_last = c->last_at_ms != 0;
+		out->last_status = c->last_status;
+		out->last_at_ms = c->last_at_ms;
+	}
+	/* The median's bucket, reported at its geometric middle. */
+	for (int b = 0; b < WIN_BUCKETS && out->calls; b++) {
+		seen += hist[b];
+		if (seen * 2 >= out->calls) {
+			double ub = WIN_BASE_MS;
+
+			for (int k = 0; k < b; k++)
+				ub *= 1.189207115;
+			out->p50_ms = b == 0 ? ub / 2 : ub / 1.0905077327; /* 2^(1/8) */
+			break;
+		}
+	}
 }

@@ -156,6 +156,7 @@ void records_add(struct records *r, const struct store_invocation *rec)
 	c->error_json = dup_or_null(rec->error_json);
 	c->logs = dup_or_null(rec->logs);
 	c->result = dup_or_null(rec->result);
+	c->payload = dup_or_null(rec->payload);
 	r->queued++;
 	if (r->n == 1)
 		pthread_cond_signal(&r->wake);

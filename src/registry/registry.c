@@ -331,3 +331,112 @@ int registry_read_source(struct registry *r, const struct fn *f, struct buf *out
 	return hearth_error_make(err, ENOENT,
 				 "function %" PRId64 ": no source file for its handler", f->id);
 }
+
+/* ---- test events ------------------------------------------------------------ */
+
+/* {"events": <array>} around the stored array. */
+static int wrap_events(const char *array, char **out, struct hearth_error **err)
+{
+	if (asprintf(out, "{\"events\":%s}", array) < 0) {
+		*out = NULL;
+		return hearth_error_make(err, ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+int registry_test_events_get(struct registry *r, int64_t id, char **out, struct hearth_error **err)
+{
+	_cleanup_free_ char *array = NULL;
+	int rc;
+
+	*out = NULL;
+	if (id <= 0)
+		return hearth_error_make(err, ENOENT, "no function %" PRId64, id);
+	if ((rc = store_test_events_get(r->store, id, &array, err)) < 0)
+		return rc;
+	return wrap_events(array, out, err);
+}
+
+/* Checks entry i, a {"name","payload"} object, against the ones before it. */
+static int check_event(json_object *arr, size_t i, struct hearth_error **err)
+{
+	json_object *ev = json_object_array_get_idx(arr, i), *name, *payload;
+	const char *n;
+	size_t nlen;
+
+	if (!json_object_is_type(ev, json_type_object))
+		return hearth_error_make(err, EINVAL, "events[%zu]: expected an object", i);
+	json_object_object_foreach(ev, key, val) {
+		(void)val;
+		if (strcmp(key, "name") != 0 && strcmp(key, "payload") != 0)
+			return hearth_error_make(err, EINVAL, "events[%zu].%s: unknown field", i,
+						 key);
+	}
+	if (!json_object_object_get_ex(ev, "name", &name) ||
+	    !json_object_is_type(name, json_type_string))
+		return hearth_error_make(err, EINVAL, "events[%zu].name: expected a string", i);
+	n = json_object_get_string(name);
+	nlen = (size_t)json_object_get_string_len(name);
+	if (nlen == 0 || nlen > REGISTRY_TEST_EVENT_NAME_MAX || strlen(n) != nlen)
+		return hearth_error_make(err, EINVAL,
+					 "events[%zu].name: must be 1 to %d characters", i,
+					 REGISTRY_TEST_EVENT_NAME_MAX);
+	for (size_t j = 0; j < i; j++) {
+		json_object *other = json_object_object_get(json_object_array_get_idx(arr, j),
+							    "name");
+
+		if (strcmp(json_object_get_string(other), n) == 0)
+			return hearth_error_make(err, EINVAL,
+						 "events[%zu].name: '%s' is already the name of "
+						 "events[%zu]",
+						 i, n, j);
+	}
+	if (!json_object_object_get_ex(ev, "payload", &payload))
+		return hearth_error_make(err, EINVAL, "events[%zu].payload: is required (any JSON)",
+					 i);
+	if (strlen(json_object_to_json_string_ext(payload, JSON_C_TO_STRING_PLAIN)) >
+	    REGISTRY_TEST_EVENT_PAYLOAD_MAX)
+		return hearth_error_make(err, EINVAL, "events[%zu].payload: over %u KB", i,
+					 REGISTRY_TEST_EVENT_PAYLOAD_MAX / 1024);
+	return 0;
+}
+
+int registry_test_events_put(struct registry *r, int64_t id, const char *body, size_t len,
+			     char **out, struct hearth_error **err)
+{
+	_cleanup_json_ json_object *j = NULL;
+	json_object *arr;
+	const char *text;
+	size_t n;
+	int rc;
+
+	*out = NULL;
+	if (id <= 0)
+		return hearth_error_make(err, ENOENT, "no function %" PRId64, id);
+	if ((rc = jsontext_parse(body, len, JSONTEXT_STRICT | JSONTEXT_NOT_NULL, "body", &j, err)) <
+	    0)
+		return rc;
+	if (!json_object_is_type(j, json_type_object) ||
+	    !json_object_object_get_ex(j, "events", &arr) ||
+	    !json_object_is_type(arr, json_type_array))
+		return hearth_error_make(err, EINVAL,
+					 "events: expected {\"events\":[{\"name\":...,"
+					 "\"payload\":...},...]}");
+	json_object_object_foreach(j, key, val) {
+		(void)val;
+		if (strcmp(key, "events") != 0)
+			return hearth_error_make(err, EINVAL, "%s: unknown field", key);
+	}
+	n = json_object_array_length(arr);
+	if (n > REGISTRY_TEST_EVENTS_MAX)
+		return hearth_error_make(err, EINVAL, "events: %zu of them, at most %d", n,
+					 REGISTRY_TEST_EVENTS_MAX);
+	for (size_t i = 0; i < n; i++)
+		if ((rc = check_event(arr, i, err)) < 0)
+			return rc;
+	text = json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PLAIN |
+							   JSON_C_TO_STRING_NOSLASHESCAPE);
+	if ((rc = store_test_events_put(r->store, id, text, err)) < 0)
+		return rc;
+	return wrap_events(text, out, err);
+}

@@ -70,4 +70,18 @@ void registry_list_free(struct fn **list, size_t n);
 int registry_read_source(struct registry *r, const struct fn *f, struct buf *out,
 			 char file[FN_FILE_MAX], struct hearth_error **err);
 
+/* A function's saved test events (named payloads for the dashboard), as
+ * the JSON text {"events":[{"name","payload"},...]}; -ENOENT without the
+ * function. */
+#define REGISTRY_TEST_EVENTS_MAX 50
+#define REGISTRY_TEST_EVENT_NAME_MAX 64
+#define REGISTRY_TEST_EVENT_PAYLOAD_MAX (256u * 1024)
+int registry_test_events_get(struct registry *r, int64_t id, char **out, struct hearth_error **err);
+/* Replaces them with a body of the same shape: at most 50 events, names of
+ * 1 to 64 characters and unique, each payload at most 256 KB of JSON.
+ * -EBADMSG, -EINVAL naming the field ("events[2].name: ..."); *out is
+ * what was stored, as get answers it. */
+int registry_test_events_put(struct registry *r, int64_t id, const char *body, size_t len,
+			     char **out, struct hearth_error **err);
+
 #endif

@@ -68,6 +68,13 @@ static const char *const migrations[] = {
 	");"
 	"CREATE INDEX invocations_function_created ON invocations (function_id, created_at, id);"
 	"CREATE INDEX invocations_created ON invocations (created_at, id);",
+	/* v2: the event a call was given (kept when small), and each
+	 * function's saved test events (one JSON array, replaced whole). */
+	"ALTER TABLE invocations ADD COLUMN payload TEXT;"
+	"CREATE TABLE test_events ("
+	"  function_id INTEGER PRIMARY KEY REFERENCES functions (id) ON DELETE CASCADE,"
+	"  events_json TEXT NOT NULL"
+	");",
 };
 #define STORE_SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -100,6 +107,8 @@ enum stmt_id {
 	ST_INV_LIST_ALL,
 	ST_INV_LIST_ALL_BEFORE,
 	ST_INV_PRUNE,
+	ST_TE_GET,
+	ST_TE_PUT,
 	ST__COUNT
 };
 
@@ -130,10 +139,12 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_FN_NAME_TAKEN] = "SELECT 1 FROM functions WHERE name = ?1 AND id != ?2",
 	[ST_FN_ROUTE_TAKEN] = "SELECT 1 FROM functions WHERE route = ?1 AND id != ?2",
 	[ST_FN_CODE_IN_USE] = "SELECT 1 FROM functions WHERE code_sha256 = ?1 LIMIT 1",
-	[ST_INV_INSERT] = "INSERT OR IGNORE INTO invocations (" INV_COLUMNS ", logs, result) "
-			  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+	[ST_INV_INSERT] = "INSERT OR IGNORE INTO invocations (" INV_COLUMNS ", logs, result, "
+			  "payload) "
+			  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
 	[ST_INV_DELETE_FN] = "DELETE FROM invocations WHERE function_id = ?1",
-	[ST_INV_GET] = "SELECT " INV_COLUMNS ", logs, result FROM invocations WHERE id = ?1",
+	[ST_INV_GET] = "SELECT " INV_COLUMNS
+		       ", logs, result, payload FROM invocations WHERE id = ?1",
 	[ST_INV_LIST_FN] = INV_SELECT "WHERE function_id = ?2 "
 				      "ORDER BY created_at DESC, id DESC LIMIT ?3",
 	[ST_INV_LIST_FN_BEFORE] = INV_SELECT
@@ -144,6 +155,9 @@ static const char *const stmt_sql[ST__COUNT] = {
 					      "ORDER BY created_at DESC, id DESC LIMIT ?3",
 	[ST_INV_PRUNE] = "DELETE FROM invocations WHERE rowid IN (SELECT rowid FROM invocations "
 			 "ORDER BY created_at DESC, id DESC LIMIT -1 OFFSET ?1)",
+	[ST_TE_GET] = "SELECT events_json FROM test_events WHERE function_id = ?1",
+	[ST_TE_PUT] = "INSERT INTO test_events (function_id, events_json) VALUES (?1, ?2) "
+		      "ON CONFLICT (function_id) DO UPDATE SET events_json = excluded.events_json",
 };
 
 struct store {
@@ -723,6 +737,7 @@ void store_invocation_clear(struct store_invocation *r)
 	free(r->error_json);
 	free(r->logs);
 	free(r->result);
+	free(r->payload);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -767,6 +782,7 @@ int store_invocations_insert(struct store *s, const struct store_invocation *rec
 		BIND(rc, bind_text_or_null(st, 11, v->error_json));
 		BIND(rc, bind_text_or_null(st, 12, v->logs));
 		BIND(rc, bind_text_or_null(st, 13, v->result));
+		BIND(rc, bind_text_or_null(st, 14, v->payload));
 		if (rc != SQLITE_OK) {
 			r = db_error(s, err, sqlite3_errcode(s->db),
 				     "binding an invocation record");
@@ -798,6 +814,9 @@ static int inv_from_row(sqlite3_stmt *st, struct store_invocation *v, struct hea
 	v->error_json = col_strdup(st, 10, &oom);
 	v->logs = col_strdup(st, 11, &oom);
 	v->result = col_strdup(st, 12, &oom);
+	/* Only single reads select the payload (a 14th column). */
+	if (sqlite3_column_count(st) > 13)
+		v->payload = col_strdup(st, 13, &oom);
 	if (oom) {
 		store_invocation_clear(v);
 		return hearth_error_make(err, ENOMEM, "out of memory");
@@ -898,4 +917,52 @@ int64_t store_invocations_prune(struct store *s, int64_t keep_n, struct hearth_e
 	deleted = r < 0 ? 0 : sqlite3_changes(s->db);
 	r = tx_end(s, r, err);
 	return r < 0 ? r : deleted;
+}
+
+/* ---- test events ---- */
+
+int store_test_events_get(struct store *s, int64_t function_id, char **out,
+			  struct hearth_error **err)
+{
+	_cleanup_fn_ struct fn *f = NULL;
+	sqlite3_stmt *st;
+	int rc, r, oom = 0;
+
+	*out = NULL;
+	if ((r = store_function_get(s, function_id, &f, err)) < 0)
+		return r;
+	st = stmt(s, ST_TE_GET);
+	sqlite3_bind_int64(st, 1, function_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = col_strdup(st, 0, &oom);
+	else if (rc == SQLITE_DONE)
+		*out = strdup("[]");
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(s, err, rc, "reading test events");
+	if (!*out || oom)
+		return hearth_error_make(err, ENOMEM, "out of memory");
+	return 0;
+}
+
+int store_test_events_put(struct store *s, int64_t function_id, const char *events_json,
+			  struct hearth_error **err)
+{
+	_cleanup_fn_ struct fn *f = NULL;
+	sqlite3_stmt *st;
+	int r;
+
+	if ((r = tx_begin(s, 1, err)) < 0)
+		return r;
+	/* Inside the transaction: the function cannot go between the check
+	 * and the write. */
+	if ((r = store_function_get(s, function_id, &f, err)) < 0)
+		goto out;
+	st = stmt(s, ST_TE_PUT);
+	sqlite3_bind_int64(st, 1, function_id);
+	sqlite3_bind_text(st, 2, events_json, -1, SQLITE_STATIC);
+	r = step_done(s, st, err, "saving test events");
+out:
+	return tx_end(s, r, err);
 }

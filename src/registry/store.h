@@ -37,7 +37,7 @@ int store_function_delete(struct store *s, int64_t id, struct hearth_error **err
  * does (for code-store garbage collection). */
 int store_code_in_use(struct store *s, const char *sha256, struct hearth_error **err);
 
-/* One invocation record (the execute envelope, minus the payload).
+/* One invocation record: the execute envelope, and the event when small.
  * A transparent value: the strings are owned by the record when it comes
  * from the store (free with store_invocation_clear); for
  * store_invocations_insert the caller keeps ownership.  NULL strings are
@@ -56,6 +56,7 @@ struct store_invocation {
 	char *error_json; /* {"type","message","stack"} or NULL */
 	char *logs;	  /* captured output, or NULL */
 	char *result;	  /* the handler's result (JSON text), or NULL */
+	char *payload;	  /* the event (JSON text) or NULL; store_invocation_get reads it */
 };
 
 /* Frees the strings of one record and zeroes it. */
@@ -84,5 +85,14 @@ int store_invocation_get(struct store *s, const char *id, struct store_invocatio
 /* Deletes all but the newest keep_n records (over all functions); returns
  * how many were deleted (>= 0) or a negative error. */
 int64_t store_invocations_prune(struct store *s, int64_t keep_n, struct hearth_error **err);
+
+/* A function's saved test events: the JSON text of an array (registry.c
+ * validates it), "[]" when none were saved.  -ENOENT without the function;
+ * they go with it when it is deleted. */
+int store_test_events_get(struct store *s, int64_t function_id, char **out,
+			  struct hearth_error **err);
+/* Replaces the list, durably. */
+int store_test_events_put(struct store *s, int64_t function_id, const char *events_json,
+			  struct hearth_error **err);
 
 #endif

@@ -1,7 +1,8 @@
 #!/bin/bash
 # The dashboard's static files at "/": the placeholder index.html from web/,
-# content types by extension, HEAD, 404 JSON for missing files, and no way
-# out of the web folder (.., encoded .., symlinks).
+# content types by extension, HEAD, ETags and 304s, pre-compressed .gz
+# siblings, 404 JSON for missing files, and no way out of the web folder
+# (.., encoded .., symlinks).
 . "$(dirname "$0")/../lib.sh"
 
 hearth_start
@@ -68,6 +69,44 @@ ctype /sub/ "text/html; charset=utf-8"
 like "$BODY" "<p>sub</p>" "/sub/ serves sub/index.html"
 ctype /sub "text/html; charset=utf-8"
 like "$BODY" "<p>sub</p>" "/sub serves sub/index.html too"
+
+# ETags and revalidation.
+req GET /assets/app.css
+etag=$(header ETag)
+ok "a strong ETag ($etag)" grep -qE '^"[0-9a-f]+-[0-9a-f]+-[0-9a-f]+"$' <<<"$etag"
+is "$(header Cache-Control)" "no-cache" "revalidated at every load"
+req GET /assets/app.css -H "If-None-Match: $etag"
+is "$STATUS:${#BODY}" "304:0" "If-None-Match with it: 304, no body"
+is "$(header ETag)" "$etag" "  with the same ETag"
+req GET /assets/app.css -H 'If-None-Match: "other", '"$etag"
+is "$STATUS" 304 "If-None-Match listing it among others: 304"
+req GET /assets/app.css -H 'If-None-Match: "stale"'
+is "$STATUS" 200 "a stale ETag: 200 with the file"
+sleep 0.01
+echo 'body{color:red}' >"$W/assets/app.css.new" && mv "$W/assets/app.css.new" "$W/assets/app.css"
+req GET /assets/app.css -H "If-None-Match: $etag"
+ok "a rewritten file has a new ETag: 200 ($(header ETag))" test "$STATUS" = 200 -a "$(header ETag)" != "$etag"
+
+# Pre-compressed siblings: NAME.gz goes out to clients that take gzip.
+printf 'console.log("%s")\n' "$(head -c 3000 /dev/zero | tr '\0' 'x')" >"$W/assets/big.js"
+gzip -9 -k "$W/assets/big.js"
+req GET /assets/big.js -H 'Accept-Encoding: gzip, deflate, br'
+is "$(header Content-Encoding)" "gzip" "a client that takes gzip gets big.js.gz"
+is "$(header Content-Type)" "text/javascript; charset=utf-8" "  with big.js's content type"
+is "$(header Vary)" "Accept-Encoding" "  and Vary: Accept-Encoding"
+ok "  byte for byte the .gz" cmp -s "$TEST_TMP/body" "$W/assets/big.js.gz"
+gzetag=$(header ETag)
+req GET /assets/big.js
+ok "a client that does not: the plain file, no Content-Encoding" \
+	test -z "$(header Content-Encoding)" -a "$(header Vary)" = "Accept-Encoding"
+ok "  byte for byte big.js" cmp -s "$TEST_TMP/body" "$W/assets/big.js"
+ok "  with another ETag than the .gz's" test "$(header ETag)" != "$gzetag"
+req GET /assets/big.js -H 'Accept-Encoding: gzip;q=0'
+ok "gzip;q=0 refuses it: the plain file" test -z "$(header Content-Encoding)"
+req GET /assets/big.js -H 'Accept-Encoding: gzip' -H "If-None-Match: $gzetag"
+is "$STATUS" 304 "the .gz revalidates too"
+req GET /assets/app.css -H 'Accept-Encoding: gzip'
+ok "a file without a .gz: plain, no Vary" test -z "$(header Content-Encoding)" -a -z "$(header Vary)"
 
 req GET /escape.txt
 is_error 404 "a symlink pointing out of the web folder"

@@ -157,6 +157,7 @@ is "$STATUS" 200 "GET /invocations/{id}" || diag "$(last)"
 is "$(jqr '[.id, .function_id, .revision, .status] | @csv')" "\"$FIRST_PY_ID\",$PY,1,\"success\"" "the record's id, function, revision, status"
 like "$(jqr .logs)" "log line from python first" "the record has the logs"
 is "$(jqr .result.echo.tag)" first "and the result"
+is "$(jqr -c .payload)" '{"tag":"first","n":1}' "and the event it was given"
 ok "and its start kind (stem or cold)" test "$(jqr .start)" = stem -o "$(jqr .start)" = cold
 req GET "/invocations/$RAISE_ID"
 is "$(jqr '[.status, .error.type] | @csv')" '"error","ValueError"' "an error's record keeps its error"
@@ -198,6 +199,28 @@ is "$(printf '%s\n' "$BODY" | grep -E "^hearth_invocations_total\{function_id=\"
 	"$PY_ERR" "and its errors"
 ok "every sample line parses as NAME{LABELS} VALUE" test "$(printf '%s\n' "$BODY" | grep -v '^#' | grep -v '^$' |
 	grep -cvE '^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? [-+0-9.eEInfa]+$')" = 0
+
+# The dashboard's list: containers now and the last hour, per function.
+req GET "/functions/?stats=1"
+is "$STATUS" 200 "GET /functions/?stats=1"
+PYS=$(jqr -c ".[] | select(.id == $PY)")
+is "$(jq -r '.stats | [.calls_1h, .errors_1h] | @csv' <<<"$PYS")" "$((PY_OK + PY_ERR)),$PY_ERR" \
+	"py-echo's calls and errors over the last hour"
+ok "its median handler duration is a positive number (got $(jq -r .stats.p50_ms_1h <<<"$PYS"))" \
+	test "$(jq '.stats.p50_ms_1h > 0' <<<"$PYS")" = true
+is "$(jq -r .stats.last_status <<<"$PYS")" success "its last call's status"
+ok "and when it came (got $(jq -r .stats.last_at <<<"$PYS"))" \
+	grep -qE '^20[0-9]{2}-[0-9]{2}-[0-9]{2}T' <<<"$(jq -r .stats.last_at <<<"$PYS")"
+ok "its containers: at least one idle, none busy (got $(jq -c .pool <<<"$PYS"))" \
+	test "$(jq '.pool.idle >= 1 and .pool.busy == 0' <<<"$PYS")" = true
+if [ "$START" = stem ]; then
+	ok "  the specialised stem cell of its first call is counted (from_stem $(jq .pool.from_stem <<<"$PYS"))" \
+		test "$(jq '.pool.from_stem >= 1' <<<"$PYS")" = true
+else
+	is "$(jq .pool.from_stem <<<"$PYS")" 0 "  its first call was cold: no container from a stem cell"
+fi
+req GET /functions/
+is "$(jqr '.[0] | has("stats") or has("pool")')" false "without ?stats=1 the list is as before"
 
 P=$(pool_json)
 ok "/pool is JSON with a containers array" test "$(printf '%s' "$P" | jq '.containers | type')" = '"array"'

@@ -122,7 +122,7 @@ static void test_functions(void)
 		printf("# %s\n", err ? err->msg : "?");
 		exit(1);
 	}
-	is_int(raw_pragma("PRAGMA user_version"), 1, "user_version is the schema version");
+	is_int(raw_pragma("PRAGMA user_version"), 2, "user_version is the schema version");
 	mode = raw_text("PRAGMA journal_mode");
 	is_str(mode, "wal", "journal_mode is WAL");
 	free(mode);
@@ -302,6 +302,7 @@ static void test_invocations(void)
 		recs[i].error_json = (char *)(i == 2 ? "{\"type\":\"ValueError\"}" : NULL);
 		recs[i].logs = (char *)"hello\n";
 		recs[i].result = (char *)"{\"ok\":true}";
+		recs[i].payload = (char *)(i == 2 ? "{\"n\":2}" : NULL);
 	}
 	is_int(store_invocations_insert(s, recs, 5, &err), 0, "insert a batch of 5");
 	is_int(store_invocations_insert(s, recs, 2, &err), 0, "a retried batch is harmless");
@@ -318,6 +319,7 @@ static void test_invocations(void)
 	is_str(one.error_json, "{\"type\":\"ValueError\"}", "error_json");
 	is_str(one.logs, "hello\n", "get carries the logs");
 	is_str(one.result, "{\"ok\":true}", "and the result");
+	is_str(one.payload, "{\"n\":2}", "and the event it was given");
 	store_invocation_clear(&one);
 	is_int(store_invocation_get(s, "nope", &one, &err), -ENOENT, "a missing record is -ENOENT");
 	hearth_error_clear(&err);
@@ -327,7 +329,8 @@ static void test_invocations(void)
 	if (n == 2) {
 		is_str(page[0].id, "req-3", "newest first");
 		is_str(page[1].id, "req-2", "then the next");
-		ok(page[0].logs == NULL && page[0].result == NULL, "a list leaves out the bodies");
+		ok(page[0].logs == NULL && page[0].result == NULL && page[1].payload == NULL,
+		   "a list leaves out the bodies and the event");
 		is_int(store_invocations_list(s, 1, &page[1], 10, 0, &page2, &n2, &err), 0,
 		       "list page 2 after the cursor");
 		is_int(n2, 2, "the remaining two");
@@ -429,6 +432,90 @@ static void test_crash(void)
 	hearth_error_clear(&err);
 }
 
+static void test_test_events(void)
+{
+	struct hearth_error *err = NULL;
+	struct store *s = NULL;
+	struct fn *f = make_fn("evented", NULL, 'v');
+	char *json = NULL;
+
+	is_int(store_open(&s, db_path, &err), 0, "open for test events");
+	is_int(store_function_create(s, f, &err), 0, "create a function");
+	is_int(store_test_events_get(s, f->id, &json, &err), 0, "its test events");
+	is_str(json, "[]", "none yet: []");
+	free(json);
+	is_int(store_test_events_put(s, f->id, "[{\"name\":\"a\",\"payload\":1}]", &err), 0,
+	       "save one");
+	is_int(store_test_events_put(s, f->id, "[{\"name\":\"b\",\"payload\":{}}]", &err), 0,
+	       "save another list");
+	is_int(store_test_events_get(s, f->id, &json, &err), 0, "read them back");
+	is_str(json, "[{\"name\":\"b\",\"payload\":{}}]", "the list was replaced whole");
+	free(json);
+	is_int(store_test_events_get(s, 424242, &json, &err), -ENOENT, "no function: ENOENT");
+	hearth_error_clear(&err);
+	is_int(store_test_events_put(s, 424242, "[]", &err), -ENOENT,
+	       "saving for no function: ENOENT");
+	hearth_error_clear(&err);
+	is_int(store_function_delete(s, f->id, &err), 0, "delete the function");
+	is_int(raw_pragma("SELECT count(*) FROM test_events"), 0, "its test events went with it");
+	store_close(s);
+	fn_free(f);
+	hearth_error_clear(&err);
+}
+
+/* A database of schema 1, as an earlier hearthd left it, is migrated: its
+ * rows stay, and what schema 2 added works. */
+static void test_migration_from_v1(void)
+{
+	static const char v1[] =
+		"CREATE TABLE functions (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL,"
+		" language TEXT NOT NULL, handler TEXT NOT NULL, route TEXT, timeout_s INTEGER NOT NULL,"
+		" memory_mb INTEGER NOT NULL, env_json TEXT NOT NULL DEFAULT '{}',"
+		" min_warm INTEGER NOT NULL, max_concurrency INTEGER NOT NULL,"
+		" revision INTEGER NOT NULL, code_sha256 TEXT NOT NULL, code_path TEXT,"
+		" created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
+		" CONSTRAINT functions_name_unique UNIQUE (name),"
+		" CONSTRAINT functions_route_unique UNIQUE (route));"
+		"CREATE INDEX functions_code_sha256 ON functions (code_sha256);"
+		"CREATE TABLE invocations (id TEXT PRIMARY KEY, function_id INTEGER NOT NULL,"
+		" revision INTEGER NOT NULL, status TEXT, start_kind TEXT,"
+		" created_at INTEGER NOT NULL, duration_ms REAL NOT NULL DEFAULT 0,"
+		" init_ms REAL NOT NULL DEFAULT 0, queue_ms REAL NOT NULL DEFAULT 0,"
+		" max_memory_mb INTEGER NOT NULL DEFAULT 0, error_json TEXT, logs TEXT, result TEXT);"
+		"CREATE INDEX invocations_function_created ON invocations (function_id, created_at, id);"
+		"CREATE INDEX invocations_created ON invocations (created_at, id);"
+		"INSERT INTO functions VALUES (7, 'old', 'python', 'main.handler', NULL, 3, 128, '{}',"
+		" 1, 10, 4, '"
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		"',"
+		" '/x', 1, 2);"
+		"INSERT INTO invocations (id, function_id, revision, status, created_at, result)"
+		" VALUES ('old-call', 7, 4, 'success', 100, '1');"
+		"PRAGMA user_version = 1;";
+	struct hearth_error *err = NULL;
+	struct store *s = NULL;
+	struct store_invocation one = { 0 };
+	struct fn *f = NULL;
+	char *json = NULL;
+
+	unlink(db_path);
+	is_int(raw_exec(v1), SQLITE_OK, "a database of schema 1");
+	is_int(store_open(&s, db_path, &err), 0, "opens, migrating");
+	is_int(raw_pragma("PRAGMA user_version"), 2, "now at schema 2");
+	ok(store_function_get(s, 7, &f, &err) == 0 && f->revision == 4 && !strcmp(f->name, "old"),
+	   "its function is still there");
+	ok(store_invocation_get(s, "old-call", &one, &err) == 0 && !strcmp(one.result, "1") &&
+		   one.payload == NULL,
+	   "its record too, with no event");
+	is_int(store_test_events_get(s, 7, &json, &err), 0, "test events work on it");
+	is_str(json, "[]", "none");
+	free(json);
+	store_invocation_clear(&one);
+	fn_free(f);
+	store_close(s);
+	hearth_error_clear(&err);
+}
+
 static void test_newer_schema(void)
 {
 	struct hearth_error *err = NULL;
@@ -452,6 +539,8 @@ int main(void)
 	test_functions();
 	test_invocations();
 	test_crash();
+	test_test_events();
+	test_migration_from_v1();
 	test_newer_schema();
 	testfs_remove(dir);
 	return tap_done();
