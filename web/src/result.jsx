@@ -5,15 +5,15 @@ import { StartBadge, StatusBadge } from './ui.jsx';
 
 export function Waterfall({ queue = 0, init = 0, run = 0, rtt }) {
   const q = queue || 0, i = init || 0, d = run || 0;
-  const total = Math.max(q + i + d, rtt || 0) || 1;
+  const total = q + i + d || 1;
   const pct = (v) => `${(100 * v) / total}%`;
   const rows = [
     ['queue', 'Queue', 0, q, 'waiting for a free container'],
     ['init', 'Init', q, i, 'starting or specialising a container'],
     ['run', 'Duration', q + i, d, 'the handler running'],
   ];
-  if (rtt != null) rows.push(['net', 'Round trip', 0, rtt, 'from this browser and back, all included']);
   return (
+    <>
     <div class="waterfall" role="table" aria-label="Timings">
       {rows.map(([k, label, from, len, what]) => (
         <div role="row" key={k} style="display:contents">
@@ -23,6 +23,8 @@ export function Waterfall({ queue = 0, init = 0, run = 0, rtt }) {
         </div>
       ))}
     </div>
+    {rtt != null && <p class="muted small" style="margin:6px 0 0">Round trip from this browser, all included: {ms(rtt)}</p>}
+    </>
   );
 }
 
