@@ -54,13 +54,12 @@ function langExt(lang) {
   return [];
 }
 
-// value is controlled loosely: the editor owns its text; a new value from
-// outside replaces it only when it differs (a template, a loaded event).
-export function CodeEditor({ value, onChange, lang, labelledBy, describedBy, id, minLines = 8, onRun, placeholder, readOnly, invalid }) {
+export function CodeEditor({ value, version = 0, onChange, lang, labelledBy, describedBy, id, minLines = 8, onRun, placeholder, readOnly, invalid }) {
   const host = useRef(null);
   const view = useRef(null);
   const langC = useRef(new Compartment());
   const cb = useRef({});
+  const shown = useRef(version);
   cb.current = { onChange, onRun };
 
   useEffect(() => {
@@ -96,11 +95,21 @@ export function CodeEditor({ value, onChange, lang, labelledBy, describedBy, id,
     return () => view.current.destroy();
   }, []);
 
+  // The editor owns its text while the user types; a value from outside
+  // replaces it only when `version` changes (a template, a loaded event, a
+  // discard), never because a render trails the typing.
   useEffect(() => {
     const v = view.current;
-    if (v && value != null && value !== v.state.doc.toString())
-      v.dispatch({ changes: { from: 0, to: v.state.doc.length, insert: value } });
-  }, [value]);
+    if (!v || version === shown.current) return;
+    shown.current = version;
+    const doc = v.state.doc.toString();
+    if (value == null || value === doc) return;
+    // replace the part that differs, so the cursor and the rest stay put
+    let a = 0, b = doc.length, c = value.length;
+    while (a < b && a < c && doc.charCodeAt(a) === value.charCodeAt(a)) a++;
+    while (b > a && c > a && doc.charCodeAt(b - 1) === value.charCodeAt(c - 1)) { b--; c--; }
+    v.dispatch({ changes: { from: a, to: b, insert: value.slice(a, c) } });
+  }, [version]);
 
   useEffect(() => {
     view.current && view.current.dispatch({ effects: langC.current.reconfigure(langExt(lang)) });

@@ -56,6 +56,7 @@ function initial(fn) {
     mode: 'code',
     code: fn ? (fn.code ?? '') : TEMPLATES.python,
     zip: null,
+    codeVersion: 0, // bumped when the code is replaced from outside the editor
   };
 }
 
@@ -116,7 +117,7 @@ export function FunctionForm({ fn, onSaved }) {
   const setLanguage = (lang) => {
     const patch = { language: lang };
     // swap the starter for the other language's, unless the user wrote code
-    if (!s.code.trim() || s.code === TEMPLATES[s.language]) patch.code = TEMPLATES[lang];
+    if (!s.code.trim() || s.code === TEMPLATES[s.language]) { patch.code = TEMPLATES[lang]; patch.codeVersion = s.codeVersion + 1; }
     if (s.handler === DEFAULT_HANDLER[s.language]) patch.handler = '';
     set(patch);
   };
@@ -231,7 +232,7 @@ export function FunctionForm({ fn, onSaved }) {
         </header>
         {s.mode === 'code' ? (
           <>
-            <CodeEditor id="f-code" lang={s.language} value={s.code} onChange={(v) => setS((o) => ({ ...o, code: v }))}
+            <CodeEditor id="f-code" lang={s.language} value={s.code} version={s.codeVersion} onChange={(v) => setS((o) => ({ ...o, code: v }))}
               labelledBy="f-code-label" describedBy={err('code') ? 'f-code-error' : 'f-code-hint'} minLines={14} invalid={!!err('code')} />
             {err('code') ? <p class="field-error" id="f-code-error" role="alert">{err('code')}</p>
               : <p class="hint" id="f-code-hint">Tab indents; press <kbd>Esc</kbd> then <kbd>Tab</kbd> to leave the editor.{editing && ' Saving changed code makes a new revision; warm containers of the old one drain.'}</p>}
@@ -288,7 +289,7 @@ export function FunctionForm({ fn, onSaved }) {
       {formError && <div class="form-error" role="alert">{formError}</div>}
       <div class="row">
         <button type="submit" class="primary" disabled={busy}>{busy ? 'Saving…' : editing ? 'Save changes' : 'Create function'}</button>
-        {editing ? <button type="button" onClick={() => { setS(initial(fn)); setErrors({}); setFormError(null); }}>Discard changes</button>
+        {editing ? <button type="button" onClick={() => { setS({ ...initial(fn), codeVersion: s.codeVersion + 1 }); setErrors({}); setFormError(null); }}>Discard changes</button>
           : <a class="btn" href="#/">Cancel</a>}
       </div>
     </form>

@@ -33,6 +33,7 @@ export function checkJson(text) {
 export function InvokeView({ fn }) {
   const m = mem(fn.id);
   const [text, setText] = useState(m.text);
+  const [textVersion, setTextVersion] = useState(0); // bumped when a saved event replaces the text
   const [result, setResult] = useState(m.result);
   const [rtt, setRtt] = useState(m.rtt);
   const [batch, setBatch] = useState(m.batch);
@@ -108,7 +109,7 @@ export function InvokeView({ fn }) {
   const pick = (name) => {
     setEventName(name);
     const ev = events && events.find((e) => e.name === name);
-    if (ev) setText(JSON.stringify(ev.payload, null, 2) + '\n');
+    if (ev) { setText(JSON.stringify(ev.payload, null, 2) + '\n'); setTextVersion((x) => x + 1); }
   };
 
   async function saveAs(defaultName) {
@@ -163,7 +164,7 @@ export function InvokeView({ fn }) {
           <button type="button" onClick={removeEvent} disabled={!eventName} aria-label={eventName ? `Delete test event ${eventName}` : 'Delete test event'}>Delete</button>
         </div>
         {eventsError && <p class="hint">{eventsError}</p>}
-        <CodeEditor id="payload-editor" lang="json" value={text} onChange={(v) => { setText(v); setShowBad(false); }} onRun={run}
+        <CodeEditor id="payload-editor" lang="json" value={text} version={textVersion} onChange={(v) => { setText(v); setShowBad(false); }} onRun={run}
           labelledBy="payload-label" describedBy="payload-status" minLines={10} invalid={bad} />
         <p id="payload-status" class={`json-status ${bad ? 'bad' : json.ok ? 'good' : ''}`} role={bad ? 'alert' : undefined}>
           {bad ? json.message : json.ok ? '✓ Valid JSON' : ''}
