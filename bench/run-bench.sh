@@ -627,6 +627,28 @@ warm_runs() {
 warm_runs py python "$FN_PY"
 warm_runs node node "$FN_NODE"
 
+# The dashboard's feed must not slow the warm path: the same warm python
+# call at c=1 without and then with a client reading GET /events (it gets
+# every call's summary), back to back so the machine is the same.
+stream_runs() {
+	local url=$HEARTH_URL/functions/$FN_PY/execute reader
+	runnable "warm-py-stream" "warm python no-op, c=1, an /events client reading" warm "$FN_PY" ||
+		return 0
+	CHECK_STARTS=1 loadgen_run "warm-py-nostream" "warm python no-op, c=1, paired: no /events client" \
+		warm 0 --url "$url" --body-file "$TMP/empty.json" --connections 1 \
+		--warmup "$WARM_WARMUP" --requests "$WARM_CALLS"
+	curl -sN "$HEARTH_URL/events" >"$TMP/events.out" 2>/dev/null &
+	reader=$!
+	sleep 0.5
+	CHECK_STARTS=1 loadgen_run "warm-py-stream" "warm python no-op, c=1, an /events client reading" \
+		warm 0 --url "$url" --body-file "$TMP/empty.json" --connections 1 \
+		--warmup "$WARM_WARMUP" --requests "$WARM_CALLS"
+	kill "$reader" 2>/dev/null || true
+	wait "$reader" 2>/dev/null || true
+	log "the /events client read $(grep -c '^event: invocations' "$TMP/events.out") invocations events"
+}
+stream_runs
+
 # work_run NAME ID PAYLOAD LABEL
 work_run() {
 	runnable "work-$1" "$4" work "$2" || return 0
@@ -832,6 +854,12 @@ v = warm8 and warm8["rps"]
 target("≥ 5,000 calls/s, python no-op, 8 connections, no errors", v,
        v is not None and v >= 5000 and warm8["errors"] == 0 and warm8["non_2xx"] == 0,
        v and f"{v:,.0f}/s, {warm8['errors']} errors, {warm8['non_2xx']} non-2xx",
+       "warm python no-op")
+nostream = find("warm python no-op, c=1, paired: no /events client")
+stream = find("warm python no-op, c=1, an /events client reading")
+v = ratio(stream and stream["p50"], nostream and nostream["p50"])
+target("an /events client costs the warm path ≤ 10% (p50, paired runs)", v,
+       v is not None and v <= 1.10, v and f"{v:.2f}× ({us(stream['p50'])} vs {us(nostream['p50'])})",
        "warm python no-op")
 v = stem and stem["p50"]
 target("stem first call p50 ≤ 50 ms", v, v is not None and v <= 50000, us(v), "stem python")

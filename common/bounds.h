@@ -26,6 +26,14 @@
 #define FN_HANDLER_MAX 128
 #define FN_ROUTE_MAX 256
 #define FN_ENV_KEY_MAX 128
+#define FN_DESCRIPTION_MAX 256 /* Lambda's */
+#define FN_ROLE_MAX 2048
+#define FN_RUNTIME_MAX 32
+#define FN_ASYNC_RETRIES_MAX 2 /* Lambda's MaximumRetryAttempts */
+#define FN_ASYNC_RETRIES_DEFAULT 2
+#define FN_ASYNC_MAX_AGE_MIN 60 /* seconds: Lambda's MaximumEventAgeInSeconds */
+#define FN_ASYNC_MAX_AGE_MAX 21600
+#define FN_ASYNC_MAX_AGE_DEFAULT 21600
 
 /* ---- one invocation ---- */
 /* A payload or a result: Lambda's synchronous limit. */

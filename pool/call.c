@@ -20,6 +20,24 @@
 #include "pool_private.h"
 #include "util.h"
 
+struct pool_call *call_new(struct pool *p, struct pfn *f, const char *request_id,
+			   const void *payload, size_t len, pool_done_cb cb, void *arg)
+{
+	struct pool_call *call = calloc(1, sizeof(*call));
+
+	if (!call)
+		return NULL;
+	call->pool = p;
+	call->fn = f;
+	snprintf(call->request_id, sizeof(call->request_id), "%s", request_id);
+	call->payload = payload;
+	call->len = len;
+	call->cb = cb;
+	call->arg = arg;
+	call->enq_ns = util_mono_ns();
+	return call;
+}
+
 void call_free(struct pool_call *call)
 {
 	if (call->timer)
@@ -243,7 +261,7 @@ void ctr_run(struct ctr *c, struct pool_call *call)
 	unsigned timeout_ms = (unsigned)c->fn->spec->timeout_s * 1000u;
 	struct timeval tv;
 
-	c->state = CTR_BUSY;
+	ctr_set_state(c, CTR_BUSY);
 	c->call = call;
 	call->ctr = c;
 	call->run_ns = util_mono_ns();

@@ -30,6 +30,7 @@ static void ctr_free_cb(evutil_socket_t fd, short what, void *arg)
 	bool orphan_fn = f && f->deleted;
 
 	TAILQ_REMOVE(&p->ctrs, c, link);
+	p->generation++;
 	util_rm_rf(c->dir, NULL);
 	if (c->timer)
 		event_free(c->timer);
@@ -94,7 +95,7 @@ void ctr_remove(struct ctr *c, const char *why)
 		shimconn_free(c->conn);
 		c->conn = NULL;
 	}
-	c->state = CTR_REMOVING;
+	ctr_set_state(c, CTR_REMOVING);
 	p->n_ctrs--;
 	p->n_recycled++;
 	if (was_creating) {
@@ -107,8 +108,16 @@ void ctr_remove(struct ctr *c, const char *why)
 		if (!c->id || backend_remove(p->backend, c->id, on_removed, c, &c->req, NULL) < 0)
 			ctr_free_soon(c);
 	}
+	if (c->bench) {
+		struct pool_bench *b = c->bench;
+
+		c->bench = NULL;
+		bench_ctr_gone(b, c, why);
+	}
 	if (p->shutting_down)
 		return;
+	/* Room under the cap came free: for this function's queue, or for a
+	 * stem cell. */
 	if (f && !f->deleted)
 		pfn_schedule(f);
 	else if (!f)
@@ -119,6 +128,7 @@ static void ctr_start_failed(struct ctr *c, const struct hearth_error *err)
 {
 	struct pool *p = c->pool;
 	struct pfn *f = c->fn;
+	bool bench = c->bench != NULL;
 	int status = err ? err->status : EIO;
 	char msg[512];
 
@@ -128,14 +138,16 @@ static void ctr_start_failed(struct ctr *c, const struct hearth_error *err)
 	snprintf(msg, sizeof(msg), "cannot start a %s container: %s", pool_lang_name(c->lang),
 		 err ? err->msg : "unknown error");
 	log_warn("pool: %s", msg);
-	if (!f)
+	/* A benchmark's container tells its benchmark (ctr_remove), and
+	 * nothing else: no back-off, no queue to fail. */
+	if (!bench && !f)
 		p->stem_fail_until_ns = util_mono_ns() + POOL_FAIL_BACKOFF_MS * 1000000LL;
-	else
+	else if (!bench)
 		f->fail_until_ns = util_mono_ns() + POOL_FAIL_BACKOFF_MS * 1000000LL;
 	c->fn = NULL; /* no replacement loop from ctr_remove */
-	ctr_remove(c, "start failed");
+	ctr_remove(c, msg);
 	c->fn = f;
-	if (f && pfn_live(f, NULL, NULL) == 0)
+	if (!bench && f && pfn_live(f, NULL, NULL) == 0)
 		pfn_fail_queue(f, status, msg);
 }
 
@@ -154,15 +166,19 @@ static int ctr_send_init(struct ctr *c, struct hearth_error **err)
 		.timeout_ms = (unsigned)s->timeout_s * 1000u,
 	};
 
-	c->state = CTR_INIT;
+	ctr_set_state(c, CTR_INIT);
 	c->init_start_ns = util_mono_ns();
 	return shimconn_init(c->conn, &in, on_init, c, err);
 }
 
 void ctr_became_idle(struct ctr *c)
 {
-	c->state = CTR_IDLE;
+	ctr_set_state(c, CTR_IDLE);
 	c->idle_since_ns = util_mono_ns();
+	if (c->bench) {
+		bench_ctr_idle(c->bench, c);
+		return;
+	}
 	if (c->fn && (c->draining || c->fn->deleted || c->revision != c->fn->spec->revision)) {
 		ctr_remove(c, "revision replaced");
 		return;
@@ -186,7 +202,10 @@ static void on_init(void *arg, const struct shimconn_reply *r, const struct hear
 
 		log_info("pool: function %" PRId64 " r%" PRId64 " failed to initialise: %.*s: %.*s",
 			 c->fn->id, c->revision, (int)type.len, type.ptr, (int)msg.len, msg.ptr);
-		pfn_fail_init(c->fn, c, type, msg);
+		if (c->bench)
+			bench_ctr_init_failed(c->bench, c, type, msg);
+		else
+			pfn_fail_init(c->fn, c, type, msg);
 		ctr_remove(c, "init failed");
 		return;
 	}
@@ -259,7 +278,7 @@ static void on_started(void *arg, const struct hearth_error *err)
 		ctr_start_failed(c, err);
 		return;
 	}
-	c->state = CTR_CONNECTING;
+	ctr_set_state(c, CTR_CONNECTING);
 	on_connect_timer(-1, 0, c);
 }
 
@@ -283,7 +302,7 @@ static void on_created(void *arg, const char *id, const struct hearth_error *err
 		ctr_start_failed(c, err);
 		return;
 	}
-	c->state = CTR_STARTING;
+	ctr_set_state(c, CTR_STARTING);
 	if (backend_start(p->backend, c->id, on_started, c, &c->req, &e2) < 0) {
 		ctr_start_failed(c, e2);
 		hearth_error_free(e2);
@@ -317,7 +336,7 @@ static int ctr_link_code(struct ctr *c, struct hearth_error **err)
 }
 
 /* Starts a container: bound to f, or a stem cell of `lang` when f is NULL. */
-struct ctr *ctr_start(struct pool *p, enum lang lang, struct pfn *f)
+struct ctr *ctr_start(struct pool *p, enum lang lang, struct pfn *f, struct pool_bench *bench)
 {
 	struct hearth_error *err = NULL;
 	struct ctr *c;
@@ -335,13 +354,17 @@ struct ctr *ctr_start(struct pool *p, enum lang lang, struct pfn *f)
 	c->n = ++p->next_n;
 	c->lang = lang;
 	c->fn = f;
+	c->bench = bench;
+	c->bench_call = -1;
 	c->revision = f ? f->spec->revision : 0;
 	c->origin = POOL_START_COLD;
-	c->state = CTR_CREATING;
+	ctr_set_state(c, CTR_CREATING);
 	c->created_ns = util_mono_ns();
 	c->timer = evtimer_new(p->base, on_connect_timer, c);
 	TAILQ_INSERT_TAIL(&p->ctrs, c, link);
 	p->n_ctrs++;
+	if (bench)
+		bench_ctr_born(bench, c);
 
 	snprintf(fid, sizeof(fid), "%" PRId64, f ? f->id : 0);
 	snprintf(rev, sizeof(rev), "%" PRId64, c->revision);
@@ -424,7 +447,7 @@ void stem_specialise(struct ctr *s, struct pfn *f)
 	s->fn = f;
 	s->revision = f->spec->revision;
 	s->origin = POOL_START_STEM;
-	s->state = CTR_INIT;
+	ctr_set_state(s, CTR_INIT);
 	s->init_start_ns = util_mono_ns();
 	if (f->spec->memory_mb == s->pool->stem_memory_mb) {
 		stem_link_and_init(s);

@@ -124,6 +124,8 @@ static void on_ping(void *arg, const struct hearth_error *err)
 	if (p->freeing)
 		return;
 	p->engine_up = err == NULL;
+	if (p->engine_up != was_up)
+		p->generation++;
 	if (!p->engine_up) {
 		if (was_up)
 			log_warn("pool: the container engine is unreachable: %s", err->msg);
@@ -165,7 +167,8 @@ static void on_sweep(evutil_socket_t fd, short what, void *arg)
 
 		for (c = TAILQ_FIRST(&p->ctrs); c && live > f->spec->min_warm; c = next) {
 			next = TAILQ_NEXT(c, link);
-			if (c->fn == f && c->state == CTR_IDLE && now - c->idle_since_ns > ttl) {
+			if (c->fn == f && !c->bench && c->state == CTR_IDLE &&
+			    now - c->idle_since_ns > ttl) {
 				ctr_remove(c, "idle past --idle-ttl");
 				live--;
 			}

@@ -2,6 +2,6 @@
 # interface every container engine (engines/) implements.
 src_libhearth_a_SOURCES += pool/backend.h \
 	pool/pool.c pool/pool.h pool/pool_private.h \
-	pool/call.c pool/schedule.c pool/container.c pool/engine.c pool/status.c \
+	pool/call.c pool/schedule.c pool/container.c pool/engine.c pool/status.c pool/bench.c \
 	pool/shimconn.c pool/shimconn.h
 EXTRA_DIST += pool/README.md

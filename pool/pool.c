@@ -50,6 +50,13 @@ void pfn_free(struct pfn *f)
 	free(f);
 }
 
+const struct fn *pool_function_spec(struct pool *p, int64_t function_id)
+{
+	struct pfn *f = p ? pfn_find(p, function_id) : NULL;
+
+	return f && !f->deleted ? f->spec : NULL;
+}
+
 bool pool_knows(struct pool *p, int64_t function_id)
 {
 	struct pfn *f = p ? pfn_find(p, function_id) : NULL;
@@ -68,17 +75,9 @@ int pool_execute(struct pool *p, int64_t function_id, const char *request_id, co
 	if (!f || f->deleted)
 		return hearth_error_make(err, ENOENT, "function %" PRId64 " is not in the pool",
 					 function_id);
-	call = calloc(1, sizeof(*call));
+	call = call_new(p, f, request_id, payload, len, cb, arg);
 	if (!call)
 		return hearth_error_make(err, ENOMEM, "out of memory");
-	call->pool = p;
-	call->fn = f;
-	snprintf(call->request_id, sizeof(call->request_id), "%s", request_id);
-	call->payload = payload;
-	call->len = len;
-	call->cb = cb;
-	call->arg = arg;
-	call->enq_ns = util_mono_ns();
 	call->timer = evtimer_new(p->base, call_queue_timeout, call);
 	if (callp)
 		*callp = call;
@@ -168,12 +167,16 @@ int pool_function_changed(struct pool *p, const struct fn *spec, struct hearth_e
 	/* Old revisions: idle ones go now, busy and starting ones when done. */
 	for (c = TAILQ_FIRST(&p->ctrs); c; c = next) {
 		next = TAILQ_NEXT(c, link);
-		if (c->fn != f || c->revision == copy->revision || c->state == CTR_REMOVING)
+		/* A benchmark keeps the revision it started with. */
+		if (c->fn != f || c->bench || c->revision == copy->revision ||
+		    c->state == CTR_REMOVING)
 			continue;
 		c->draining = true;
+		p->generation++;
 		if (c->state == CTR_IDLE)
 			ctr_remove(c, "revision replaced");
 	}
+	p->generation++;
 	pfn_schedule(f);
 	return 0;
 }
@@ -187,6 +190,9 @@ void pool_function_removed(struct pool *p, int64_t id)
 	if (!f)
 		return;
 	f->deleted = true;
+	p->generation++;
+	if (f->bench)
+		bench_function_gone(f->bench);
 	TAILQ_REMOVE(&p->fns, f, link);
 	pfn_fail_queue(f, ENOENT, "the function was deleted");
 	for (c = TAILQ_FIRST(&p->ctrs); c; c = next) {
@@ -195,6 +201,7 @@ void pool_function_removed(struct pool *p, int64_t id)
 			continue;
 		referenced = true;
 		c->draining = true;
+		p->generation++;
 		if (c->state != CTR_BUSY)
 			ctr_remove(c, "function deleted");
 	}
@@ -273,6 +280,7 @@ int pool_new(struct pool **out, struct event_base *base, const struct pool_confi
 	p->base = base;
 	TAILQ_INIT(&p->fns);
 	TAILQ_INIT(&p->ctrs);
+	TAILQ_INIT(&p->benches);
 	p->idle_ttl_s = cfg->idle_ttl_s;
 	p->max_containers = cfg->max_containers;
 	p->stem_cells = cfg->stem_cells;
@@ -344,6 +352,7 @@ void pool_free(struct pool *p)
 		free(c->id);
 		free(c);
 	}
+	bench_free_all(p);
 	while ((f = TAILQ_FIRST(&p->fns)) != NULL) {
 		struct pool_call *call;
 

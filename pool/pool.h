@@ -83,6 +83,9 @@ int pool_function_changed(struct pool *p, const struct fn *f, struct hearth_erro
  * busy one when its call ends).  Cannot fail. */
 void pool_function_removed(struct pool *p, int64_t id);
 
+/* The function's settings as the pool runs them, from memory; borrowed
+ * until the function next changes (NULL when unknown). */
+const struct fn *pool_function_spec(struct pool *p, int64_t function_id);
 /* Whether the pool has the function (a cheap, in-memory lookup). */
 bool pool_knows(struct pool *p, int64_t function_id);
 /* Runs f (at its revision known to the pool) with the payload. The payload
@@ -97,8 +100,58 @@ int pool_execute(struct pool *p, int64_t function_id, const char *request_id, co
  * and its callback still comes, so its result can be recorded (false). */
 bool pool_call_abandon(struct pool_call *c);
 
+/* A number that changes whenever GET /pool would show something else
+ * (containers, their states, the functions, the engine): a watcher
+ * compares it rather than the whole list.  Cheap. */
+uint64_t pool_generation(const struct pool *p);
 /* GET /pool: every container. */
 json_object *pool_to_json(struct pool *p);
+/* ---- benchmarks (POST /functions/{id}/bench) ----
+ *
+ * A benchmark runs `calls` calls of a function on containers of its own,
+ * `concurrency` at a time, and times each one inside hearthd:
+ *  - warm: containers started and initialised untimed, then every call
+ *    timed from the invoke frame sent to the reply;
+ *  - cold: a container created for each call and removed after it, timed
+ *    from the create to the reply;
+ *  - stem: a stem cell prestarted untimed for each call, then timed from
+ *    its specialisation (memory, code, init) to the reply, and removed.
+ * Its containers sit outside the function's max_concurrency and pool (no
+ * ordinary call gets one) but inside the global cap; the function's warm
+ * pool keeps serving meanwhile.  One benchmark per function at a time. */
+struct pool_bench;
+
+struct pool_bench_spec {
+	enum pool_start start;
+	int calls, concurrency;
+	const char *payload; /* JSON text, kept by the pool for the run */
+	size_t len;
+};
+
+/* One timed call. */
+struct pool_bench_call {
+	double ms;		       /* as timed above */
+	bool ran;		       /* false: its container could not start */
+	enum invocation_status status; /* when it ran */
+	enum pool_start start;	       /* what served it (warm, stem, cold) */
+	double duration_ms;	       /* the handler's own time */
+};
+
+/* When every call ended (err NULL; calls[n], the wall time of the whole
+ * run), or when the run could not start or hearthd stops (err set).  Once,
+ * from the loop, unless abandoned. */
+typedef void (*pool_bench_cb)(void *arg, const struct pool_bench_call *calls, size_t n,
+			      double wall_ms, const struct hearth_error *err);
+
+/* -ENOENT no such function, -EEXIST one runs already, -EHOSTDOWN the
+ * engine is down, -EAGAIN no room under the global cap. */
+int pool_bench_start(struct pool *p, int64_t function_id, const struct pool_bench_spec *spec,
+		     pool_bench_cb cb, void *arg, struct pool_bench **out,
+		     struct hearth_error **err);
+/* The caller went away: no callback; calls running finish, the rest are
+ * not run, and the containers go. */
+void pool_bench_abandon(struct pool_bench *b);
+
 /* A function's containers, for the dashboard: idle (warm), busy and
  * starting ones of any revision still serving, and how many of them were
  * stem cells before they were specialised. */

@@ -59,6 +59,8 @@ enum lang { LANG_PYTHON, LANG_NODE, LANG_N };
 
 struct pfn;
 struct pool_call;
+struct pool_bench;
+TAILQ_HEAD(bench_list, pool_bench);
 
 struct ctr {
 	struct pool *pool;
@@ -78,6 +80,10 @@ struct ctr {
 	struct backend_req *req;
 	struct event *timer; /* start timeout, connect retry, call backstop */
 	struct pool_call *call;
+	/* A benchmark's own container: outside its function's pool (never
+	 * counted, scheduled or handed to an ordinary call), inside the cap. */
+	struct pool_bench *bench;
+	int bench_call;	       /* the bench call it serves (cold, stem), or -1 */
 	TAILQ_ENTRY(ctr) link; /* in pool->ctrs */
 };
 TAILQ_HEAD(ctr_list, ctr);
@@ -106,8 +112,9 @@ struct pfn {
 	struct call_list queue;
 	int qlen;
 	bool deleted;
-	int64_t init_failed_rev; /* no warm-up for a revision whose init failed */
-	int64_t fail_until_ns;	 /* no warm-up until then after a failed start */
+	int64_t init_failed_rev;  /* no warm-up for a revision whose init failed */
+	int64_t fail_until_ns;	  /* no warm-up until then after a failed start */
+	struct pool_bench *bench; /* the benchmark running, if any (one at a time) */
 	TAILQ_ENTRY(pfn) link;
 };
 TAILQ_HEAD(pfn_list, pfn);
@@ -130,9 +137,13 @@ struct pool {
 	bool engine_up; /* the last ping was answered */
 	int64_t stem_fail_until_ns;
 	struct event *sweep, *ping, *shutdown_timer;
+	struct bench_list benches; /* every benchmark not yet freed */
 	struct backend_req *watch_req, *ping_req, *list_req;
 	void (*shutdown_done)(void *);
 	void *shutdown_arg;
+	/* Bumped by every change /pool would show (a container's state, the
+	 * functions, the engine): watchers compare it instead of diffing. */
+	uint64_t generation;
 	/* counters for /metrics */
 	uint64_t n_started[POOL_START_N], n_recycled, n_throttled;
 };
@@ -142,6 +153,12 @@ int pool_lang_of(const char *language); /* enum lang, or -1 */
 const char *pool_lang_name(enum lang l);
 struct pfn *pfn_find(struct pool *p, int64_t id);
 void pfn_free(struct pfn *f);
+
+static inline void ctr_set_state(struct ctr *c, enum ctr_state st)
+{
+	c->state = st;
+	c->pool->generation++;
+}
 
 static inline double ms_between(int64_t a_ns, int64_t b_ns)
 {
@@ -174,13 +191,34 @@ void pool_fill_stems(struct pool *p);
 void pool_fill_all(struct pool *p);
 
 /* ---- container.c ---- */
-/* Starts a container: bound to f, or a stem cell of `lang` when f is NULL. */
-struct ctr *ctr_start(struct pool *p, enum lang lang, struct pfn *f);
+/* Starts a container: bound to f, or a stem cell of `lang` when f is NULL;
+ * a benchmark's own when bench is set. */
+struct ctr *ctr_start(struct pool *p, enum lang lang, struct pfn *f, struct pool_bench *bench);
 void stem_specialise(struct ctr *s, struct pfn *f);
 void ctr_became_idle(struct ctr *c);
 void ctr_remove(struct ctr *c, const char *why);
 void ctr_died(struct ctr *c, const char *why);
 struct ctr *ctr_by_id(struct pool *p, const char *id);
+
+/* ---- call.c, for the benchmarks ---- */
+/* A call of f not queued anywhere, to run with ctr_run. */
+struct pool_call *call_new(struct pool *p, struct pfn *f, const char *request_id,
+			   const void *payload, size_t len, pool_done_cb cb, void *arg);
+
+/* ---- bench.c: what becomes of a benchmark's containers ---- */
+/* Born: ctr_start attached it (before anything can fail). */
+void bench_ctr_born(struct pool_bench *b, struct ctr *c);
+/* Ready (its first time), or its call ended and it is idle again. */
+void bench_ctr_idle(struct pool_bench *b, struct ctr *c);
+/* Its init failed: the call it was made for failed with that error. */
+void bench_ctr_init_failed(struct pool_bench *b, struct ctr *c, struct bytes type,
+			   struct bytes message);
+/* It is being removed (done, died, could not start). */
+void bench_ctr_gone(struct pool_bench *b, struct ctr *c, const char *why);
+/* Its function was deleted: the calls not run yet fail. */
+void bench_function_gone(struct pool_bench *b);
+/* hearthd stops: every benchmark answers ECANCELED (if not yet) and goes. */
+void bench_free_all(struct pool *p);
 
 /* ---- engine.c ---- */
 int engine_init(struct pool *p, struct hearth_error **err);

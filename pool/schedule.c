@@ -34,7 +34,7 @@ int pfn_live(struct pfn *f, int *starting, struct ctr **idle)
 	if (idle)
 		*idle = NULL;
 	TAILQ_FOREACH(c, &f->pool->ctrs, link) {
-		if (c->fn != f || c->draining || c->state == CTR_REMOVING ||
+		if (c->fn != f || c->bench || c->draining || c->state == CTR_REMOVING ||
 		    c->revision != f->spec->revision)
 			continue;
 		n++;
@@ -54,7 +54,7 @@ static struct ctr *stem_take(struct pool *p, enum lang lang)
 	struct ctr *c;
 
 	TAILQ_FOREACH(c, &p->ctrs, link)
-		if (!c->fn && c->lang == lang && c->state == CTR_IDLE)
+		if (!c->fn && !c->bench && c->lang == lang && c->state == CTR_IDLE)
 			return c;
 	return NULL;
 }
@@ -78,11 +78,11 @@ void pool_fill_stems(struct pool *p)
 			break;
 		}
 	TAILQ_FOREACH(c, &p->ctrs, link)
-		if (!c->fn && c->state != CTR_REMOVING)
+		if (!c->fn && !c->bench && c->state != CTR_REMOVING)
 			have[c->lang]++;
 	for (int l = 0; l < LANG_N; l++)
 		while (have[l]++ < p->stem_cells && p->n_ctrs < room)
-			if (!ctr_start(p, (enum lang)l, NULL))
+			if (!ctr_start(p, (enum lang)l, NULL, NULL))
 				return;
 }
 
@@ -93,7 +93,7 @@ static bool pool_evict_for(struct pool *p, struct pfn *f)
 	struct ctr *c, *victim = NULL;
 
 	TAILQ_FOREACH(c, &p->ctrs, link)
-		if (c->state == CTR_IDLE && c->fn != f &&
+		if (c->state == CTR_IDLE && c->fn != f && !c->bench &&
 		    (!victim || c->idle_since_ns < victim->idle_since_ns))
 			victim = c;
 	if (!victim)
@@ -150,7 +150,7 @@ void pfn_schedule(struct pfn *f)
 		if (s) {
 			stem_specialise(s, f);
 			pool_fill_stems(p);
-		} else if (!ctr_start(p, (enum lang)lang, f)) {
+		} else if (!ctr_start(p, (enum lang)lang, f, NULL)) {
 			break;
 		}
 	}

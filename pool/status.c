@@ -57,6 +57,7 @@ json_object *pool_to_json(struct pool *p)
 		json_object_object_add(o, "language",
 				       json_object_new_string(pool_lang_name(c->lang)));
 		json_object_object_add(o, "stem", json_object_new_boolean(!c->fn));
+		json_object_object_add(o, "bench", json_object_new_boolean(c->bench != NULL));
 		json_object_object_add(o, "state", json_object_new_string(ctr_state_name(c)));
 		json_object_object_add(o, "origin",
 				       json_object_new_string(pool_start_name(c->origin)));
@@ -129,7 +130,7 @@ void pool_function_containers(struct pool *p, int64_t function_id, struct pool_f
 
 	memset(out, 0, sizeof(*out));
 	TAILQ_FOREACH(c, &p->ctrs, link) {
-		if (!c->fn || c->fn->id != function_id || c->state == CTR_REMOVING)
+		if (!c->fn || c->bench || c->fn->id != function_id || c->state == CTR_REMOVING)
 			continue;
 		if (c->state == CTR_IDLE && !c->draining)
 			out->idle++;
@@ -140,4 +141,9 @@ void pool_function_containers(struct pool *p, int64_t function_id, struct pool_f
 		if (c->origin == POOL_START_STEM)
 			out->from_stem++;
 	}
+}
+
+uint64_t pool_generation(const struct pool *p)
+{
+	return p->generation;
 }

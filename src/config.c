@@ -43,7 +43,7 @@ static const struct opt opts[] = {
 	  "HOST:PORT to serve the API and dashboard on" },
 	STR(data_dir, "data-dir", "HEARTH_DATA_DIR", "./hearth-data", "folder for hearth.db and code/"),
 	STR(web_dir, "web-dir", "HEARTH_WEB_DIR", NULL,
-	    "folder of the dashboard served at / (default ./web when it exists, else "
+	    "folder of the dashboard served at / (default ./web/dist when it exists, else "
 	    HEARTH_DEFAULT_WEB_DIR ")"),
 	STR(docker_socket, "docker-socket", "HEARTH_DOCKER_SOCKET", DOCKER_DEFAULT_SOCKET,
 	    "Docker Engine API socket"),
@@ -82,9 +82,9 @@ static void defaults(struct hearth_config *c)
 		if (opts[i].def)
 			set_opt(c, &opts[i], opts[i].def, "default", NULL);
 	/* An installed hearthd serves the installed dashboard; one run from
-	 * the source tree (./web exists) serves that. */
-	if (access("web/index.html", R_OK) == 0)
-		strcpy(c->web_dir, "web");
+	 * the source tree (its built web/dist exists) serves that. */
+	if (access("web/dist/index.html", R_OK) == 0)
+		strcpy(c->web_dir, "web/dist");
 	else
 		snprintf(c->web_dir, sizeof(c->web_dir), "%s", HEARTH_DEFAULT_WEB_DIR);
 }

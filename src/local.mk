@@ -11,6 +11,8 @@ src_libhearth_a_SOURCES = \
 	src/base/util.c src/base/util.h \
 	src/base/jsontext.c src/base/jsontext.h \
 	src/base/promtext.c src/base/promtext.h \
+	src/base/strmap.c src/base/strmap.h \
+	src/base/b64.c src/base/b64.h \
 	src/config.c src/config.h \
 	src/registry/function.c src/registry/function.h \
 	src/registry/store.c src/registry/store.h \
@@ -22,8 +24,8 @@ src_libhearth_a_SOURCES = \
 	src/invoke/metrics.c src/invoke/metrics.h \
 	src/api/api.c src/api/api.h src/api/routes.h \
 	src/api/http.c src/api/http.h \
-	src/api/functions.c src/api/execute.c src/api/invocations.c \
-	src/api/monitor.c src/api/webfiles.c \
+	src/api/functions.c src/api/execute.c src/api/bench.c src/api/invocations.c \
+	src/api/monitor.c src/api/webfiles.c src/api/events.c src/api/events.h src/api/fnurl.c \
 	$(COMMON_SOURCES)
 
 bin_PROGRAMS += src/hearthd

@@ -20,6 +20,7 @@
 #include "codestore.h"
 #include "config.h"
 #include "docker.h"
+#include "events.h"
 #include "bounds.h"
 #include "log.h"
 #include "invoke.h"
@@ -40,6 +41,7 @@ struct daemon {
 	struct metrics *metrics;
 	struct registry *registry;
 	struct invoker *invoker;
+	struct events *events;
 	struct api *api;
 	struct event *sigterm, *sigint, *drain;
 	int64_t drain_deadline_ns;
@@ -83,6 +85,9 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	log_info("received %s: no longer accepting, finishing %d request(s) in flight",
 		 sig == SIGTERM ? "SIGTERM" : "SIGINT", api_inflight(d->api));
 	api_stop_accepting(d->api);
+	/* Event streams never end by themselves: end them, so the drain waits
+	 * only for calls; their clients reconnect to the next hearthd. */
+	events_close_all(d->events);
 	d->drain_deadline_ns = util_mono_ns() + (int64_t)d->cfg.shutdown_grace_s * 1000000000LL;
 	drain_tick(-1, 0, d);
 }
@@ -129,15 +134,24 @@ static int warm_all(struct daemon *d, struct hearth_error **err)
 	return r;
 }
 
-/* The registry tells the pool of every change it commits. */
+/* The registry tells the pool of every change it commits, then the feed. */
 static int on_function_changed(void *arg, const struct fn *f, struct hearth_error **err)
 {
-	return pool_function_changed(arg, f, err);
+	struct daemon *d = arg;
+	int r = pool_function_changed(d->pool, f, err);
+
+	if (r == 0)
+		events_function(d->events, f->revision == 1 ? "created" : "updated", f->id,
+				f->revision);
+	return r;
 }
 
 static void on_function_removed(void *arg, int64_t id)
 {
-	pool_function_removed(arg, id);
+	struct daemon *d = arg;
+
+	pool_function_removed(d->pool, id);
+	events_function(d->events, "deleted", id, 0);
 }
 
 static int start(struct daemon *d, struct hearth_error **err)
@@ -182,14 +196,19 @@ static int start(struct daemon *d, struct hearth_error **err)
 	if ((r = records_new(&d->records, path, d->cfg.retention, err)) < 0 ||
 	    (r = metrics_new(&d->metrics, err)) < 0)
 		return r;
-	struct invoke_deps xd = {
-		.base = d->base, .pool = d->pool, .records = d->records, .metrics = d->metrics
-	};
+	if ((r = events_new(&d->events, d->base, d->pool, err)) < 0)
+		return r;
+	struct invoke_deps xd = { .base = d->base,
+				  .pool = d->pool,
+				  .records = d->records,
+				  .metrics = d->metrics,
+				  .observer = events_invocation,
+				  .observer_arg = d->events };
 	if ((r = invoke_new(&d->invoker, &xd, err)) < 0)
 		return r;
 	struct registry_listener rl = { .changed = on_function_changed,
 					.removed = on_function_removed,
-					.arg = d->pool };
+					.arg = d };
 	if ((r = registry_new(&d->registry, d->store, d->codes, &rl, err)) < 0)
 		return r;
 	if ((r = warm_all(d, err)) < 0)
@@ -201,6 +220,7 @@ static int start(struct daemon *d, struct hearth_error **err)
 				 .metrics = d->metrics,
 				 .pool = d->pool,
 				 .invoker = d->invoker,
+				 .events = d->events,
 				 .web_dir = d->cfg.web_dir };
 	if ((r = api_new(&d->api, &deps, err)) < 0)
 		return hearth_error_wrap(err, "api");
@@ -223,6 +243,7 @@ static void stop(struct daemon *d)
 		event_free(d->sigint);
 	if (d->drain)
 		event_free(d->drain);
+	events_free(d->events); /* before the api: its streams are requests */
 	api_free(d->api);
 	invoke_free(d->invoker);
 	registry_free(d->registry);

@@ -65,9 +65,11 @@ static const struct route {
 	{ "/functions/{}/invocations", M_GET | M_HEAD, api_invocations_list },
 	{ "/functions/{}/test-events", M_GET, api_test_events_get },
 	{ "/functions/{}/test-events", M_PUT, api_test_events_put },
+	{ "/functions/{}/bench", M_POST, api_bench },
 	{ "/invocations/{}", M_GET | M_HEAD, api_invocation_get },
 	{ "/pool", M_GET | M_HEAD, api_pool },
 	{ "/metrics", M_GET | M_HEAD, api_metrics },
+	{ "/events", M_GET, api_events },
 };
 
 /* API paths, served or planned (function URLs at /fn, the Lambda API):
@@ -131,6 +133,14 @@ static int route(struct api *a, struct evhttp_request *req, const char *path,
 	unsigned m = (unsigned)evhttp_request_get_command(req), seen = 0;
 	char arg[256], allow[64];
 
+	/* Function URLs: every path below /fn is a function's. */
+	if (strncmp(path, "/fn/", 4) == 0 || strcmp(path, "/fn") == 0) {
+		if (m & (M_GET | M_HEAD | M_POST | M_PUT | M_DELETE | EVHTTP_REQ_PATCH |
+			 EVHTTP_REQ_OPTIONS))
+			return api_fnurl(a, req, path[3] ? path + 3 : "/", err);
+		http_reply_not_allowed(req, "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
+		return 0;
+	}
 	/* Literal patterns first: "/functions/execute" is not function
 	 * "execute", whatever the method. */
 	for (int pass = 0; pass < 2 && !seen; pass++) {
@@ -192,6 +202,7 @@ int api_new(struct api **out, const struct api_deps *deps, struct hearth_error *
 	a->metrics = deps->metrics;
 	a->pool = deps->pool;
 	a->invoker = deps->invoker;
+	a->events = deps->events;
 	if (deps->web_dir) {
 		a->web_root = realpath(deps->web_dir, NULL);
 		if (!a->web_root)

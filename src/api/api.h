@@ -25,7 +25,8 @@ struct api_deps {
 	struct metrics *metrics;
 	struct pool *pool;
 	struct invoker *invoker;
-	const char *web_dir; /* folder served at "/" */
+	struct events *events; /* the feed behind GET /events */
+	const char *web_dir;   /* folder served at "/" */
 };
 
 int api_new(struct api **out, const struct api_deps *deps, struct hearth_error **err);

@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/keyvalq_struct.h>
 
 #include "bounds.h"
@@ -20,6 +19,7 @@
 #include "jsontext.h"
 #include "log.h"
 #include "pool.h"
+#include "registry.h"
 #include "routes.h"
 
 /* A call still running after this long gets its client's socket watched,
@@ -37,69 +37,20 @@ static int client_status(int status)
 /* ---- one call -------------------------------------------------------------------- */
 
 struct single {
-	struct api *a;
 	struct evhttp_request *req;
 	struct invoke_call *call;
-	struct event *watch; /* a timer, then the client's socket */
+	struct http_watch *watch;
 };
-
-static void single_stop_watching(struct single *s)
-{
-	struct evhttp_connection *conn = evhttp_request_get_connection(s->req);
-
-	if (conn)
-		evhttp_connection_set_closecb(conn, NULL, NULL);
-	if (s->watch) {
-		event_free(s->watch);
-		s->watch = NULL;
-	}
-}
 
 /* The client left: its call is abandoned (a waiting one leaves its queue,
  * a running one finishes and is recorded), and nothing more is sent. */
-static void single_client_left(struct single *s, bool evhttp_knows)
-{
-	log_info("http: client left before call %s was answered", invoke_call_id(s->call));
-	single_stop_watching(s);
-	invoke_abandon(s->call);
-	if (evhttp_knows) {
-		http_forget(s->req);
-	} else {
-		/* The one reply this request gets; evhttp then finds the socket
-		 * closed and frees the connection. */
-		http_finish(s->req, 499, NULL);
-	}
-	free(s);
-}
-
-static void on_conn_close(struct evhttp_connection *conn, void *arg)
-{
-	single_client_left(arg, true);
-}
-
-/* libevent 2.1's evhttp does not read a connection while its request
- * waits for a reply, so it never sees the client leave: watch the socket
- * for its close ourselves (EV_CLOSED: epoll's EPOLLRDHUP). */
-static void on_watch(evutil_socket_t fd, short what, void *arg)
+static void single_client_left(void *arg)
 {
 	struct single *s = arg;
-	struct evhttp_connection *conn = evhttp_request_get_connection(s->req);
-	struct bufferevent *bev = conn ? evhttp_connection_get_bufferevent(conn) : NULL;
-	evutil_socket_t sock = bev ? bufferevent_getfd(bev) : -1;
 
-	event_free(s->watch);
-	s->watch = NULL;
-	if (!(what & EV_TIMEOUT)) {
-		single_client_left(s, false);
-		return;
-	}
-	if (sock < 0)
-		return;
-	s->watch = event_new(s->a->base, sock, EV_CLOSED, on_watch, s);
-	if (s->watch && event_add(s->watch, NULL) < 0) {
-		event_free(s->watch);
-		s->watch = NULL;
-	}
+	log_info("http: client left before call %s was answered", invoke_call_id(s->call));
+	invoke_abandon(s->call);
+	free(s);
 }
 
 static void on_single_done(void *arg, const struct pool_result *res,
@@ -110,7 +61,7 @@ static void on_single_done(void *arg, const struct pool_result *res,
 	_cleanup_error_ struct hearth_error *err = NULL;
 	struct evkeyvalq *h = evhttp_request_get_output_headers(s->req);
 
-	single_stop_watching(s);
+	http_watch_stop(s->watch);
 	if (!res) {
 		if (perr->status == EAGAIN)
 			evhttp_add_header(h, "Retry-After", "1");
@@ -138,7 +89,7 @@ int api_execute(struct api *a, struct evhttp_request *req, const char *idstr,
 	int64_t id;
 	int r;
 
-	if ((r = fn_parse_id(idstr, &id, err)) < 0)
+	if ((r = registry_resolve(a->registry, idstr, &id, err)) < 0)
 		return r;
 	if (!pool_knows(a->pool, id))
 		return hearth_error_make(err, ENOENT, "no function %s", idstr);
@@ -153,7 +104,6 @@ int api_execute(struct api *a, struct evhttp_request *req, const char *idstr,
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return hearth_error_make(err, ENOMEM, "out of memory");
-	s->a = a;
 	s->req = req;
 	if ((r = invoke_start(a->invoker, id, data, len, on_single_done, s, &s->call, err)) < 0) {
 		free(s);
@@ -161,13 +111,7 @@ int api_execute(struct api *a, struct evhttp_request *req, const char *idstr,
 	}
 	/* Not answered yet (failures are answered from the loop, never here):
 	 * watch for the client leaving meanwhile. */
-	evhttp_connection_set_closecb(evhttp_request_get_connection(req), on_conn_close, s);
-	s->watch = evtimer_new(a->base, on_watch, s);
-	if (s->watch) {
-		struct timeval tv = { 0, EXECUTE_WATCH_AFTER_MS * 1000 };
-
-		evtimer_add(s->watch, &tv);
-	}
+	s->watch = http_watch_new(req, a->base, EXECUTE_WATCH_AFTER_MS, single_client_left, s);
 	return 0;
 }
 
@@ -292,10 +236,17 @@ static int item_start(struct api *a, struct item *it, json_object *o, struct hea
 						 "invocations[%zu]: unknown field '%s'", it->index,
 						 key);
 	}
-	if (!json_object_is_type(fid, json_type_int) || (id = json_object_get_int64(fid)) <= 0)
+	/* An id, or a name or an ARN as a string. */
+	if (json_object_is_type(fid, json_type_string)) {
+		if (registry_resolve(a->registry, json_object_get_string(fid), &id, err) < 0)
+			return hearth_error_wrap(err, "invocations[%zu].function_id", it->index);
+	} else if (!json_object_is_type(fid, json_type_int) ||
+		   (id = json_object_get_int64(fid)) <= 0) {
 		return hearth_error_make(err, EINVAL,
-					 "invocations[%zu].function_id: must be a positive integer",
+					 "invocations[%zu].function_id: a positive integer, or a "
+					 "function's name",
 					 it->index);
+	}
 	json_object_object_get_ex(o, "payload", &payload);
 	text = payload ? json_object_to_json_string_ext(payload,
 							JSON_C_TO_STRING_PLAIN |

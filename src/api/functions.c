@@ -146,7 +146,7 @@ int api_functions_update(struct api *a, struct evhttp_request *req, const char *
 	int64_t id;
 	int r;
 
-	if ((r = fn_parse_id(idstr, &id, err)) < 0 ||
+	if ((r = registry_resolve(a->registry, idstr, &id, err)) < 0 ||
 	    (r = http_body(req, HTTP_BODY_MAX, &data, &len, err)) < 0 ||
 	    (r = registry_draft_update(a->registry, id, data, len, &d, err)) < 0 ||
 	    (r = commit(a, req, d, &f, NULL, err)) < 0)
@@ -160,7 +160,7 @@ int api_functions_delete(struct api *a, struct evhttp_request *req, const char *
 	int64_t id;
 	int r;
 
-	if ((r = fn_parse_id(idstr, &id, err)) < 0 ||
+	if ((r = registry_resolve(a->registry, idstr, &id, err)) < 0 ||
 	    (r = registry_delete(a->registry, id, err)) < 0)
 		return r;
 	http_finish(req, 204, NULL);
@@ -175,7 +175,7 @@ int api_functions_get(struct api *a, struct evhttp_request *req, const char *ids
 	int64_t id;
 	int r;
 
-	if ((r = fn_parse_id(idstr, &id, err)) < 0 ||
+	if ((r = registry_resolve(a->registry, idstr, &id, err)) < 0 ||
 	    (r = registry_get(a->registry, id, &f, err)) < 0)
 		return r;
 	o = fn_to_json(f);
@@ -207,7 +207,7 @@ int api_test_events_get(struct api *a, struct evhttp_request *req, const char *i
 	int64_t id;
 	int r;
 
-	if ((r = fn_parse_id(idstr, &id, err)) < 0 ||
+	if ((r = registry_resolve(a->registry, idstr, &id, err)) < 0 ||
 	    (r = registry_test_events_get(a->registry, id, &json, err)) < 0)
 		return r;
 	http_reply_bytes(req, 200, "application/json", json, strlen(json));
@@ -223,7 +223,7 @@ int api_test_events_put(struct api *a, struct evhttp_request *req, const char *i
 	int64_t id;
 	int r;
 
-	if ((r = fn_parse_id(idstr, &id, err)) < 0 ||
+	if ((r = registry_resolve(a->registry, idstr, &id, err)) < 0 ||
 	    (r = http_body(req, HTTP_BODY_MAX, &data, &len, err)) < 0 ||
 	    (r = registry_test_events_put(a->registry, id, data, len, &json, err)) < 0)
 		return r;

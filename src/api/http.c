@@ -3,8 +3,12 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include <event2/bufferevent.h>
+#include <event2/event.h>
 #include <event2/keyvalq_struct.h>
 
 #include "jsontext.h"
@@ -24,6 +28,7 @@ int http_status_of(int status)
 	case EAGAIN: return 429;
 	case ENOSYS: return 501;
 	case EHOSTDOWN:
+	case ECANCELED: /* hearthd is stopping */
 	case ENXIO: return 503;
 	case ETIMEDOUT: return 504;
 	default: return 500;
@@ -42,6 +47,7 @@ const char *http_code_of(int status)
 	case EAGAIN: return "throttled";
 	case ENOSYS: return "not_implemented";
 	case EHOSTDOWN:
+	case ECANCELED:
 	case ENXIO: return "unavailable";
 	case ETIMEDOUT: return "timeout";
 	default: return "internal";
@@ -116,6 +122,20 @@ void http_finish(struct evhttp_request *req, int code, struct evbuffer *body)
 		evbuffer_drain(body, evbuffer_get_length(body));
 	}
 	evhttp_send_reply(req, code, reason(code), body);
+	inflight--;
+}
+
+void http_stream_start(struct evhttp_request *req, const char *content_type)
+{
+	log_msg(LOG_LVL_INFO, "http: %s %s -> 200 (a stream)",
+		http_method_name(evhttp_request_get_command(req)), evhttp_request_get_uri(req));
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", content_type);
+	evhttp_send_reply_start(req, 200, "OK");
+}
+
+void http_stream_end(struct evhttp_request *req)
+{
+	evhttp_send_reply_end(req);
 	inflight--;
 }
 
@@ -230,4 +250,87 @@ int http_body_json(struct evhttp_request *req, size_t max, unsigned flags, json_
 	if ((r = http_body(req, max, &data, &len, err)) < 0)
 		return r;
 	return jsontext_parse(data, len, flags, "body", out, err);
+}
+
+struct http_watch {
+	struct evhttp_request *req;
+	struct event_base *base;
+	struct event *ev; /* a timer, then the client's socket */
+	void (*gone)(void *arg);
+	void *arg;
+};
+
+void http_watch_stop(struct http_watch *w)
+{
+	struct evhttp_connection *conn;
+
+	if (!w)
+		return;
+	conn = evhttp_request_get_connection(w->req);
+	if (conn)
+		evhttp_connection_set_closecb(conn, NULL, NULL);
+	if (w->ev)
+		event_free(w->ev);
+	free(w);
+}
+
+static void watch_gone(struct http_watch *w, bool evhttp_knows)
+{
+	struct evhttp_request *req = w->req;
+
+	w->gone(w->arg);
+	http_watch_stop(w);
+	if (evhttp_knows)
+		http_forget(req);
+	else
+		/* The one reply this request gets; evhttp then finds the socket
+		 * closed and frees the connection. */
+		http_finish(req, 499, NULL);
+}
+
+static void on_watch_close(struct evhttp_connection *conn, void *arg)
+{
+	watch_gone(arg, true);
+}
+
+static void on_watch(evutil_socket_t fd, short what, void *arg)
+{
+	struct http_watch *w = arg;
+	struct evhttp_connection *conn = evhttp_request_get_connection(w->req);
+	struct bufferevent *bev = conn ? evhttp_connection_get_bufferevent(conn) : NULL;
+	evutil_socket_t sock = bev ? bufferevent_getfd(bev) : -1;
+
+	event_free(w->ev);
+	w->ev = NULL;
+	if (!(what & EV_TIMEOUT)) {
+		watch_gone(w, false);
+		return;
+	}
+	if (sock < 0)
+		return;
+	/* EV_CLOSED: epoll's EPOLLRDHUP, the client's end closed. */
+	w->ev = event_new(w->base, sock, EV_CLOSED, on_watch, w);
+	if (w->ev && event_add(w->ev, NULL) < 0) {
+		event_free(w->ev);
+		w->ev = NULL;
+	}
+}
+
+struct http_watch *http_watch_new(struct evhttp_request *req, struct event_base *base, int after_ms,
+				  void (*gone)(void *arg), void *arg)
+{
+	struct http_watch *w = calloc(1, sizeof(*w));
+	struct timeval tv = { after_ms / 1000, (after_ms % 1000) * 1000 };
+
+	if (!w)
+		return NULL;
+	w->req = req;
+	w->base = base;
+	w->gone = gone;
+	w->arg = arg;
+	evhttp_connection_set_closecb(evhttp_request_get_connection(req), on_watch_close, w);
+	w->ev = evtimer_new(base, on_watch, w);
+	if (w->ev)
+		evtimer_add(w->ev, &tv);
+	return w;
 }

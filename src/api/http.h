@@ -30,9 +30,26 @@ void http_reply_bytes(struct evhttp_request *req, int code, const char *content_
 void http_reply_error_status(struct evhttp_request *req, int status, const char *msg);
 void http_reply_error(struct evhttp_request *req, const struct hearth_error *e);
 void http_reply_not_allowed(struct evhttp_request *req, const char *allow);
+/* A reply sent in pieces (an event stream): started with the status line
+ * and headers, then evhttp_send_reply_chunk as often as needed, and ended
+ * once, by http_stream_end or, when the client left, http_forget. */
+void http_stream_start(struct evhttp_request *req, const char *content_type);
+void http_stream_end(struct evhttp_request *req);
 /* The client left before its reply: counts the request out and lets
  * evhttp free it (never a free of our own). */
 void http_forget(struct evhttp_request *req);
+/* The client of a deferred request, watched while its reply waits: by
+ * evhttp's close callback and, once the request has waited after_ms, by a
+ * watch of its socket's close (libevent 2.1's evhttp does not read a
+ * connection while its request waits, so it would never see the client
+ * go).  When the client goes, gone(arg) runs once, then the request is
+ * done with (answered 499, or left to evhttp): nobody touches it again. */
+struct http_watch;
+struct http_watch *http_watch_new(struct evhttp_request *req, struct event_base *base, int after_ms,
+				  void (*gone)(void *arg), void *arg);
+/* Before the reply: stops watching (NULL is fine). */
+void http_watch_stop(struct http_watch *w);
+
 /* The request body as contiguous bytes, bounded by the route's limit. */
 int http_body(struct evhttp_request *req, size_t max, const char **data, size_t *len,
 	      struct hearth_error **err);

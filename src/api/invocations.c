@@ -91,7 +91,7 @@ int api_invocations_list(struct api *a, struct evhttp_request *req, const char *
 	size_t n = 0;
 	int r;
 
-	if ((r = fn_parse_id(idstr, &id, err)) < 0 ||
+	if ((r = registry_resolve(a->registry, idstr, &id, err)) < 0 ||
 	    (r = registry_get(a->registry, id, &f, err)) < 0 ||
 	    (r = records_flush(a->records, err)) < 0)
 		return r;

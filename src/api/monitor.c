@@ -5,10 +5,12 @@
 #include <errno.h>
 
 #include "buf.h"
+#include "events.h"
 #include "http.h"
 #include "jsontext.h"
 #include "metrics.h"
 #include "pool.h"
+#include "promtext.h"
 #include "routes.h"
 
 int api_healthz(struct api *a, struct evhttp_request *req, const char *arg,
@@ -47,8 +49,20 @@ int api_metrics(struct api *a, struct evhttp_request *req, const char *arg,
 	int r;
 
 	if ((r = metrics_render(a->metrics, &b, err)) < 0 ||
-	    (r = pool_metrics(a->pool, &b, err)) < 0)
+	    (r = pool_metrics(a->pool, &b, err)) < 0 ||
+	    (r = promtext_single(&b, "hearth_event_streams", "gauge",
+				 "Clients of GET /events connected now.",
+				 (uint64_t)events_streams(a->events), err)) < 0 ||
+	    (r = promtext_single(&b, "hearth_event_stream_backlog_bytes", "gauge",
+				 "The most bytes waiting for one /events client.",
+				 (uint64_t)events_backlog_max(a->events), err)) < 0)
 		return r;
 	http_reply_bytes(req, 200, "text/plain; version=0.0.4", b.ptr, b.len);
 	return 0;
+}
+
+int api_events(struct api *a, struct evhttp_request *req, const char *arg,
+	       struct hearth_error **err)
+{
+	return events_stream(a->events, req, err);
 }

@@ -9,8 +9,10 @@
  *   http.c         replies, errors, request bodies (http.h)
  *   functions.c    /functions/ and /functions/{id}: the registry
  *   execute.c      POST /functions/{id}/execute and the batch
+ *   bench.c        POST /functions/{id}/bench
+ *   fnurl.c        function URLs: ANY /fn/{route}
  *   invocations.c  the invocation records
- *   monitor.c      /healthz, /pool, /metrics
+ *   monitor.c      /healthz, /pool, /metrics, /events (events.c: the feed)
  *   webfiles.c     the dashboard's files at / */
 #ifndef HEARTH_ROUTES_H
 #define HEARTH_ROUTES_H
@@ -27,6 +29,7 @@ struct api {
 	struct metrics *metrics;
 	struct pool *pool;
 	struct invoker *invoker;
+	struct events *events;
 	char *web_root; /* realpath of web_dir, or NULL when missing */
 	struct evhttp *http;
 	struct evhttp_bound_socket *sock;
@@ -59,6 +62,10 @@ int api_execute(struct api *a, struct evhttp_request *req, const char *idstr,
 int api_execute_batch(struct api *a, struct evhttp_request *req, const char *arg,
 		      struct hearth_error **err);
 
+/* bench.c: deferred until the benchmark ends. */
+int api_bench(struct api *a, struct evhttp_request *req, const char *idstr,
+	      struct hearth_error **err);
+
 /* invocations.c */
 int api_invocations_list(struct api *a, struct evhttp_request *req, const char *idstr,
 			 struct hearth_error **err);
@@ -71,6 +78,12 @@ int api_healthz(struct api *a, struct evhttp_request *req, const char *arg,
 int api_pool(struct api *a, struct evhttp_request *req, const char *arg, struct hearth_error **err);
 int api_metrics(struct api *a, struct evhttp_request *req, const char *arg,
 		struct hearth_error **err);
+int api_events(struct api *a, struct evhttp_request *req, const char *arg,
+	       struct hearth_error **err);
+
+/* fnurl.c: path is what follows /fn ("/hello/x"), still encoded. */
+int api_fnurl(struct api *a, struct evhttp_request *req, const char *path,
+	      struct hearth_error **err);
 
 /* webfiles.c: path is the URL's path, still encoded. */
 int api_webfile(struct api *a, struct evhttp_request *req, const char *path,

@@ -17,6 +17,7 @@
  *   ENOSYS   not implemented                             -> 501
  *   ENXIO    a runtime image is missing                  -> 503
  *   EHOSTDOWN container engine unreachable               -> 503
+ *   ECANCELED hearthd is stopping                        -> 503
  *   anything else                                        -> 500
  */
 #ifndef HEARTH_ERROR_H

@@ -21,6 +21,8 @@ struct invoker {
 	struct pool *pool;
 	struct records *records;
 	struct metrics *metrics;
+	invoke_observer observer;
+	void *observer_arg;
 	uint64_t id_prefix;
 	uint64_t id_counter;
 };
@@ -48,6 +50,8 @@ int invoke_new(struct invoker **out, const struct invoke_deps *deps, struct hear
 	x->pool = deps->pool;
 	x->records = deps->records;
 	x->metrics = deps->metrics;
+	x->observer = deps->observer;
+	x->observer_arg = deps->observer_arg;
 	if (getrandom(&x->id_prefix, sizeof(x->id_prefix), 0) != sizeof(x->id_prefix))
 		x->id_prefix = (uint64_t)util_now_ms() ^ ((uint64_t)getpid() << 32);
 	*out = x;
@@ -61,7 +65,7 @@ void invoke_free(struct invoker *x)
 
 /* A UUID-shaped id: 64 random bits per daemon run plus a counter, so it is
  * unique without a syscall per call. */
-static void new_request_id(struct invoker *x, char dst[INVOKE_ID_LEN])
+void invoke_new_id(struct invoker *x, char dst[INVOKE_ID_LEN])
 {
 	uint64_t c = ++x->id_counter;
 
@@ -148,6 +152,21 @@ static void on_pool_done(void *arg, const struct pool_result *pres, const struct
 	metrics_observe(c->x->metrics, c->function_id, res.status, res.start,
 			(double)(now - c->t0_ns) / 1e6, res.duration_ms, now, c->created_ms);
 	record(c, &res);
+	if (c->x->observer) {
+		struct invoke_summary sum = {
+			.id = c->request_id,
+			.function_id = c->function_id,
+			.status = res.status,
+			.start = res.start,
+			.total_ms = (double)(now - c->t0_ns) / 1e6,
+			.duration_ms = res.duration_ms,
+			.init_ms = res.init_ms,
+			.queue_ms = res.queue_ms,
+			.at_ms = c->created_ms,
+		};
+
+		c->x->observer(c->x->observer_arg, &sum);
+	}
 	if (!c->abandoned)
 		c->cb(c->arg, &res, NULL);
 	call_free(c);
@@ -156,6 +175,16 @@ static void on_pool_done(void *arg, const struct pool_result *pres, const struct
 int invoke_start(struct invoker *x, int64_t function_id, const char *payload, size_t len,
 		 invoke_done_cb cb, void *arg, struct invoke_call **callp,
 		 struct hearth_error **err)
+{
+	char id[INVOKE_ID_LEN];
+
+	invoke_new_id(x, id);
+	return invoke_start_as(x, id, function_id, payload, len, cb, arg, callp, err);
+}
+
+int invoke_start_as(struct invoker *x, const char *request_id, int64_t function_id,
+		    const char *payload, size_t len, invoke_done_cb cb, void *arg,
+		    struct invoke_call **callp, struct hearth_error **err)
 {
 	struct invoke_call *c = calloc(1, sizeof(*c));
 	int r;
@@ -170,7 +199,7 @@ int invoke_start(struct invoker *x, int64_t function_id, const char *payload, si
 	c->payload_len = len;
 	c->t0_ns = util_mono_ns();
 	c->created_ms = util_now_ms();
-	new_request_id(x, c->request_id);
+	snprintf(c->request_id, sizeof(c->request_id), "%s", request_id);
 	if ((r = pool_execute(x->pool, function_id, c->request_id, payload, len, on_pool_done, c,
 			      &c->pcall, err)) < 0) {
 		free(c);

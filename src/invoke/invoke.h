@@ -22,11 +22,26 @@ struct invoke_call;
 struct records;
 struct metrics;
 
+/* What a watcher (the dashboard's event stream) hears of every call that
+ * ran, borrowed for the duration of the call. */
+struct invoke_summary {
+	const char *id;
+	int64_t function_id;
+	enum invocation_status status;
+	enum pool_start start;
+	double total_ms; /* as hearthd saw it, request to reply */
+	double duration_ms, init_ms, queue_ms;
+	int64_t at_ms; /* when it arrived, epoch ms */
+};
+typedef void (*invoke_observer)(void *arg, const struct invoke_summary *s);
+
 struct invoke_deps {
 	struct event_base *base;
 	struct pool *pool;
 	struct records *records;
 	struct metrics *metrics;
+	invoke_observer observer; /* may be NULL; must be cheap: it runs on the hot path */
+	void *observer_arg;
 };
 
 int invoke_new(struct invoker **out, const struct invoke_deps *deps, struct hearth_error **err);
@@ -46,6 +61,12 @@ typedef void (*invoke_done_cb)(void *arg, const struct pool_result *res,
 int invoke_start(struct invoker *x, int64_t function_id, const char *payload, size_t len,
 		 invoke_done_cb cb, void *arg, struct invoke_call **callp,
 		 struct hearth_error **err);
+/* The same with the request id made beforehand by invoke_new_id, for a
+ * caller that must put it into the payload (a function URL's event). */
+void invoke_new_id(struct invoker *x, char dst[INVOKE_ID_LEN]);
+int invoke_start_as(struct invoker *x, const char *request_id, int64_t function_id,
+		    const char *payload, size_t len, invoke_done_cb cb, void *arg,
+		    struct invoke_call **callp, struct hearth_error **err);
 /* The call's request id (a UUID), for headers and logs. */
 const char *invoke_call_id(const struct invoke_call *c);
 /* The caller went away: its callback never comes.  A call still waiting

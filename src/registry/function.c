@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
 
+#include "b64.h"
 #include "jsontext.h"
 #include "util.h"
 
@@ -24,6 +24,13 @@ struct fn *fn_new(void)
 	f->memory_mb = FN_MEMORY_DEFAULT;
 	f->min_warm = FN_MIN_WARM_DEFAULT;
 	f->max_concurrency = FN_MAX_CONCURRENCY_DEFAULT;
+	f->async_retries = FN_ASYNC_RETRIES_DEFAULT;
+	f->async_max_age_s = FN_ASYNC_MAX_AGE_DEFAULT;
+	f->architectures_json = strdup("[\"x86_64\"]");
+	if (!f->architectures_json) {
+		free(f);
+		return NULL;
+	}
 	f->revision = 1;
 	return f;
 }
@@ -38,6 +45,11 @@ void fn_free(struct fn *f)
 	free(f->route);
 	free(f->env_json);
 	free(f->code_path);
+	free(f->description);
+	free(f->runtime);
+	free(f->role);
+	free(f->architectures_json);
+	free(f->route_auth);
 	free(f);
 }
 
@@ -71,6 +83,11 @@ struct fn *fn_dup(const struct fn *f)
 	d->route = dup_or_null(f->route, &ok);
 	d->env_json = dup_or_null(f->env_json, &ok);
 	d->code_path = dup_or_null(f->code_path, &ok);
+	d->description = dup_or_null(f->description, &ok);
+	d->runtime = dup_or_null(f->runtime, &ok);
+	d->role = dup_or_null(f->role, &ok);
+	d->architectures_json = dup_or_null(f->architectures_json, &ok);
+	d->route_auth = dup_or_null(f->route_auth, &ok);
 	if (!ok) {
 		fn_free(d);
 		return NULL;
@@ -112,6 +129,15 @@ json_object *fn_to_json(const struct fn *f)
 	json_object_object_add(o, "code_path", str_or_null(f->code_path));
 	json_object_object_add(o, "created_at", json_object_new_string(created));
 	json_object_object_add(o, "updated_at", json_object_new_string(updated));
+	json_object_object_add(o, "description", str_or_null(f->description));
+	json_object_object_add(o, "runtime", str_or_null(f->runtime));
+	json_object_object_add(o, "route_auth", str_or_null(f->route_auth));
+	json_object_object_add(o, "async_retries", json_object_new_int(f->async_retries));
+	json_object_object_add(o, "async_max_age", json_object_new_int(f->async_max_age_s));
+	json_object_object_add(o, "role", str_or_null(f->role));
+	json_object_object_add(o, "architectures",
+			       f->architectures_json ? json_tokener_parse(f->architectures_json)
+						     : NULL);
 	return o;
 }
 
@@ -187,7 +213,93 @@ static int check_name(const char *s, size_t len, struct hearth_error **err)
 				"([A-Za-z0-9_-]{1,%d})",
 				FN_NAME_MAX);
 	}
+	/* A URL segment that parses as an integer is an id. */
+	if (strspn(s, "0123456789") == len)
+		return hearth_error_make(
+			err, EINVAL, "name: '%s' is all digits, which reads as an id; add a letter",
+			s);
 	return 0;
+}
+
+static int set_str(char **dst, const char *s, struct hearth_error **err)
+{
+	char *d = strdup(s);
+
+	if (!d)
+		return hearth_error_make(err, ENOMEM, "out of memory");
+	free(*dst);
+	*dst = d;
+	return 0;
+}
+
+/* A string of at most max bytes, or null (which clears the field). */
+static int set_str_or_null(const char *field, json_object *v, size_t max, char **dst,
+			   struct hearth_error **err)
+{
+	const char *s;
+	size_t len;
+
+	if (json_object_is_type(v, json_type_null)) {
+		free(*dst);
+		*dst = NULL;
+		return 0;
+	}
+	if (!json_object_is_type(v, json_type_string))
+		return hearth_error_make(err, EINVAL, "%s: expected a string or null, got %s",
+					 field, type_name(v));
+	s = json_object_get_string(v);
+	len = (size_t)json_object_get_string_len(v);
+	if (len > max || strlen(s) != len)
+		return hearth_error_make(err, EINVAL, "%s: at most %zu bytes, no NUL", field, max);
+	return set_str(dst, s, err);
+}
+
+const char *fn_runtime_language(const char *rt)
+{
+	size_t n;
+
+	if (!rt)
+		return NULL;
+	/* python3.9 ... python3.13 and beyond: "python3." and digits */
+	if (strncmp(rt, "python3.", 8) == 0 && rt[8] &&
+	    strspn(rt + 8, "0123456789") == strlen(rt + 8))
+		return "python";
+	/* nodejs18.x ... nodejs22.x: "nodejs", digits, ".x" */
+	if (strncmp(rt, "nodejs", 6) == 0 && (n = strspn(rt + 6, "0123456789")) > 0 &&
+	    strcmp(rt + 6 + n, ".x") == 0)
+		return "node";
+	return NULL;
+}
+
+static int set_runtime(json_object *v, struct fn *f, struct hearth_error **err)
+{
+	int r = set_str_or_null("runtime", v, FN_RUNTIME_MAX, &f->runtime, err);
+
+	if (r < 0 || !f->runtime)
+		return r;
+	if (!fn_runtime_language(f->runtime))
+		return hearth_error_make(err, EINVAL,
+					 "runtime: '%s' is not one Hearth runs (python3.x or "
+					 "nodejsN.x)",
+					 f->runtime);
+	return 0;
+}
+
+static int set_architectures(json_object *v, struct fn *f, struct hearth_error **err)
+{
+	const char *a;
+
+	if (!json_object_is_type(v, json_type_array) || json_object_array_length(v) != 1 ||
+	    !json_object_is_type(json_object_array_get_idx(v, 0), json_type_string))
+		return hearth_error_make(err, EINVAL,
+					 "architectures: expected one of [\"x86_64\"] or "
+					 "[\"arm64\"]");
+	a = json_object_get_string(json_object_array_get_idx(v, 0));
+	if (strcmp(a, "x86_64") != 0 && strcmp(a, "arm64") != 0)
+		return hearth_error_make(err, EINVAL, "architectures: '%s' is not x86_64 or arm64",
+					 a);
+	return set_str(&f->architectures_json,
+		       strcmp(a, "arm64") == 0 ? "[\"arm64\"]" : "[\"x86_64\"]", err);
 }
 
 const char *fn_language_canonical(const char *lang)
@@ -401,58 +513,6 @@ static int check_env(json_object *v, char **out, struct hearth_error **err)
 /* Base64 as people produce it: whitespace (line breaks from base64(1))
  * is skipped and missing '=' padding is tolerated; anything else outside
  * the standard alphabet is an error. */
-static int decode_base64(const char *s, size_t len, unsigned char **out, size_t *outlen,
-			 struct hearth_error **err)
-{
-	_cleanup_free_ char *clean = NULL;
-	_cleanup_free_ unsigned char *bin = NULL;
-	size_t n = 0, pad = 0;
-	int got;
-
-	clean = malloc(len + 4);
-	if (!clean)
-		return hearth_error_make(err, ENOMEM, "out of memory");
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
-			continue;
-		if (pad && c != '=')
-			return hearth_error_make(err, EINVAL,
-						 "zip: invalid base64: data after '=' padding at "
-						 "byte %zu",
-						 i);
-		if (c == '=') {
-			pad++;
-		} else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-			     (c >= '0' && c <= '9') || c == '+' || c == '/')) {
-			return hearth_error_make(err, EINVAL,
-						 "zip: invalid base64: unexpected character at "
-						 "byte %zu",
-						 i);
-		}
-		clean[n++] = (char)c;
-	}
-	if (pad > 2 || (n - pad) % 4 == 1 || (pad && n % 4))
-		return hearth_error_make(err, EINVAL, "zip: invalid base64: bad length or padding");
-	n -= pad;
-	if (n == 0)
-		return hearth_error_make(err, EINVAL, "zip: must not be empty");
-	pad = (4 - n % 4) % 4;
-	for (size_t i = 0; i < pad; i++)
-		clean[n++] = '=';
-	bin = malloc(n / 4 * 3 + 1);
-	if (!bin)
-		return hearth_error_make(err, ENOMEM, "out of memory");
-	/* EVP_DecodeBlock counts padding as zero bytes: take them off */
-	got = EVP_DecodeBlock(bin, (const unsigned char *)clean, (int)n);
-	if (got < 0 || (size_t)got < pad)
-		return hearth_error_make(err, EINVAL, "zip: invalid base64");
-	*outlen = (size_t)got - pad;
-	*out = bin;
-	bin = NULL;
-	return 0;
-}
 
 static int take_code(json_object *code, json_object *zip, struct fn_upload *up,
 		     struct hearth_error **err)
@@ -481,23 +541,15 @@ static int take_code(json_object *code, json_object *zip, struct fn_upload *up,
 	} else if (zip) {
 		if ((r = want_string("zip", zip, &s, &len, err)) < 0)
 			return r;
-		if ((r = decode_base64(s, len, &up->data, &up->len, err)) < 0)
+		if ((r = b64_decode(s, len, "zip", &up->data, &up->len, err)) < 0)
 			return r;
 		up->kind = FN_CODE_ZIP;
+		if (up->len == 0)
+			return hearth_error_make(err, EINVAL, "zip: must not be empty");
 	}
 	return 0;
 }
 
-static int set_str(char **dst, const char *s, struct hearth_error **err)
-{
-	char *d = strdup(s);
-
-	if (!d)
-		return hearth_error_make(err, ENOMEM, "out of memory");
-	free(*dst);
-	*dst = d;
-	return 0;
-}
 
 static const char *const read_only[] = { "id",	      "revision",   "code_sha256",
 					 "code_path", "created_at", "updated_at" };
@@ -505,8 +557,10 @@ static const char *const read_only[] = { "id",	      "revision",   "code_sha256"
 /* Applies every field of body onto f.  Shared by create and update; the
  * language/handler interplay and the cross-field rules are in the
  * callers' tails. */
+enum { GIVEN_HANDLER = 1, GIVEN_LANGUAGE = 2 };
+
 static int apply_fields(struct fn *f, json_object *body, json_object **code, json_object **zip,
-			int *handler_given, struct hearth_error **err)
+			int *given, struct hearth_error **err)
 {
 	const char *s;
 	size_t len;
@@ -534,12 +588,13 @@ static int apply_fields(struct fn *f, json_object *body, json_object **code, jso
 							 s);
 			if ((r = set_str(&f->language, canon, err)) < 0)
 				return r;
+			*given |= GIVEN_LANGUAGE;
 		} else if (strcmp(key, "handler") == 0) {
 			if ((r = want_string(key, val, &s, &len, err)) < 0 ||
 			    (r = check_handler(s, len, err)) < 0 ||
 			    (r = set_str(&f->handler, s, err)) < 0)
 				return r;
-			*handler_given = 1;
+			*given |= GIVEN_HANDLER;
 		} else if (strcmp(key, "route") == 0) {
 			if (json_object_is_type(val, json_type_null)) {
 				free(f->route);
@@ -578,6 +633,35 @@ static int apply_fields(struct fn *f, json_object *body, json_object **code, jso
 			if ((r = want_int(key, val, 1, FN_MAX_CONCURRENCY_MAX, &f->max_concurrency,
 					  err)) < 0)
 				return r;
+		} else if (strcmp(key, "description") == 0) {
+			if ((r = set_str_or_null(key, val, FN_DESCRIPTION_MAX, &f->description,
+						 err)) < 0)
+				return r;
+		} else if (strcmp(key, "runtime") == 0) {
+			if ((r = set_runtime(val, f, err)) < 0)
+				return r;
+		} else if (strcmp(key, "role") == 0) {
+			if ((r = set_str_or_null(key, val, FN_ROLE_MAX, &f->role, err)) < 0)
+				return r;
+		} else if (strcmp(key, "architectures") == 0) {
+			if ((r = set_architectures(val, f, err)) < 0)
+				return r;
+		} else if (strcmp(key, "route_auth") == 0) {
+			if ((r = set_str_or_null(key, val, 8, &f->route_auth, err)) < 0)
+				return r;
+			if (f->route_auth && strcmp(f->route_auth, "none") != 0 &&
+			    strcmp(f->route_auth, "token") != 0)
+				return hearth_error_make(err, EINVAL,
+							 "route_auth: '%s' is not none or token",
+							 f->route_auth);
+		} else if (strcmp(key, "async_retries") == 0) {
+			if ((r = want_int(key, val, 0, FN_ASYNC_RETRIES_MAX, &f->async_retries,
+					  err)) < 0)
+				return r;
+		} else if (strcmp(key, "async_max_age") == 0) {
+			if ((r = want_int(key, val, FN_ASYNC_MAX_AGE_MIN, FN_ASYNC_MAX_AGE_MAX,
+					  &f->async_max_age_s, err)) < 0)
+				return r;
 		} else if (strcmp(key, "code") == 0) {
 			*code = val;
 			if (!val) /* json-c's null */
@@ -602,6 +686,12 @@ static int apply_fields(struct fn *f, json_object *body, json_object **code, jso
 
 static int check_cross(const struct fn *f, struct hearth_error **err)
 {
+	const char *rl = fn_runtime_language(f->runtime);
+
+	if (rl && f->language && strcmp(rl, f->language) != 0)
+		return hearth_error_make(err, EINVAL,
+					 "runtime: '%s' is a %s runtime, but language is %s",
+					 f->runtime, rl, f->language);
 	if (f->min_warm > f->max_concurrency)
 		return hearth_error_make(err, EINVAL,
 					 "min_warm: %d is more than max_concurrency (%d)",
@@ -634,28 +724,40 @@ static int from_json(const struct fn *cur, json_object *body, struct fn **out,
 {
 	_cleanup_fn_ struct fn *f = cur ? fn_dup(cur) : fn_new();
 	json_object *jcode = NULL, *jzip = NULL;
-	int handler_given = 0, r;
+	int given = 0, r;
 
 	*out = NULL;
 	memset(code, 0, sizeof(*code));
 	if (!f)
 		return hearth_error_make(err, ENOMEM, "out of memory");
-	if ((r = apply_fields(f, body, &jcode, &jzip, &handler_given, err)) < 0)
+	if ((r = apply_fields(f, body, &jcode, &jzip, &given, err)) < 0)
 		return r;
 	if (!cur) {
 		if (!f->name)
 			return hearth_error_make(err, EINVAL, "name: is required");
+		/* The Lambda API names a runtime rather than a language. */
+		if (!f->language && f->runtime &&
+		    (r = set_str(&f->language, fn_runtime_language(f->runtime), err)) < 0)
+			return r;
 		if (!f->language)
 			return hearth_error_make(err, EINVAL,
-						 "language: is required (python or node)");
+						 "language: is required (python or node), or a "
+						 "runtime");
 		if (!f->handler &&
 		    (r = set_str(&f->handler, default_handler(f->language), err)) < 0)
 			return r;
 		if (!f->env_json && (r = set_str(&f->env_json, "{}", err)) < 0)
 			return r;
-	} else if (!handler_given && strcmp(f->language, cur->language) != 0 &&
-		   strcmp(cur->handler, default_handler(cur->language)) == 0 &&
-		   (r = set_str(&f->handler, default_handler(f->language), err)) < 0) {
+	} else if (f->runtime && !(given & GIVEN_LANGUAGE) &&
+		   strcmp(fn_runtime_language(f->runtime), f->language) != 0 &&
+		   (r = set_str(&f->language, fn_runtime_language(f->runtime), err)) < 0) {
+		/* A new runtime of the other language, the language unsaid:
+		 * the language follows the runtime (checked below). */
+		return r;
+	}
+	if (cur && !(given & GIVEN_HANDLER) && strcmp(f->language, cur->language) != 0 &&
+	    strcmp(cur->handler, default_handler(cur->language)) == 0 &&
+	    (r = set_str(&f->handler, default_handler(f->language), err)) < 0) {
 		/* A function moving to the other language keeps a handler it
 		 * was given, but trades the old default for the new one. */
 		return r;
@@ -698,7 +800,12 @@ int fn_same_config(const struct fn *a, const struct fn *b)
 	       streq_null(a->handler, b->handler) && streq_null(a->route, b->route) &&
 	       a->timeout_s == b->timeout_s && a->memory_mb == b->memory_mb &&
 	       streq_null(a->env_json, b->env_json) && a->min_warm == b->min_warm &&
-	       a->max_concurrency == b->max_concurrency;
+	       a->max_concurrency == b->max_concurrency &&
+	       streq_null(a->description, b->description) && streq_null(a->runtime, b->runtime) &&
+	       streq_null(a->role, b->role) &&
+	       streq_null(a->architectures_json, b->architectures_json) &&
+	       streq_null(a->route_auth, b->route_auth) && a->async_retries == b->async_retries &&
+	       a->async_max_age_s == b->async_max_age_s;
 }
 
 static size_t module_len(const struct fn *f)

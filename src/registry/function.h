@@ -28,6 +28,17 @@ struct fn {
 	char *code_path;      /* absolute path of the code folder in the code store */
 	int64_t created_at;   /* epoch ms */
 	int64_t updated_at;   /* epoch ms */
+	/* What the Lambda API carries, kept as given. */
+	char *description;	  /* free text, or NULL */
+	char *runtime;		  /* an AWS runtime ("python3.12", "nodejs20.x"), or NULL */
+	char *role;		  /* an IAM role ARN, or NULL */
+	char *architectures_json; /* ["x86_64"] or ["arm64"] */
+	/* Function URLs: "none" or "token"; NULL: token when hearthd has one. */
+	char *route_auth;
+	/* Asynchronous calls: retries after a failed attempt, and how old a
+	 * queued call may grow before it is dropped (seconds). */
+	int async_retries;
+	int async_max_age_s;
 };
 
 struct fn *fn_new(void);
@@ -98,6 +109,10 @@ int fn_handler_files(const struct fn *f, char files[3][FN_FILE_MAX]);
  * sign, spaces or leading zeros that fits in int64; -ENOENT otherwise (an
  * id that cannot exist is an object that does not exist). */
 int fn_parse_id(const char *s, int64_t *out, struct hearth_error **err);
+
+/* The language of an AWS runtime string: python3.N is python, nodejsN.x is
+ * node; NULL for any other (java21, provided.al2023, ...). */
+const char *fn_runtime_language(const char *runtime);
 
 /* "python" for "python", "node" for "node" and "javascript"; NULL when
  * unknown. */

@@ -11,12 +11,16 @@
 #include "jsontext.h"
 #include "log.h"
 #include "store.h"
+#include "strmap.h"
 #include "util.h"
 
 struct registry {
 	struct store *store;
 	struct codestore *codes;
 	struct registry_listener listener;
+	/* In memory, for the request path: names and routes to ids, kept by
+	 * every commit and delete. */
+	struct strmap *names, *routes;
 };
 
 struct registry_draft {
@@ -25,10 +29,43 @@ struct registry_draft {
 	struct fn_upload up; /* the code that came with the body, if any */
 };
 
+/* The indexes follow the function: its old name and route out, its new
+ * ones in (old or new may be NULL). */
+static int index_swap(struct registry *r, const struct fn *old, const struct fn *nf)
+{
+	int rc = 0;
+
+	if (old) {
+		strmap_del(r->names, old->name, strlen(old->name));
+		if (old->route)
+			strmap_del(r->routes, old->route, strlen(old->route));
+	}
+	if (nf && (rc = strmap_put(r->names, nf->name, strlen(nf->name), nf->id)) == 0 && nf->route)
+		rc = strmap_put(r->routes, nf->route, strlen(nf->route), nf->id);
+	if (rc < 0)
+		log_error("registry: out of memory indexing function %" PRId64, nf->id);
+	return rc;
+}
+
+static int index_all(struct registry *r, struct hearth_error **err)
+{
+	struct fn **list = NULL;
+	size_t n = 0;
+	int rc;
+
+	if ((rc = store_function_list(r->store, &list, &n, err)) < 0)
+		return rc;
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = index_swap(r, NULL, list[i]);
+	store_function_list_free(list, n);
+	return rc < 0 ? hearth_error_make(err, ENOMEM, "out of memory") : 0;
+}
+
 int registry_new(struct registry **out, struct store *store, struct codestore *codes,
 		 const struct registry_listener *listener, struct hearth_error **err)
 {
 	struct registry *r = calloc(1, sizeof(*r));
+	int rc = 0;
 
 	if (!r)
 		return hearth_error_make(err, ENOMEM, "out of memory");
@@ -36,12 +73,22 @@ int registry_new(struct registry **out, struct store *store, struct codestore *c
 	r->codes = codes;
 	if (listener)
 		r->listener = *listener;
+	r->names = strmap_new();
+	r->routes = strmap_new();
+	if (!r->names || !r->routes || (rc = index_all(r, err)) < 0) {
+		registry_free(r);
+		return rc < 0 ? rc : hearth_error_make(err, ENOMEM, "out of memory");
+	}
 	*out = r;
 	return 0;
 }
 
 void registry_free(struct registry *r)
 {
+	if (!r)
+		return;
+	strmap_free(r->names);
+	strmap_free(r->routes);
 	free(r);
 }
 
@@ -201,6 +248,7 @@ static int commit_create(struct registry *r, struct registry_draft *d, struct fn
 		rc = refused(err, why, "the create");
 		goto fail;
 	}
+	index_swap(r, NULL, f);
 	log_info("function %" PRId64 " '%s' created (%s, code %.12s)", f->id, f->name, f->language,
 		 f->code_sha256);
 	*out = f;
@@ -258,6 +306,7 @@ static int commit_update(struct registry *r, struct registry_draft *d, struct fn
 		rc = refused(err, why, "the update");
 		goto fail;
 	}
+	index_swap(r, cur, nf);
 	log_info("function %" PRId64 " '%s' updated to revision %" PRId64, nf->id, nf->name,
 		 nf->revision);
 	if (new_code)
@@ -290,6 +339,7 @@ int registry_delete(struct registry *r, int64_t id, struct hearth_error **err)
 	if ((rc = registry_get(r, id, &f, err)) < 0 ||
 	    (rc = store_function_delete(r->store, f->id, err)) < 0)
 		return rc;
+	index_swap(r, f, NULL);
 	log_info("function %" PRId64 " '%s' deleted", f->id, f->name);
 	if (r->listener.removed)
 		r->listener.removed(r->listener.arg, f->id);
@@ -304,6 +354,49 @@ int registry_get(struct registry *r, int64_t id, struct fn **out, struct hearth_
 	if (id <= 0)
 		return hearth_error_make(err, ENOENT, "no function %" PRId64, id);
 	return store_function_get(r->store, id, out, err);
+}
+
+int registry_resolve(struct registry *r, const char *ref, int64_t *id, struct hearth_error **err)
+{
+	static const char arn[] = "arn:aws:lambda:";
+	const char *name = ref, *fn;
+	size_t len;
+
+	if (ref[0] >= '0' && ref[0] <= '9' && strspn(ref, "0123456789") == strlen(ref))
+		return fn_parse_id(ref, id, err); /* ids are all digits, names never */
+	if (strncmp(ref, arn, sizeof(arn) - 1) == 0) {
+		fn = strstr(ref, ":function:");
+		if (!fn)
+			return hearth_error_make(err, ENOENT, "no function %s (not a function ARN)",
+						 ref);
+		name = fn + strlen(":function:");
+	}
+	len = strcspn(name, ":");
+	if (name[len] && strcmp(name + len, ":$LATEST") != 0)
+		return hearth_error_make(err, ENOENT,
+					 "no function %s (versions and aliases: only $LATEST)",
+					 ref);
+	if (!strmap_get(r->names, name, len, id))
+		return hearth_error_make(err, ENOENT, "no function %s", ref);
+	return 0;
+}
+
+bool registry_route_match(struct registry *r, const char *path, int64_t *id, size_t *route_len)
+{
+	size_t len = strcspn(path, "?");
+
+	/* The whole path, then each shorter prefix ending before a '/'. */
+	while (len > 1) {
+		if (strmap_get(r->routes, path, len, id)) {
+			*route_len = len;
+			return true;
+		}
+		while (len > 0 && path[len - 1] != '/')
+			len--;
+		if (len > 0)
+			len--; /* the '/' itself */
+	}
+	return false;
 }
 
 int registry_list(struct registry *r, struct fn ***out, size_t *n, struct hearth_error **err)

@@ -61,6 +61,14 @@ int registry_commit(struct registry *r, struct registry_draft *d, struct fn **ou
 int registry_delete(struct registry *r, int64_t id, struct hearth_error **err);
 
 int registry_get(struct registry *r, int64_t id, struct fn **out, struct hearth_error **err);
+/* The function a reference names, from memory: an id ("12"), a name
+ * ("hello") or an ARN ("arn:aws:lambda:REGION:ACCOUNT:function:NAME", with
+ * no qualifier or $LATEST).  -ENOENT when none. */
+int registry_resolve(struct registry *r, const char *ref, int64_t *id, struct hearth_error **err);
+/* The function whose route is the longest segment-wise prefix of path
+ * ("/a/b/c" tries /a/b/c, /a/b, /a): its id and the length of the route;
+ * false when none.  A lookup per segment, never a scan of the routes. */
+bool registry_route_match(struct registry *r, const char *path, int64_t *id, size_t *route_len);
 /* Every function, by id ascending; free with registry_list_free. */
 int registry_list(struct registry *r, struct fn ***out, size_t *n, struct hearth_error **err);
 void registry_list_free(struct fn **list, size_t n);

@@ -75,12 +75,22 @@ static const char *const migrations[] = {
 	"  function_id INTEGER PRIMARY KEY REFERENCES functions (id) ON DELETE CASCADE,"
 	"  events_json TEXT NOT NULL"
 	");",
+	/* v3: what the Lambda API carries, function URLs' auth, and the
+	 * asynchronous calls' retries and age. */
+	"ALTER TABLE functions ADD COLUMN description TEXT;"
+	"ALTER TABLE functions ADD COLUMN runtime TEXT;"
+	"ALTER TABLE functions ADD COLUMN role TEXT;"
+	"ALTER TABLE functions ADD COLUMN architectures TEXT NOT NULL DEFAULT '[\"x86_64\"]';"
+	"ALTER TABLE functions ADD COLUMN route_auth TEXT;"
+	"ALTER TABLE functions ADD COLUMN async_retries INTEGER NOT NULL DEFAULT 2;"
+	"ALTER TABLE functions ADD COLUMN async_max_age_s INTEGER NOT NULL DEFAULT 21600;",
 };
 #define STORE_SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
 #define FN_COLUMNS \
 	"id, name, language, handler, route, timeout_s, memory_mb, env_json, min_warm, " \
-	"max_concurrency, revision, code_sha256, code_path, created_at, updated_at"
+	"max_concurrency, revision, code_sha256, code_path, created_at, updated_at, " \
+	"description, runtime, role, architectures, route_auth, async_retries, async_max_age_s"
 #define INV_COLUMNS \
 	"id, function_id, revision, status, start_kind, created_at, duration_ms, init_ms, " \
 	"queue_ms, max_memory_mb, error_json"
@@ -124,17 +134,22 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_ROLLBACK] = "ROLLBACK",
 	[ST_SYNC_FULL] = "PRAGMA synchronous = FULL",
 	[ST_SYNC_NORMAL] = "PRAGMA synchronous = NORMAL",
-	[ST_FN_INSERT] = "INSERT INTO functions (name, language, handler, route, timeout_s, "
-			 "memory_mb, env_json, min_warm, max_concurrency, revision, code_sha256, "
-			 "code_path, created_at, updated_at) "
-			 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+	[ST_FN_INSERT] =
+		"INSERT INTO functions (name, language, handler, route, timeout_s, "
+		"memory_mb, env_json, min_warm, max_concurrency, revision, code_sha256, "
+		"code_path, created_at, updated_at, description, runtime, role, "
+		"architectures, route_auth, async_retries, async_max_age_s) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
+		"?16, ?17, ?18, ?19, ?20, ?21)",
 	[ST_FN_GET] = "SELECT " FN_COLUMNS " FROM functions WHERE id = ?1",
 	[ST_FN_LIST] = "SELECT " FN_COLUMNS " FROM functions ORDER BY id",
 	[ST_FN_UPDATE] =
 		"UPDATE functions SET name = ?1, language = ?2, handler = ?3, route = ?4, "
 		"timeout_s = ?5, memory_mb = ?6, env_json = ?7, min_warm = ?8, "
 		"max_concurrency = ?9, revision = ?10, code_sha256 = ?11, code_path = ?12, "
-		"created_at = ?13, updated_at = ?14 WHERE id = ?15",
+		"created_at = ?13, updated_at = ?14, description = ?15, runtime = ?16, "
+		"role = ?17, architectures = ?18, route_auth = ?19, async_retries = ?20, "
+		"async_max_age_s = ?21 WHERE id = ?22",
 	[ST_FN_DELETE] = "DELETE FROM functions WHERE id = ?1",
 	[ST_FN_NAME_TAKEN] = "SELECT 1 FROM functions WHERE name = ?1 AND id != ?2",
 	[ST_FN_ROUTE_TAKEN] = "SELECT 1 FROM functions WHERE route = ?1 AND id != ?2",
@@ -445,7 +460,7 @@ static int fn_check(const struct fn *f, struct hearth_error **err)
  * skipped. */
 #define BIND(rc, call) ((rc) = (rc) != SQLITE_OK ? (rc) : (call))
 
-/* Binds ?1..?14 (every field but id) in the order both INSERT and UPDATE use. */
+/* Binds ?1..?21 (every field but id) in the order both INSERT and UPDATE use. */
 static int fn_bind(struct store *s, sqlite3_stmt *st, const struct fn *f, struct hearth_error **err)
 {
 	int rc = SQLITE_OK;
@@ -464,6 +479,15 @@ static int fn_bind(struct store *s, sqlite3_stmt *st, const struct fn *f, struct
 	BIND(rc, bind_text_or_null(st, 12, f->code_path));
 	BIND(rc, sqlite3_bind_int64(st, 13, f->created_at));
 	BIND(rc, sqlite3_bind_int64(st, 14, f->updated_at));
+	BIND(rc, bind_text_or_null(st, 15, f->description));
+	BIND(rc, bind_text_or_null(st, 16, f->runtime));
+	BIND(rc, bind_text_or_null(st, 17, f->role));
+	BIND(rc, sqlite3_bind_text(st, 18,
+				   f->architectures_json ? f->architectures_json : "[\"x86_64\"]",
+				   -1, SQLITE_STATIC));
+	BIND(rc, bind_text_or_null(st, 19, f->route_auth));
+	BIND(rc, sqlite3_bind_int(st, 20, f->async_retries));
+	BIND(rc, sqlite3_bind_int(st, 21, f->async_max_age_s));
 	if (rc != SQLITE_OK)
 		return db_error(s, err, sqlite3_errcode(s->db), "binding a function");
 	return 0;
@@ -515,6 +539,14 @@ static int fn_from_row(sqlite3_stmt *st, struct fn **out, struct hearth_error **
 	f->code_path = col_strdup(st, 12, &oom);
 	f->created_at = sqlite3_column_int64(st, 13);
 	f->updated_at = sqlite3_column_int64(st, 14);
+	f->description = col_strdup(st, 15, &oom);
+	f->runtime = col_strdup(st, 16, &oom);
+	f->role = col_strdup(st, 17, &oom);
+	free(f->architectures_json);
+	f->architectures_json = col_strdup(st, 18, &oom);
+	f->route_auth = col_strdup(st, 19, &oom);
+	f->async_retries = sqlite3_column_int(st, 20);
+	f->async_max_age_s = sqlite3_column_int(st, 21);
 	if (oom) {
 		fn_free(f);
 		return hearth_error_make(err, ENOMEM, "out of memory");
@@ -595,7 +627,7 @@ static int fn_write(struct store *s, struct fn *f, struct hearth_error **err)
 	if ((r = fn_bind(s, st, f, err)) < 0)
 		goto out;
 	if (update)
-		sqlite3_bind_int64(st, 15, f->id);
+		sqlite3_bind_int64(st, 22, f->id);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		r = constraint_error(s, f, err,
 				     update ? "updating a function" : "inserting a function");

@@ -65,7 +65,7 @@ req GET /functions/
 is "$STATUS" 200 "list"
 is "$(jqr '[.[].name]|join(",")')" "hello-py,hello_js,zip-py,zip-node,zip-sub" "all five, by id"
 is "$(jqr '.[0]|keys|join(",")')" \
-	"code_path,code_sha256,created_at,env,handler,id,language,max_concurrency,memory,min_warm,name,revision,route,timeout,updated_at" \
+	"architectures,async_max_age,async_retries,code_path,code_sha256,created_at,description,env,handler,id,language,max_concurrency,memory,min_warm,name,revision,role,route,route_auth,runtime,timeout,updated_at" \
 	"a function object has exactly the documented fields"
 
 req GET "/functions/$PY_ID"
@@ -80,6 +80,22 @@ is "$(jqr .code)" 'export const handler = async () => 1;' "?code=1 finds index.m
 req GET "/functions/$SUB_ID?code=1"
 is "$(jqr .code)" 'def run(e, c): return 2' "?code=1 finds a handler in a folder"
 
+# ---- a name or an ARN works wherever an id does ------------------------------
+req GET /functions/hello-py
+is "$STATUS:$(jqr .id)" "200:$PY_ID" "GET /functions/{name}"
+req GET "/functions/arn:aws:lambda:us-east-1:000000000000:function:hello-py"
+is "$STATUS:$(jqr .id)" "200:$PY_ID" "GET /functions/{ARN}"
+req GET '/functions/arn:aws:lambda:us-east-1:000000000000:function:hello-py:$LATEST'
+is "$STATUS:$(jqr .id)" "200:$PY_ID" "  an ARN with :\$LATEST"
+req GET "/functions/arn:aws:lambda:us-east-1:000000000000:function:hello-py:2"
+is_error 404 "  an ARN of another version" "only \$LATEST"
+req GET /functions/no-such-name
+is_error 404 "an unknown name"
+req GET /functions/hello-py/test-events
+is "$STATUS" 200 "  names work on sub-paths too (test-events)"
+req_json POST /functions/ '{"name":"2024","language":"python","code":"def handler(e, c): pass\n"}'
+is_error 422 "an all-digit name is refused" "all digits"
+
 # ---- update: each field makes a new revision --------------------------------
 rev=1
 upd() {	# upd DESC JSON JQ-CHECK
@@ -89,6 +105,10 @@ upd() {	# upd DESC JSON JQ-CHECK
 	is "$(jqr "$3")" true "  and $1 is changed"
 }
 upd name '{"name":"hello-py2"}' '.name == "hello-py2"'
+req GET /functions/hello-py2
+is "$STATUS:$(jqr .id)" "200:$PY_ID" "the new name finds it"
+req GET /functions/hello-py
+is_error 404 "the old name no longer does"
 upd route '{"route":"/hi/there"}' '.route == "/hi/there"'
 upd "route to null" '{"route":null}' '.route == null'
 upd timeout '{"timeout":900}' '.timeout == 900'
@@ -124,8 +144,9 @@ is "$(jqr .revision)" "$rev" "the stored revision is $rev"
 # ---- delete ----------------------------------------------------------------
 req GET "/functions/$JS_ID"
 JS_CP=$(jqr .code_path)
-req DELETE "/functions/$JS_ID"
-is "$STATUS" 204 "delete -> 204"
+JS_NAME=$(jqr .name)
+req DELETE "/functions/$JS_NAME"
+is "$STATUS" 204 "delete by name -> 204"
 is "$BODY" "" "with no body"
 req GET "/functions/$JS_ID"
 is_error 404 "get after delete"

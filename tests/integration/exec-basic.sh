@@ -151,6 +151,18 @@ execute "$PY" '{"tag":"still-fine"}'
 is "$STATUS:$(jqr .status):$(jqr .start)" "200:success:warm" "the function still answers after the rejected ones"
 PY_IDS+=("$(jqr .id)"); PY_OK=$((PY_OK + 1))
 
+# A function's name (or ARN) works wherever its id does.
+execute py-echo '{"tag":"by-name"}'
+is "$STATUS:$(jqr .function_id):$(jqr .result.echo.tag)" "200:$PY:by-name" "execute by name"
+PY_IDS+=("$(jqr .id)"); PY_OK=$((PY_OK + 1))
+execute "arn:aws:lambda:us-east-1:000000000000:function:py-echo" '{"tag":"by-arn"}'
+is "$STATUS:$(jqr .function_id)" "200:$PY" "execute by ARN"
+PY_IDS+=("$(jqr .id)"); PY_OK=$((PY_OK + 1))
+req_json POST /functions/execute '{"invocations":[{"function_id":"py-echo","payload":{"tag":"batch-name"}},{"function_id":"nope","payload":{}}]}'
+is "$STATUS:$(jqr '.results[0].result.echo.tag'):$(jqr '.results[1].error.status')" "200:batch-name:404" \
+	"a batch item names its function by name (an unknown one is that item's 404)"
+PY_IDS+=("$(jqr '.results[0].id')"); PY_OK=$((PY_OK + 1))
+
 # ---- invocation records ---------------------------------------------------------------
 req GET "/invocations/$FIRST_PY_ID"
 is "$STATUS" 200 "GET /invocations/{id}" || diag "$(last)"

@@ -75,6 +75,31 @@ static const struct bad bad_creates[] = {
 	{ "{\"name\":\"a\"," PY ",\"route\":\"/a b\"}", EINVAL, 422, "route: only" },
 	{ "{\"name\":\"a\"," PY ",\"route\":\"/a?b\"}", EINVAL, 422, "route: only" },
 	{ "{\"name\":\"a\"," PY ",\"route\":5}", EINVAL, 422, "route: expected a string or null" },
+	{ "{\"name\":\"123\"," PY "}", EINVAL, 422, "name: '123' is all digits" },
+	{ "{\"name\":\"a\",\"runtime\":\"java21\",\"code\":\"x\"}", EINVAL, 422,
+	  "runtime: 'java21' is not one Hearth runs" },
+	{ "{\"name\":\"a\",\"runtime\":\"python3\",\"code\":\"x\"}", EINVAL, 422, "runtime:" },
+	{ "{\"name\":\"a\",\"runtime\":\"nodejs.x\",\"code\":\"x\"}", EINVAL, 422, "runtime:" },
+	{ "{\"name\":\"a\"," PY ",\"runtime\":\"nodejs20.x\"}", EINVAL, 422,
+	  "runtime: 'nodejs20.x' is a node runtime, but language is python" },
+	{ "{\"name\":\"a\"," PY ",\"runtime\":5}", EINVAL, 422,
+	  "runtime: expected a string or null" },
+	{ "{\"name\":\"a\"," PY ",\"architectures\":[\"sparc\"]}", EINVAL, 422,
+	  "architectures: 'sparc' is not x86_64 or arm64" },
+	{ "{\"name\":\"a\"," PY ",\"architectures\":[\"x86_64\",\"arm64\"]}", EINVAL, 422,
+	  "architectures: expected one of" },
+	{ "{\"name\":\"a\"," PY ",\"architectures\":\"x86_64\"}", EINVAL, 422,
+	  "architectures: expected one of" },
+	{ "{\"name\":\"a\"," PY ",\"route_auth\":\"open\"}", EINVAL, 422,
+	  "route_auth: 'open' is not none or token" },
+	{ "{\"name\":\"a\"," PY ",\"async_retries\":3}", EINVAL, 422,
+	  "async_retries: 3 is out of range 0..2" },
+	{ "{\"name\":\"a\"," PY ",\"async_max_age\":59}", EINVAL, 422,
+	  "async_max_age: 59 is out of range 60..21600" },
+	{ "{\"name\":\"a\"," PY ",\"async_max_age\":21601}", EINVAL, 422, "async_max_age" },
+	{ "{\"name\":\"a\"," PY ",\"description\":7}", EINVAL, 422,
+	  "description: expected a string or null" },
+	{ "{\"name\":\"a\"," PY ",\"role\":[]}", EINVAL, 422, "role: expected a string or null" },
 	{ "{\"name\":\"a\"," PY ",\"timeout\":0}", EINVAL, 422,
 	  "timeout: 0 is out of range 1..900" },
 	{ "{\"name\":\"a\"," PY ",\"timeout\":901}", EINVAL, 422, "timeout: 901 is out of range" },
@@ -242,6 +267,9 @@ static struct fn *create_ok(const char *body, struct fn_upload *up)
 	return f;
 }
 
+static int update(const struct fn *cur, const char *body, struct fn **out, struct fn_upload *up,
+		  struct hearth_error **err);
+
 static void test_create_defaults(void)
 {
 	struct fn_upload up;
@@ -303,6 +331,52 @@ static void test_create_defaults(void)
 	ok(up.len >= 4 && memcmp(up.data, "PK\005\006", 4) == 0, "the decoded bytes");
 	fn_handler_files(f, files);
 	is_str(files[0], "src/app.py", "handler in a folder");
+	fn_upload_release(&up);
+	fn_free(f);
+
+	/* What the Lambda API carries. */
+	f = create_ok("{\"name\":\"aws\",\"runtime\":\"python3.12\",\"code\":\"x\","
+		      "\"description\":\"d\",\"role\":\"arn:aws:iam::1:role/r\","
+		      "\"architectures\":[\"arm64\"],\"route_auth\":\"none\",\"async_retries\":0,"
+		      "\"async_max_age\":60}",
+		      &up);
+	ok(f != NULL, "a create with a runtime and no language is accepted");
+	if (!f)
+		return;
+	is_str(f->language, "python", "python3.12 is a python runtime");
+	is_str(f->runtime, "python3.12", "the runtime is kept as given");
+	is_str(f->handler, "main.handler", "and the handler defaults for python");
+	is_str(f->description, "d", "description kept");
+	is_str(f->role, "arn:aws:iam::1:role/r", "role kept");
+	is_str(f->architectures_json, "[\"arm64\"]", "architectures kept");
+	is_str(f->route_auth, "none", "route_auth kept");
+	ok(f->async_retries == 0 && f->async_max_age_s == 60,
+	   "async_retries and async_max_age kept");
+	{
+		struct fn *g = NULL;
+		struct fn_upload up2;
+
+		ok(update(f, "{\"runtime\":\"nodejs20.x\"}", &g, &up2, NULL) == 0 && g &&
+			   !strcmp(g->language, "node") && !strcmp(g->handler, "index.handler"),
+		   "updating to a node runtime moves the language (and the default handler) along");
+		fn_free(g);
+		g = NULL;
+		ok(update(f, "{\"language\":\"python\",\"runtime\":\"nodejs20.x\"}", &g, &up2,
+			  NULL) == -EINVAL,
+		   "a language and a runtime that disagree are refused");
+		fn_free(g);
+		g = NULL;
+		ok(update(f, "{\"description\":null,\"runtime\":null}", &g, &up2, NULL) == 0 && g &&
+			   !g->description && !g->runtime && !strcmp(g->language, "python"),
+		   "description and runtime cleared with null, the language stays");
+		fn_free(g);
+	}
+	fn_upload_release(&up);
+	fn_free(f);
+	f = create_ok("{\"name\":\"js\",\"runtime\":\"nodejs22.x\",\"code\":\"x\"}", &up);
+	ok(f && !strcmp(f->language, "node") && f->async_retries == 2 &&
+		   f->async_max_age_s == 21600 && !strcmp(f->architectures_json, "[\"x86_64\"]"),
+	   "nodejs22.x is node; async and architecture defaults");
 	fn_upload_release(&up);
 	fn_free(f);
 
@@ -434,7 +508,9 @@ static void test_json(void)
 	       "\"route\":null,\"timeout\":3,\"memory\":128,\"env\":{\"A\":\"1\"},\"min_warm\":1,"
 	       "\"max_concurrency\":10,\"revision\":1,\"code_sha256\":\"abc\","
 	       "\"code_path\":\"/data/code/abc\",\"created_at\":\"2025-11-25T19:08:34.123Z\","
-	       "\"updated_at\":\"2025-11-25T19:08:34.123Z\"}",
+	       "\"updated_at\":\"2025-11-25T19:08:34.123Z\",\"description\":null,\"runtime\":null,"
+	       "\"route_auth\":null,\"async_retries\":2,\"async_max_age\":21600,\"role\":null,"
+	       "\"architectures\":[\"x86_64\"]}",
 	       "fn_to_json has every field");
 	json_object_put(o);
 	fn_free(d);

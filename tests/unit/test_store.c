@@ -49,6 +49,14 @@ static struct fn *make_fn(const char *name, const char *route, char shachar)
 	f->code_path = xstrdup("/data/code/x");
 	f->created_at = 1700000000123;
 	f->updated_at = 1700000000456;
+	f->description = xstrdup("a function");
+	f->runtime = xstrdup("python3.12");
+	f->role = xstrdup("arn:aws:iam::123456789012:role/r");
+	free(f->architectures_json);
+	f->architectures_json = xstrdup("[\"arm64\"]");
+	f->route_auth = xstrdup("none");
+	f->async_retries = 1;
+	f->async_max_age_s = 600;
 	return f;
 }
 
@@ -122,7 +130,7 @@ static void test_functions(void)
 		printf("# %s\n", err ? err->msg : "?");
 		exit(1);
 	}
-	is_int(raw_pragma("PRAGMA user_version"), 2, "user_version is the schema version");
+	is_int(raw_pragma("PRAGMA user_version"), 3, "user_version is the schema version");
 	mode = raw_text("PRAGMA journal_mode");
 	is_str(mode, "wal", "journal_mode is WAL");
 	free(mode);
@@ -151,6 +159,13 @@ static void test_functions(void)
 		is_int(got->created_at, 1700000000123, "created_at round-trips");
 		is_int(got->updated_at, 1700000000456, "updated_at round-trips");
 		is_int(got->id, a->id, "id round-trips");
+		is_str(got->description, "a function", "description round-trips");
+		is_str(got->runtime, "python3.12", "runtime round-trips");
+		is_str(got->role, "arn:aws:iam::123456789012:role/r", "role round-trips");
+		is_str(got->architectures_json, "[\"arm64\"]", "architectures round-trip");
+		is_str(got->route_auth, "none", "route_auth round-trips");
+		ok(got->async_retries == 1 && got->async_max_age_s == 600,
+		   "async_retries and async_max_age round-trip");
 	}
 	fn_free(got);
 	got = NULL;
@@ -464,7 +479,7 @@ static void test_test_events(void)
 }
 
 /* A database of schema 1, as an earlier hearthd left it, is migrated: its
- * rows stay, and what schema 2 added works. */
+ * rows stay, and what schemas 2 and 3 added works. */
 static void test_migration_from_v1(void)
 {
 	static const char v1[] =
@@ -501,9 +516,12 @@ static void test_migration_from_v1(void)
 	unlink(db_path);
 	is_int(raw_exec(v1), SQLITE_OK, "a database of schema 1");
 	is_int(store_open(&s, db_path, &err), 0, "opens, migrating");
-	is_int(raw_pragma("PRAGMA user_version"), 2, "now at schema 2");
+	is_int(raw_pragma("PRAGMA user_version"), 3, "now at schema 3");
 	ok(store_function_get(s, 7, &f, &err) == 0 && f->revision == 4 && !strcmp(f->name, "old"),
 	   "its function is still there");
+	ok(f && f->async_retries == 2 && f->async_max_age_s == 21600 && !f->runtime &&
+		   !strcmp(f->architectures_json, "[\"x86_64\"]"),
+	   "  with schema 3's defaults");
 	ok(store_invocation_get(s, "old-call", &one, &err) == 0 && !strcmp(one.result, "1") &&
 		   one.payload == NULL,
 	   "its record too, with no event");
