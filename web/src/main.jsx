@@ -68,7 +68,7 @@ function App() {
         </nav>
         <span class="spacer" />
         <Conn />
-        <a class="btn primary" href="#/new">New function</a>
+        <a class="btn primary new-fn" href="#/new"><span aria-hidden="true">+</span> New<span class="long"> function</span></a>
       </header>
       <HealthBanner />
       <main id="main" tabIndex={-1}>{page}</main>

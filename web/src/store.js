@@ -14,6 +14,7 @@ const state = {
   toast: null,
 };
 const CALLS_KEPT = 2000;
+const callIds = new Set();
 
 export const store = {
   get: () => state,
@@ -27,9 +28,19 @@ export const store = {
     store.set({ health: h });
   },
   reachable(up) { store.setHealth({ reachable: up }); },
-  addCalls(list) {
-    const calls = state.calls.concat(list);
-    store.set({ calls: calls.length > CALLS_KEPT ? calls.slice(-CALLS_KEPT) : calls });
+  // Calls from the stream, or older ones from the records (seed): kept
+  // once each, oldest first.
+  addCalls(list, seed) {
+    const fresh = list.filter((c) => !callIds.has(c.id));
+    if (!fresh.length) return;
+    for (const c of fresh) callIds.add(c.id);
+    let calls = state.calls.concat(fresh);
+    if (seed) calls.sort((a, b) => a.t - b.t);
+    if (calls.length > CALLS_KEPT) {
+      for (const c of calls.slice(0, calls.length - CALLS_KEPT)) callIds.delete(c.id);
+      calls = calls.slice(-CALLS_KEPT);
+    }
+    store.set({ calls });
   },
   toast(message, kind = 'info') {
     const t = { message, kind, id: Date.now() + Math.random() };

@@ -48,7 +48,7 @@ export function FunctionsList() {
         </div>
       )}
       {fns && fns.length > 0 && (
-        <div class="card">
+        <div class="card list-card">
           <div class="table-wrap">
             <table class="cards fn-table">
               <caption class="sr-only">Functions, their containers and last hour's calls</caption>

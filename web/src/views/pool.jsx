@@ -2,7 +2,8 @@
 // revision, state, origin, age, calls served), and recent calls' latency
 // by start kind.
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { useStore } from '../store.js';
+import { get } from '../api.js';
+import { store, useStore } from '../store.js';
 import { age } from '../format.js';
 import { Badge, LangBadge } from '../ui.jsx';
 import { KINDS, UChart, latencyOpts } from '../charts.jsx';
@@ -17,6 +18,10 @@ export function PoolView() {
   const [win, setWin] = useState(300);
   const [fnFilter, setFnFilter] = useState('');
   const seen = useRef(null);
+
+  // the chart starts with the last hour's records of each function, then
+  // grows with the stream
+  useEffect(() => { seedCalls(); }, [fns && fns.length]);
 
   // ages move on between events
   useEffect(() => {
@@ -79,7 +84,7 @@ export function PoolView() {
                     <td class="title-cell" data-label="Container"><code>{c.container}</code></td>
                     <td data-label="Function">
                       {c.stem ? <span><Badge kind="stem">stem cell</Badge> <LangBadge lang={c.language} /></span>
-                        : <span><a href={`#/fn/${c.function_id}`}>{c.function}</a> <LangBadge lang={c.language} /></span>}
+                        : <span><a href={`#/fn/${c.function_id}`}>{c.function}</a> <LangBadge lang={c.language} />{c.bench && <> <Badge kind="busy" title="a benchmark's own container">bench</Badge></>}</span>}
                     </td>
                     <td class="num" data-label="Revision">{c.revision ?? '–'}</td>
                     <td data-label="State"><Badge kind={c.state}>{c.state}</Badge></td>
@@ -109,12 +114,35 @@ export function PoolView() {
           </select>
         </header>
         <p class="muted small" style="margin-top:0">
-          Each dot is one call since this page opened: its total time in hearthd (queue + init + duration), on a log axis.
+          Each dot is one call: its total time in hearthd (queue + init + duration), on a log axis; new calls appear as they happen.
           {' '}{n} calls{n ? ': ' + byKind.map(([k, c]) => `${c} ${k}`).join(', ') : ''}.
         </p>
-        <UChart build={latencyOpts} data={data} height={260}
-          label={`Scatter of ${n} recent calls' total time by start kind: ${byKind.map(([k, c]) => `${c} ${k}`).join(', ')}`} />
+        <div class="chart-box">
+          <UChart build={latencyOpts} data={data} height={260}
+            label={`Scatter of ${n} recent calls' total time by start kind: ${byKind.map(([k, c]) => `${c} ${k}`).join(', ')}`} />
+          {n === 0 && <div class="chart-empty">No calls in this window yet. Invoke a function and watch them arrive here.</div>}
+        </div>
       </section>
     </>
   );
+}
+
+// The last hour of records of up to 20 functions (100 each), once per
+// function per page load.
+const seeded = new Set();
+async function seedCalls() {
+  const fns = (store.get().functions || []).filter((f) => !seeded.has(f.id)).slice(0, 20);
+  const since = Date.now() - 3600 * 1000;
+  await Promise.all(fns.map(async (f) => {
+    seeded.add(f.id);
+    try {
+      const r = await get(`/functions/${f.id}/invocations?limit=100`);
+      const list = (r.invocations || []).map((x) => ({
+        id: x.id, function_id: f.id, status: x.status, start: x.start, t: Date.parse(x.created_at),
+        duration_ms: x.duration_ms, init_ms: x.init_ms, queue_ms: x.queue_ms,
+        total_ms: (x.queue_ms || 0) + (x.init_ms || 0) + (x.duration_ms || 0),
+      })).filter((c) => c.t >= since);
+      store.addCalls(list, true);
+    } catch { seeded.delete(f.id); }
+  }));
 }
