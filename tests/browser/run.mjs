@@ -121,6 +121,7 @@ async function shots(name) {
     for (const width of [1280, 400]) {
       await page.emulateMedia({ colorScheme: scheme });
       await page.setViewportSize({ width, height: 800 });
+      await page.evaluate(() => window.scrollTo(0, 0));
       await sleep(250);
       const sw = await page.evaluate(() => document.documentElement.scrollWidth);
       if (sw > width + 1) overflow.push(`${name} at ${width} px (${scheme}): ${sw} px wide`);
@@ -364,7 +365,7 @@ async function main() {
   await step('8. a warm-against-cold benchmark draws both series and their ratio', async () => {
     await page.goto(h.base + `/#/fn/${fid}/bench`);
     await page.fill('#b-warm', '30');
-    await page.uncheck('text=run stem');
+    await page.uncheck('#b-on-stem');
     await page.fill('#b-cold', '3');
     await page.click('.bench-run');
     await page.locator('.bench-table tr[data-kind="cold"]').waitFor({ timeout: 90000 });

@@ -30,6 +30,14 @@ const axis = (extra) => ({
 });
 
 const logTicks = (u, vals) => vals.map((v) => (v == null ? '' : ms(v)));
+// 1-2-5 steps on a log axis: fewer lines than every minor tick
+function logSplits(u, axisIdx, min, max) {
+  const out = [];
+  if (!(min > 0) || !(max > 0)) return out;
+  for (let d = Math.pow(10, Math.floor(Math.log10(min))); d <= max * 1.0001; d *= 10)
+    for (const m of [1, 2, 5]) { const v = d * m; if (v >= min * 0.9999 && v <= max * 1.0001) out.push(v); }
+  return out;
+}
 
 // Generic: opts(theme) builds uPlot options; data is uPlot's data.
 export function UChart({ build, data, height = 260, label }) {
@@ -56,7 +64,7 @@ export function UChart({ build, data, height = 260, label }) {
 
 // Recent calls: total time on a log axis against the time of the call,
 // one colour per start kind.
-export function latencyOpts() {
+export const latencyOpts = (windowS) => () => {
   const pts = (kind) => ({
     label: kind,
     stroke: cssVar(`--${kind}`),
@@ -66,13 +74,14 @@ export function latencyOpts() {
     value: (u, v) => (v == null ? '–' : ms(v)),
   });
   return {
-    scales: { x: { time: true }, y: { distr: 3, log: 10 } },
-    axes: [axis({}), axis({ values: logTicks, size: 64, label: 'total time', labelSize: 18, labelFont: `11px ${cssVar('--sans')}` })],
+    // a rolling window that ends now, whatever the data span
+    scales: { x: { time: true, range: () => { const now = Date.now() / 1000; return [now - windowS, now]; } }, y: { distr: 3, log: 10 } },
+    axes: [axis({}), axis({ values: logTicks, splits: logSplits, size: 64, label: 'total time', labelSize: 18, labelFont: `11px ${cssVar('--sans')}` })],
     series: [{ label: 'time' }, ...KINDS.map(pts)],
     legend: { show: true },
-    cursor: { drag: { x: true, y: false } },
+    cursor: { drag: { x: false, y: false } },
   };
-}
+};
 
 // Benchmark: the share of calls (y, %) done within x ms (log axis): the
 // cumulative distribution of each start kind, side by side.
@@ -80,7 +89,7 @@ export function cdfOpts(kinds) {
   return () => ({
     scales: { x: { time: false, distr: 3, log: 10 }, y: { range: [0, 100] } },
     axes: [
-      axis({ values: logTicks, label: 'latency (log scale)', labelSize: 18, labelFont: `11px ${cssVar('--sans')}` }),
+      axis({ values: logTicks, splits: logSplits, label: 'latency (log scale)', labelSize: 18, labelFont: `11px ${cssVar('--sans')}` }),
       axis({ values: (u, v) => v.map((x) => x + '%'), size: 48 }),
     ],
     series: [

@@ -61,7 +61,7 @@ function App() {
     <>
       <a class="skip-link" href="#main" onClick={(e) => { e.preventDefault(); document.getElementById('main').focus(); }}>Skip to content</a>
       <header class="topbar">
-        <a class="brand" href="#/"><Logo /> Hearth</a>
+        <a class="brand" href="#/"><Logo /> <span class="brand-text">Hearth</span></a>
         <nav class="topnav" aria-label="Main">
           <a href="#/" aria-current={section === 'functions' ? 'page' : undefined}>Functions</a>
           <a href="#/pool" aria-current={section === 'pool' ? 'page' : undefined}>Live pool</a>

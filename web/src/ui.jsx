@@ -113,7 +113,7 @@ export function HealthBanner() {
   if (!h.reachable) {
     return (
       <div class="banner error" role="alert">
-        <span class="icon" aria-hidden="true">⛔</span>
+        <svg class="icon" viewBox="0 0 20 20" aria-hidden="true"><circle cx="10" cy="10" r="8.5" fill="none" stroke="currentColor" stroke-width="2" /><path d="M6.5 6.5l7 7M13.5 6.5l-7 7" stroke="currentColor" stroke-width="2" stroke-linecap="round" /></svg>
         <div><strong>hearthd is not reachable.</strong>
           The dashboard cannot talk to the server at <code>{location.host}</code>. Start it again
           with <code>./run.sh</code> (or <code>hearthd --listen {location.host}</code>); this page reconnects by itself.</div>
@@ -123,7 +123,7 @@ export function HealthBanner() {
   if (h.engine === 'down') {
     return (
       <div class="banner warn" role="alert">
-        <span class="icon" aria-hidden="true">⚠</span>
+        <svg class="icon" viewBox="0 0 20 20" aria-hidden="true"><path d="M10 2L1.5 17.5h17z" fill="none" stroke="currentColor" stroke-width="2" stroke-linejoin="round" /><path d="M10 8v4.5" stroke="currentColor" stroke-width="2" stroke-linecap="round" /><circle cx="10" cy="15" r="1.2" fill="currentColor" /></svg>
         <div><strong>Docker is not reachable.</strong>
           hearthd is up, but it cannot start or call containers, so invocations fail until Docker is back.
           Start dockerd (<code>sudo systemctl start docker</code>, or <code>./run.sh</code>, which starts it);

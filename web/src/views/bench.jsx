@@ -88,15 +88,15 @@ export function BenchView({ fn }) {
           <legend class="sr-only">Benchmark settings</legend>
           {KINDS.map((k) => (
             <div class="field" key={k}>
-              <div class="row" style="justify-content:space-between;flex-wrap:nowrap">
-                <label for={`b-${k}`}><Badge kind={k} /> calls</label>
-                <label class="row small" style="font-weight:500;gap:4px"><input type="checkbox" checked={cfg.kinds[k]}
-                  onChange={(e) => set({ kinds: { ...cfg.kinds, [k]: e.currentTarget.checked } })} /> run {k}</label>
-              </div>
+              <label class="check" for={`b-on-${k}`}>
+                <input id={`b-on-${k}`} type="checkbox" checked={cfg.kinds[k]}
+                  onChange={(e) => set({ kinds: { ...cfg.kinds, [k]: e.currentTarget.checked } })} />
+                <Badge kind={k} /> starts
+              </label>
               <input id={`b-${k}`} type="number" min="1" max={LIMITS[k].calls} value={cfg[k]} disabled={!cfg.kinds[k]}
-                onInput={(e) => set({ [k]: e.currentTarget.value })} {...fieldAria(`b-${k}`, errors[k], true)} />
+                aria-label={`Number of ${k} calls`} onInput={(e) => set({ [k]: e.currentTarget.value })} {...fieldAria(`b-${k}`, errors[k], true)} />
               {errors[k] ? <p class="field-error" id={`b-${k}-error`} role="alert">{errors[k]}</p>
-                : <p class="hint" id={`b-${k}-hint`}>at most {LIMITS[k].calls}</p>}
+                : <p class="hint" id={`b-${k}-hint`}>calls, at most {LIMITS[k].calls}</p>}
             </div>
           ))}
           <Field id="b-conc" label="Concurrency" error={errors.conc} hint="calls in flight (cold, stem: ≤ 4)">

@@ -53,8 +53,8 @@ export function FunctionPage({ id, tab, query }) {
 
   return (
     <>
-      <div class="page-head">
-        <div>
+      <div class="page-head fn-head">
+        <div class="fn-head-main">
           <h1 class="row" style="gap:10px"><span class="fn-title">{f.name}</span> <LangBadge lang={f.language} /></h1>
           <div class="fn-meta" style="margin-top:6px">
             <span>revision <b>{f.revision}</b></span>

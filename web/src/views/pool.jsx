@@ -54,7 +54,8 @@ export function PoolView() {
     const xs = sel.map((c) => c.t / 1000);
     const val = (c) => Math.max(0.001, c.total_ms ?? ((c.queue_ms || 0) + (c.init_ms || 0) + (c.duration_ms || 0)));
     return [xs, ...KINDS.map((k) => sel.map((c) => (c.start === k ? val(c) : null)))];
-  }, [calls, win, fnFilter]);
+  }, [calls, win, fnFilter, Math.floor(now / 5000)]); // the window rolls on every 5 s
+  const build = useMemo(() => latencyOpts(win), [win]);
   const n = data[0].length;
   const byKind = KINDS.map((k, i) => [k, data[i + 1].filter((v) => v != null).length]);
 
@@ -118,7 +119,7 @@ export function PoolView() {
           {' '}{n} calls{n ? ': ' + byKind.map(([k, c]) => `${c} ${k}`).join(', ') : ''}.
         </p>
         <div class="chart-box">
-          <UChart build={latencyOpts} data={data} height={260}
+          <UChart build={build} data={data} height={260}
             label={`Scatter of ${n} recent calls' total time by start kind: ${byKind.map(([k, c]) => `${c} ${k}`).join(', ')}`} />
           {n === 0 && <div class="chart-empty">No calls in this window yet. Invoke a function and watch them arrive here.</div>}
         </div>
