@@ -8,9 +8,9 @@
 // (default $top_srcdir/web/dist), CHROMIUM (default /usr/bin/chromium),
 // HEARTH_BROWSER_ARTIFACTS (screenshots; default
 // $top_builddir/tests/browser/artifacts).
-import { chromium } from 'playwright-core';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -25,6 +25,15 @@ const WEB = process.env.HEARTH_WEB_DIR || join(srcdir, 'web/dist');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const ART = process.env.HEARTH_BROWSER_ARTIFACTS || join(builddir, 'tests/browser/artifacts');
 const T0 = Date.now();
+
+// playwright-core from the build folder (make check-browser installs it
+// there) or from beside this script (cd tests/browser && npm ci).
+function loadPlaywright() {
+  for (const dir of [join(builddir, 'tests/browser'), here]) {
+    try { return createRequire(join(dir, 'package.json'))('playwright-core'); } catch { /* next */ }
+  }
+  return null;
+}
 
 // ---- TAP -----------------------------------------------------------------
 let n = 0, failures = 0;
@@ -148,6 +157,9 @@ const unlabelled = () => page.evaluate(() => {
 
 // ---- the run -------------------------------------------------------------
 async function main() {
+  const pw = loadPlaywright();
+  if (!pw) bail('playwright-core is not installed: make check-browser installs it, or cd tests/browser && npm ci');
+  const { chromium } = pw;
   if (!existsSync(HEARTHD)) bail(`no hearthd at ${HEARTHD} (build first, or set HEARTH_BIN)`);
   if (!existsSync(join(WEB, 'index.html'))) bail(`no dashboard at ${WEB} (cd web && npm ci && npm run build)`);
   if (!existsSync(CHROMIUM)) bail(`no chromium at ${CHROMIUM} (apt-get install chromium)`);

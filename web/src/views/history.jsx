@@ -2,7 +2,7 @@
 // from the event stream), filtered by status and start kind; one opens
 // with its payload, result, logs and timings, to replay or keep as a test
 // event.
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { get, post } from '../api.js';
 import { clock, ms, pretty } from '../format.js';
 import { ResultView } from '../result.jsx';
@@ -91,16 +91,16 @@ export function HistoryView({ fn, selected }) {
           <div class="table-wrap">
             <table class="hist-table">
               <caption class="sr-only">Invocations, newest first; choose one to see it</caption>
-              <thead><tr><th>When</th><th>Status</th><th>Start</th><th class="num">Duration</th><th class="num">Init</th></tr></thead>
+              <thead><tr><th>When</th><th>Status</th><th>Start</th><th class="num">Duration</th><th class="num hide-narrow">Init</th></tr></thead>
               <tbody>
                 {shown.map((r) => (
                   <tr key={r.id} class={'clickable' + (r.id === selected ? ' selected' : '')} onClick={() => open(r.id)}>
-                    <td><a href={`#/fn/${fn.id}/history?inv=${encodeURIComponent(r.id)}`} onClick={(e) => e.stopPropagation()}
+                    <td class="nowrap"><a href={`#/fn/${fn.id}/history?inv=${encodeURIComponent(r.id)}`} onClick={(e) => e.stopPropagation()}
                       aria-current={r.id === selected ? 'true' : undefined}>{clock(r.created_at)}</a></td>
                     <td><StatusBadge status={r.status} /></td>
                     <td><StartBadge start={r.start} /></td>
                     <td class="num">{ms(r.duration_ms)}</td>
-                    <td class="num">{ms(r.init_ms)}</td>
+                    <td class="num hide-narrow">{ms(r.init_ms)}</td>
                   </tr>
                 ))}
               </tbody>
@@ -122,6 +122,12 @@ function Detail({ fn, id }) {
   const [error, setError] = useState(null);
   const [replay, setReplay] = useState(null);
   const [busy, setBusy] = useState(false);
+  const head = useRef(null);
+
+  // one column on narrow screens: bring the chosen call into view
+  useEffect(() => {
+    if (rec && head.current && innerWidth < 820) head.current.scrollIntoView({ block: 'start' });
+  }, [!!rec]);
 
   useEffect(() => {
     let tries = 0, gone = false;
@@ -161,7 +167,7 @@ function Detail({ fn, id }) {
 
   return (
     <>
-      <header><h2 id="inv-label">Invocation at {clock(rec.created_at)}</h2></header>
+      <header ref={head}><h2 id="inv-label">Invocation at {clock(rec.created_at)}</h2></header>
       <div class="row" style="margin-bottom:12px">
         <button type="button" class="primary" onClick={doReplay} disabled={!hasPayload || busy}>{busy ? 'Running…' : 'Replay'}</button>
         <button type="button" onClick={saveEvent} disabled={!hasPayload}>Save as test event</button>

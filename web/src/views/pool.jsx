@@ -90,7 +90,7 @@ export function PoolView() {
                     <td class="num" data-label="Revision">{c.revision ?? '–'}</td>
                     <td data-label="State"><Badge kind={c.state}>{c.state}</Badge></td>
                     <td data-label="Origin">{c.origin === 'stem' ? 'from a stem cell' : c.origin === 'cold' ? 'cold start' : c.origin || '–'}</td>
-                    <td class="num" data-label="Age">{age((c.age_s || 0) + since)}</td>
+                    <td class="num" data-label="Age">{age((c.age_s || 0) + Math.max(0, since))}</td>
                     <td class="num" data-label="Calls served">{c.invocations ?? 0}</td>
                   </tr>
                 ))}
