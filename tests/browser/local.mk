@@ -14,12 +14,14 @@ if HEARTH_NEVER
 TESTS += $(BROWSER_TESTS)
 endif
 
-BROWSER_STAMP = tests/browser/node_modules/.package-lock.json
+# absolute: a relative target would be found through VPATH in the source
+# folder, where a developer's own npm ci may have put one
+BROWSER_STAMP = $(abs_top_builddir)/tests/browser/node_modules/.package-lock.json
 $(BROWSER_STAMP): $(srcdir)/tests/browser/package.json $(srcdir)/tests/browser/package-lock.json
 	@command -v $(NPM) >/dev/null || { echo "make check-browser: npm is not installed (Debian package npm)" >&2; exit 1; }
-	@$(MKDIR_P) tests/browser
-	test "$(srcdir)" = . || cp $(srcdir)/tests/browser/package.json $(srcdir)/tests/browser/package-lock.json tests/browser/
-	cd tests/browser && $(NPM) ci --no-audit --no-fund --loglevel=error
+	@$(MKDIR_P) $(abs_top_builddir)/tests/browser
+	test "$(abs_top_srcdir)" = "$(abs_top_builddir)" || cp $(srcdir)/tests/browser/package.json $(srcdir)/tests/browser/package-lock.json $(abs_top_builddir)/tests/browser/
+	cd $(abs_top_builddir)/tests/browser && $(NPM) ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 .PHONY: check-browser
