@@ -8,7 +8,7 @@
 // (default $top_srcdir/web/dist), CHROMIUM (default /usr/bin/chromium),
 // HEARTH_BROWSER_ARTIFACTS (screenshots; default
 // $top_builddir/tests/browser/artifacts).
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import http from 'node:http';
@@ -113,6 +113,20 @@ async function apiJson(h, method, path, body) {
   return { status: r.status, body: t ? JSON.parse(t) : null };
 }
 
+// A zip archive of { name: text } made by python3's zipfile (no npm
+// package for one test).
+function makeZip(files) {
+  const r = spawnSync('python3', ['-c', `
+import io, json, sys, zipfile
+b = io.BytesIO()
+with zipfile.ZipFile(b, "w", zipfile.ZIP_DEFLATED) as z:
+    for k, v in json.load(sys.stdin).items():
+        z.writestr(k, v)
+sys.stdout.buffer.write(b.getvalue())`], { input: JSON.stringify(files) });
+  if (r.status !== 0) throw new Error('python3 could not make a zip: ' + r.stderr);
+  return r.stdout;
+}
+
 // ---- page helpers ------------------------------------------------------------
 async function setEditor(selector, text) {
   await page.click(selector);
@@ -125,7 +139,9 @@ const editorText = (selector) => page.$eval(selector, (el) => el.closest('.cm-ed
 // Every screen at 1280 and 400 px wide, light and dark; at 400 px nothing
 // may stick out sideways.
 const overflow = [];
+const unnamed = [];
 async function shots(name) {
+  for (const u of await unlabelled()) unnamed.push(`${name}: ${u}`);
   for (const scheme of ['light', 'dark']) {
     for (const width of [1280, 400]) {
       await page.emulateMedia({ colorScheme: scheme });
@@ -423,6 +439,28 @@ async function main() {
     await page.locator('tr[data-fn="web-node"]').waitFor({ state: 'detached' });
   });
 
+  await step('zip: a function from a .zip chosen in the file picker', async () => {
+    const zip = makeZip({ 'main.py': 'from helper import shout\n\ndef handler(event, context):\n    return shout("zipped")\n',
+      'helper.py': 'def shout(s):\n    return s.upper() + "!"\n' });
+    await page.goto(h.base + '/#/new');
+    await page.fill('#f-name', 'web-zip');
+    await page.click('.seg label:has-text("Upload .zip")');
+    await page.setInputFiles('#f-zip', { name: 'bad.zip', mimeType: 'application/zip', buffer: Buffer.from('not a zip at all') });
+    await page.click('button[type=submit]:has-text("Create function")');
+    const err = page.locator('#f-zip-error');
+    await err.waitFor();
+    assert(/^zip: /.test(await err.textContent()), 'a bad archive is refused next to the zip field: ' + (await err.textContent()));
+    await page.setInputFiles('#f-zip', { name: 'code.zip', mimeType: 'application/zip', buffer: zip });
+    await page.locator('.dropzone', { hasText: 'code.zip' }).waitFor();
+    await shots('zip');
+    await page.click('button[type=submit]:has-text("Create function")');
+    await page.waitForURL(/#\/fn\/\d+\/invoke$/);
+    await page.click('.run-btn');
+    await page.locator('.result-value', { hasText: 'ZIPPED!' }).waitFor({ timeout: 30000 });
+    const id = Number(/#\/fn\/(\d+)/.exec(page.url())[1]);
+    await apiJson(h, 'DELETE', `/functions/${id}`);
+  });
+
   await step('keyboard: the form can be filled and sent without a mouse', async () => {
     await page.goto(h.base + '/#/new');
     await page.focus('#f-name');
@@ -448,6 +486,9 @@ async function main() {
     await apiJson(h, 'DELETE', `/functions/${id}`);
   });
 
+  await step('every control on every screen has a label', async () => {
+    assert(unnamed.length === 0, unnamed.join('\n'));
+  });
   await step('nothing sticks out sideways at 400 px', async () => {
     assert(overflow.length === 0, overflow.join('\n'));
   });
