@@ -284,6 +284,23 @@ async function main() {
     await page.uncheck('text=Batch');
   });
 
+  await step('a handler that raises: the error, its stack and the logs show', async () => {
+    const r = await apiJson(h, 'POST', '/functions/', { name: 'web-err', language: 'python',
+      code: 'def handler(event, context):\n    print("about to fail")\n    raise ValueError("bad input")\n' });
+    assert(r.status === 201, JSON.stringify(r.body));
+    await page.goto(h.base + `/#/fn/${r.body.id}/invoke`);
+    await page.click('.run-btn');
+    const e = page.locator('.result-error');
+    await e.waitFor({ timeout: 30000 });
+    const t = await e.textContent();
+    assert(/ValueError: bad input/.test(t) && /main\.py", line 3/.test(t), t);
+    assert((await page.getAttribute('.result', 'data-status')) === 'error', 'status error');
+    assert((await page.textContent('.result-logs')).includes('about to fail'), 'logs too');
+    await shots('invoke-error');
+    await apiJson(h, 'DELETE', `/functions/${r.body.id}`);
+    await page.goto(h.base + `/#/fn/${fid}/invoke`);
+  });
+
   // 4. edit the code and see the new result
   await step('4. edit the code: the next call gives the new result (revision 2)', async () => {
     await page.click('.tabs a:has-text("Configuration")');

@@ -47,7 +47,7 @@ export function ResultView({ env, rtt, actions }) {
       </>}
       {err && <>
         <div class="section-label">Error</div>
-        <pre class="out err result-error"><strong>{err.type || 'Error'}</strong>{err.message ? `: ${err.message}` : ''}{err.stack ? '\n\n' + (Array.isArray(err.stack) ? err.stack.join('\n') : err.stack) : ''}</pre>
+        <pre class="out err result-error"><strong>{err.type || 'Error'}</strong>{err.message ? `: ${err.message}` : ''}{err.stack ? '\n\n' + (Array.isArray(err.stack) ? err.stack.map((l) => String(l).replace(/\n$/, '')).join('\n') : err.stack) : ''}</pre>
       </>}
       <div class="section-label">Logs</div>
       <pre class="out result-logs">{env.logs ? env.logs : <span class="muted">(no output)</span>}</pre>

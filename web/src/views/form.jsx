@@ -31,7 +31,7 @@ def handler(event, context):
 const DEFAULT_HANDLER = { python: 'main.handler', node: 'index.handler' };
 const FILE = { python: 'main.py', node: 'index.js' };
 const ZIP_MAX = 50 * 1024 * 1024;
-const NUMERIC = ['timeout', 'memory', 'min_warm', 'max_concurrency'];
+const NUMERIC = ['timeout', 'memory', 'min_warm', 'max_concurrency', 'async_retries', 'async_max_age'];
 // where an API error about a field is shown
 const FIELD_OF = { code: 'code', zip: 'code', 'code, zip': 'code', language: 'language', javascript: 'language' };
 
@@ -48,6 +48,10 @@ function initial(fn) {
     language: lang,
     handler: fn ? fn.handler || '' : '',
     route: fn && fn.route ? fn.route : '',
+    description: fn && fn.description ? fn.description : '',
+    route_auth: fn && fn.route_auth ? fn.route_auth : '',
+    async_retries: String(fn && fn.async_retries != null ? fn.async_retries : 2),
+    async_max_age: String(fn && fn.async_max_age != null ? fn.async_max_age : 21600),
     timeout: String(fn ? fn.timeout : 3),
     memory: String(fn ? fn.memory : 128),
     min_warm: String(fn ? fn.min_warm : 1),
@@ -136,6 +140,14 @@ export function FunctionForm({ fn, onSaved }) {
       if (s.route.trim()) out.route = s.route.trim();
       else if (editing) out.route = null;
     }
+    if (changed('description')) {
+      if (s.description.trim()) out.description = s.description.trim();
+      else if (editing) out.description = null;
+    }
+    if (changed('route_auth')) {
+      if (s.route_auth) out.route_auth = s.route_auth;
+      else if (editing) out.route_auth = null;
+    }
     for (const k of NUMERIC) {
       const v = s[k].trim();
       if (!/^\d+$/.test(v)) { e[k] = `${k}: must be a whole number`; continue; }
@@ -214,9 +226,20 @@ export function FunctionForm({ fn, onSaved }) {
             <input id="f-handler" name="handler" value={s.handler} placeholder={DEFAULT_HANDLER[s.language]}
               onInput={(e) => set({ handler: e.currentTarget.value })} spellcheck={false} autocomplete="off" {...fieldAria('f-handler', err('handler'), true)} />
           </Field>
-          <Field id="f-route" label="Route (optional)" error={err('route')} hint="A function URL: /fn/… calls it">
+          <Field id="f-route" label="Route (optional)" error={err('route')} hint={s.route.trim() ? `Its function URL: ${location.origin}/fn${s.route.trim()}` : 'A function URL: /fn/… calls it'}>
             <input id="f-route" name="route" value={s.route} placeholder="/hello" onInput={(e) => set({ route: e.currentTarget.value })}
               spellcheck={false} autocomplete="off" {...fieldAria('f-route', err('route'), true)} />
+          </Field>
+          <Field id="f-route_auth" label="Function URL access" error={err('route_auth')} hint="when hearthd has a token">
+            <select id="f-route_auth" value={s.route_auth} onChange={(e) => set({ route_auth: e.currentTarget.value })} {...fieldAria('f-route_auth', err('route_auth'), true)}>
+              <option value="">default (token when set)</option>
+              <option value="token">needs the token</option>
+              <option value="none">public</option>
+            </select>
+          </Field>
+          <Field id="f-description" label="Description (optional)" error={err('description')} wide>
+            <input id="f-description" value={s.description} maxLength={256} onInput={(e) => set({ description: e.currentTarget.value })}
+              {...fieldAria('f-description', err('description'))} />
           </Field>
         </div>
       </div>
@@ -260,6 +283,14 @@ export function FunctionForm({ fn, onSaved }) {
           <Field id="f-max_concurrency" label="Max concurrency" error={err('max_concurrency')} hint="containers at most">
             <input id="f-max_concurrency" type="number" inputMode="numeric" min="1" value={s.max_concurrency}
               onInput={(e) => set({ max_concurrency: e.currentTarget.value })} {...fieldAria('f-max_concurrency', err('max_concurrency'), true)} />
+          </Field>
+          <Field id="f-async_retries" label="Async retries" error={err('async_retries')} hint="0–2, for ?async=1 calls">
+            <input id="f-async_retries" type="number" inputMode="numeric" min="0" max="2" value={s.async_retries}
+              onInput={(e) => set({ async_retries: e.currentTarget.value })} {...fieldAria('f-async_retries', err('async_retries'), true)} />
+          </Field>
+          <Field id="f-async_max_age" label="Async max event age" error={err('async_max_age')} hint="seconds, 60–21600">
+            <div class="unit-input"><input id="f-async_max_age" type="number" inputMode="numeric" min="60" max="21600" value={s.async_max_age}
+              onInput={(e) => set({ async_max_age: e.currentTarget.value })} {...fieldAria('f-async_max_age', err('async_max_age'), true)} /><span>s</span></div>
           </Field>
         </div>
       </div>

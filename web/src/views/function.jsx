@@ -56,10 +56,11 @@ export function FunctionPage({ id, tab, query }) {
       <div class="page-head fn-head">
         <div class="fn-head-main">
           <h1 class="row" style="gap:10px"><span class="fn-title">{f.name}</span> <LangBadge lang={f.language} /></h1>
+          {f.description && <p class="muted" style="margin:4px 0 0">{f.description}</p>}
           <div class="fn-meta" style="margin-top:6px">
             <span>revision <b>{f.revision}</b></span>
             <span>handler <code>{f.handler}</code></span>
-            {f.route && <span>route <code>{f.route}</code></span>}
+            {f.route && <span>route <a href={`/fn${f.route}`} target="_blank" rel="noopener"><code>{f.route}</code></a></span>}
             <span>{f.memory} MB · {f.timeout} s</span>
             <PoolCounts c={poolCounts(f, pool)} />
           </div>

@@ -62,7 +62,8 @@ export function FunctionsList() {
                   return (
                     <tr key={f.id} data-fn={f.name}>
                       <td class="title-cell" data-label="Name">
-                        <span><a class="fname" href={`#/fn/${f.id}`}>{f.name}</a> <LangBadge lang={f.language} /></span>
+                        <span><a class="fname" href={`#/fn/${f.id}`}>{f.name}</a> <LangBadge lang={f.language} />
+                          {f.description && <span class="muted small fn-desc">{f.description}</span>}</span>
                       </td>
                       <td data-label="Route">{f.route ? <code>{f.route}</code> : <span class="muted">–</span>}</td>
                       <td class="num" data-label="Revision">{f.revision}</td>
