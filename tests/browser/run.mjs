@@ -546,10 +546,19 @@ async function main() {
   const pbase = `http://127.0.0.1:${pport}`;
   allowed.add(pbase);
 
-  await step('401: the token dialog asks, a wrong token is asked again, the right one loads the page', async () => {
+  await step('401: the token dialog asks; cancelled, a banner offers it again', async () => {
     await page.goto(pbase + '/');
     await page.locator('dialog[open] #token-input').waitFor();
     await shots('token');
+    await page.click('dialog button:has-text("Cancel")');
+    const banner = page.locator('.banner', { hasText: 'needs an access token' });
+    await banner.waitFor();
+    await sleep(1500);
+    assert(!(await page.locator('dialog[open]').count()), 'no dialog pops up again by itself');
+    await banner.locator('button:has-text("Enter token")').click();
+    await page.locator('dialog[open] #token-input').waitFor();
+  });
+  await step('401: a wrong token is refused and asked again, the right one loads the page and the stream', async () => {
     await page.fill('#token-input', 'wrong');
     await page.click('dialog button:has-text("Use token")');
     await page.locator('dialog[open]', { hasText: 'That token was refused' }).waitFor();
@@ -557,6 +566,7 @@ async function main() {
     await page.click('dialog button:has-text("Use token")');
     await page.locator('tr[data-fn="web-pool"]').waitFor();
     await page.locator('.conn', { hasText: 'Live' }).waitFor({ timeout: 10000 });
+    assert(!(await page.locator('.banner').count()), 'the banner went');
   });
   await step('the event stream sends the token in a header, never in a URL', async () => {
     assert(seen.events >= 1, `an authorised /events request: ${JSON.stringify(seen)}`);

@@ -37,7 +37,16 @@ export function fieldOf(message) {
 }
 
 // One token dialog at a time: every request that met a 401 waits for it.
+// Once the user cancels it, 401s fail quietly until they ask for it again
+// (the banner's button calls signIn).
 let asking = null;
+export async function signIn(reason = 'hearthd asks for a token.') {
+  const t = await askToken(reason);
+  if (t == null) return false;
+  setToken(t);
+  store.setHealth({ auth: 'ok' });
+  return true;
+}
 function askToken(reason) {
   if (!asking) {
     asking = new Promise((resolve) => store.set({ tokenPrompt: { reason, resolve } }))
@@ -65,9 +74,16 @@ export async function authFetch(path, init = {}) {
       throw new ApiError(0, 'unreachable', 'hearthd is not reachable');
     }
     store.reachable(true);
-    if (res.status !== 401) return res;
-    const given = await askToken(token() ? 'That token was refused.' : 'hearthd asks for a token.');
-    if (given == null) throw new ApiError(401, 'unauthorized', 'a token is needed');
+    if (res.status !== 401) {
+      if (store.get().health.auth !== 'ok') store.setHealth({ auth: 'ok' });
+      return res;
+    }
+    const given = store.get().health.auth === 'cancelled' ? null
+      : await askToken(token() ? 'That token was refused.' : 'hearthd asks for a token.');
+    if (given == null) {
+      store.setHealth({ auth: 'cancelled' });
+      throw new ApiError(401, 'unauthorized', 'hearthd needs a token');
+    }
     setToken(given);
   }
 }

@@ -46,6 +46,10 @@ const handlers = {
 
 let backoff = 500;
 let pollTimer = null;
+let wake = () => {};
+// Reconnect at once (after a token was entered), not at the back-off's end.
+export function reconnectNow() { backoff = 500; wake(); }
+const nap = (ms) => new Promise((r) => { const t = setTimeout(r, ms); wake = () => { clearTimeout(t); r(); }; });
 
 async function pollOnce() {
   try {
@@ -94,7 +98,7 @@ async function streamLoop() {
     }
     store.setHealth({ stream: 'reconnecting' });
     if (Date.now() - started > 10000) backoff = 500;
-    await new Promise((r) => setTimeout(r, backoff + Math.random() * 250));
+    await nap(backoff + Math.random() * 250);
     backoff = Math.min(backoff * 2, 8000);
   }
 }

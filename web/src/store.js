@@ -9,7 +9,7 @@ const state = {
   functionsError: null,
   pool: null,            // {containers, engine_up, at}: the last pool event or GET /pool
   calls: [],             // recent invocation summaries from /events, oldest first
-  health: { reachable: true, engine: 'ok', stream: 'connecting' },
+  health: { reachable: true, engine: 'ok', stream: 'connecting', auth: 'ok' },
   tokenPrompt: null,     // {reason, resolve} while the token dialog is open
   toast: null,
 };

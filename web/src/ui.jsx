@@ -4,6 +4,8 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { useStore } from './store.js';
 import { LANGS } from './format.js';
+import { signIn } from './api.js';
+import { reconnectNow, refreshFunctions } from './live.js';
 
 export function Badge({ kind, children, title }) {
   return <span class={`badge ${kind || 'plain'}`} title={title}>{children || kind}</span>;
@@ -110,6 +112,15 @@ export function TokenDialog() {
 
 export function HealthBanner() {
   const h = useStore((s) => s.health);
+  if (h.auth === 'cancelled') {
+    return (
+      <div class="banner warn" role="alert">
+        <svg class="icon" viewBox="0 0 20 20" aria-hidden="true"><rect x="4" y="9" width="12" height="9" rx="1.5" fill="none" stroke="currentColor" stroke-width="2" /><path d="M7 9V6.5a3 3 0 0 1 6 0V9" fill="none" stroke="currentColor" stroke-width="2" /></svg>
+        <div><strong>hearthd needs an access token.</strong> Nothing can be shown or changed without it.
+          {' '}<button type="button" class="primary" style="margin-left:8px" onClick={async () => { if (await signIn()) { refreshFunctions(); reconnectNow(); } }}>Enter token</button></div>
+      </div>
+    );
+  }
   if (!h.reachable) {
     return (
       <div class="banner error" role="alert">

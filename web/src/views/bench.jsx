@@ -129,7 +129,7 @@ export function BenchView({ fn }) {
             </div>
           )}
           <div class="table-wrap">
-            <table class="cards bench-table">
+            <table class="cards compact bench-table">
               <thead><tr><th>Start</th><th class="num">Calls</th><th class="num">Errors</th><th class="num">min</th><th class="num">p50</th><th class="num">p90</th><th class="num">p99</th><th class="num">max</th><th class="num">mean</th><th class="num">Wall</th></tr></thead>
               <tbody>
                 {kindsDone.map((k) => {

@@ -230,10 +230,10 @@ export function FunctionForm({ fn, onSaved }) {
             <input id="f-route" name="route" value={s.route} placeholder="/hello" onInput={(e) => set({ route: e.currentTarget.value })}
               spellcheck={false} autocomplete="off" {...fieldAria('f-route', err('route'), true)} />
           </Field>
-          <Field id="f-route_auth" label="Function URL access" error={err('route_auth')} hint="when hearthd has a token">
+          <Field id="f-route_auth" label="Function URL access" error={err('route_auth')} hint="default: the token, when hearthd has one">
             <select id="f-route_auth" value={s.route_auth} onChange={(e) => set({ route_auth: e.currentTarget.value })} {...fieldAria('f-route_auth', err('route_auth'), true)}>
-              <option value="">default (token when set)</option>
-              <option value="token">needs the token</option>
+              <option value="">default</option>
+              <option value="token">token</option>
               <option value="none">public</option>
             </select>
           </Field>

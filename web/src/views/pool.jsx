@@ -77,19 +77,19 @@ export function PoolView() {
         <header><h2 id="containers-label">Containers</h2></header>
         {containers.length === 0 ? <p class="empty">{pool ? 'No containers right now.' : 'Loading…'}</p> : (
           <div class="table-wrap">
-            <table class="cards pool-table">
+            <table class="cards compact pool-table">
               <thead><tr><th>Container</th><th>Function</th><th class="num">Revision</th><th>State</th><th>Origin</th><th class="num">Age</th><th class="num">Calls served</th></tr></thead>
               <tbody>
                 {sorted.map((c) => (
                   <tr key={c.container} class={fresh.has(c.container) ? 'flash' : ''} data-container={c.container} data-fn={c.function || ''}>
                     <td class="title-cell" data-label="Container"><code>{c.container}</code></td>
-                    <td data-label="Function">
+                    <td class="wide-cell" data-label="Function">
                       {c.stem ? <span><Badge kind="stem">stem cell</Badge> <LangBadge lang={c.language} /></span>
                         : <span><a href={`#/fn/${c.function_id}`}>{c.function}</a> <LangBadge lang={c.language} />{c.bench && <> <Badge kind="busy" title="a benchmark's own container">bench</Badge></>}</span>}
                     </td>
                     <td class="num" data-label="Revision">{c.revision ?? '–'}</td>
                     <td data-label="State"><Badge kind={c.state}>{c.state}</Badge></td>
-                    <td data-label="Origin">{c.origin === 'stem' ? 'from a stem cell' : c.origin === 'cold' ? 'cold start' : c.origin || '–'}</td>
+                    <td class="wide-cell" data-label="Origin">{c.origin === 'stem' ? 'from a stem cell' : c.origin === 'cold' ? 'cold start' : c.origin || '–'}</td>
                     <td class="num" data-label="Age">{age((c.age_s || 0) + Math.max(0, since))}</td>
                     <td class="num" data-label="Calls served">{c.invocations ?? 0}</td>
                   </tr>
