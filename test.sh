@@ -8,6 +8,7 @@
 #   3. hearthd under valgrind through the API and basic execution suites
 #   4. `make distcheck` (the tarball builds, installs and passes make check)
 #   5. `make lint` (every tracked C file as .clang-format has it)
+#   6. `make web-check` (web/dist is what web/src builds, within budget)
 # It ends with one line "N passed, N failed" counted over every TAP test
 # point of every pass; the exit status is 0 only when nothing failed.
 set -uo pipefail
@@ -91,6 +92,15 @@ if make -C "$here/build" -s lint >"$here/build/lint.log" 2>&1; then
 else
 	failed=$((failed + 1)); tail -20 "$here/build/lint.log"
 	say "lint: FAILED, $(grep -c 'error:' "$here/build/lint.log") places (build/lint.log; make format fixes them)"
+fi
+
+say "pass: web"
+# One point: web/dist is what web/src builds (npm ci, esbuild, git diff),
+# within the 250 KB gzipped budget.
+if make -C "$here/build" -s web-check >"$here/build/web-check.log" 2>&1; then
+	passed=$((passed + 1)); say "web: ok ($(grep 'JS+CSS' "$here/build/web-check.log"))"
+else
+	failed=$((failed + 1)); tail -20 "$here/build/web-check.log"; say "web: FAILED (build/web-check.log)"
 fi
 
 echo "$passed passed, $failed failed"
