@@ -116,6 +116,8 @@ async function healthLoop() {
         const was = store.get().health.engine;
         store.setHealth({ engine });
         if (was !== engine) { refreshFunctions(); if (pollTimer) pollOnce(); }
+        // back after an outage: catch up now, not at the back-off's end
+        if (!h.reachable) { refreshFunctions(); reconnectNow(); }
       } catch { /* unreachable: api.js said so */ }
     }
     await new Promise((r) => setTimeout(r, wrong ? 3000 : 10000));

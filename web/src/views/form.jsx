@@ -284,7 +284,7 @@ export function FunctionForm({ fn, onSaved }) {
             <input id="f-max_concurrency" type="number" inputMode="numeric" min="1" value={s.max_concurrency}
               onInput={(e) => set({ max_concurrency: e.currentTarget.value })} {...fieldAria('f-max_concurrency', err('max_concurrency'), true)} />
           </Field>
-          <Field id="f-async_retries" label="Async retries" error={err('async_retries')} hint="0–2, for ?async=1 calls">
+          <Field id="f-async_retries" label="Async retries" error={err('async_retries')} hint="0–2, for asynchronous calls">
             <input id="f-async_retries" type="number" inputMode="numeric" min="0" max="2" value={s.async_retries}
               onInput={(e) => set({ async_retries: e.currentTarget.value })} {...fieldAria('f-async_retries', err('async_retries'), true)} />
           </Field>

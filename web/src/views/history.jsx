@@ -143,7 +143,8 @@ function Detail({ fn, id }) {
 
   if (error) return <><h2 id="inv-label">Invocation</h2><p class="form-error" role="alert">{error}</p></>;
   if (!rec) return <><h2 id="inv-label">Invocation</h2><p class="muted">Loading…</p></>;
-  const hasPayload = 'payload' in rec;
+  // null stands for a payload over 64 KB, which records do not keep
+  const hasPayload = 'payload' in rec && rec.payload !== null;
   const payloadText = hasPayload && rec.payload !== null ? pretty(rec.payload) : null;
 
   const doReplay = async () => {
@@ -173,9 +174,9 @@ function Detail({ fn, id }) {
         <button type="button" onClick={saveEvent} disabled={!hasPayload}>Save as test event</button>
         <button type="button" onClick={openInInvoke} disabled={payloadText == null}>Open in Invoke</button>
       </div>
-      {!hasPayload && <p class="hint">This hearthd does not keep payloads in its records, so the call cannot be replayed from here.</p>}
+      {!hasPayload && <p class="hint">{'payload' in rec ? 'Its payload was over 64 KB, which records do not keep,' : 'This hearthd does not keep payloads in its records,'} so the call cannot be replayed from here.</p>}
       <div class="section-label">Payload</div>
-      <pre class="out inv-payload">{!hasPayload ? <span class="muted">(not recorded)</span> : payloadText ?? <span class="muted">null (payloads over 64 KB are not kept)</span>}</pre>
+      <pre class="out inv-payload">{hasPayload ? payloadText : <span class="muted">(not kept)</span>}</pre>
       <ResultView env={rec} />
       {replay && <div style="margin-top:16px;border-top:1px solid var(--border);padding-top:12px">
         <h3 style="margin-bottom:8px">Replayed just now</h3>

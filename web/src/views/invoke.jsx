@@ -8,6 +8,7 @@ import { ms } from '../format.js';
 import { ResultView } from '../result.jsx';
 import { store } from '../store.js';
 import { checkEventName, loadEvents, saveEvents } from '../testevents.js';
+import { getToken } from '../api.js';
 import { promptDialog, confirmDialog, StartBadge, StatusBadge } from '../ui.jsx';
 
 // Kept across tab switches (the view remounts): per function, the draft
@@ -183,6 +184,7 @@ export function InvokeView({ fn }) {
           </label>}
         </div>
         {runError && <p class="form-error" role="alert" style="margin-top:10px">{runError}</p>}
+        <CallItYourself fn={fn} text={json.ok ? text : '{}'} />
       </section>
 
       <section class="card" aria-labelledby="result-label" aria-live="polite" aria-busy={running ? 'true' : 'false'}>
@@ -222,5 +224,25 @@ function BatchList({ batch, current, onPick }) {
         </table>
       </div>
     </div>
+  );
+}
+
+// The same call from a shell: what to paste into a terminal or a script.
+function CallItYourself({ fn, text }) {
+  const base = location.origin;
+  const auth = getToken() ? ` -H "Authorization: Bearer $HEARTH_TOKEN"` : '';
+  let body;
+  try { body = JSON.stringify(JSON.parse(text)); } catch { body = '{}'; }
+  const q = `'${body.replace(/'/g, `'\\''`)}'`;
+  const lines = [
+    `curl -s${auth} -X POST ${base}/functions/${encodeURIComponent(fn.name)}/execute -d ${q}`,
+  ];
+  if (fn.route) lines.push(`curl -s${fn.route_auth === 'none' ? '' : auth} ${base}/fn${fn.route}`);
+  return (
+    <details class="call-it">
+      <summary>Call it from a shell</summary>
+      <pre class="out small">{lines.join('\n')}</pre>
+      <p class="hint">The first line answers with the same envelope as above{fn.route ? '; the second calls its function URL' : ''}.</p>
+    </details>
   );
 }
