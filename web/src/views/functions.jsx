@@ -35,8 +35,6 @@ export function FunctionsList() {
       <div class="page-head">
         <h1>Functions</h1>
         {fns && <span class="sub">{fns.length} {fns.length === 1 ? 'function' : 'functions'}</span>}
-        <span class="spacer" />
-        <a class="btn primary" href="#/new">Create function</a>
       </div>
       {err && <div class="form-error" role="alert">Could not load the functions: {err}</div>}
       {!fns && !err && <div class="card empty">Loading…</div>}
@@ -54,7 +52,7 @@ export function FunctionsList() {
               <caption class="sr-only">Functions, their containers and last hour's calls</caption>
               <thead><tr>
                 <th>Name</th><th>Route</th><th class="num">Rev</th><th>Containers</th>
-                <th class="num">Calls 1 h</th><th class="num">Errors 1 h</th><th class="num">p50</th><th>Last call</th><th><span class="sr-only">Actions</span></th>
+                <th class="num">Calls 1 h</th><th class="num">Errors 1 h</th><th class="num" title="median duration of last hour's calls">p50 1 h</th><th>Last call</th><th><span class="sr-only">Actions</span></th>
               </tr></thead>
               <tbody>
                 {fns.map((f) => {
