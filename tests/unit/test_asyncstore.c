@@ -82,7 +82,8 @@ static struct store_async_attempt attempt(const char *req, const char *status)
 	if (strcmp(status, "success") == 0)
 		a.result = (char *)"{\"ok\":true}";
 	else
-		a.error_json = (char *)"{\"type\":\"ValueError\",\"message\":\"boom\",\"stack\":[]}";
+		a.error_json =
+			(char *)"{\"type\":\"ValueError\",\"message\":\"boom\",\"stack\":[]}";
 	return a;
 }
 
