@@ -64,7 +64,7 @@ TAILQ_HEAD(aq_fn_list, aq_fn);
 struct aq_attempt {
 	struct asyncq *q;
 	int64_t function_id;
-	bool orphan; /* its function was deleted meanwhile */
+	bool orphan; /* its function was deleted meanwhile: not counted */
 	char call_id[STORE_ASYNC_ID_MAX];
 	char request_id[INVOKE_ID_LEN];
 	int tries; /* before this one */
@@ -197,7 +197,7 @@ static void on_attempt_done(void *arg, const struct pool_result *res,
 {
 	struct aq_attempt *a = arg;
 	struct asyncq *q = a->q;
-	struct aq_fn *f = a->orphan ? NULL : fn_find(q, a->function_id);
+	struct aq_fn *f = fn_find(q, a->function_id);
 	struct store_async_attempt rec = { 0 };
 	struct store_async_outcome out = { 0 };
 	_cleanup_error_ struct hearth_error *err = NULL;
@@ -207,11 +207,11 @@ static void on_attempt_done(void *arg, const struct pool_result *res,
 	int64_t now = util_now_ms();
 
 	LIST_REMOVE(a, link);
-	q->running--;
-	if (!f) { /* deleted: its rows went with it, and so did its counts */
+	if (a->orphan || !f) { /* deleted: its rows went with it, and its counts */
 		attempt_free(a);
 		return;
 	}
+	q->running--;
 	f->running--;
 	if (!res) {
 		switch (perr->status) {
@@ -551,9 +551,12 @@ void asyncq_function_removed(struct asyncq *q, int64_t id)
 
 	if (!f)
 		return;
+	/* Its attempts end unrecorded, and hold no shutdown up meanwhile. */
 	LIST_FOREACH(a, &q->attempts, link)
-		if (a->function_id == id)
+		if (a->function_id == id && !a->orphan) {
 			a->orphan = true;
+			q->running--;
+		}
 	q->pending -= f->queued + f->running;
 	TAILQ_REMOVE(&q->fns, f, link);
 	free(f);
