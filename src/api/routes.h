@@ -10,6 +10,7 @@
  *   functions.c    /functions/ and /functions/{id}: the registry
  *   execute.c      POST /functions/{id}/execute and the batch
  *   bench.c        POST /functions/{id}/bench
+ *   fnurl.c        function URLs: ANY /fn/{route}
  *   invocations.c  the invocation records (and an async call's, async.c)
  *   async.c        asynchronous calls: one as GET /invocations/{id} shows
  *                  it, the dead letters and their redrive
@@ -98,6 +99,10 @@ int api_metrics(struct api *a, struct evhttp_request *req, const char *arg,
 		struct hearth_error **err);
 int api_events(struct api *a, struct evhttp_request *req, const char *arg,
 	       struct hearth_error **err);
+
+/* fnurl.c: path is what follows /fn ("/hello/x"), still encoded. */
+int api_fnurl(struct api *a, struct evhttp_request *req, const char *path,
+	      struct hearth_error **err);
 
 /* webfiles.c: path is the URL's path, still encoded. */
 int api_webfile(struct api *a, struct evhttp_request *req, const char *path,

@@ -42,7 +42,8 @@ int b64_decode(const char *s, size_t len, const char *what, unsigned char **out,
 		clean[n++] = (char)c;
 	}
 	if (pad > 2 || (n - pad) % 4 == 1 || (pad && n % 4))
-		return hearth_error_make(err, EINVAL, "%s: invalid base64: bad length or padding", what);
+		return hearth_error_make(err, EINVAL, "%s: invalid base64: bad length or padding",
+					 what);
 	n -= pad;
 	if (n == 0) {
 		bin = malloc(1);

@@ -13,7 +13,6 @@
 int b64_decode(const char *s, size_t len, const char *what, unsigned char **out, size_t *outlen,
 	       struct hearth_error **err);
 /* Encodes len bytes; *out is a malloc'd NUL-terminated string. */
-int b64_encode(const void *data, size_t len, char **out, size_t *outlen,
-	       struct hearth_error **err);
+int b64_encode(const void *data, size_t len, char **out, size_t *outlen, struct hearth_error **err);
 
 #endif

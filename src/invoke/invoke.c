@@ -183,16 +183,10 @@ static void on_pool_done(void *arg, const struct pool_result *pres, const struct
 	call_free(c);
 }
 
-int invoke_start(struct invoker *x, int64_t function_id, const char *payload, size_t len,
-		 invoke_done_cb cb, void *arg, struct invoke_call **callp,
-		 struct hearth_error **err)
-{
-	return invoke_start_ex(x, function_id, payload, len, 0, cb, arg, callp, err);
-}
-
-int invoke_start_ex(struct invoker *x, int64_t function_id, const char *payload, size_t len,
-		    unsigned flags, invoke_done_cb cb, void *arg, struct invoke_call **callp,
-		    struct hearth_error **err)
+/* Every way in: the request id made, and the flags given. */
+static int start(struct invoker *x, const char *request_id, int64_t function_id,
+		 const char *payload, size_t len, unsigned flags, invoke_done_cb cb, void *arg,
+		 struct invoke_call **callp, struct hearth_error **err)
 {
 	struct invoke_call *c = calloc(1, sizeof(*c));
 	int r;
@@ -208,7 +202,7 @@ int invoke_start_ex(struct invoker *x, int64_t function_id, const char *payload,
 	c->payload_len = len;
 	c->t0_ns = util_mono_ns();
 	c->created_ms = util_now_ms();
-	invoke_new_id(x, c->request_id);
+	snprintf(c->request_id, sizeof(c->request_id), "%s", request_id);
 	r = (flags & INVOKE_BACKGROUND)
 		    ? pool_execute_background(x->pool, function_id, c->request_id, payload, len,
 					      on_pool_done, c, &c->pcall, err)
@@ -221,6 +215,30 @@ int invoke_start_ex(struct invoker *x, int64_t function_id, const char *payload,
 	if (callp)
 		*callp = c;
 	return 0;
+}
+
+int invoke_start(struct invoker *x, int64_t function_id, const char *payload, size_t len,
+		 invoke_done_cb cb, void *arg, struct invoke_call **callp,
+		 struct hearth_error **err)
+{
+	return invoke_start_ex(x, function_id, payload, len, 0, cb, arg, callp, err);
+}
+
+int invoke_start_ex(struct invoker *x, int64_t function_id, const char *payload, size_t len,
+		    unsigned flags, invoke_done_cb cb, void *arg, struct invoke_call **callp,
+		    struct hearth_error **err)
+{
+	char id[INVOKE_ID_LEN];
+
+	invoke_new_id(x, id);
+	return start(x, id, function_id, payload, len, flags, cb, arg, callp, err);
+}
+
+int invoke_start_as(struct invoker *x, const char *request_id, int64_t function_id,
+		    const char *payload, size_t len, invoke_done_cb cb, void *arg,
+		    struct invoke_call **callp, struct hearth_error **err)
+{
+	return start(x, request_id, function_id, payload, len, 0, cb, arg, callp, err);
 }
 
 const char *invoke_call_id(const struct invoke_call *c)

@@ -73,9 +73,14 @@ int invoke_start(struct invoker *x, int64_t function_id, const char *payload, si
 int invoke_start_ex(struct invoker *x, int64_t function_id, const char *payload, size_t len,
 		    unsigned flags, invoke_done_cb cb, void *arg, struct invoke_call **callp,
 		    struct hearth_error **err);
-/* A fresh id of the same shape as a call's request id (a UUID), unique
- * among them: for what is not a call itself (an asynchronous call). */
+/* A fresh id of the shape of a call's request id (a UUID), unique among
+ * them: for a caller that must put it into the payload (a function URL's
+ * event), or for what is not a call itself (an asynchronous call). */
 void invoke_new_id(struct invoker *x, char dst[INVOKE_ID_LEN]);
+/* invoke_start with the request id made beforehand by invoke_new_id. */
+int invoke_start_as(struct invoker *x, const char *request_id, int64_t function_id,
+		    const char *payload, size_t len, invoke_done_cb cb, void *arg,
+		    struct invoke_call **callp, struct hearth_error **err);
 /* The call's request id (a UUID), for headers and logs. */
 const char *invoke_call_id(const struct invoke_call *c);
 /* The caller went away: its callback never comes.  A call still waiting

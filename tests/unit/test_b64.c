@@ -8,8 +8,13 @@
 #include "tap.h"
 
 static const char *const vec[][2] = {
-	{ "", "" },	    { "f", "Zg==" },	   { "fo", "Zm8=" },	    { "foo", "Zm9v" },
-	{ "foob", "Zm9vYg==" }, { "fooba", "Zm9vYmE=" }, { "foobar", "Zm9vYmFy" },
+	{ "", "" },
+	{ "f", "Zg==" },
+	{ "fo", "Zm8=" },
+	{ "foo", "Zm9v" },
+	{ "foob", "Zm9vYg==" },
+	{ "fooba", "Zm9vYmE=" },
+	{ "foobar", "Zm9vYmFy" },
 };
 
 int main(void)
