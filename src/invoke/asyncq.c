@@ -564,8 +564,26 @@ void asyncq_function_removed(struct asyncq *q, int64_t id)
 
 void asyncq_stop(struct asyncq *q)
 {
+	struct aq_attempt *a, *next;
+	int64_t now = util_now_ms();
+
 	q->stopping = true;
 	evtimer_del(q->timer);
+	/* Attempts still waiting for a container go back to the queue now:
+	 * the drain waits only for those running (the engine may be down and
+	 * a container never come). */
+	for (a = LIST_FIRST(&q->attempts); a; a = next) {
+		struct aq_fn *f = fn_find(q, a->function_id);
+
+		next = LIST_NEXT(a, link);
+		if (a->orphan || !f || !invoke_withdraw(a->call))
+			continue;
+		LIST_REMOVE(a, link);
+		q->running--;
+		f->running--;
+		attempt_requeue(q, f, a, now);
+		attempt_free(a);
+	}
 }
 
 int asyncq_running(const struct asyncq *q)

@@ -91,9 +91,9 @@ int64_t asyncq_redrive_all(struct asyncq *q, int64_t function_id, struct hearth_
  * refusals per function. */
 int asyncq_metrics(const struct asyncq *q, struct buf *out, struct hearth_error **err);
 
-/* SIGTERM: no new attempt starts; those running end (asyncq_running
- * counts them), and one the shutdown cuts short goes back to the queue
- * uncounted. */
+/* SIGTERM: no new attempt starts; those waiting for a container go back
+ * to the queue, those running end (asyncq_running counts them), and one
+ * the shutdown cuts short goes back to the queue uncounted. */
 void asyncq_stop(struct asyncq *q);
 int asyncq_running(const struct asyncq *q);
 /* Abandons the attempts still in flight (they run again after a restart). */

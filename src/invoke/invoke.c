@@ -246,6 +246,15 @@ const char *invoke_call_id(const struct invoke_call *c)
 	return c->request_id;
 }
 
+bool invoke_withdraw(struct invoke_call *c)
+{
+	/* The pool changes nothing about a call already running. */
+	if (!pool_call_abandon(c->pcall))
+		return false;
+	call_free(c);
+	return true;
+}
+
 void invoke_abandon(struct invoke_call *c)
 {
 	if (pool_call_abandon(c->pcall)) {

@@ -83,6 +83,10 @@ int invoke_start_as(struct invoker *x, const char *request_id, int64_t function_
 		    struct invoke_call **callp, struct hearth_error **err);
 /* The call's request id (a UUID), for headers and logs. */
 const char *invoke_call_id(const struct invoke_call *c);
+/* Takes back a call still waiting for a container: true when it was (it
+ * leaves the queue and no callback comes), false when it already runs
+ * (nothing changes: its callback comes). */
+bool invoke_withdraw(struct invoke_call *c);
 /* The caller went away: its callback never comes.  A call still waiting
  * leaves its queue; one already running finishes and is still recorded. */
 void invoke_abandon(struct invoke_call *c);
