@@ -4,7 +4,8 @@
 # synchronous call of the same function is answered about as fast as the
 # next container comes free, not after the backlog (which takes seconds);
 # async attempts hold at most half of the function's max_concurrency;
-# and the backlog still drains, every call once.
+# the backlog still drains, every call once; and with one container, a
+# synchronous call waits only for the attempt in hand.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/exec-common.sh"
 
@@ -62,9 +63,30 @@ DONE=$(curl -s --max-time 5 "$HEARTH_URL/metrics" |
 is "$DONE" 1000 "every async call succeeded, with one attempt each"
 diag "1,000 async calls drained in $(($(now_ms) - T0)) ms"
 
+# One container only (max_concurrency 1): async attempts hold it in turn,
+# and a synchronous call takes it as soon as the attempt in hand ends,
+# before any other attempt.
+create_warm G single python "$SRC" '{"max_concurrency":1}'
+body=$(python3 -c 'import json, sys
+print(json.dumps({"invocations": [{"function_id": int(sys.argv[1]), "payload": {"n": i, "sleep": 0.1}} for i in range(100)]}))' "$G")
+req_json POST "/functions/execute?async=1" "$body"
+is "$STATUS" 202 "100 async calls of 100 ms queued for a function of one container"
+ok "they are running" wait_until 10 eval '[ "$(metric hearth_async_running "$G")" = 1 ]'
+LAT=()
+for i in 1 2 3 4 5; do
+	execute "$G" "{\"n\":-$i}"
+	is "$STATUS:$(jqr .status)" "200:success" "synchronous call $i of the one-container function" || diag "$(last)"
+	LAT+=("$ELAPSED_MS")
+	sleep 0.15
+done
+diag "synchronous calls sharing one container with the backlog: ${LAT[*]} ms"
+MAX=$(printf '%s\n' "${LAT[@]}" | sort -n | tail -1)
+ok "each waited at most for the attempt in hand (slowest $MAX ms, under 600)" test "$MAX" -lt 600
+ok "the backlog is still there ($(metric hearth_async_queued "$G") queued)" test "$(metric hearth_async_queued "$G")" -ge 40
+
 exec_stop
 DB="$HEARTH_DATA/hearth.db"
 command -v sqlite3 >/dev/null 2>&1 || bail "the sqlite3 CLI is not installed"
-is "$(sqlite3 "$DB" "SELECT count(*) FROM async_calls WHERE status = 'succeeded' AND attempts = 1")" 1000 \
+is "$(sqlite3 "$DB" "SELECT count(*) FROM async_calls WHERE function_id = $F AND status = 'succeeded' AND attempts = 1")" 1000 \
 	"the store agrees: 1,000 succeeded, one attempt each"
 done_testing
