@@ -70,6 +70,12 @@ is "$(sqlite3 "$DB" "SELECT count(*) FROM async_attempts WHERE status = 'success
 # No call that had succeeded before the crash got another attempt.
 AGAIN=$(sqlite3 "$DB" "SELECT count(*) FROM async_calls WHERE attempts != 1")
 is "$AGAIN" 0 "no call was attempted twice (the crash cut attempts short; none was counted)"
+# An attempt's invocation record is written after its outcome is
+# committed: no record of a success may lack its attempt in the store.
+is "$(sqlite3 "$DB" "SELECT count(*) FROM invocations i WHERE i.function_id = $F AND i.status = 'success' AND NOT EXISTS (SELECT 1 FROM async_attempts a WHERE a.request_id = i.id)")" 0 \
+	"every invocation record of a success has its attempt recorded in the store"
+RECS=$(sqlite3 "$DB" "SELECT count(*) FROM invocations WHERE function_id = $F AND status = 'success'")
+ok "(there are such records: $RECS)" test "$RECS" -ge 20
 grep -q "were running when hearthd stopped" "$HEARTH_LOG" &&
 	diag "$(grep "were running when hearthd stopped" "$HEARTH_LOG")"
 is "$(comm -23 "$TEST_TMP/done-before" <(sqlite3 "$DB" "SELECT id FROM async_calls WHERE status = 'succeeded' AND finished_at IS NOT NULL" | sort) | wc -l)" 0 \
