@@ -1,17 +1,26 @@
 #!/bin/bash
 # Asynchronous calls through the API of a real hearthd with no container
-# engine (nothing ever runs): ?async=1 answers 202 and the call is
-# committed (read back at once, and from the store); the batch; requests
-# refused as a synchronous call's are; the bounds' 429; dead letters of a
-# function with none, and redrives that cannot be; calls that survive a
-# kill -9 and a SIGTERM (which does not wait for attempts that have no
-# container); a deleted function's calls go; /metrics.
+# engine (no handler ever runs; an attempt is recorded "unavailable"):
+# ?async=1 answers 202 and the call is committed (read back at once, and
+# from the store); the batch; requests refused as a synchronous call's
+# are; the bounds' 429; redrives that cannot be; calls that survive a
+# kill -9 and a SIGTERM; a deleted function's calls go; /metrics; and,
+# with --time-scale, attempts that cannot run retried to a dead letter,
+# listed and re-driven.
 . "$(dirname "$0")/../lib.sh"
 
 command -v sqlite3 >/dev/null || bail "sqlite3 (the CLI) is not installed"
 DB="$HEARTH_DATA/hearth.db"
 
 aexec() { req_json POST "/functions/$1/execute?async=1" "$2"; }	# FID JSON
+wait_until() {	# SECONDS CMD...: polls CMD every 0.1 s
+	local deadline=$(( $(date +%s%N) + $1 * 1000000000 ))
+	shift
+	until "$@"; do
+		[ "$(date +%s%N)" -ge "$deadline" ] && return 1
+		sleep 0.1
+	done
+}
 in_store() {	# ID: the call's status in the store
 	sqlite3 "$DB" "SELECT status FROM async_calls WHERE id = '$1'"
 }
@@ -31,10 +40,11 @@ is "$(sqlite3 "$DB" "SELECT payload FROM async_calls WHERE id = '$ID'")" '{"n":1
 	"its payload as it came"
 req GET "/invocations/$ID"
 is "$STATUS" 200 "GET /invocations/{id} reads it back" || diag "$BODY"
-is "$(jqr '[.async, .function_id, .payload.text, (.attempts | length)] | @csv')" "true,$F,\"héllo ✓\",0" \
-	"async, its function, its payload, no attempt yet"
-ok "queued or running (waiting for a container that never comes): $(jqr .status)" \
-	test "$(jqr '.status | IN("queued", "running")')" = true
+is "$(jqr '[.async, .function_id, .payload.text] | @csv')" "true,$F,\"héllo ✓\"" \
+	"async, its function, its payload"
+ok "queued or running: $(jqr .status)" test "$(jqr '.status | IN("queued", "running")')" = true
+ok "no attempt yet, or one that could not run (the engine is down)" \
+	test "$(jqr '[.attempts[] | select(.status != "unavailable")] | length')" = 0
 ok "expires_at is about 6 hours after created_at" test "$(jqr '((.expires_at | sub("\\.[0-9]+Z$"; "Z") | fromdate) - (.created_at | sub("\\.[0-9]+Z$"; "Z") | fromdate)) | . >= 21599 and . <= 21601')" = true
 
 req POST "/functions/later/execute?async=1"
@@ -82,14 +92,16 @@ is "$(sqlite3 "$DB" "SELECT count(*) FROM async_calls WHERE function_id = $F")" 
 hearth_start
 req GET "/invocations/$ID"
 is "$STATUS:$(jqr .payload.n)" "200:1" "after the restart the call is there, with its payload"
-grep -q "call(s) were running when hearthd stopped: queued again" "$HEARTH_LOG"
-is "$?" 0 "a call left running is queued again"
 t0=$(date +%s%N)
 hearth_stop
 ok "SIGTERM does not wait for attempts that have no container ($(( ($(date +%s%N) - t0) / 1000000 )) ms)" \
 	test $(( ($(date +%s%N) - t0) / 1000000 )) -lt 10000
-is "$(sqlite3 "$DB" "SELECT count(*) FROM async_calls WHERE status = 'queued'")" 4 "all 4 wait, queued"
-is "$(sqlite3 "$DB" "SELECT count(*) FROM async_attempts")" 0 "and no attempt was counted"
+is "$(sqlite3 "$DB" "SELECT count(*) FROM async_calls WHERE status = 'queued'")" 4 \
+	"all 4 wait, queued (backing off)"
+is "$(sqlite3 "$DB" "SELECT count(*) FROM async_attempts WHERE status != 'unavailable'")" 0 \
+	"every attempt so far could not run"
+like "$(sqlite3 "$DB" "SELECT error_json FROM async_attempts LIMIT 1")" '"type":"Hearth.Unavailable"' \
+	"  and says why"
 
 # ---- the bounds -------------------------------------------------------------------
 hearth_start --async-queue-max 5 --async-queue-total 7
@@ -115,5 +127,29 @@ is_error 404 "its calls are gone"
 is "$(sqlite3 "$DB" "SELECT count(*) FROM async_calls WHERE function_id = $F")" 0 "from the store too"
 aexec "$G" '{}'
 is "$STATUS" 202 "and their room is free again"
+hearth_stop
+
+# ---- retries of attempts that cannot run, to a dead letter ---------------------------------
+# --time-scale 600: the back-off of 1 then 2 minutes takes 0.1 then 0.2 s.
+hearth_start --time-scale 600
+call_is() {	# ID JQ VALUE
+	[ "$(curl -s --max-time 5 "$HEARTH_URL/invocations/$1" | jq -r "$2" 2>/dev/null)" = "$3" ]
+}
+req_json POST /functions/ '{"name":"doomed","language":"python","code":"def handler(e, c):\n    return 1\n"}'
+D=$(jqr .id)
+aexec "$D" '{"d":1}'
+DID=$(jqr .id)
+ok "a call that cannot run becomes a dead letter" wait_until 10 call_is "$DID" .status failed
+req GET "/invocations/$DID"
+is "$(jqr '[.reason, (.attempts | length), ([.attempts[].status] | unique | join(","))] | @csv')" \
+	'"retries_exhausted",3,"unavailable"' "after 3 attempts, each unavailable"
+is "$(jqr .last_error.type)" Hearth.Unavailable "its last error says why"
+req GET "/functions/doomed/dead-letters"
+is "$(jqr '[.dead_letters[] | .id, .attempts] | @csv')" "\"$DID\",3" "it is listed, with its attempts"
+req POST "/functions/doomed/dead-letters/$DID/redrive"
+is "$STATUS" 202 "re-driven" || diag "$BODY"
+ok "it fails for good again, with fresh tries" wait_until 10 call_is "$DID" '[.status, (.attempts | length), .redrives] | @csv' '"failed",6,1'
+like "$(curl -s --max-time 5 "$HEARTH_URL/metrics")" "hearth_async_attempts_total{function_id=\"$D\",status=\"unavailable\"} 6" \
+	"metrics count the attempts"
 hearth_stop
 done_testing
