@@ -18,6 +18,7 @@
  *   ENXIO    a runtime image is missing                  -> 503
  *   EHOSTDOWN container engine unreachable               -> 503
  *   ECANCELED hearthd is stopping                        -> 503
+ *   ENOSPC   the data dir is full (SQLite, code store)   -> 507
  *   anything else                                        -> 500
  */
 #ifndef HEARTH_ERROR_H

@@ -302,22 +302,30 @@ struct store {
 	sqlite3_stmt *st[ST__COUNT];
 };
 
-static int db_error(struct store *s, struct hearth_error **err, int rc, const char *what)
+/* The errno-like status of a SQLite result code. */
+static int status_of(struct store *s, int rc)
 {
-	int status = EIO;
-
 	switch (rc & 0xff) {
 	case SQLITE_BUSY:
-	case SQLITE_LOCKED: status = EBUSY; break;
-	case SQLITE_NOMEM: status = ENOMEM; break;
-	case SQLITE_FULL: status = ENOSPC; break;
+	case SQLITE_LOCKED: return EBUSY;
+	case SQLITE_NOMEM: return ENOMEM;
+	case SQLITE_FULL: return ENOSPC;
+	case SQLITE_IOERR:
+		/* A write the disk had no room for can also come back as an
+		 * I/O error (the WAL index, a sync): the system errno says. */
+		return s->db && sqlite3_system_errno(s->db) == ENOSPC ? ENOSPC : EIO;
 	case SQLITE_READONLY:
 	case SQLITE_PERM:
-	case SQLITE_AUTH: status = EACCES; break;
-	case SQLITE_TOOBIG: status = E2BIG; break;
-	case SQLITE_CONSTRAINT: status = EEXIST; break;
+	case SQLITE_AUTH: return EACCES;
+	case SQLITE_TOOBIG: return E2BIG;
+	case SQLITE_CONSTRAINT: return EEXIST;
+	default: return EIO;
 	}
-	return hearth_error_make(err, status, "%s: %s (sqlite %d)", what,
+}
+
+static int db_error(struct store *s, struct hearth_error **err, int rc, const char *what)
+{
+	return hearth_error_make(err, status_of(s, rc), "%s: %s (sqlite %d)", what,
 				 s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc), rc);
 }
 
@@ -354,7 +362,8 @@ static int exec_sql(struct store *s, const char *sql, struct hearth_error **err)
 	int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
 
 	if (rc != SQLITE_OK) {
-		int r = hearth_error_make(err, EIO, "%s: %s", sql, msg ? msg : sqlite3_errstr(rc));
+		int r = hearth_error_make(err, status_of(s, rc), "%s: %s", sql,
+					  msg ? msg : sqlite3_errstr(rc));
 
 		sqlite3_free(msg);
 		return r;
