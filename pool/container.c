@@ -98,9 +98,12 @@ void ctr_remove(struct ctr *c, const char *why)
 	ctr_set_state(c, CTR_REMOVING);
 	p->n_ctrs--;
 	p->n_recycled++;
-	if (was_creating) {
-		/* The engine may be making it right now: on_created removes it. */
+	if (was_creating && c->req) {
+		/* The engine is making it right now: on_created removes it. */
 	} else {
+		/* Never created (the create failed, at once or in on_created):
+		 * nothing to remove, but the entry must go, or /pool would
+		 * show it as draining for ever. */
 		if (c->req) {
 			backend_cancel(p->backend, c->req);
 			c->req = NULL;
@@ -124,7 +127,28 @@ void ctr_remove(struct ctr *c, const char *why)
 		pool_fill_stems(p);
 }
 
-static void ctr_start_failed(struct ctr *c, const struct hearth_error *err)
+/* What the calls waiting for a container get when the engine could not
+ * give one.  An image that is not there is the operator's to fix (ENXIO);
+ * whatever else the engine answered (a 500 while it restarts, "transport
+ * is closing", a timeout, a reply we could not read) means it cannot run
+ * containers now: 503 unavailable, with its words in the message, never
+ * a 500 of ours. */
+static int engine_status(int status)
+{
+	switch (status) {
+	case ENOENT: return ENXIO;
+	case ENXIO:
+	case EHOSTDOWN:
+	case ECANCELED:
+	case ENOMEM: return status;
+	default: return EHOSTDOWN;
+	}
+}
+
+/* engine: the engine failed (create, start, the shim never listening);
+ * otherwise a step of ours did (a folder, the code's links, the socket),
+ * whose status stands (ENOSPC: the data dir is full, 507). */
+static void ctr_start_failed(struct ctr *c, const struct hearth_error *err, bool engine)
 {
 	struct pool *p = c->pool;
 	struct pfn *f = c->fn;
@@ -132,9 +156,8 @@ static void ctr_start_failed(struct ctr *c, const struct hearth_error *err)
 	int status = err ? err->status : EIO;
 	char msg[512];
 
-	/* An image that is not there is the operator's to fix, not Docker's. */
-	if (status == ENOENT)
-		status = ENXIO;
+	if (engine)
+		status = engine_status(status);
 	snprintf(msg, sizeof(msg), "cannot start a %s container: %s", pool_lang_name(c->lang),
 		 err ? err->msg : "unknown error");
 	log_warn("pool: %s", msg);
@@ -241,7 +264,7 @@ static void on_connect_timer(evutil_socket_t fd, short what, void *arg)
 
 			hearth_error_make(&e, ETIMEDOUT,
 					  "the shim did not listen within the start timeout");
-			ctr_start_failed(c, e);
+			ctr_start_failed(c, e, true);
 			return;
 		}
 		struct timeval tv = { 0, POOL_CONNECT_RETRY_MS * 1000 };
@@ -249,13 +272,13 @@ static void on_connect_timer(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	if (r < 0) {
-		ctr_start_failed(c, err);
+		ctr_start_failed(c, err, false);
 		hearth_error_free(err);
 		return;
 	}
 	if (c->fn) {
 		if (ctr_send_init(c, &err) < 0) {
-			ctr_start_failed(c, err);
+			ctr_start_failed(c, err, false);
 			hearth_error_free(err);
 		}
 		return;
@@ -275,7 +298,7 @@ static void on_started(void *arg, const struct hearth_error *err)
 	if (c->pool->freeing)
 		return;
 	if (err) {
-		ctr_start_failed(c, err);
+		ctr_start_failed(c, err, true);
 		return;
 	}
 	ctr_set_state(c, CTR_CONNECTING);
@@ -299,12 +322,12 @@ static void on_created(void *arg, const char *id, const struct hearth_error *err
 		return;
 	}
 	if (err || !c->id) {
-		ctr_start_failed(c, err);
+		ctr_start_failed(c, err, true);
 		return;
 	}
 	ctr_set_state(c, CTR_STARTING);
 	if (backend_start(p->backend, c->id, on_started, c, &c->req, &e2) < 0) {
-		ctr_start_failed(c, e2);
+		ctr_start_failed(c, e2, true);
 		hearth_error_free(e2);
 	}
 }
@@ -388,16 +411,22 @@ struct ctr *ctr_start(struct pool *p, enum lang lang, struct pfn *f, struct pool
 		.pids_limit = RUNTIME_PIDS_MAX,
 	};
 
-	if (!c->timer || (r = ctr_make_dirs(c, &err)) < 0 ||
-	    (f && (r = ctr_link_code(c, &err)) < 0))
+	if (!c->timer) {
+		hearth_error_make(&err, ENOMEM, "out of memory");
+		goto fail;
+	}
+	if ((r = ctr_make_dirs(c, &err)) < 0 || (f && (r = ctr_link_code(c, &err)) < 0))
 		goto fail;
 	snprintf(sock, sizeof(sock), "%s/sock", c->dir);
 	snprintf(task, sizeof(task), "%s/task", c->dir);
-	if ((r = backend_create(p->backend, &spec, on_created, c, &c->req, &err)) < 0)
-		goto fail;
+	if ((r = backend_create(p->backend, &spec, on_created, c, &c->req, &err)) < 0) {
+		ctr_start_failed(c, err, true);
+		hearth_error_free(err);
+		return NULL;
+	}
 	return c;
 fail:
-	ctr_start_failed(c, err);
+	ctr_start_failed(c, err, false);
 	hearth_error_free(err);
 	return NULL;
 }
