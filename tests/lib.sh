@@ -13,9 +13,13 @@
 #   hearth_stop                   SIGTERM, bounded wait, exit 0, clean stderr
 #   hearth_kill9                  kill -9 and reap
 #   req METHOD PATH [CURL ARGS]   sets STATUS, BODY, HEADERS (a file), ELAPSED_MS
+#   wait_until SECONDS CMD...     polls CMD every 0.1 s until it succeeds, at
+#                                 most SECONDS (never an unbounded wait)
 #
 # HEARTH_VALGRIND=1 runs hearthd under valgrind --leak-check=full and
-# hearth_stop checks its verdict.  The trap on EXIT kills only the hearthd
+# hearth_stop checks its verdict.  HEARTH_ENV ("NAME=value ...", no spaces
+# in values) is hearthd's extra environment (an LD_PRELOAD, say), given to
+# it and to nothing else.  The trap on EXIT kills only the hearthd
 # this script started and removes the temporary folder.
 
 set -u
@@ -131,6 +135,16 @@ done_testing() {
 	[ "$_tap_failed" -eq 0 ]
 }
 
+wait_until() {	# SECONDS CMD...
+	local deadline=$(( $(date +%s%N) + $1 * 1000000000 ))
+	shift
+	while :; do
+		"$@" && return 0
+		[ "$(date +%s%N)" -ge "$deadline" ] && return 1
+		sleep 0.1
+	done
+}
+
 # ---- hearthd --------------------------------------------------------------
 
 free_port() {
@@ -156,6 +170,10 @@ hearth_start() {
 			--log-level "${HEARTH_LOG_LEVEL:-info}" "$@")
 		if [ -n "${HEARTH_VALGRIND:-}" ]; then
 			cmd=(valgrind --leak-check=full --error-exitcode=99 --quiet "${cmd[@]}")
+		fi
+		if [ -n "${HEARTH_ENV:-}" ]; then
+			# shellcheck disable=SC2206 # NAME=value words, split on purpose
+			cmd=(env $HEARTH_ENV "${cmd[@]}")
 		fi
 		"${cmd[@]}" 2>"$HEARTH_LOG" &
 		HEARTH_PID=$!

@@ -36,9 +36,21 @@ EXTRA_DIST += tests/runtimes/fixtures
 # The API against a real hearthd on a free port with a temporary data dir
 # (curl, jq, python3; durability.sh also the sqlite3 CLI).
 HEARTH_API_TESTS = tests/api/functions.sh tests/api/bad-input.sh tests/api/test-events.sh \
-	tests/api/durability.sh tests/api/static.sh tests/api/engine-down.sh tests/api/async.sh
+	tests/api/durability.sh tests/api/static.sh tests/api/engine-down.sh tests/api/async.sh \
+	tests/api/power-cut.sh
 TESTS += $(HEARTH_API_TESTS)
 dist_noinst_SCRIPTS += $(HEARTH_API_TESTS)
+# power-cut.sh preloads this into hearthd: a disk image that keeps only
+# what was fsynced.  A plain shared object (no sanitizer, whatever the
+# build: it goes into an ASan hearthd as well as a plain one), built by
+# make check; power-cut.sh also runs tests/faults/client.py.
+check_DATA = tests/api/powercut.so
+tests/api/powercut.so: $(srcdir)/tests/api/powercut.c
+	@$(MKDIR_P) tests/api
+	$(AM_V_CC)$(CC) -std=c11 -D_GNU_SOURCE $(WARN_CFLAGS) -O2 -shared -fPIC \
+		-o $@ $(srcdir)/tests/api/powercut.c -ldl -lpthread
+CLEANFILES += tests/api/powercut.so
+EXTRA_DIST += tests/api/powercut.c tests/faults/client.py
 
 # ---- make check-docker ----------------------------------------------------
 # Each of these fails, never skips, without dockerd (or `make images`), and
