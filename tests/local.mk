@@ -5,7 +5,11 @@
 #                 not exist), through its HTTP API
 # `make check-docker` runs what needs a real dockerd and the hearth/* images:
 #   integration/  the Docker backend, the shim in containers, execution
-# lib.sh is the shell library of api/ and integration/.
+# `make check-faults` runs the load and fault suites (dockerd, the images,
+# root; minutes, not seconds: test.sh runs them once):
+#   faults/       64 clients for a minute, kill -9 under load, dockerd
+#                 stopped and started, a full disk, SIGSTOP mid-call
+# lib.sh is the shell library of api/, integration/ and faults/.
 EXTRA_DIST += tests/unit/tap.h tests/unit/testfs.h tests/lib.sh
 
 # Unit tests: the program tests/unit/NAME is built from tests/unit/NAME.c
@@ -93,3 +97,22 @@ endif
 check-docker:
 	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(DOCKER_TESTS)' TEST_SUITE_LOG=test-suite-docker.log
 MOSTLYCLEANFILES = test-suite-docker.log
+
+# ---- make check-faults ----------------------------------------------------
+# Load and faults against a real hearthd and dockerd (and the images), as
+# root: each fails, never skips, without them, and touches only what it
+# made (its containers by label; disk-full.sh its tmpfs; dockerd-restart.sh
+# a dockerd of its own, never the machine's).  load.sh runs for
+# HEARTH_LOAD_SECONDS (60 by default).  A subset runs with
+# FAULT_TESTS='...'.
+FAULT_TESTS = tests/faults/load.sh tests/faults/crash.sh tests/faults/dockerd-restart.sh \
+	tests/faults/disk-full.sh tests/faults/sigstop.sh
+dist_noinst_SCRIPTS += $(FAULT_TESTS)
+EXTRA_DIST += tests/faults/faults-common.sh
+if HEARTH_NEVER
+TESTS += $(FAULT_TESTS)
+endif
+.PHONY: check-faults
+check-faults:
+	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(FAULT_TESTS)' TEST_SUITE_LOG=test-suite-faults.log
+MOSTLYCLEANFILES += test-suite-faults.log
