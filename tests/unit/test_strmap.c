@@ -14,11 +14,13 @@ int main(void)
 
 	ok(m != NULL, "a new map");
 	ok(!strmap_get(m, "a", 1, &v), "empty: nothing found");
-	ok(strmap_put(m, "hello", 5, 7) == 0 && strmap_get(m, "hello", 5, &v) && v == 7, "put, get");
+	ok(strmap_put(m, "hello", 5, 7) == 0 && strmap_get(m, "hello", 5, &v) && v == 7,
+	   "put, get");
 	ok(strmap_put(m, "hello", 5, 8) == 0 && strmap_get(m, "hello", 5, &v) && v == 8 &&
 		   strmap_count(m) == 1,
 	   "put again replaces, one entry");
-	ok(!strmap_get(m, "hell", 4, &v) && !strmap_get(m, "hello!", 6, &v), "a prefix is not a key");
+	ok(!strmap_get(m, "hell", 4, &v) && !strmap_get(m, "hello!", 6, &v),
+	   "a prefix is not a key");
 	ok(strmap_put(m, "a\0b", 3, 3) == 0 && strmap_get(m, "a\0b", 3, &v) && v == 3 &&
 		   !strmap_get(m, "a", 1, &v),
 	   "keys are bytes: a NUL inside counts");
