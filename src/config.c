@@ -64,6 +64,13 @@ static const struct opt opts[] = {
 	    "runtime image for node functions"),
 	INT(retention, "retention", "HEARTH_RETENTION", 10, 100000000, "100000",
 	    "invocation records kept"),
+	STR(aws_access_key_id, "aws-access-key-id", "HEARTH_AWS_ACCESS_KEY_ID", NULL,
+	    "access key id the Lambda API's SigV4 signatures must use (with the secret; unset: "
+	    "signatures are not checked)"),
+	STR(aws_secret_access_key, "aws-secret-access-key", "HEARTH_AWS_SECRET_ACCESS_KEY", NULL,
+	    "secret access key of --aws-access-key-id (prefer the variable: flags show in ps)"),
+	STR(aws_region, "aws-region", "HEARTH_AWS_REGION", "us-east-1",
+	    "region of the Lambda API: its ARNs, and the scope signatures must name"),
 	{ "help", NULL, OPT_FLAG, offsetof(struct hearth_config, show_help), 0, 0, 0, NULL,
 	  "print this help and exit" },
 	{ "version", NULL, OPT_FLAG, offsetof(struct hearth_config, show_version), 0, 0, 0, NULL,
@@ -138,6 +145,21 @@ static int set_opt(struct hearth_config *c, const struct opt *o, const char *v, 
 	return hearth_error_make(err, EINVAL, "%s: unknown option kind", from);
 }
 
+/* The two halves of a key pair come together; a region is what AWS names
+ * one ("us-east-1"), as it goes into ARNs and signature scopes. */
+static int check_aws(const struct hearth_config *c, struct hearth_error **err)
+{
+	if (!c->aws_access_key_id[0] != !c->aws_secret_access_key[0])
+		return hearth_error_make(err, EINVAL,
+					 "--aws-access-key-id and --aws-secret-access-key go "
+					 "together: give both or neither");
+	if (strspn(c->aws_region, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(c->aws_region))
+		return hearth_error_make(err, EINVAL,
+					 "--aws-region: '%s' is not a region name (e.g. us-east-1)",
+					 c->aws_region);
+	return 0;
+}
+
 int config_load(struct hearth_config *cfg, int argc, char **argv, struct hearth_error **err)
 {
 	struct option lopts[NOPTS + 1];
@@ -180,7 +202,7 @@ int config_load(struct hearth_config *cfg, int argc, char **argv, struct hearth_
 	if (optind < argc)
 		return hearth_error_make(err, EINVAL, "unexpected argument '%s' (see --help)",
 					 argv[optind]);
-	return 0;
+	return check_aws(cfg, err);
 }
 
 void config_usage(FILE *out, const char *argv0)

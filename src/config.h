@@ -24,6 +24,11 @@ struct hearth_config {
 	int retention;	/* invocation records kept */
 	char image_python[256];
 	char image_node[256];
+	/* The Lambda API's credentials: when both are set, its requests must
+	 * carry a SigV4 signature made with them (empty: not checked). */
+	char aws_access_key_id[129];
+	char aws_secret_access_key[129];
+	char aws_region[64]; /* in ARNs, and what signatures are scoped to */
 	int show_help;
 	int show_version;
 };
