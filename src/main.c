@@ -221,7 +221,12 @@ static int start(struct daemon *d, struct hearth_error **err)
 				 .pool = d->pool,
 				 .invoker = d->invoker,
 				 .events = d->events,
-				 .web_dir = d->cfg.web_dir };
+				 .web_dir = d->cfg.web_dir,
+				 .aws_region = d->cfg.aws_region,
+				 .aws_access_key_id = d->cfg.aws_access_key_id[0]
+							      ? d->cfg.aws_access_key_id
+							      : NULL,
+				 .aws_secret_access_key = d->cfg.aws_secret_access_key };
 	if ((r = api_new(&d->api, &deps, err)) < 0)
 		return hearth_error_wrap(err, "api");
 	if ((r = api_listen(d->api, d->cfg.listen_host, d->cfg.listen_port, err)) < 0)

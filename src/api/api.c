@@ -70,6 +70,18 @@ static const struct route {
 	{ "/pool", M_GET | M_HEAD, api_pool },
 	{ "/metrics", M_GET | M_HEAD, api_metrics },
 	{ "/events", M_GET, api_events },
+	/* The AWS Lambda API (lambda.c); ListFunctions is asked for with and
+	 * without the trailing slash (botocore, the JavaScript SDK). */
+	{ "/2015-03-31/functions", M_GET, api_lambda_list },
+	{ "/2015-03-31/functions", M_POST, api_lambda_create },
+	{ "/2015-03-31/functions/", M_GET, api_lambda_list },
+	{ "/2015-03-31/functions/", M_POST, api_lambda_create },
+	{ "/2015-03-31/functions/{}", M_GET, api_lambda_get },
+	{ "/2015-03-31/functions/{}", M_DELETE, api_lambda_delete },
+	{ "/2015-03-31/functions/{}/configuration", M_GET, api_lambda_get_configuration },
+	{ "/2015-03-31/functions/{}/configuration", M_PUT, api_lambda_update_configuration },
+	{ "/2015-03-31/functions/{}/code", M_PUT, api_lambda_update_code },
+	{ "/2015-03-31/functions/{}/invocations", M_POST, api_lambda_invoke },
 };
 
 /* API paths, served or planned (function URLs at /fn, the Lambda API):
@@ -90,7 +102,8 @@ static int is_reserved(const char *path)
 }
 
 /* Whether path matches pattern; the "{}" segment (still URL-encoded, as
- * ids and names never need encoding) goes to arg, cut to its size. */
+ * ids and names never need encoding; the Lambda API decodes its ARNs) goes
+ * to arg, cut to its size. */
 static bool matches(const char *pattern, const char *path, char *arg, size_t argsz)
 {
 	const char *hole = strstr(pattern, "{}");
@@ -127,7 +140,7 @@ static void allow_list(unsigned methods, char *dst, size_t size)
 				 names[i].name);
 }
 
-static int route(struct api *a, struct evhttp_request *req, const char *path,
+static int route(struct api *a, struct evhttp_request *req, const char *path, bool lambda,
 		 struct hearth_error **err)
 {
 	unsigned m = (unsigned)evhttp_request_get_command(req), seen = 0;
@@ -147,6 +160,12 @@ static int route(struct api *a, struct evhttp_request *req, const char *path,
 			seen |= routes[i].methods;
 		}
 	}
+	/* Under the Lambda API, an operation Hearth does not serve. */
+	if (!seen && lambda)
+		return hearth_error_make(err, ENOTSUP,
+					 "Hearth does not serve this operation of the Lambda API: "
+					 "%s %s",
+					 http_method_name(evhttp_request_get_command(req)), path);
 	if (!seen && is_reserved(path))
 		return hearth_error_make(err, ENOENT, "no such endpoint: %s", path);
 	if (!seen) {
@@ -155,6 +174,14 @@ static int route(struct api *a, struct evhttp_request *req, const char *path,
 		seen = M_GET | M_HEAD;
 	}
 	allow_list(seen, allow, sizeof(allow));
+	if (lambda) {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", allow);
+		return hearth_error_make(err, ENOTSUP,
+					 "Hearth does not serve this operation of the Lambda API: "
+					 "%s %s (allowed: %s)",
+					 http_method_name(evhttp_request_get_command(req)), path,
+					 allow);
+	}
 	http_reply_not_allowed(req, allow);
 	return 0;
 }
@@ -167,14 +194,24 @@ static void on_request(struct evhttp_request *req, void *arg)
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
 	int r;
 
+	bool lambda;
+
 	http_begin(req);
 	if (!path || !*path)
 		path = "/";
-	r = route(a, req, path, &err);
+	/* The Lambda API authenticates by SigV4 (never the bearer token)
+	 * before anything else, and answers in Lambda's shapes. */
+	lambda = api_lambda_path(path);
+	if (lambda && api_lambda_refused(a, req))
+		return;
+	r = route(a, req, path, lambda, &err);
 	if (r < 0) {
 		if (!err)
 			hearth_error_make(&err, -r, "internal error (%d)", r);
-		http_reply_error(req, err);
+		if (lambda)
+			api_lambda_reply_error(req, err);
+		else
+			http_reply_error(req, err);
 	}
 }
 
@@ -195,6 +232,9 @@ int api_new(struct api **out, const struct api_deps *deps, struct hearth_error *
 	a->pool = deps->pool;
 	a->invoker = deps->invoker;
 	a->events = deps->events;
+	a->aws_region = deps->aws_region ? deps->aws_region : "us-east-1";
+	a->aws_access_key_id = deps->aws_access_key_id;
+	a->aws_secret_access_key = deps->aws_secret_access_key;
 	if (deps->web_dir) {
 		a->web_root = realpath(deps->web_dir, NULL);
 		if (!a->web_root)

@@ -20,9 +20,11 @@ int http_status_of(int status)
 {
 	switch (status < 0 ? -status : status) {
 	case EBADMSG: return 400;
+	case EACCES: return 403;
 	case ENOENT: return 404;
 	case ENOTSUP: return 405;
 	case EEXIST: return 409;
+	case ESTALE: return 412;
 	case E2BIG: return 413;
 	case EINVAL: return 422;
 	case EAGAIN: return 429;
@@ -39,9 +41,11 @@ const char *http_code_of(int status)
 {
 	switch (status < 0 ? -status : status) {
 	case EBADMSG: return "bad_request";
+	case EACCES: return "forbidden";
 	case ENOENT: return "not_found";
 	case ENOTSUP: return "method_not_allowed";
 	case EEXIST: return "conflict";
+	case ESTALE: return "precondition_failed";
 	case E2BIG: return "too_large";
 	case EINVAL: return "invalid";
 	case EAGAIN: return "throttled";
@@ -59,12 +63,15 @@ static const char *reason(int code)
 	switch (code) {
 	case 200: return "OK";
 	case 201: return "Created";
+	case 202: return "Accepted";
 	case 204: return "No Content";
 	case 304: return "Not Modified";
 	case 400: return "Bad Request";
+	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 409: return "Conflict";
+	case 412: return "Precondition Failed";
 	case 413: return "Payload Too Large";
 	case 422: return "Unprocessable Entity";
 	case 429: return "Too Many Requests";
