@@ -58,7 +58,7 @@ run_pass sanitizers "$here/build-asan" --enable-sanitizers
 check_args=(HEARTH_VALGRIND=1 TESTS="tests/api/functions.sh tests/api/bad-input.sh
 	tests/api/static.sh tests/api/durability.sh tests/api/test-events.sh")
 docker_args=(HEARTH_VALGRIND=1 DOCKER_TESTS="tests/integration/exec-basic.sh
-	tests/integration/events.sh tests/integration/bench-api.sh")
+	tests/integration/events.sh tests/integration/bench-api.sh tests/integration/fnurl.sh")
 run_pass valgrind "$here/build-valgrind"
 
 say "pass: distcheck"

@@ -50,6 +50,13 @@ void pfn_free(struct pfn *f)
 	free(f);
 }
 
+const struct fn *pool_function_spec(struct pool *p, int64_t function_id)
+{
+	struct pfn *f = p ? pfn_find(p, function_id) : NULL;
+
+	return f && !f->deleted ? f->spec : NULL;
+}
+
 bool pool_knows(struct pool *p, int64_t function_id)
 {
 	struct pfn *f = p ? pfn_find(p, function_id) : NULL;

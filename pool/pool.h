@@ -86,6 +86,9 @@ int pool_function_changed(struct pool *p, const struct fn *f, struct hearth_erro
  * busy one when its call ends).  Cannot fail. */
 void pool_function_removed(struct pool *p, int64_t id);
 
+/* The function's settings as the pool runs them, from memory; borrowed
+ * until the function next changes (NULL when unknown). */
+const struct fn *pool_function_spec(struct pool *p, int64_t function_id);
 /* Whether the pool has the function (a cheap, in-memory lookup). */
 bool pool_knows(struct pool *p, int64_t function_id);
 /* Runs f (at its revision known to the pool) with the payload. The payload

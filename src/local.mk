@@ -12,6 +12,7 @@ src_libhearth_a_SOURCES = \
 	src/base/jsontext.c src/base/jsontext.h \
 	src/base/promtext.c src/base/promtext.h \
 	src/base/strmap.c src/base/strmap.h \
+	src/base/b64.c src/base/b64.h \
 	src/config.c src/config.h \
 	src/registry/function.c src/registry/function.h \
 	src/registry/store.c src/registry/store.h \
@@ -24,7 +25,7 @@ src_libhearth_a_SOURCES = \
 	src/api/api.c src/api/api.h src/api/routes.h \
 	src/api/http.c src/api/http.h \
 	src/api/functions.c src/api/execute.c src/api/bench.c src/api/invocations.c \
-	src/api/monitor.c src/api/webfiles.c src/api/events.c src/api/events.h \
+	src/api/monitor.c src/api/webfiles.c src/api/events.c src/api/events.h src/api/fnurl.c \
 	src/api/sigv4.c src/api/sigv4.h src/api/lambda.c src/api/lambdajson.c src/api/lambdajson.h \
 	$(COMMON_SOURCES)
 

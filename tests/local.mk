@@ -14,7 +14,7 @@ EXTRA_DIST += tests/unit/tap.h tests/unit/testfs.h tests/lib.sh
 # than its own file.
 UNIT_TESTS = tests/unit/test_buf tests/unit/test_store tests/unit/test_codestore \
 	tests/unit/test_function tests/unit/test_docker_spec tests/unit/test_hdr \
-	tests/unit/test_registry tests/unit/test_frame tests/unit/test_strmap \
+	tests/unit/test_registry tests/unit/test_frame tests/unit/test_strmap tests/unit/test_b64 \
 	tests/unit/test_sigv4 tests/unit/test_lambdajson
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
@@ -60,7 +60,7 @@ dist_noinst_SCRIPTS += tests/integration/shim-docker.sh tests/integration/launch
 HEARTH_EXEC_TESTS = tests/integration/exec-basic.sh tests/integration/exec-limits.sh \
 	tests/integration/exec-lifecycle.sh tests/integration/exec-engine.sh \
 	tests/integration/exec-image.sh tests/integration/exec-disconnect.sh \
-	tests/integration/events.sh tests/integration/bench-api.sh
+	tests/integration/events.sh tests/integration/bench-api.sh tests/integration/fnurl.sh
 dist_noinst_SCRIPTS += $(HEARTH_EXEC_TESTS)
 EXTRA_DIST += tests/integration/exec-common.sh
 

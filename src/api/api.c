@@ -146,6 +146,14 @@ static int route(struct api *a, struct evhttp_request *req, const char *path, bo
 	unsigned m = (unsigned)evhttp_request_get_command(req), seen = 0;
 	char arg[256], allow[64];
 
+	/* Function URLs: every path below /fn is a function's. */
+	if (strncmp(path, "/fn/", 4) == 0 || strcmp(path, "/fn") == 0) {
+		if (m & (M_GET | M_HEAD | M_POST | M_PUT | M_DELETE | EVHTTP_REQ_PATCH |
+			 EVHTTP_REQ_OPTIONS))
+			return api_fnurl(a, req, path[3] ? path + 3 : "/", err);
+		http_reply_not_allowed(req, "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
+		return 0;
+	}
 	/* Literal patterns first: "/functions/execute" is not function
 	 * "execute", whatever the method. */
 	for (int pass = 0; pass < 2 && !seen; pass++) {

@@ -10,6 +10,7 @@
  *   functions.c    /functions/ and /functions/{id}: the registry
  *   execute.c      POST /functions/{id}/execute and the batch
  *   bench.c        POST /functions/{id}/bench
+ *   fnurl.c        function URLs: ANY /fn/{route}
  *   invocations.c  the invocation records
  *   monitor.c      /healthz, /pool, /metrics, /events (events.c: the feed)
  *   lambda.c       the AWS Lambda API under /2015-03-31 (lambdajson.c: its
@@ -87,6 +88,10 @@ int api_metrics(struct api *a, struct evhttp_request *req, const char *arg,
 		struct hearth_error **err);
 int api_events(struct api *a, struct evhttp_request *req, const char *arg,
 	       struct hearth_error **err);
+
+/* fnurl.c: path is what follows /fn ("/hello/x"), still encoded. */
+int api_fnurl(struct api *a, struct evhttp_request *req, const char *path,
+	      struct hearth_error **err);
 
 /* lambda.c: the Lambda API.  Its paths are authenticated before routing
  * (api_lambda_refused answers a request it refuses) and its errors

@@ -66,7 +66,7 @@ void invoke_free(struct invoker *x)
 
 /* A UUID-shaped id: 64 random bits per daemon run plus a counter, so it is
  * unique without a syscall per call. */
-static void new_request_id(struct invoker *x, char dst[INVOKE_ID_LEN])
+void invoke_new_id(struct invoker *x, char dst[INVOKE_ID_LEN])
 {
 	uint64_t c = ++x->id_counter;
 
@@ -218,6 +218,16 @@ int invoke_start(struct invoker *x, int64_t function_id, const char *payload, si
 		 invoke_done_cb cb, void *arg, struct invoke_call **callp,
 		 struct hearth_error **err)
 {
+	char id[INVOKE_ID_LEN];
+
+	invoke_new_id(x, id);
+	return invoke_start_as(x, id, function_id, payload, len, cb, arg, callp, err);
+}
+
+int invoke_start_as(struct invoker *x, const char *request_id, int64_t function_id,
+		    const char *payload, size_t len, invoke_done_cb cb, void *arg,
+		    struct invoke_call **callp, struct hearth_error **err)
+{
 	struct invoke_call *c = calloc(1, sizeof(*c));
 	int r;
 
@@ -231,7 +241,7 @@ int invoke_start(struct invoker *x, int64_t function_id, const char *payload, si
 	c->payload_len = len;
 	c->t0_ns = util_mono_ns();
 	c->created_ms = util_now_ms();
-	new_request_id(x, c->request_id);
+	snprintf(c->request_id, sizeof(c->request_id), "%s", request_id);
 	if ((r = pool_execute(x->pool, function_id, c->request_id, payload, len, on_pool_done, c,
 			      &c->pcall, err)) < 0) {
 		free(c);

@@ -62,6 +62,13 @@ typedef void (*invoke_done_cb)(void *arg, const struct pool_result *res,
 int invoke_start(struct invoker *x, int64_t function_id, const char *payload, size_t len,
 		 invoke_done_cb cb, void *arg, struct invoke_call **callp,
 		 struct hearth_error **err);
+/* The same with the request id made beforehand by invoke_new_id, for a
+ * caller that must put it into the payload (a function URL's event). */
+void invoke_new_id(struct invoker *x, char dst[INVOKE_ID_LEN]);
+int invoke_start_as(struct invoker *x, const char *request_id, int64_t function_id,
+		    const char *payload, size_t len, invoke_done_cb cb, void *arg,
+		    struct invoke_call **callp, struct hearth_error **err);
+
 /* A call's logs as Lambda writes them: "START RequestId: <id> Version:
  * $LATEST", the function's own output (its first max_own bytes), Lambda's
  * "Task timed out after N.NN seconds" line on a timeout, "END RequestId:

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
 
+#include "b64.h"
 #include "jsontext.h"
 #include "util.h"
 
@@ -513,58 +513,6 @@ static int check_env(json_object *v, char **out, struct hearth_error **err)
 /* Base64 as people produce it: whitespace (line breaks from base64(1))
  * is skipped and missing '=' padding is tolerated; anything else outside
  * the standard alphabet is an error. */
-static int decode_base64(const char *s, size_t len, unsigned char **out, size_t *outlen,
-			 struct hearth_error **err)
-{
-	_cleanup_free_ char *clean = NULL;
-	_cleanup_free_ unsigned char *bin = NULL;
-	size_t n = 0, pad = 0;
-	int got;
-
-	clean = malloc(len + 4);
-	if (!clean)
-		return hearth_error_make(err, ENOMEM, "out of memory");
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
-			continue;
-		if (pad && c != '=')
-			return hearth_error_make(err, EINVAL,
-						 "zip: invalid base64: data after '=' padding at "
-						 "byte %zu",
-						 i);
-		if (c == '=') {
-			pad++;
-		} else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-			     (c >= '0' && c <= '9') || c == '+' || c == '/')) {
-			return hearth_error_make(err, EINVAL,
-						 "zip: invalid base64: unexpected character at "
-						 "byte %zu",
-						 i);
-		}
-		clean[n++] = (char)c;
-	}
-	if (pad > 2 || (n - pad) % 4 == 1 || (pad && n % 4))
-		return hearth_error_make(err, EINVAL, "zip: invalid base64: bad length or padding");
-	n -= pad;
-	if (n == 0)
-		return hearth_error_make(err, EINVAL, "zip: must not be empty");
-	pad = (4 - n % 4) % 4;
-	for (size_t i = 0; i < pad; i++)
-		clean[n++] = '=';
-	bin = malloc(n / 4 * 3 + 1);
-	if (!bin)
-		return hearth_error_make(err, ENOMEM, "out of memory");
-	/* EVP_DecodeBlock counts padding as zero bytes: take them off */
-	got = EVP_DecodeBlock(bin, (const unsigned char *)clean, (int)n);
-	if (got < 0 || (size_t)got < pad)
-		return hearth_error_make(err, EINVAL, "zip: invalid base64");
-	*outlen = (size_t)got - pad;
-	*out = bin;
-	bin = NULL;
-	return 0;
-}
 
 static int take_code(json_object *code, json_object *zip, struct fn_upload *up,
 		     struct hearth_error **err)
@@ -593,9 +541,11 @@ static int take_code(json_object *code, json_object *zip, struct fn_upload *up,
 	} else if (zip) {
 		if ((r = want_string("zip", zip, &s, &len, err)) < 0)
 			return r;
-		if ((r = decode_base64(s, len, &up->data, &up->len, err)) < 0)
+		if ((r = b64_decode(s, len, "zip", &up->data, &up->len, err)) < 0)
 			return r;
 		up->kind = FN_CODE_ZIP;
+		if (up->len == 0)
+			return hearth_error_make(err, EINVAL, "zip: must not be empty");
 	}
 	return 0;
 }
