@@ -103,7 +103,11 @@ static json_object *query_params(const char *q)
 static bool is_text(const unsigned char *p, size_t len)
 {
 	for (size_t i = 0; i < len;) {
-		size_t n = p[i] < 0x80 ? 1 : p[i] >= 0xf0 ? 4 : p[i] >= 0xe0 ? 3 : p[i] >= 0xc2 ? 2 : 0;
+		size_t n = p[i] < 0x80	  ? 1
+			   : p[i] >= 0xf0 ? 4
+			   : p[i] >= 0xe0 ? 3
+			   : p[i] >= 0xc2 ? 2
+					  : 0;
 
 		if (n == 0 || p[i] == 0 || p[i] > 0xf4 || i + n > len)
 			return false;
@@ -148,8 +152,9 @@ static int build_event(struct api *a, struct evhttp_request *req, const char *pa
 
 	(void)a;
 	if (blen > INVOKE_PAYLOAD_MAX)
-		return hearth_error_make(err, E2BIG, "body: %zu bytes, over the %u-byte limit of a call",
-					 blen, INVOKE_PAYLOAD_MAX);
+		return hearth_error_make(err, E2BIG,
+					 "body: %zu bytes, over the %u-byte limit of a call", blen,
+					 INVOKE_PAYLOAD_MAX);
 	TAILQ_FOREACH(h, evhttp_request_get_input_headers(req), next) {
 		char name[256];
 		size_t i;
@@ -165,7 +170,9 @@ static int build_event(struct api *a, struct evhttp_request *req, const char *pa
 				while (*c == ' ')
 					c++, n--;
 				if (n > 0)
-					json_object_array_add(cookies, json_object_new_string_len(c, (int)n));
+					json_object_array_add(cookies,
+							      json_object_new_string_len(c,
+											 (int)n));
 				c += n;
 				if (*c == ';')
 					c++;
@@ -191,8 +198,9 @@ static int build_event(struct api *a, struct evhttp_request *req, const char *pa
 	json_object_object_add(ev, "headers", headers);
 	if ((q = query_params(query)) != NULL)
 		json_object_object_add(ev, "queryStringParameters", q);
-	json_object_object_add(http, "method", json_object_new_string(http_method_name(
-						       evhttp_request_get_command(req))));
+	json_object_object_add(
+		http, "method",
+		json_object_new_string(http_method_name(evhttp_request_get_command(req))));
 	json_object_object_add(http, "path", json_object_new_string(path));
 	json_object_object_add(http, "protocol", json_object_new_string("HTTP/1.1"));
 	json_object_object_add(http, "sourceIp", json_object_new_string(peer_ip(req)));
@@ -209,8 +217,8 @@ static int build_event(struct api *a, struct evhttp_request *req, const char *pa
 	json_object_object_add(ctx, "timeEpoch", json_object_new_int64(now));
 	json_object_object_add(ev, "requestContext", ctx);
 	if (blen && is_text(body, blen)) {
-		json_object_object_add(ev, "body", json_object_new_string_len((const char *)body,
-									      (int)blen));
+		json_object_object_add(ev, "body",
+				       json_object_new_string_len((const char *)body, (int)blen));
 		json_object_object_add(ev, "isBase64Encoded", json_object_new_boolean(0));
 	} else if (blen) {
 		_cleanup_free_ char *b64 = NULL;
@@ -226,7 +234,8 @@ static int build_event(struct api *a, struct evhttp_request *req, const char *pa
 	text = json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN |
 							  JSON_C_TO_STRING_NOSLASHESCAPE);
 	if (strlen(text) > INVOKE_PAYLOAD_MAX)
-		return hearth_error_make(err, E2BIG, "the request is over the %u-byte limit of a call",
+		return hearth_error_make(err, E2BIG,
+					 "the request is over the %u-byte limit of a call",
 					 INVOKE_PAYLOAD_MAX);
 	*out = strdup(text);
 	return *out ? 0 : hearth_error_make(err, ENOMEM, "out of memory");
@@ -278,7 +287,8 @@ static void reply_structured(struct evhttp_request *req, json_object *r)
 		reply_gateway(req, 502, "the function's statusCode is not an HTTP status");
 		return;
 	}
-	if (json_object_object_get_ex(r, "headers", &v) && json_object_is_type(v, json_type_object)) {
+	if (json_object_object_get_ex(r, "headers", &v) &&
+	    json_object_is_type(v, json_type_object)) {
 		json_object_object_foreach(v, name, val) {
 			const char *s = json_object_get_string(val);
 
@@ -344,7 +354,8 @@ static void on_fnurl_done(void *arg, const struct pool_result *res, const struct
 		reply_structured(fc->req, r);
 	} else {
 		/* Any other value is the body of a JSON 200. */
-		http_reply_bytes(fc->req, 200, "application/json", res->result.ptr, res->result.len);
+		http_reply_bytes(fc->req, 200, "application/json", res->result.ptr,
+				 res->result.len);
 	}
 	fnurl_free(fc);
 }

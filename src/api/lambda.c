@@ -17,8 +17,7 @@
 
 #include <event2/buffer.h>
 #include <event2/keyvalq_struct.h>
-#include <openssl/evp.h>
-
+#include "b64.h"
 #include "bounds.h"
 #include "buf.h"
 #include "http.h"
@@ -517,7 +516,7 @@ static void call_client_left(void *arg)
 static void add_tail(struct evhttp_request *req, const struct pool_result *res)
 {
 	_cleanup_buf_ struct buf logs = BUF_INIT(INVOKE_LOGS_MAX + 4 * HEARTH_KiB);
-	unsigned char b64[(LAMBDAJSON_TAIL_MAX + 2) / 3 * 4 + 1];
+	_cleanup_free_ char *tail = NULL;
 	const char *p;
 	size_t n;
 
@@ -533,9 +532,8 @@ static void add_tail(struct evhttp_request *req, const struct pool_result *res)
 			n--;
 		}
 	}
-	EVP_EncodeBlock(b64, (const unsigned char *)p, (int)n);
-	evhttp_add_header(evhttp_request_get_output_headers(req), "X-Amz-Log-Result",
-			  (const char *)b64);
+	if (b64_encode(p, n, &tail, NULL, NULL) == 0)
+		evhttp_add_header(evhttp_request_get_output_headers(req), "X-Amz-Log-Result", tail);
 }
 
 static void on_invoked(void *arg, const struct pool_result *res, const struct hearth_error *perr)

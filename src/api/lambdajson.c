@@ -9,7 +9,9 @@
 
 #include <openssl/evp.h>
 
+#include "b64.h"
 #include "jsontext.h"
+#include "util.h"
 
 void lambdajson_arn(char dst[LAMBDAJSON_ARN_MAX], const char *region, const char *name)
 {
@@ -48,6 +50,7 @@ static void last_modified(int64_t ms, char out[40])
 /* CodeSha256 is base64, where Hearth keeps hex. */
 static void sha_base64(const char *hex, char out[45])
 {
+	_cleanup_free_ char *enc = NULL;
 	unsigned char raw[32];
 
 	out[0] = '\0';
@@ -60,7 +63,8 @@ static void sha_base64(const char *hex, char out[45])
 			return;
 		raw[i] = (unsigned char)v;
 	}
-	EVP_EncodeBlock((unsigned char *)out, raw, 32);
+	if (b64_encode(raw, sizeof(raw), &enc, NULL, NULL) == 0)
+		snprintf(out, 45, "%s", enc);
 }
 
 static json_object *obj_of(const char *k1, json_object *v1, const char *k2, json_object *v2)
