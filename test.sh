@@ -56,7 +56,7 @@ run_pass sanitizers "$here/build-asan" --enable-sanitizers
 # basic execution suite, the event stream and the benchmarks; the
 # timing-bound execution suites stay on the faster passes above.
 check_args=(HEARTH_VALGRIND=1 TESTS="tests/api/functions.sh tests/api/bad-input.sh
-	tests/api/static.sh tests/api/durability.sh tests/api/test-events.sh")
+	tests/api/static.sh tests/api/durability.sh tests/api/test-events.sh tests/api/lambda.sh")
 docker_args=(HEARTH_VALGRIND=1 DOCKER_TESTS="tests/integration/exec-basic.sh
 	tests/integration/events.sh tests/integration/bench-api.sh tests/integration/fnurl.sh")
 run_pass valgrind "$here/build-valgrind"
