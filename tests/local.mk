@@ -61,11 +61,12 @@ HEARTH_EXEC_TESTS = tests/integration/exec-basic.sh tests/integration/exec-limit
 	tests/integration/exec-lifecycle.sh tests/integration/exec-engine.sh \
 	tests/integration/exec-image.sh tests/integration/exec-disconnect.sh \
 	tests/integration/events.sh tests/integration/bench-api.sh tests/integration/fnurl.sh \
-	tests/integration/lambda-sdk.sh
+	tests/integration/lambda-sdk.sh tests/integration/lambda-readme.sh
 dist_noinst_SCRIPTS += $(HEARTH_EXEC_TESTS)
 # The Lambda API through the AWS SDKs: lambda-sdk.sh runs tests/lambda/sdk.mjs
 # with @aws-sdk/client-lambda from npm (package-lock.json pins it; `npm ci`
-# in tests/lambda installs it, ./test.sh does).
+# in tests/lambda installs it, ./test.sh does); lambda-readme.sh runs the
+# README's examples with it, Debian's python3-boto3 and Debian's awscli.
 EXTRA_DIST += tests/lambda/package.json tests/lambda/package-lock.json tests/lambda/sdk.mjs
 EXTRA_DIST += tests/integration/exec-common.sh
 
