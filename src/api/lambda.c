@@ -154,6 +154,10 @@ bool api_lambda_refused(struct api *a, struct evhttp_request *req)
 	sr.n_headers = n;
 	sr.body_len = evbuffer_get_length(body);
 	sr.body = sr.body_len ? (const void *)evbuffer_pullup(body, -1) : "";
+	if (!sr.body) {
+		reply_error_status(req, ENOMEM, "out of memory");
+		return true;
+	}
 	exp.access_key_id = a->aws_access_key_id;
 	exp.secret_access_key = a->aws_secret_access_key;
 	exp.region = a->aws_region;
@@ -572,21 +576,21 @@ static void on_invoked(void *arg, const struct pool_result *res, const struct he
 	free(lc);
 }
 
-enum invocation_type { INVOKE_SYNC, INVOKE_EVENT, INVOKE_DRY_RUN };
+enum lambda_invocation_type { LAMBDA_SYNC, LAMBDA_EVENT, LAMBDA_DRY_RUN };
 
-static int invocation_type(struct evhttp_request *req, enum invocation_type *t,
+static int invocation_type(struct evhttp_request *req, enum lambda_invocation_type *t,
 			   struct hearth_error **err)
 {
 	const char *v = evhttp_find_header(evhttp_request_get_input_headers(req),
 					   "X-Amz-Invocation-Type");
 
-	*t = INVOKE_SYNC;
+	*t = LAMBDA_SYNC;
 	if (!v || strcmp(v, "RequestResponse") == 0)
 		return 0;
 	if (strcmp(v, "Event") == 0)
-		*t = INVOKE_EVENT;
+		*t = LAMBDA_EVENT;
 	else if (strcmp(v, "DryRun") == 0)
-		*t = INVOKE_DRY_RUN;
+		*t = LAMBDA_DRY_RUN;
 	else
 		return hearth_error_make(
 			err, EINVAL,
@@ -604,7 +608,7 @@ int api_lambda_invoke(struct api *a, struct evhttp_request *req, const char *seg
 {
 	const char *log_type = evhttp_find_header(evhttp_request_get_input_headers(req),
 						  "X-Amz-Log-Type");
-	enum invocation_type type;
+	enum lambda_invocation_type type;
 	struct lambda_call *lc;
 	char ref[256];
 	const char *data;
@@ -638,12 +642,12 @@ int api_lambda_invoke(struct api *a, struct evhttp_request *req, const char *seg
 					 "Could not parse request body into json: Could not parse "
 					 "payload into json: the payload is not one JSON value");
 	}
-	if (type == INVOKE_DRY_RUN) {
+	if (type == LAMBDA_DRY_RUN) {
 		request_id(req);
 		http_finish(req, 204, NULL);
 		return 0;
 	}
-	if (type == INVOKE_EVENT)
+	if (type == LAMBDA_EVENT)
 		return hearth_error_make(err, ENOSYS,
 					 "Event invocations are not available in this build of "
 					 "Hearth yet (the durable queue they need is on its way); "
