@@ -1,7 +1,8 @@
 #!/bin/bash
 # The AWS SDK for JavaScript v3 (@aws-sdk/client-lambda from npm, locked in
 # tests/lambda/package-lock.json) against a real hearthd with SigV4
-# credentials, a real dockerd and real containers: tests/lambda/sdk.mjs.
+# credentials, a real dockerd and real containers: tests/lambda/sdk.mjs;
+# then, with curl, the 503 of a runtime image that is missing.
 # Needs node and `npm ci` in tests/lambda (./test.sh runs it); fails,
 # never skips, without them.
 . "$(dirname "$0")/../lib.sh"
@@ -50,5 +51,17 @@ if read -r n f <"$TEST_TMP/tap-state" 2>/dev/null; then
 else
 	_tap_result 1 "sdk.mjs ran to its end"
 fi
+exec_stop
+
+# The service unavailable, as Lambda says it: a runtime image that is not
+# there answers 503 ServiceException (curl, unsigned: no key pair now).
+exec_start --image-python hearth/missing-for-a-test:0
+req_json POST /2015-03-31/functions "$(jq -n --arg z "$(b64 "$ZIPS/py.zip")" \
+	'{FunctionName:"no-image", Runtime:"python3.12", Handler:"main.handler", Code:{ZipFile:$z}}')"
+is "$STATUS" 201 "CreateFunction while the python image is missing"
+req POST /2015-03-31/functions/no-image/invocations -d '{}'
+is "$STATUS:$(header x-amzn-ErrorType):$(jqr .Type)" "503:ServiceException:Service" \
+	"Invoke with the image missing: 503 ServiceException, Type Service" || diag "$(last)"
+like "$(jqr .Message)" "make images" "its Message says what to do"
 exec_stop
 done_testing
