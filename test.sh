@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # test.sh — the same set-up as run.sh, then the whole suite:
-#   1. a normal build: `make check` (unit, shim and API tests: no Docker)
-#      and `make check-docker` (the Docker backend, the shim in containers
-#      and execution, against a real dockerd and the real images)
+#   1. a normal build: `make check` (unit, shim and API tests: no Docker),
+#      `make check-docker` (the Docker backend, the shim in containers
+#      and execution, against a real dockerd and the real images) and
+#      `make check-browser` (the dashboard in headless chromium)
 #   2. an ASan/UBSan build: both again
 #   3. hearthd under valgrind through the API and basic execution suites
 #   4. `make distcheck` (the tarball builds, installs and passes make check)
 #   5. `make lint` (every tracked C file as .clang-format has it)
+#   6. `make web-check` (web/dist is what web/src builds, within budget)
 # It ends with one line "N passed, N failed" counted over every TAP test
 # point of every pass; the exit status is 0 only when nothing failed.
 set -uo pipefail
@@ -16,6 +18,17 @@ cd "$here"
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 ./run.sh --setup-only || { echo "test.sh: set-up failed"; echo "0 passed, 1 failed"; exit 1; }
+# The browser suite drives Debian's chromium with playwright-core (from npm).
+browser_pkgs=()
+[[ -x /usr/bin/chromium ]] || browser_pkgs+=(chromium)
+command -v npm >/dev/null || browser_pkgs+=(npm)
+if ((${#browser_pkgs[@]})); then
+	say "installing ${browser_pkgs[*]} (the browser tests)"
+	SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+	$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+	$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${browser_pkgs[@]}" >/dev/null ||
+		say "could not install ${browser_pkgs[*]}: the browser suite will fail"
+fi
 
 # What the Lambda API's SDK suites run: Debian's boto3 and AWS CLI, and the
 # AWS SDK for JavaScript from npm as tests/lambda/package-lock.json pins it.
@@ -69,6 +82,8 @@ run_pass() {
 	make -C "$dir" -j2 -s >/dev/null || { failed=$((failed + 1)); say "$name: build failed"; return; }
 	make -C "$dir" -j1 check "${check_args[@]}" || true
 	make -C "$dir" -j1 check-docker "${docker_args[@]}" || true
+	# the dashboard in chromium: once, in the normal pass
+	if [[ $name == normal ]]; then make -C "$dir" -j1 check-browser || true; fi
 	count "$dir" "$name"
 }
 
@@ -103,6 +118,15 @@ if make -C "$here/build" -s lint >"$here/build/lint.log" 2>&1; then
 else
 	failed=$((failed + 1)); tail -20 "$here/build/lint.log"
 	say "lint: FAILED, $(grep -c 'error:' "$here/build/lint.log") places (build/lint.log; make format fixes them)"
+fi
+
+say "pass: web"
+# One point: web/dist is what web/src builds (npm ci, esbuild, git diff),
+# within the 250 KB gzipped budget.
+if make -C "$here/build" -s web-check >"$here/build/web-check.log" 2>&1; then
+	passed=$((passed + 1)); say "web: ok ($(grep 'JS+CSS' "$here/build/web-check.log"))"
+else
+	failed=$((failed + 1)); tail -20 "$here/build/web-check.log"; say "web: FAILED (build/web-check.log)"
 fi
 
 echo "$passed passed, $failed failed"

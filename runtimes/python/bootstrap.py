@@ -199,8 +199,10 @@ def _serve(handler):
     res_first = PIPE_MSG_MAX - 25     # nonce + 'S' + rss + length
     # One encoder for the life of the runtime: json.dumps(**kw) builds a
     # new one per call, which is most of the cost of a small reply.
-    encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-    encode_ascii = json.JSONEncoder(separators=(",", ":")).encode
+    # allow_nan=False: NaN and Infinity are no JSON; such a result is a
+    # Runtime.MarshalError, as Lambda answers it.
+    encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+    encode_ascii = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
     fd = _FD
     Ctx = LambdaContext
     while True:

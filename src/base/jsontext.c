@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <string.h>
 
 static bool is_space(char c)
 {
@@ -34,43 +35,229 @@ static void where(const char *text, size_t len, size_t off, char *dst, size_t si
 	snprintf(dst, size, "line %zu, column %zu (byte %zu)", line, col, off);
 }
 
-/* One value at the start of text: its object (NULL for a JSON null), the
- * tokener's verdict and where it stopped; -ENOMEM without a tokener. */
-static int parse_one(const char *text, size_t len, unsigned flags, json_object **out,
-		     enum json_tokener_error *jerr, size_t *end)
-{
-	json_tokener *tok = json_tokener_new_ex(64);
-	json_object *o;
+/* ---- the strict scanner (RFC 8259) ------------------------------------------ */
 
-	*out = NULL;
-	if (!tok)
-		return -ENOMEM;
-	if (flags & JSONTEXT_STRICT)
-		json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	o = json_tokener_parse_ex(tok, text, (int)len);
-	*jerr = json_tokener_get_error(tok);
-	*end = json_tokener_get_parse_end(tok);
-	if (!o && *jerr == json_tokener_continue) {
-		/* A bare number or literal ("42") only ends at a delimiter:
-		 * json-c takes a NUL as the end of the input. */
-		o = json_tokener_parse_ex(tok, "", 1);
-		if (json_tokener_get_error(tok) == json_tokener_success) {
-			*jerr = json_tokener_success;
-			*end = len;
+/* How deep arrays and objects may nest: deep enough for any real event,
+ * and a bound on the scanner's stack. */
+#define JSONTEXT_DEPTH_MAX 512
+
+struct scan {
+	const unsigned char *p, *start, *end;
+	const char *why; /* set at the first failure */
+};
+
+static bool fail(struct scan *sc, const char *why)
+{
+	if (!sc->why)
+		sc->why = why;
+	return false;
+}
+
+static void skip_space(struct scan *sc)
+{
+	while (sc->p < sc->end &&
+	       (*sc->p == ' ' || *sc->p == '\t' || *sc->p == '\n' || *sc->p == '\r'))
+		sc->p++;
+}
+
+/* One UTF-8 sequence at sc->p (its first byte >= 0x80): well-formed, no
+ * overlong form, no surrogate, at most U+10FFFF. */
+static bool scan_utf8(struct scan *sc)
+{
+	const unsigned char *p = sc->p;
+	size_t n = *p >= 0xf0 ? 4 : *p >= 0xe0 ? 3 : *p >= 0xc2 ? 2 : 0;
+
+	if (n == 0 || *p > 0xf4 || (size_t)(sc->end - p) < n)
+		return fail(sc, "invalid UTF-8");
+	for (size_t i = 1; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return fail(sc, "invalid UTF-8");
+	if ((n == 3 && ((*p == 0xe0 && p[1] < 0xa0) || (*p == 0xed && p[1] >= 0xa0))) ||
+	    (n == 4 && ((*p == 0xf0 && p[1] < 0x90) || (*p == 0xf4 && p[1] >= 0x90))))
+		return fail(sc, "invalid UTF-8");
+	sc->p += n;
+	return true;
+}
+
+static bool is_hex(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+static bool scan_string(struct scan *sc)
+{
+	sc->p++; /* the opening quote */
+	for (;;) {
+		/* the common run: plain printable ASCII */
+		while (sc->p < sc->end && *sc->p >= 0x20 && *sc->p < 0x80 && *sc->p != '"' &&
+		       *sc->p != '\\')
+			sc->p++;
+		if (sc->p == sc->end)
+			return fail(sc, "unexpected end of input");
+		if (*sc->p == '"') {
+			sc->p++;
+			return true;
+		}
+		if (*sc->p < 0x20)
+			return fail(sc, "a control character in a string must be escaped");
+		if (*sc->p >= 0x80) {
+			if (!scan_utf8(sc))
+				return false;
+			continue;
+		}
+		/* an escape */
+		if (sc->end - sc->p < 2)
+			return fail(sc, "unexpected end of input");
+		switch (sc->p[1]) {
+		case '"':
+		case '\\':
+		case '/':
+		case 'b':
+		case 'f':
+		case 'n':
+		case 'r':
+		case 't': sc->p += 2; break;
+		case 'u':
+			if (sc->end - sc->p < 6)
+				return fail(sc, "unexpected end of input");
+			for (int i = 2; i < 6; i++)
+				if (!is_hex(sc->p[i])) {
+					sc->p += i;
+					return fail(sc, "\\u takes four hex digits");
+				}
+			sc->p += 6;
+			break;
+		default: sc->p++; return fail(sc, "invalid escape");
 		}
 	}
-	json_tokener_free(tok);
-	*out = o;
-	return 0;
+}
+
+static bool digits(struct scan *sc)
+{
+	const unsigned char *from = sc->p;
+
+	while (sc->p < sc->end && *sc->p >= '0' && *sc->p <= '9')
+		sc->p++;
+	return sc->p > from;
+}
+
+/* -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?: no NaN, no Infinity, no
+ * leading zero, no bare dot, no plus sign. */
+static bool scan_number(struct scan *sc)
+{
+	if (*sc->p == '-')
+		sc->p++;
+	if (sc->p < sc->end && *sc->p == '0')
+		sc->p++;
+	else if (!(sc->p < sc->end && *sc->p >= '1' && *sc->p <= '9' && digits(sc)))
+		return fail(sc,
+			    sc->p == sc->end ? "unexpected end of input" : "unexpected character");
+	if (sc->p < sc->end && *sc->p == '.') {
+		sc->p++;
+		if (!digits(sc))
+			return fail(sc, "a digit must follow the decimal point");
+	}
+	if (sc->p < sc->end && (*sc->p == 'e' || *sc->p == 'E')) {
+		sc->p++;
+		if (sc->p < sc->end && (*sc->p == '+' || *sc->p == '-'))
+			sc->p++;
+		if (!digits(sc))
+			return fail(sc, "an exponent needs digits");
+	}
+	return true;
+}
+
+static bool scan_literal(struct scan *sc, const char *word, size_t n)
+{
+	if ((size_t)(sc->end - sc->p) < n || memcmp(sc->p, word, n) != 0)
+		return fail(sc, "unexpected character");
+	sc->p += n;
+	return true;
+}
+
+static bool scan_value(struct scan *sc, int depth)
+{
+	skip_space(sc);
+	if (sc->p == sc->end)
+		return fail(sc, "unexpected end of input");
+	switch (*sc->p) {
+	case '"': return scan_string(sc);
+	case 't': return scan_literal(sc, "true", 4);
+	case 'f': return scan_literal(sc, "false", 5);
+	case 'n': return scan_literal(sc, "null", 4);
+	case '[':
+	case '{': {
+		bool object = *sc->p == '{';
+		char close = object ? '}' : ']';
+
+		if (depth >= JSONTEXT_DEPTH_MAX)
+			return fail(sc, "nested deeper than 512 levels");
+		sc->p++;
+		skip_space(sc);
+		if (sc->p < sc->end && *sc->p == close) {
+			sc->p++;
+			return true;
+		}
+		for (;;) {
+			if (object) {
+				skip_space(sc);
+				if (sc->p == sc->end)
+					return fail(sc, "unexpected end of input");
+				if (*sc->p != '"' || !scan_string(sc))
+					return fail(sc, "unexpected character");
+				skip_space(sc);
+				if (sc->p == sc->end)
+					return fail(sc, "unexpected end of input");
+				if (*sc->p != ':')
+					return fail(sc, "unexpected character");
+				sc->p++;
+			}
+			if (!scan_value(sc, depth + 1))
+				return false;
+			skip_space(sc);
+			if (sc->p == sc->end)
+				return fail(sc, "unexpected end of input");
+			if (*sc->p == close) {
+				sc->p++;
+				return true;
+			}
+			if (*sc->p != ',')
+				return fail(sc, "unexpected character");
+			sc->p++;
+		}
+	}
+	default:
+		if (*sc->p == '-' || (*sc->p >= '0' && *sc->p <= '9'))
+			return scan_number(sc);
+		return fail(sc, "unexpected character");
+	}
+}
+
+/* Exactly one RFC 8259 value, white space around it: NULL, or why not with
+ * *at the offending byte. */
+static const char *scan_text(const char *text, size_t len, size_t *at)
+{
+	struct scan sc = { (const unsigned char *)text, (const unsigned char *)text,
+			   (const unsigned char *)text + len, NULL };
+
+	if (scan_value(&sc, 0)) {
+		skip_space(&sc);
+		if (sc.p == sc.end)
+			return NULL;
+		sc.why = "unexpected data after the value";
+	}
+	*at = (size_t)(sc.p - sc.start);
+	return sc.why;
 }
 
 int jsontext_parse(const char *text, size_t len, unsigned flags, const char *what,
 		   json_object **out, struct hearth_error **err)
 {
-	enum json_tokener_error jerr;
+	json_tokener *tok;
 	json_object *o;
-	size_t end;
-	char at[96];
+	const char *why;
+	size_t at;
+	char where_s[96];
 
 	if (out)
 		*out = NULL;
@@ -79,32 +266,34 @@ int jsontext_parse(const char *text, size_t len, unsigned flags, const char *wha
 					 len);
 	if (jsontext_blank(text, len))
 		return hearth_error_make(err, EBADMSG, "%s: empty; expected JSON", what);
-	if (parse_one(text, len, flags, &o, &jerr, &end) < 0)
+	/* The grammar is ours (RFC 8259, nothing more); json-c only builds the
+	 * tree of what passed. */
+	if ((why = scan_text(text, len, &at)) != NULL) {
+		where(text, len, at, where_s, sizeof(where_s));
+		return hearth_error_make(err, EBADMSG, "%s: malformed JSON at %s: %s", what,
+					 where_s, why);
+	}
+	if (!out && !(flags & JSONTEXT_NOT_NULL))
+		return 0;
+	tok = json_tokener_new_ex(JSON_TOKENER_DEFAULT_DEPTH * 2);
+	if (!tok)
 		return hearth_error_make(err, ENOMEM, "out of memory");
-	if (!o && jerr == json_tokener_success && (flags & JSONTEXT_NOT_NULL))
-		jerr = json_tokener_error_parse_unexpected;
-	if (jerr == json_tokener_continue) {
-		json_object_put(o);
-		where(text, len, len, at, sizeof(at));
+	o = json_tokener_parse_ex(tok, text, (int)len);
+	if (!o && json_tokener_get_error(tok) == json_tokener_continue)
+		o = json_tokener_parse_ex(tok, "", 1); /* a bare number ends at the end */
+	if (!o && json_tokener_get_error(tok) != json_tokener_success) {
+		int r = hearth_error_make(err, EBADMSG, "%s: %s", what,
+					  json_tokener_error_desc(json_tokener_get_error(tok)));
+
+		json_tokener_free(tok);
+		return r;
+	}
+	json_tokener_free(tok);
+	if (!o && (flags & JSONTEXT_NOT_NULL)) {
+		where(text, len, strspn(text, " \t\r\n"), where_s, sizeof(where_s));
 		return hearth_error_make(err, EBADMSG,
-					 "%s: malformed JSON at %s: unexpected end of input", what,
-					 at);
-	}
-	if (jerr != json_tokener_success) {
-		json_object_put(o);
-		/* json-c's parse end is the offending byte */
-		where(text, len, end, at, sizeof(at));
-		return hearth_error_make(err, EBADMSG, "%s: malformed JSON at %s: %s", what, at,
-					 json_tokener_error_desc(jerr));
-	}
-	while (end < len && is_space(text[end]))
-		end++;
-	if (end < len) {
-		json_object_put(o);
-		where(text, len, end, at, sizeof(at));
-		return hearth_error_make(
-			err, EBADMSG, "%s: malformed JSON at %s: unexpected data after the value",
-			what, at);
+					 "%s: malformed JSON at %s: null is no value here", what,
+					 where_s);
 	}
 	if (out)
 		*out = o;
@@ -115,7 +304,9 @@ int jsontext_parse(const char *text, size_t len, unsigned flags, const char *wha
 
 bool jsontext_is_value(const char *text, size_t len)
 {
-	return len > 0 && jsontext_parse(text, len, 0, "", NULL, NULL) == 0;
+	size_t at;
+
+	return len > 0 && scan_text(text, len, &at) == NULL;
 }
 
 int jsontext_append_string(struct buf *b, const char *s, size_t len, struct hearth_error **err)

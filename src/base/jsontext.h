@@ -1,7 +1,9 @@
 /* jsontext.h — JSON as text, in one place: the one parser every request
- * body and payload check goes through (errors say line, column and byte),
- * and the escaping of bytes into a JSON string literal.  json-c parses;
- * this module decides what counts as one whole value. */
+ * body, payload and result check goes through, strict RFC 8259 JSON and
+ * nothing else (no NaN, no trailing comma, no comment, no single quote,
+ * valid UTF-8; errors say line, column and byte), and the escaping of bytes
+ * into a JSON string literal.  The grammar is checked by a scanner of ours
+ * that builds nothing; json-c builds a tree only where one is asked for. */
 #ifndef HEARTH_JSONTEXT_H
 #define HEARTH_JSONTEXT_H
 
@@ -20,9 +22,6 @@ static inline void jsontext_putp(json_object **o)
 #define _cleanup_json_ __attribute__((cleanup(jsontext_putp)))
 
 enum jsontext_flags {
-	/* json-c's strict mode (no trailing commas, comments or leading zeros);
-	 * without it json-c's lenient grammar applies. */
-	JSONTEXT_STRICT = 1u << 0,
 	/* *out must be a value: a bare `null` is refused. */
 	JSONTEXT_NOT_NULL = 1u << 1,
 };
@@ -34,8 +33,8 @@ enum jsontext_flags {
  * -E2BIG past INT_MAX bytes. */
 int jsontext_parse(const char *text, size_t len, unsigned flags, const char *what,
 		   json_object **out, struct hearth_error **err);
-/* Whether text is one lenient JSON value (null included); no message, for
- * the invocation path's payloads and results. */
+/* Whether text is one JSON value (null included): the scanner alone, no
+ * tree and no message, for the invocation path's payloads and results. */
 bool jsontext_is_value(const char *text, size_t len);
 /* Whether text is empty or white space only. */
 bool jsontext_blank(const char *text, size_t len);

@@ -158,7 +158,7 @@ int fn_parse_body(const char *text, size_t len, json_object **out, struct hearth
 	*out = NULL;
 	if (jsontext_blank(text, len))
 		return hearth_error_make(err, EBADMSG, "body: empty; expected a JSON object");
-	return jsontext_parse(text, len, JSONTEXT_STRICT | JSONTEXT_NOT_NULL, "body", out, err);
+	return jsontext_parse(text, len, JSONTEXT_NOT_NULL, "body", out, err);
 }
 
 /* ---- field checkers --------------------------------------------------- */

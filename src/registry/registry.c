@@ -512,8 +512,7 @@ int registry_test_events_put(struct registry *r, int64_t id, const char *body, s
 	*out = NULL;
 	if (id <= 0)
 		return hearth_error_make(err, ENOENT, "no function %" PRId64, id);
-	if ((rc = jsontext_parse(body, len, JSONTEXT_STRICT | JSONTEXT_NOT_NULL, "body", &j, err)) <
-	    0)
+	if ((rc = jsontext_parse(body, len, JSONTEXT_NOT_NULL, "body", &j, err)) < 0)
 		return rc;
 	if (!json_object_is_type(j, json_type_object) ||
 	    !json_object_object_get_ex(j, "events", &arr) ||

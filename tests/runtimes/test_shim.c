@@ -568,6 +568,20 @@ static void run_language(const char *lang)
 	   S(r.emsg));
 	reply_free(&r);
 
+	/* NaN and Infinity are not JSON: Python's encoder refuses them (a
+	 * MarshalError), Node's writes null, as JSON.stringify does. */
+	invoke_str(&s, "{\"op\":\"nan\"}", 3000, &r);
+	if (py)
+		ok(is_reply(&r, INVOCATION_ERROR) && contains(r.etype, "Runtime.MarshalError"),
+		   "%s: NaN in the result is a MarshalError, never invalid JSON (%s: %s)", lang,
+		   S(r.etype), S(r.emsg));
+	else
+		ok(is_reply(&r, INVOCATION_SUCCESS) && r.result &&
+			   strcmp(r.result, "{\"x\":null,\"y\":null}") == 0,
+		   "%s: NaN in the result is null, as JSON.stringify writes it (%s)", lang,
+		   S(r.result));
+	reply_free(&r);
+
 	if (!py) {
 		check_node_handler(&s, "index.cb", "{\"k\":1}", INVOCATION_SUCCESS,
 				   "{\"cb\":{\"k\":1}}", "callback-style handler");
