@@ -236,7 +236,7 @@ static int check_qualifier(struct api *a, struct evhttp_request *req, const char
  * when it is not. */
 static int body_json(struct evhttp_request *req, json_object **out, struct hearth_error **err)
 {
-	int r = http_body_json(req, HTTP_BODY_MAX, JSONTEXT_STRICT | JSONTEXT_NOT_NULL, out, err);
+	int r = http_body_json(req, HTTP_BODY_MAX, JSONTEXT_NOT_NULL, out, err);
 
 	if (r == -EBADMSG)
 		return hearth_error_wrap(err, "Could not parse request body into json");
