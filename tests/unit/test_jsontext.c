@@ -10,10 +10,27 @@
 #include "tap.h"
 
 static const char *const accepted[] = {
-	"{}", "[]", "0", "-0", "1", "-12.5e+3", "1E9", "0.5", "1e-7", "\"\"", "\"a\"", "true",
-	"false", "null", " \t\r\n{\"a\" : [1, 2.0, true, null, {\"b\":\"c\"}]} \n",
-	"\"\\\" \\\\ \\/ \\b \\f \\n \\r \\t \\u00e9 \\uD83D\\uDE00\"", "\"\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"",
-	"[[[[[[[[[[]]]]]]]]]]", "{\"\":0}", "\"\\ud800\"", "123456789012345678901234567890",
+	"{}",
+	"[]",
+	"0",
+	"-0",
+	"1",
+	"-12.5e+3",
+	"1E9",
+	"0.5",
+	"1e-7",
+	"\"\"",
+	"\"a\"",
+	"true",
+	"false",
+	"null",
+	" \t\r\n{\"a\" : [1, 2.0, true, null, {\"b\":\"c\"}]} \n",
+	"\"\\\" \\\\ \\/ \\b \\f \\n \\r \\t \\u00e9 \\uD83D\\uDE00\"",
+	"\"\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"",
+	"[[[[[[[[[[]]]]]]]]]]",
+	"{\"\":0}",
+	"\"\\ud800\"",
+	"123456789012345678901234567890",
 };
 
 static const char *const refused[][2] = {
@@ -62,7 +79,8 @@ int main(void)
 	char *deep;
 
 	for (size_t i = 0; i < sizeof(accepted) / sizeof(accepted[0]); i++)
-		ok(jsontext_is_value(accepted[i], strlen(accepted[i])), "accepted: %s", accepted[i]);
+		ok(jsontext_is_value(accepted[i], strlen(accepted[i])), "accepted: %s",
+		   accepted[i]);
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
 		ok(!jsontext_is_value(refused[i][0], strlen(refused[i][0])), "refused: %s",
 		   refused[i][1]);
@@ -80,8 +98,9 @@ int main(void)
 
 	/* Errors say where and why. */
 	ok(jsontext_parse("{\"a\":1,\n \"b\" 2}", 15, 0, "body", NULL, &err) == -EBADMSG && err &&
-		   strstr(err->msg, "body: malformed JSON at line 2, column 6 (byte 13): unexpected "
-				    "character"),
+		   strstr(err->msg,
+			  "body: malformed JSON at line 2, column 6 (byte 13): unexpected "
+			  "character"),
 	   "a missing colon: line, column, byte (%s)", err ? err->msg : "");
 	hearth_error_clear(&err);
 	ok(jsontext_parse("[1,2", 4, 0, "payload", NULL, &err) == -EBADMSG && err &&
