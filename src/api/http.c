@@ -111,9 +111,11 @@ int http_inflight(void)
 
 void http_finish(struct evhttp_request *req, int code, struct evbuffer *body)
 {
-	/* Successful calls are the hot path: one line each only at debug. */
+	/* Successful calls are the hot path (execute, and the Lambda API's
+	 * Invoke): one line each only at debug. */
 	log_msg(code < 400 && evhttp_request_get_command(req) == EVHTTP_REQ_POST &&
-				strstr(evhttp_request_get_uri(req), "/execute")
+				(strstr(evhttp_request_get_uri(req), "/execute") ||
+				 strstr(evhttp_request_get_uri(req), "/invocations"))
 			? LOG_LVL_DEBUG
 			: LOG_LVL_INFO,
 		"http: %s %s -> %d", http_method_name(evhttp_request_get_command(req)),
