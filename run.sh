@@ -79,4 +79,4 @@ fi
 # --- 5. run ---------------------------------------------------------------------
 say "hearthd on http://127.0.0.1:8080/ (dashboard at /, API at /functions/); Ctrl-C stops it"
 exec "$build/src/hearthd" --listen 127.0.0.1:8080 --data-dir "$here/hearth-data" \
-	--web-dir "$here/web" "$@"
+	--web-dir "$here/web/dist" "$@"

@@ -459,8 +459,20 @@ static void docker_outcome(struct docker_req *req, CURLcode result, long *status
 				docker_set_down(d, (*err)->msg);
 			return;
 		}
-		hearth_error_make(err, EHOSTDOWN, "cannot reach Docker at %s: %s", d->socket_path,
-				  why);
+		if (result == CURLE_COULDNT_CONNECT) {
+			/* curl's own words name "localhost port 80"; the
+			 * socket's errno says what is wrong with it. */
+			long oserr = 0;
+
+			curl_easy_getinfo(req->easy, CURLINFO_OS_ERRNO, &oserr);
+			hearth_error_make(err, EHOSTDOWN,
+					  "cannot reach Docker at %s: %s (is dockerd running?)",
+					  d->socket_path,
+					  oserr ? strerror((int)oserr) : "cannot connect");
+		} else {
+			hearth_error_make(err, EHOSTDOWN, "cannot reach Docker at %s: %s",
+					  d->socket_path, why);
+		}
 		docker_set_down(d, (*err)->msg);
 		return;
 	}

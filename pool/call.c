@@ -152,9 +152,14 @@ static void result_from_reply(struct pool_result *res, struct ctr *c, struct poo
 	/* A call that waited for this container to come up is its cold or
 	 * stem start; one that found it ready is warm. */
 	if (c->served == 0 && c->ready_ns >= call->enq_ns) {
+		/* init_ms is the part of the start this call waited for: all
+		 * of it when the call started the container, less when the
+		 * container was already coming up (a min_warm one). */
+		double waited = ms_between(call->enq_ns, c->ready_ns);
+
 		res->start = c->origin;
-		res->init_ms = c->init_ms;
-		res->queue_ms = ms_between(call->enq_ns, call->run_ns) - c->init_ms;
+		res->init_ms = c->init_ms < waited ? c->init_ms : waited;
+		res->queue_ms = ms_between(call->enq_ns, call->run_ns) - res->init_ms;
 		if (res->queue_ms < 0)
 			res->queue_ms = 0;
 	} else {

@@ -124,11 +124,19 @@ static void on_ping(void *arg, const struct hearth_error *err)
 	if (p->freeing)
 		return;
 	p->engine_up = err == NULL;
+	p->engine_checked = true;
 	if (p->engine_up != was_up)
 		p->generation++;
 	if (!p->engine_up) {
+		struct pfn *f;
+
 		if (was_up)
 			log_warn("pool: the container engine is unreachable: %s", err->msg);
+		/* Calls that wait for a container no one can start get their
+		 * 503 now, not at the end of their queue wait. */
+		TAILQ_FOREACH(f, &p->fns, link)
+			if (!TAILQ_EMPTY(&f->queue) && pfn_live(f, NULL, NULL) == 0)
+				pfn_fail_queue(f, EHOSTDOWN, err->msg);
 		return;
 	}
 	if (was_up)

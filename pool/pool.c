@@ -102,7 +102,10 @@ int pool_execute(struct pool *p, int64_t function_id, const char *request_id, co
 			       f->id, f->spec->max_concurrency, p->queue_size);
 		return 0;
 	}
-	if (!backend_is_up(p->backend) && pfn_live(f, NULL, NULL) == 0 && p->ready) {
+	/* No container can serve it and the engine is known to be down (not
+	 * merely not asked yet, in hearthd's first moments): 503 at once. */
+	if (!backend_is_up(p->backend) && pfn_live(f, NULL, NULL) == 0 &&
+	    (p->ready || p->engine_checked)) {
 		call_fail_soon(call, EHOSTDOWN, "%s",
 			       backend_last_error(p->backend)
 				       ? backend_last_error(p->backend)

@@ -134,7 +134,8 @@ struct pool {
 	bool ready; /* orphans removed: containers may start */
 	bool shutting_down;
 	bool freeing;
-	bool engine_up; /* the last ping was answered */
+	bool engine_up;	     /* the last ping was answered */
+	bool engine_checked; /* a ping came back, answered or not */
 	int64_t stem_fail_until_ns;
 	struct event *sweep, *ping, *shutdown_timer;
 	struct bench_list benches; /* every benchmark not yet freed */

@@ -151,7 +151,7 @@ hearth_start() {
 		HEARTH_STARTS=$((HEARTH_STARTS + 1))
 		HEARTH_LOG="$TEST_TMP/hearthd.$HEARTH_STARTS.log"
 		local cmd=("$HEARTHD" --listen "127.0.0.1:$HEARTH_PORT" --data-dir "$HEARTH_DATA"
-			--web-dir "${HEARTH_WEB_DIR:-$top_srcdir/web}"
+			--web-dir "${HEARTH_WEB_DIR:-$top_srcdir/web/dist}"
 			--docker-socket "${HEARTH_TEST_DOCKER_SOCKET:-$TEST_TMP/no-docker.sock}"
 			--log-level "${HEARTH_LOG_LEVEL:-info}" "$@")
 		if [ -n "${HEARTH_VALGRIND:-}" ]; then

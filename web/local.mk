@@ -9,7 +9,6 @@ webdir = $(pkgdatadir)/web
 WEB_DIST = web/dist/index.html web/dist/app.js web/dist/app.css
 dist_web_DATA = $(WEB_DIST) $(WEB_DIST:=.gz)
 # The placeholder page, until tests/api/static.sh no longer reads it.
-EXTRA_DIST += web/index.html
 EXTRA_DIST += web/README.md web/package.json web/package-lock.json web/build.mjs \
 	web/.gitignore web/.gitattributes web/src
 

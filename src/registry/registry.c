@@ -159,9 +159,8 @@ static int put_code(struct registry *r, const struct fn *f, const struct fn_uplo
 			return hearth_error_wrap(err, "code");
 		return 0;
 	}
-	if ((rc = codestore_put_zip(r->codes, up->data, up->len, sha, path, err)) < 0)
-		return hearth_error_wrap(err, "zip");
-	return 0;
+	/* codestore's zip errors name the field already ("zip: ...") */
+	return codestore_put_zip(r->codes, up->data, up->len, sha, path, err);
 }
 
 /* Drops a code folder unless a function uses it (the same code can belong

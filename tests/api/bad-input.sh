@@ -162,6 +162,7 @@ bad POST /functions/ '{"name":"a","language":"python","code":""}' 422 "empty cod
 bad_zip python "@@not base64@@" 422 "bad base64" "zip: invalid base64"
 bad_zip python "UEsDBA=" 422 "base64 with bad padding" "zip: invalid base64"
 bad_zip python "$(printf 'this is not a zip' | base64 -w0)" 422 "base64 of something that is not a zip" "zip"
+ok "  the message names the field once (not zip: zip:)" test "$(jqr .error.message | grep -c "zip: zip:")" = 0
 make_zip "$TEST_TMP/nomain.zip" app.py 'def handler(e, c): return 1'
 bad_zip python "$(b64 "$TEST_TMP/nomain.zip")" 422 "a zip without main.py" "main.py"
 bad_zip node "$(b64 "$TEST_TMP/ok.zip")" 422 "a node zip without index.js" "index.js, index.mjs or index.cjs"

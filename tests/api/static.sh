@@ -1,5 +1,5 @@
 #!/bin/bash
-# The dashboard's static files at "/": the placeholder index.html from web/,
+# The dashboard's static files at "/": the built dashboard from web/dist/,
 # content types by extension, HEAD, ETags and 304s, pre-compressed .gz
 # siblings, 404 JSON for missing files, and no way out of the web folder
 # (.., encoded .., symlinks).
@@ -8,10 +8,18 @@
 hearth_start
 
 req GET /
-is "$STATUS" 200 "GET / serves the placeholder page"
+is "$STATUS" 200 "GET / serves the dashboard"
 like "$(header Content-Type)" "text/html" "as text/html"
-like "$BODY" "<title>Hearth</title>" "it is web/index.html"
-ok "byte for byte" cmp -s "$TEST_TMP/body" "$top_srcdir/web/index.html"
+like "$BODY" "<title>Hearth</title>" "it is web/dist/index.html"
+ok "byte for byte" cmp -s "$TEST_TMP/body" "$top_srcdir/web/dist/index.html"
+# The page's own script and style, as its links name them (a ?v= tag that
+# changes with each build).
+for asset in $(grep -o '\(src\|href\)="app\.[a-z]*?v=[0-9a-f]*"' "$top_srcdir/web/dist/index.html" |
+	sed 's/^[a-z]*="//; s/"$//'); do
+	req GET "/$asset" -H 'Accept-Encoding: gzip'
+	is "$STATUS" 200 "GET /$asset"
+	is "$(header Content-Encoding)" gzip "/$asset comes pre-compressed"
+done
 req GET /index.html
 is "$STATUS" 200 "GET /index.html"
 req HEAD / --head
@@ -31,7 +39,7 @@ print(len(rest))
 PY
 )
 is "$raw_head" 0 "HEAD has no body on the wire"
-is "$(header Content-Length)" "$(wc -c <"$top_srcdir/web/index.html" | tr -d ' ')" "HEAD gives GET's Content-Length"
+is "$(header Content-Length)" "$(wc -c <"$top_srcdir/web/dist/index.html" | tr -d ' ')" "HEAD gives GET's Content-Length"
 req GET /missing.js
 is_error 404 "a missing file"
 hearth_stop
