@@ -4,7 +4,7 @@
 # and reply shapes for create, get, list (paging), update (RevisionId,
 # DryRun), delete; its errors (x-amzn-ErrorType, Type, Message/message);
 # functions shared with /functions/; names, ids and ARNs; Invoke's checks
-# before a call runs (a call itself needs containers); then SigV4, with credentials given by flag and by
+# before a call runs, and the engine down (503 ServiceException); then SigV4, with credentials given by flag and by
 # environment variable (curl --aws-sigv4 signs).  The SDKs and real calls
 # are in tests/integration/lambda-sdk.sh.
 . "$(dirname "$0")/../lib.sh"
@@ -173,6 +173,9 @@ req POST "$L/hello/invocations" --data-binary @"$TEST_TMP/big"
 is_lambda_error 413 RequestTooLargeException "a payload over 6 MB" "Request must be smaller than 6291456 bytes"
 req POST "$L/hello/invocations?Qualifier=prod" -d '{}'
 is_lambda_error 404 ResourceNotFoundException "an alias" "function:hello:prod"
+req POST "$L/hello/invocations" -d '{}'
+is_lambda_error 503 ServiceException "RequestResponse with the container engine down"
+is "$(jqr .Type)" Service "its Type is Service, the message in Message"
 
 # ---- DeleteFunction ----------------------------------------------------------------------
 req DELETE "$L/$ENC_ARN"
