@@ -132,6 +132,12 @@ async function main() {
   const rec = await native('GET', `/invocations/${out.$metadata.requestId}`);
   ok(rec.status === 200 && REPORT.test(rec.body.logs) && /^START RequestId/.test(rec.body.logs),
     'the invocation record keeps the same lines', JSON.stringify(rec.body));
+  const env = await native('POST', '/functions/sdk-py/execute', { name: 'native' });
+  ok(env.status === 200 && env.body.logs === 'greeting native\n',
+    'the execute envelope\'s logs stay the function\'s own output', JSON.stringify(env.body));
+  const envRec = await native('GET', `/invocations/${env.body.id}`);
+  ok(/^START RequestId: /.test(envRec.body.logs) && REPORT.test(envRec.body.logs),
+    'while its record has Lambda\'s lines too', JSON.stringify(envRec.body));
 
   // ---- create from a zip and invoke: Node ------------------------------------------
   const js = await create('sdk-js', 'nodejs20.x', 'index.handler', 'js');
