@@ -92,13 +92,16 @@ docker_args=()
 run_pass normal "$here/build"
 run_pass sanitizers "$here/build-asan" --enable-sanitizers
 # hearthd under valgrind (memcheck, leaks) through the API suites, the
-# basic execution suite, the event stream, the benchmarks, function URLs
-# and the Lambda API through the JavaScript SDK; the
-# timing-bound execution suites stay on the faster passes above.
+# basic execution suite, the event stream, the benchmarks, function URLs,
+# the async calls' basics and bounds, and the Lambda API through the
+# JavaScript SDK; the timing-bound execution suites (async fairness and
+# crash recovery among them) stay on the faster passes above.
 check_args=(HEARTH_VALGRIND=1 TESTS="tests/api/functions.sh tests/api/bad-input.sh
-	tests/api/static.sh tests/api/durability.sh tests/api/test-events.sh tests/api/lambda.sh")
+	tests/api/static.sh tests/api/durability.sh tests/api/test-events.sh tests/api/async.sh
+	tests/api/lambda.sh")
 docker_args=(HEARTH_VALGRIND=1 DOCKER_TESTS="tests/integration/exec-basic.sh
 	tests/integration/events.sh tests/integration/bench-api.sh tests/integration/fnurl.sh
+	tests/integration/async-basic.sh tests/integration/async-limits.sh
 	tests/integration/lambda-sdk.sh")
 run_pass valgrind "$here/build-valgrind"
 

@@ -51,6 +51,10 @@ void call_unqueue(struct pool_call *call)
 		return;
 	TAILQ_REMOVE(&call->fn->queue, call, q);
 	call->fn->qlen--;
+	if (call->background)
+		call->fn->bg_qlen--;
+	else
+		call->pool->fg_waiting--;
 	call->queued = false;
 	evtimer_del(call->timer);
 }

@@ -71,6 +71,13 @@ static const struct opt opts[] = {
 	    "secret access key of --aws-access-key-id (prefer the variable: flags show in ps)"),
 	STR(aws_region, "aws-region", "HEARTH_AWS_REGION", "us-east-1",
 	    "region of the Lambda API: its ARNs, and the scope signatures must name"),
+	INT(async_queue_max, "async-queue-max", "HEARTH_ASYNC_QUEUE_MAX", 1, 10000000, "10000",
+	    "async calls queued or running per function before 429"),
+	INT(async_queue_total, "async-queue-total", "HEARTH_ASYNC_QUEUE_TOTAL", 1, 100000000,
+	    "100000", "async calls queued or running over every function before 429"),
+	INT(time_scale, "time-scale", "HEARTH_TIME_SCALE", 1, 1000000, "1",
+	    "divides every async delay and age (retry back-off, async_max_age): for tests and "
+	    "trace replays only"),
 	{ "help", NULL, OPT_FLAG, offsetof(struct hearth_config, show_help), 0, 0, 0, NULL,
 	  "print this help and exit" },
 	{ "version", NULL, OPT_FLAG, offsetof(struct hearth_config, show_version), 0, 0, 0, NULL,
@@ -213,7 +220,7 @@ void config_usage(FILE *out, const char *argv0)
 
 		snprintf(left, sizeof(left), "--%s%s", opts[i].name,
 			 opts[i].kind == OPT_FLAG ? "" : " VALUE");
-		fprintf(out, "  %-24s %s", left, opts[i].help);
+		fprintf(out, "  %-26s %s", left, opts[i].help);
 		if (opts[i].def)
 			fprintf(out, " (default %s)", opts[i].def);
 		if (opts[i].env)

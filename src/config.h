@@ -22,6 +22,10 @@ struct hearth_config {
 	int stem_cells; /* per language */
 	int queue_size; /* per function */
 	int retention;	/* invocation records kept */
+	/* asynchronous calls */
+	int async_queue_max;   /* queued or running, per function */
+	int async_queue_total; /* the same over every function */
+	int time_scale;	       /* divides async delays and ages: tests only */
 	char image_python[256];
 	char image_node[256];
 	/* The Lambda API's credentials: when both are set, its requests must

@@ -17,6 +17,7 @@
 #include <event2/event.h>
 
 #include "api.h"
+#include "asyncq.h"
 #include "codestore.h"
 #include "config.h"
 #include "docker.h"
@@ -41,6 +42,7 @@ struct daemon {
 	struct metrics *metrics;
 	struct registry *registry;
 	struct invoker *invoker;
+	struct asyncq *asyncq;
 	struct events *events;
 	struct api *api;
 	struct event *sigterm, *sigint, *drain;
@@ -58,13 +60,15 @@ static void on_pool_down(void *arg)
 static void drain_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *d = arg;
-	int left = api_inflight(d->api);
+	int left = api_inflight(d->api), attempts = asyncq_running(d->asyncq);
 
-	if (left == 0 || util_mono_ns() >= d->drain_deadline_ns) {
-		if (left)
-			log_warn(
-				"shutdown: %d request(s) still in flight after %d s; stopping anyway",
-				left, d->cfg.shutdown_grace_s);
+	/* Attempts of async calls get the same grace as requests; one cut
+	 * short goes back to its queue. */
+	if ((left == 0 && attempts == 0) || util_mono_ns() >= d->drain_deadline_ns) {
+		if (left || attempts)
+			log_warn("shutdown: %d request(s) and %d async attempt(s) still in flight "
+				 "after %d s; stopping anyway",
+				 left, attempts, d->cfg.shutdown_grace_s);
 		/* Then every container goes, so none outlives its daemon. */
 		pool_shutdown(d->pool, 15, on_pool_down, d);
 		return;
@@ -85,6 +89,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	log_info("received %s: no longer accepting, finishing %d request(s) in flight",
 		 sig == SIGTERM ? "SIGTERM" : "SIGINT", api_inflight(d->api));
 	api_stop_accepting(d->api);
+	asyncq_stop(d->asyncq);
 	/* Event streams never end by themselves: end them, so the drain waits
 	 * only for calls; their clients reconnect to the next hearthd. */
 	events_close_all(d->events);
@@ -120,7 +125,8 @@ static int prepare_data_dir(struct daemon *d, struct hearth_error **err)
 }
 
 /* Hands every stored function to the pool, which removes what an earlier
- * run left behind and warms them. */
+ * run left behind and warms them, and to the async queue, which picks up
+ * the calls an earlier run accepted. */
 static int warm_all(struct daemon *d, struct hearth_error **err)
 {
 	struct fn **fns = NULL;
@@ -129,7 +135,8 @@ static int warm_all(struct daemon *d, struct hearth_error **err)
 
 	if ((r = registry_list(d->registry, &fns, &n, err)) < 0)
 		return hearth_error_wrap(err, "loading functions");
-	r = pool_start(d->pool, fns, n, err);
+	if ((r = pool_start(d->pool, fns, n, err)) == 0)
+		r = asyncq_start(d->asyncq, fns, n, err);
 	registry_list_free(fns, n);
 	return r;
 }
@@ -141,6 +148,8 @@ static int on_function_changed(void *arg, const struct fn *f, struct hearth_erro
 	int r = pool_function_changed(d->pool, f, err);
 
 	if (r == 0)
+		asyncq_function_changed(d->asyncq, f);
+	if (r == 0)
 		events_function(d->events, f->revision == 1 ? "created" : "updated", f->id,
 				f->revision);
 	return r;
@@ -151,6 +160,7 @@ static void on_function_removed(void *arg, int64_t id)
 	struct daemon *d = arg;
 
 	pool_function_removed(d->pool, id);
+	asyncq_function_removed(d->asyncq, id);
 	events_function(d->events, "deleted", id, 0);
 }
 
@@ -206,6 +216,16 @@ static int start(struct daemon *d, struct hearth_error **err)
 				  .observer_arg = d->events };
 	if ((r = invoke_new(&d->invoker, &xd, err)) < 0)
 		return r;
+	struct asyncq_config aqc = { .base = d->base,
+				     .store = d->store,
+				     .invoker = d->invoker,
+				     .pool = d->pool,
+				     .queue_max = d->cfg.async_queue_max,
+				     .queue_total = d->cfg.async_queue_total,
+				     .max_containers = d->cfg.max_containers,
+				     .time_scale = d->cfg.time_scale };
+	if ((r = asyncq_new(&d->asyncq, &aqc, err)) < 0)
+		return r;
 	struct registry_listener rl = { .changed = on_function_changed,
 					.removed = on_function_removed,
 					.arg = d };
@@ -220,6 +240,7 @@ static int start(struct daemon *d, struct hearth_error **err)
 				 .metrics = d->metrics,
 				 .pool = d->pool,
 				 .invoker = d->invoker,
+				 .asyncq = d->asyncq,
 				 .events = d->events,
 				 .web_dir = d->cfg.web_dir,
 				 .aws_region = d->cfg.aws_region,
@@ -250,6 +271,7 @@ static void stop(struct daemon *d)
 		event_free(d->drain);
 	events_free(d->events); /* before the api: its streams are requests */
 	api_free(d->api);
+	asyncq_free(d->asyncq); /* before the invoker: it abandons its attempts */
 	invoke_free(d->invoker);
 	registry_free(d->registry);
 	records_free(d->records); /* flushes the last batch */

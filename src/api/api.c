@@ -44,7 +44,8 @@
 #define M_DELETE EVHTTP_REQ_DELETE
 
 /* A path pattern is literal but for "{}", which matches one segment (an id
- * or a name) and is handed to the handler.  The first row whose pattern
+ * or a name) and is handed to the handler; a pattern with two holes hands
+ * over both joined by '/' (a segment never holds one).  The first row whose pattern
  * and method match serves the request; a path that matches rows but none
  * of their methods is a 405 naming theirs. */
 static const struct route {
@@ -66,6 +67,9 @@ static const struct route {
 	{ "/functions/{}/test-events", M_GET, api_test_events_get },
 	{ "/functions/{}/test-events", M_PUT, api_test_events_put },
 	{ "/functions/{}/bench", M_POST, api_bench },
+	{ "/functions/{}/dead-letters", M_GET | M_HEAD, api_dead_letters_list },
+	{ "/functions/{}/dead-letters/redrive", M_POST, api_dead_letters_redrive_all },
+	{ "/functions/{}/dead-letters/{}/redrive", M_POST, api_dead_letter_redrive },
 	{ "/invocations/{}", M_GET | M_HEAD, api_invocation_get },
 	{ "/pool", M_GET | M_HEAD, api_pool },
 	{ "/metrics", M_GET | M_HEAD, api_metrics },
@@ -101,26 +105,35 @@ static int is_reserved(const char *path)
 	return 0;
 }
 
-/* Whether path matches pattern; the "{}" segment (still URL-encoded, as
- * ids and names never need encoding; the Lambda API decodes its ARNs) goes
- * to arg, cut to its size. */
+/* Whether path matches pattern; the "{}" segments (still URL-encoded, as
+ * ids and names never need encoding; the Lambda API decodes its ARNs) go
+ * to arg, joined by '/', cut to its size. */
 static bool matches(const char *pattern, const char *path, char *arg, size_t argsz)
 {
-	const char *hole = strstr(pattern, "{}");
-	size_t pre, seg;
+	const char *hole;
+	size_t pre, seg, used = 0;
 
-	if (!hole)
-		return strcmp(pattern, path) == 0;
-	pre = (size_t)(hole - pattern);
-	if (strncmp(pattern, path, pre) != 0)
-		return false;
-	path += pre;
-	seg = strcspn(path, "/");
-	if (seg == 0 || strcmp(hole + 2, path + seg) != 0)
-		return false;
-	/* An over-long segment cannot be an id or a name: cut, it is a 404. */
-	snprintf(arg, argsz, "%.*s", (int)seg, path);
-	return true;
+	arg[0] = '\0';
+	while ((hole = strstr(pattern, "{}")) != NULL) {
+		pre = (size_t)(hole - pattern);
+		if (strncmp(pattern, path, pre) != 0)
+			return false;
+		path += pre;
+		seg = strcspn(path, "/");
+		if (seg == 0)
+			return false;
+		/* An over-long segment cannot be an id or a name: cut, it is a
+		 * 404. */
+		if (used < argsz) {
+			int w = snprintf(arg + used, argsz - used, "%s%.*s", used ? "/" : "",
+					 (int)seg, path);
+
+			used = w < 0 ? argsz : used + (size_t)w;
+		}
+		path += seg;
+		pattern = hole + 2;
+	}
+	return strcmp(pattern, path) == 0;
 }
 
 static void allow_list(unsigned methods, char *dst, size_t size)
@@ -239,6 +252,7 @@ int api_new(struct api **out, const struct api_deps *deps, struct hearth_error *
 	a->metrics = deps->metrics;
 	a->pool = deps->pool;
 	a->invoker = deps->invoker;
+	a->asyncq = deps->asyncq;
 	a->events = deps->events;
 	a->aws_region = deps->aws_region ? deps->aws_region : "us-east-1";
 	a->aws_access_key_id = deps->aws_access_key_id;

@@ -14,6 +14,7 @@ struct records;
 struct metrics;
 struct pool;
 struct invoker;
+struct asyncq;
 struct api;
 
 /* What the endpoints work with; the api owns none of it. */
@@ -25,6 +26,7 @@ struct api_deps {
 	struct metrics *metrics;
 	struct pool *pool;
 	struct invoker *invoker;
+	struct asyncq *asyncq; /* asynchronous calls */
 	struct events *events; /* the feed behind GET /events */
 	const char *web_dir;   /* folder served at "/" */
 	/* The Lambda API's region, and the key pair its SigV4 signatures must

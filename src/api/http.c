@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -227,6 +228,21 @@ void http_reply_not_allowed(struct evhttp_request *req, const char *allow)
 		 http_method_name(evhttp_request_get_command(req)), allow);
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", allow);
 	http_reply_error_status(req, ENOTSUP, msg);
+}
+
+const char *http_query_arg(struct evhttp_request *req, const char *key, char *dst, size_t size)
+{
+	const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+	struct evkeyvalq q;
+	const char *v = NULL;
+
+	TAILQ_INIT(&q);
+	if (query && evhttp_parse_query_str(query, &q) == 0)
+		v = evhttp_find_header(&q, key);
+	if (v)
+		snprintf(dst, size, "%s", v);
+	evhttp_clear_headers(&q);
+	return v ? dst : NULL;
 }
 
 int http_body(struct evhttp_request *req, size_t max, const char **data, size_t *len,

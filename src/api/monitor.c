@@ -1,9 +1,10 @@
 /* monitor.c — what an operator watches: GET /healthz (liveness and
  * whether the container engine answers), GET /pool (every container) and
- * GET /metrics (Prometheus text: the invocation counters, then the pool's
- * gauges).  See routes.h. */
+ * GET /metrics (Prometheus text: the invocation counters, the pool's
+ * gauges, then the async calls').  See routes.h. */
 #include <errno.h>
 
+#include "asyncq.h"
 #include "buf.h"
 #include "events.h"
 #include "http.h"
@@ -50,6 +51,7 @@ int api_metrics(struct api *a, struct evhttp_request *req, const char *arg,
 
 	if ((r = metrics_render(a->metrics, &b, err)) < 0 ||
 	    (r = pool_metrics(a->pool, &b, err)) < 0 ||
+	    (r = asyncq_metrics(a->asyncq, &b, err)) < 0 ||
 	    (r = promtext_single(&b, "hearth_event_streams", "gauge",
 				 "Clients of GET /events connected now.",
 				 (uint64_t)events_streams(a->events), err)) < 0 ||

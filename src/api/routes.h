@@ -11,7 +11,9 @@
  *   execute.c      POST /functions/{id}/execute and the batch
  *   bench.c        POST /functions/{id}/bench
  *   fnurl.c        function URLs: ANY /fn/{route}
- *   invocations.c  the invocation records
+ *   invocations.c  the invocation records (and an async call's, async.c)
+ *   async.c        asynchronous calls: one as GET /invocations/{id} shows
+ *                  it, the dead letters and their redrive
  *   monitor.c      /healthz, /pool, /metrics, /events (events.c: the feed)
  *   lambda.c       the AWS Lambda API under /2015-03-31 (lambdajson.c: its
  *                  JSON shapes; sigv4.c: its signatures)
@@ -22,6 +24,7 @@
 #include <stdbool.h>
 
 #include <event2/http.h>
+#include <json-c/json.h>
 
 #include "error.h"
 
@@ -33,6 +36,7 @@ struct api {
 	struct metrics *metrics;
 	struct pool *pool;
 	struct invoker *invoker;
+	struct asyncq *asyncq;
 	struct events *events;
 	char *web_root; /* realpath of web_dir, or NULL when missing */
 	/* The Lambda API: its region, and the key pair its signatures must
@@ -78,6 +82,21 @@ int api_bench(struct api *a, struct evhttp_request *req, const char *idstr,
 int api_invocations_list(struct api *a, struct evhttp_request *req, const char *idstr,
 			 struct hearth_error **err);
 int api_invocation_get(struct api *a, struct evhttp_request *req, const char *id,
+		       struct hearth_error **err);
+/* A figure in milliseconds, written with three decimals (json-c's own
+ * "%.17g" would print 3.4319999999999999). */
+json_object *api_json_ms(double v);
+
+/* async.c: arg of the redrive of one is "{function}/{call id}". */
+int api_dead_letters_list(struct api *a, struct evhttp_request *req, const char *idstr,
+			  struct hearth_error **err);
+int api_dead_letters_redrive_all(struct api *a, struct evhttp_request *req, const char *idstr,
+				 struct hearth_error **err);
+int api_dead_letter_redrive(struct api *a, struct evhttp_request *req, const char *arg,
+			    struct hearth_error **err);
+/* GET /invocations/{id} of an async call: -ENOENT (nothing sent) when id
+ * is no async call's. */
+int api_async_call_get(struct api *a, struct evhttp_request *req, const char *id,
 		       struct hearth_error **err);
 
 /* monitor.c */

@@ -34,6 +34,7 @@ struct invoke_call {
 	invoke_done_cb cb;
 	void *arg;
 	bool abandoned;	     /* running: recorded, nobody told */
+	unsigned flags;	     /* INVOKE_* */
 	const char *payload; /* the caller's, until it abandons the call */
 	size_t payload_len;
 	char *payload_copy; /* made when the caller abandons a running call */
@@ -190,6 +191,16 @@ static void on_pool_done(void *arg, const struct pool_result *pres, const struct
 	}
 	res = *pres;
 	check_result(&res);
+	if (c->flags & INVOKE_DONE_FIRST) {
+		/* The record below still wants the payload, which the caller
+		 * may let go in its callback. */
+		if (!c->payload_copy && c->payload && c->payload_len <= INVOKE_RECORD_BODY_MAX)
+			c->payload_copy = strndup(c->payload, c->payload_len);
+		c->payload = c->payload_copy;
+		c->payload_len = c->payload_copy ? c->payload_len : 0;
+		if (!c->abandoned)
+			c->cb(c->arg, &res, NULL);
+	}
 	now = util_mono_ns();
 	metrics_observe(c->x->metrics, c->function_id, res.status, res.start,
 			(double)(now - c->t0_ns) / 1e6, res.duration_ms, now, c->created_ms);
@@ -209,24 +220,15 @@ static void on_pool_done(void *arg, const struct pool_result *pres, const struct
 
 		c->x->observer(c->x->observer_arg, &sum);
 	}
-	if (!c->abandoned)
+	if (!c->abandoned && !(c->flags & INVOKE_DONE_FIRST))
 		c->cb(c->arg, &res, NULL);
 	call_free(c);
 }
 
-int invoke_start(struct invoker *x, int64_t function_id, const char *payload, size_t len,
-		 invoke_done_cb cb, void *arg, struct invoke_call **callp,
-		 struct hearth_error **err)
-{
-	char id[INVOKE_ID_LEN];
-
-	invoke_new_id(x, id);
-	return invoke_start_as(x, id, function_id, payload, len, cb, arg, callp, err);
-}
-
-int invoke_start_as(struct invoker *x, const char *request_id, int64_t function_id,
-		    const char *payload, size_t len, invoke_done_cb cb, void *arg,
-		    struct invoke_call **callp, struct hearth_error **err)
+/* Every way in: the request id made, and the flags given. */
+static int start(struct invoker *x, const char *request_id, int64_t function_id,
+		 const char *payload, size_t len, unsigned flags, invoke_done_cb cb, void *arg,
+		 struct invoke_call **callp, struct hearth_error **err)
 {
 	struct invoke_call *c = calloc(1, sizeof(*c));
 	int r;
@@ -234,6 +236,7 @@ int invoke_start_as(struct invoker *x, const char *request_id, int64_t function_
 	if (!c)
 		return hearth_error_make(err, ENOMEM, "out of memory");
 	c->x = x;
+	c->flags = flags;
 	c->cb = cb;
 	c->arg = arg;
 	c->function_id = function_id;
@@ -242,8 +245,12 @@ int invoke_start_as(struct invoker *x, const char *request_id, int64_t function_
 	c->t0_ns = util_mono_ns();
 	c->created_ms = util_now_ms();
 	snprintf(c->request_id, sizeof(c->request_id), "%s", request_id);
-	if ((r = pool_execute(x->pool, function_id, c->request_id, payload, len, on_pool_done, c,
-			      &c->pcall, err)) < 0) {
+	r = (flags & INVOKE_BACKGROUND)
+		    ? pool_execute_background(x->pool, function_id, c->request_id, payload, len,
+					      on_pool_done, c, &c->pcall, err)
+		    : pool_execute(x->pool, function_id, c->request_id, payload, len, on_pool_done,
+				   c, &c->pcall, err);
+	if (r < 0) {
 		free(c);
 		return r;
 	}
@@ -252,9 +259,42 @@ int invoke_start_as(struct invoker *x, const char *request_id, int64_t function_
 	return 0;
 }
 
+int invoke_start(struct invoker *x, int64_t function_id, const char *payload, size_t len,
+		 invoke_done_cb cb, void *arg, struct invoke_call **callp,
+		 struct hearth_error **err)
+{
+	return invoke_start_ex(x, function_id, payload, len, 0, cb, arg, callp, err);
+}
+
+int invoke_start_ex(struct invoker *x, int64_t function_id, const char *payload, size_t len,
+		    unsigned flags, invoke_done_cb cb, void *arg, struct invoke_call **callp,
+		    struct hearth_error **err)
+{
+	char id[INVOKE_ID_LEN];
+
+	invoke_new_id(x, id);
+	return start(x, id, function_id, payload, len, flags, cb, arg, callp, err);
+}
+
+int invoke_start_as(struct invoker *x, const char *request_id, int64_t function_id,
+		    const char *payload, size_t len, invoke_done_cb cb, void *arg,
+		    struct invoke_call **callp, struct hearth_error **err)
+{
+	return start(x, request_id, function_id, payload, len, 0, cb, arg, callp, err);
+}
+
 const char *invoke_call_id(const struct invoke_call *c)
 {
 	return c->request_id;
+}
+
+bool invoke_withdraw(struct invoke_call *c)
+{
+	/* The pool changes nothing about a call already running. */
+	if (!pool_call_abandon(c->pcall))
+		return false;
+	call_free(c);
+	return true;
 }
 
 void invoke_abandon(struct invoke_call *c)

@@ -135,6 +135,22 @@ async function setEditor(selector, text) {
   await page.keyboard.insertText(text);
 }
 const editorText = (selector) => page.$eval(selector, (el) => el.closest('.cm-editor').querySelector('.cm-content').innerText);
+// Waits (at most ms) until an editor's text contains what is wanted; a
+// render may trail the input that causes it.
+async function editorHas(selector, want, ms = 5000) {
+  const until = Date.now() + ms;
+  for (;;) {
+    if ((await editorText(selector)).includes(want)) return true;
+    if (Date.now() > until) return false;
+    await page.waitForTimeout(50);
+  }
+}
+// A fresh form: a full load, so nothing a failed step left in a form (the
+// same hash is no navigation) carries over into the next.
+async function freshPage(h, hash) {
+  await page.goto('about:blank');
+  await page.goto(h.base + hash);
+}
 
 // Every screen at 1280 and 400 px wide, light and dark; at 400 px nothing
 // may stick out sideways.
@@ -220,7 +236,7 @@ async function main() {
   await step('1. create a Python function through the form', async () => {
     await page.click('a.btn:has-text("New function")');
     await page.waitForURL(/#\/new$/);
-    assert((await editorText('#f-code')).includes('def handler'), 'the Python starter template is in the editor');
+    assert(await editorHas('#f-code', 'def handler'), 'the Python starter template is in the editor');
     await page.fill('#f-name', 'web-hello');
     await setEditor('#f-code', PY1);
     await page.fill('#f-timeout', '5');
@@ -235,7 +251,7 @@ async function main() {
     assert(f.body.name === 'web-hello' && f.body.timeout === 5 && f.body.env.GREETING === 'hi', 'stored as entered: ' + JSON.stringify(f.body));
   });
   await step('every control on the create form has a label', async () => {
-    await page.goto(h.base + '/#/new');
+    await freshPage(h, '/#/new');
     await page.waitForSelector('#f-name');
     const bad = await unlabelled();
     assert(bad.length === 0, 'unlabelled: ' + bad.join('\n'));
@@ -328,7 +344,7 @@ async function main() {
     await shots('config-error');
   });
   await step('a taken name is shown next to the name field', async () => {
-    await page.goto(h.base + '/#/new');
+    await freshPage(h, '/#/new');
     await page.fill('#f-name', 'web-hello');
     await page.click('button[type=submit]:has-text("Create function")');
     const err = page.locator('#f-name-error');
@@ -350,7 +366,7 @@ async function main() {
     await setEditor('#payload-editor', '{}');
     await page.locator('#ev-pick option', { hasText: 'my event' }).waitFor({ state: 'attached' });
     await page.selectOption('#ev-pick', 'my event');
-    assert((await editorText('#payload-editor')).includes('from-event'), 'the payload is back in the editor');
+    assert(await editorHas('#payload-editor', 'from-event'), 'the payload is back in the editor');
     await page.click('.run-btn');
     await page.locator('.result-value', { hasText: 'goodbye from-event' }).waitFor({ timeout: 30000 });
   });
@@ -436,10 +452,10 @@ async function main() {
 
   // A Node function: create (the template follows the language), invoke, delete.
   await step('Node: create through the form with the Node.js starter', async () => {
-    await page.goto(h.base + '/#/new');
+    await freshPage(h, '/#/new');
     await page.fill('#f-name', 'web-node');
     await page.selectOption('#f-language', 'node');
-    assert((await editorText('#f-code')).includes('exports.handler'), 'the Node template replaced the Python one');
+    assert(await editorHas('#f-code', 'exports.handler'), 'the Node template replaced the Python one');
     await page.click('button[type=submit]:has-text("Create function")');
     await page.waitForURL(/#\/fn\/\d+\/invoke$/);
   });
@@ -459,7 +475,7 @@ async function main() {
   await step('zip: a function from a .zip chosen in the file picker', async () => {
     const zip = makeZip({ 'main.py': 'from helper import shout\n\ndef handler(event, context):\n    return shout("zipped")\n',
       'helper.py': 'def shout(s):\n    return s.upper() + "!"\n' });
-    await page.goto(h.base + '/#/new');
+    await freshPage(h, '/#/new');
     await page.fill('#f-name', 'web-zip');
     await page.click('.seg label:has-text("Upload .zip")');
     await page.setInputFiles('#f-zip', { name: 'bad.zip', mimeType: 'application/zip', buffer: Buffer.from('not a zip at all') });
@@ -479,7 +495,7 @@ async function main() {
   });
 
   await step('keyboard: the form can be filled and sent without a mouse', async () => {
-    await page.goto(h.base + '/#/new');
+    await freshPage(h, '/#/new');
     await page.focus('#f-name');
     await page.keyboard.type('web-keys');
     await page.keyboard.press('Tab'); // language
