@@ -1,10 +1,11 @@
 /* lambda.c — the AWS Lambda API under /2015-03-31/functions: Lambda's
- * requests and replies around the registry and the invoker, so an AWS SDK
- * or the AWS CLI pointed at hearthd (endpoint_url) works unchanged.  The
- * functions are the ones /functions/ serves: a FunctionName is a name, an
- * id or an ARN.  What the JSON looks like is lambdajson.c's; what stays
- * here is HTTP: the routes of routes.h, authentication by SigV4 before any
- * of them runs, Lambda's headers, and every error in Lambda's shape. */
+ * requests and replies around the registry, the invoker and the durable
+ * queue of asynchronous calls, so an AWS SDK or the AWS CLI pointed at
+ * hearthd (endpoint_url) works unchanged.  The functions are the ones
+ * /functions/ serves: a FunctionName is a name, an id or an ARN.  What the
+ * JSON looks like is lambdajson.c's; what stays here is HTTP: the routes
+ * of routes.h, authentication by SigV4 before any of them runs, Lambda's
+ * headers, and every error in Lambda's shape. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 
 #include <event2/buffer.h>
 #include <event2/keyvalq_struct.h>
+#include "asyncq.h"
 #include "b64.h"
 #include "bounds.h"
 #include "buf.h"
@@ -601,6 +603,26 @@ static int invocation_type(struct evhttp_request *req, enum lambda_invocation_ty
 	return 0;
 }
 
+/* Event: the call is committed to the durable queue before the 202, and
+ * its id is the x-amzn-RequestId, as Lambda's is; a full queue is Lambda's
+ * throttle (429 TooManyRequestsException). */
+static int invoke_event(struct api *a, struct evhttp_request *req, int64_t id, const char *ref,
+			const char *data, size_t len, struct hearth_error **err)
+{
+	char call_id[INVOKE_ID_LEN];
+	int r = asyncq_submit(a->asyncq, id, data, len, call_id, err);
+
+	if (r == -ENOENT) {
+		hearth_error_clear(err);
+		return not_found(a, ref, err);
+	}
+	if (r < 0)
+		return r;
+	evhttp_add_header(evhttp_request_get_output_headers(req), "x-amzn-RequestId", call_id);
+	http_finish(req, 202, NULL);
+	return 0;
+}
+
 /* The hot path of the Lambda API: the function comes from memory, the
  * payload goes to the invoker as it came, the result back as it came. */
 int api_lambda_invoke(struct api *a, struct evhttp_request *req, const char *seg,
@@ -648,10 +670,7 @@ int api_lambda_invoke(struct api *a, struct evhttp_request *req, const char *seg
 		return 0;
 	}
 	if (type == LAMBDA_EVENT)
-		return hearth_error_make(err, ENOSYS,
-					 "Event invocations are not available in this build of "
-					 "Hearth yet (the durable queue they need is on its way); "
-					 "invoke with RequestResponse");
+		return invoke_event(a, req, id, ref, data, len, err);
 	lc = calloc(1, sizeof(*lc));
 	if (!lc)
 		return hearth_error_make(err, ENOMEM, "out of memory");

@@ -173,6 +173,14 @@ req POST "$L/hello/invocations" --data-binary @"$TEST_TMP/big"
 is_lambda_error 413 RequestTooLargeException "a payload over 6 MB" "Request must be smaller than 6291456 bytes"
 req POST "$L/hello/invocations?Qualifier=prod" -d '{}'
 is_lambda_error 404 ResourceNotFoundException "an alias" "function:hello:prod"
+req POST "$L/hello/invocations" -H 'X-Amz-Invocation-Type: Event' -d '{"queued":true}'
+is "$STATUS:$(header Content-Length)" "202:0" "Event answers 202 with no body"
+EV=$(header x-amzn-RequestId)
+req GET "/invocations/$EV"
+is "$STATUS:$(jqr '[.async, .payload.queued] | @csv')" "200:true,true" \
+	"its x-amzn-RequestId is the call's id, committed to the async queue with its payload"
+req POST "$L/nope/invocations" -H 'X-Amz-Invocation-Type: Event' -d '{}'
+is_lambda_error 404 ResourceNotFoundException "Event for no function"
 req POST "$L/hello/invocations" -d '{}'
 is_lambda_error 503 ServiceException "RequestResponse with the container engine down"
 is "$(jqr .Type)" Service "its Type is Service, the message in Message"

@@ -184,14 +184,18 @@ async function main() {
   // ---- Event and DryRun ------------------------------------------------------------------
   out = await lambda.send(new InvokeCommand({ FunctionName: 'sdk-py', InvocationType: 'DryRun' }));
   is(out.StatusCode, 204, 'DryRun: StatusCode 204');
-  const ev = await fails(once.send(new InvokeCommand({ FunctionName: 'sdk-py', InvocationType: 'Event', Payload: '{}' })));
-  if (ev === null) {
-    ok(true, 'Event: accepted');
-  } else {
-    // Until the durable queue lands: a clear 501.
-    ok(ev.$metadata?.httpStatusCode === 501 && /Event invocations are not available/.test(ev.message),
-      'Event: 501 with a clear message (the durable queue is not in this build yet)', `${ev.name}: ${ev.message}`);
+  out = await lambda.send(new InvokeCommand({ FunctionName: 'sdk-py', InvocationType: 'Event', Payload: '{"name":"later"}' }));
+  is(out.StatusCode, 202, 'Event: StatusCode 202');
+  let call = null;
+  for (let i = 0; i < 300; i++) {
+    call = (await native('GET', `/invocations/${out.$metadata.requestId}`)).body;
+    if (call && call.status === 'succeeded') break;
+    await new Promise((r) => setTimeout(r, 100));
   }
+  ok(call && call.async && call.status === 'succeeded' && call.attempts.length === 1,
+    'the Event call ran from the durable queue: its x-amzn-RequestId is the call', JSON.stringify(call));
+  ok(call && /^greeting later$/m.test(call.attempts[0].logs) && REPORT.test(call.attempts[0].logs),
+    'its attempt\'s logs carry the function\'s output and Lambda\'s lines', JSON.stringify(call && call.attempts));
 
   // ---- list (with paging), get, update, delete -------------------------------------------
   for (const name of ['sdk-a', 'sdk-b', 'sdk-c']) await create(name, 'python3.11', 'main.handler', 'py');
