@@ -39,7 +39,8 @@ create() {	# NAME [MORE JSON]
 		  Role:"arn:aws:iam::123456789012:role/hearth", Code:{ZipFile:$z}} + $more')"
 }
 
-hearth_start
+# One async call per function at most, to see the queue's 429 as Lambda's.
+hearth_start --async-queue-max 1
 
 # ---- CreateFunction ------------------------------------------------------------
 create hello '{"Timeout":7,"MemorySize":256,"Description":"hi","Environment":{"Variables":{"GREETING":"hello"}},"Architectures":["arm64"],"TracingConfig":{"Mode":"PassThrough"},"Tags":{"team":"a"}}'
@@ -181,6 +182,9 @@ is "$STATUS:$(jqr '[.async, .payload.queued] | @csv')" "200:true,true" \
 	"its x-amzn-RequestId is the call's id, committed to the async queue with its payload"
 req POST "$L/nope/invocations" -H 'X-Amz-Invocation-Type: Event' -d '{}'
 is_lambda_error 404 ResourceNotFoundException "Event for no function"
+req POST "$L/hello/invocations" -H 'X-Amz-Invocation-Type: Event' -d '{}'
+is_lambda_error 429 TooManyRequestsException "Event beyond the queue's bound (--async-queue-max 1)"
+is "$(jqr .Reason):$(header Retry-After)" "ReservedFunctionConcurrentInvocationLimitExceeded:1" "with a Reason and Retry-After"
 req POST "$L/hello/invocations" -d '{}'
 is_lambda_error 503 ServiceException "RequestResponse with the container engine down"
 is "$(jqr .Type)" Service "its Type is Service, the message in Message"
