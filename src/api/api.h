@@ -29,6 +29,7 @@ struct api_deps {
 	struct asyncq *asyncq; /* asynchronous calls */
 	struct events *events; /* the feed behind GET /events */
 	const char *web_dir;   /* folder served at "/" */
+	const char *token;     /* the bearer token the API needs, or NULL */
 };
 
 int api_new(struct api **out, const struct api_deps *deps, struct hearth_error **err);

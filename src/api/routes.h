@@ -35,6 +35,7 @@ struct api {
 	struct asyncq *asyncq;
 	struct events *events;
 	char *web_root; /* realpath of web_dir, or NULL when missing */
+	char *token;	/* the bearer token the API needs (auth.h), or NULL */
 	struct evhttp *http;
 	struct evhttp_bound_socket *sock;
 };
