@@ -181,8 +181,9 @@ int auth_token_read(const char *path, char *out, size_t size, struct hearth_erro
 					 path, AUTH_TOKEN_MAX);
 	buf[len] = '\0';
 	if (len >= size)
-		return hearth_error_make(err, EINVAL, "--token-file %s: the token is over %zu bytes",
-					 path, size - 1);
+		return hearth_error_make(err, EINVAL,
+					 "--token-file %s: the token is over %zu bytes", path,
+					 size - 1);
 	char from[300];
 
 	snprintf(from, sizeof(from), "--token-file %s", path);

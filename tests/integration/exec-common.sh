@@ -71,7 +71,11 @@ _exec_exit() {
 }
 trap _exec_exit EXIT
 
-pool_json() { curl -s --max-time 5 "$HEARTH_URL/pool"; }
+pool_json() {
+	local auth=()
+	[ -z "${HEARTH_TEST_TOKEN:-}" ] || auth=(-H "Authorization: Bearer $HEARTH_TEST_TOKEN")
+	curl -s --max-time 5 "${auth[@]}" "$HEARTH_URL/pool"
+}
 
 pool_ids() {	# FID [STATE]
 	pool_json | jq -r --argjson f "$1" --arg s "${2:-}" \

@@ -90,8 +90,7 @@ int main(void)
 	hearth_error_free(err), err = NULL;
 	ok(read_token("with space\n", tok, sizeof(tok), &err) == -EINVAL &&
 		   strstr(err->msg, "--token-file") && !strstr(err->msg, "with space"),
-	   "--token-file: a bad token is refused without being shown (%s)",
-	   err ? err->msg : "");
+	   "--token-file: a bad token is refused without being shown (%s)", err ? err->msg : "");
 	hearth_error_free(err), err = NULL;
 	ok(auth_token_read("/nonexistent/token", tok, sizeof(tok), &err) < 0 &&
 		   strstr(err->msg, "/nonexistent/token"),
