@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "docker.h"
 #include "util.h"
 
@@ -78,6 +79,14 @@ static const struct opt opts[] = {
 	INT(time_scale, "time-scale", "HEARTH_TIME_SCALE", 1, 1000000, "1",
 	    "divides every async delay and age (retry back-off, async_max_age): for tests and "
 	    "trace replays only"),
+	STR(token, "token", "HEARTH_TOKEN", NULL,
+	    "bearer token every API call and /events must send (prefer the variable or "
+	    "--token-file: flags show in ps)"),
+	STR(token_file, "token-file", "HEARTH_TOKEN_FILE", NULL,
+	    "file whose first line is the token"),
+	{ "insecure", "HEARTH_INSECURE", OPT_FLAG, offsetof(struct hearth_config, insecure), 0, 0, 0,
+	  NULL, "listen on a non-loopback address without a token (anyone who reaches the port "
+	  "can run code)" },
 	{ "help", NULL, OPT_FLAG, offsetof(struct hearth_config, show_help), 0, 0, 0, NULL,
 	  "print this help and exit" },
 	{ "version", NULL, OPT_FLAG, offsetof(struct hearth_config, show_version), 0, 0, 0, NULL,
@@ -147,7 +156,15 @@ static int set_opt(struct hearth_config *c, const struct opt *o, const char *v, 
 						 o->min, o->max);
 		*(int *)(void *)field = (int)n;
 		return 0;
-	case OPT_FLAG: *(int *)(void *)field = 1; return 0;
+	case OPT_FLAG:
+		/* a flag on the command line has no value; a variable says 1 or 0 */
+		if (!*v || strcmp(v, "1") == 0 || strcmp(v, "true") == 0 || strcmp(v, "yes") == 0)
+			*(int *)(void *)field = 1;
+		else if (strcmp(v, "0") == 0 || strcmp(v, "false") == 0 || strcmp(v, "no") == 0)
+			*(int *)(void *)field = 0;
+		else
+			return hearth_error_make(err, EINVAL, "%s: '%s' is not 1 or 0", from, v);
+		return 0;
 	}
 	return hearth_error_make(err, EINVAL, "%s: unknown option kind", from);
 }
@@ -164,6 +181,20 @@ static int check_aws(const struct hearth_config *c, struct hearth_error **err)
 		return hearth_error_make(err, EINVAL,
 					 "--aws-region: '%s' is not a region name (e.g. us-east-1)",
 					 c->aws_region);
+	return 0;
+}
+
+/* One token, from one place; what it may hold is auth.c's rule. */
+static int check_token(struct hearth_config *c, struct hearth_error **err)
+{
+	if (c->token[0] && c->token_file[0])
+		return hearth_error_make(err, EINVAL,
+					 "--token and --token-file (or HEARTH_TOKEN and "
+					 "HEARTH_TOKEN_FILE): give one, not both");
+	if (c->token_file[0])
+		return auth_token_read(c->token_file, c->token, sizeof(c->token), err);
+	if (c->token[0])
+		return auth_token_check(c->token, "--token", err);
 	return 0;
 }
 
@@ -209,6 +240,8 @@ int config_load(struct hearth_config *cfg, int argc, char **argv, struct hearth_
 	if (optind < argc)
 		return hearth_error_make(err, EINVAL, "unexpected argument '%s' (see --help)",
 					 argv[optind]);
+	if ((r = check_token(cfg, err)) < 0)
+		return r;
 	return check_aws(cfg, err);
 }
 

@@ -15,8 +15,8 @@ EXTRA_DIST += tests/unit/tap.h tests/unit/testfs.h tests/lib.sh
 UNIT_TESTS = tests/unit/test_buf tests/unit/test_store tests/unit/test_codestore \
 	tests/unit/test_function tests/unit/test_docker_spec tests/unit/test_hdr \
 	tests/unit/test_registry tests/unit/test_frame tests/unit/test_strmap tests/unit/test_b64 \
-	tests/unit/test_jsontext tests/unit/test_asyncstore tests/unit/test_sigv4 \
-	tests/unit/test_lambdajson
+	tests/unit/test_jsontext tests/unit/test_asyncstore tests/unit/test_auth \
+	tests/unit/test_sigv4 tests/unit/test_lambdajson
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 # The load generator's histogram (bench/hdr.c).
@@ -37,8 +37,8 @@ EXTRA_DIST += tests/runtimes/fixtures
 # The API against a real hearthd on a free port with a temporary data dir
 # (curl, jq, python3; durability.sh also the sqlite3 CLI).
 HEARTH_API_TESTS = tests/api/functions.sh tests/api/bad-input.sh tests/api/test-events.sh \
-	tests/api/durability.sh tests/api/static.sh tests/api/engine-down.sh tests/api/async.sh \
-	tests/api/lambda.sh
+	tests/api/durability.sh tests/api/static.sh tests/api/engine-down.sh tests/api/auth.sh \
+	tests/api/async.sh tests/api/lambda.sh
 TESTS += $(HEARTH_API_TESTS)
 dist_noinst_SCRIPTS += $(HEARTH_API_TESTS)
 

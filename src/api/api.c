@@ -29,7 +29,9 @@
 #include <unistd.h>
 
 #include <event2/http.h>
+#include <openssl/crypto.h>
 
+#include "auth.h"
 #include "bounds.h"
 #include "http.h"
 #include "log.h"
@@ -103,6 +105,25 @@ static int is_reserved(const char *path)
 			return 1;
 	}
 	return 0;
+}
+
+/* Whether a request to path needs the bearer token: every API endpoint
+ * and the event stream, but not the dashboard's files, GET /healthz (a
+ * probe; its details need the token), function URLs (their function's
+ * route_auth, fnurl.c) or the Lambda API (SigV4, lambda.c). */
+static bool needs_token(const char *path)
+{
+	static const char *const open_prefixes[] = { "/fn", "/2015-03-31", "/healthz" };
+
+	if (!is_reserved(path))
+		return false;
+	for (size_t i = 0; i < sizeof(open_prefixes) / sizeof(open_prefixes[0]); i++) {
+		size_t n = strlen(open_prefixes[i]);
+
+		if (strncmp(path, open_prefixes[i], n) == 0 && (path[n] == '\0' || path[n] == '/'))
+			return false;
+	}
+	return true;
 }
 
 /* Whether path matches pattern; the "{}" segments (still URL-encoded, as
@@ -220,11 +241,16 @@ static void on_request(struct evhttp_request *req, void *arg)
 	http_begin(req);
 	if (!path || !*path)
 		path = "/";
-	/* The Lambda API authenticates by SigV4 (never the bearer token)
-	 * before anything else, and answers in Lambda's shapes. */
+	/* The Lambda API authenticates by SigV4 alone (never the bearer
+	 * token: needs_token leaves it out), before anything else, and
+	 * answers in Lambda's shapes. */
 	lambda = api_lambda_path(path);
 	if (lambda && api_lambda_refused(a, req))
 		return;
+	if (a->token && needs_token(path) && (r = auth_bearer(req, a->token, &err)) < 0) {
+		http_reply_error(req, err);
+		return;
+	}
 	r = route(a, req, path, lambda, &err);
 	if (r < 0) {
 		if (!err)
@@ -257,6 +283,10 @@ int api_new(struct api **out, const struct api_deps *deps, struct hearth_error *
 	a->aws_region = deps->aws_region ? deps->aws_region : "us-east-1";
 	a->aws_access_key_id = deps->aws_access_key_id;
 	a->aws_secret_access_key = deps->aws_secret_access_key;
+	if (deps->token && *deps->token && !(a->token = strdup(deps->token))) {
+		api_free(a);
+		return hearth_error_make(err, ENOMEM, "out of memory");
+	}
 	if (deps->web_dir) {
 		a->web_root = realpath(deps->web_dir, NULL);
 		if (!a->web_root)
@@ -371,5 +401,9 @@ void api_free(struct api *a)
 	if (a->http)
 		evhttp_free(a->http);
 	free(a->web_root);
+	if (a->token) {
+		OPENSSL_cleanse(a->token, strlen(a->token));
+		free(a->token);
+	}
 	free(a);
 }

@@ -33,6 +33,7 @@ struct api_deps {
 	 * use; NULL key: signatures are not checked. */
 	const char *aws_region;
 	const char *aws_access_key_id, *aws_secret_access_key;
+	const char *token; /* the bearer token the API needs, or NULL */
 };
 
 int api_new(struct api **out, const struct api_deps *deps, struct hearth_error **err);

@@ -21,7 +21,8 @@ int http_status_of(int status)
 {
 	switch (status < 0 ? -status : status) {
 	case EBADMSG: return 400;
-	case EACCES: return 403;
+	case ENOKEY: return 401;
+	case EPERM: return 403;
 	case ENOENT: return 404;
 	case ENOTSUP: return 405;
 	case EEXIST: return 409;
@@ -42,7 +43,8 @@ const char *http_code_of(int status)
 {
 	switch (status < 0 ? -status : status) {
 	case EBADMSG: return "bad_request";
-	case EACCES: return "forbidden";
+	case ENOKEY: return "unauthorized";
+	case EPERM: return "forbidden";
 	case ENOENT: return "not_found";
 	case ENOTSUP: return "method_not_allowed";
 	case EEXIST: return "conflict";
@@ -68,6 +70,7 @@ static const char *reason(int code)
 	case 204: return "No Content";
 	case 304: return "Not Modified";
 	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";

@@ -113,6 +113,21 @@ static int not_found(struct api *a, const char *ref, struct hearth_error **err)
 
 /* ---- authentication ------------------------------------------------------------- */
 
+/* A refusal as AWS's front door answers it, not Lambda: 403,
+ * x-amzn-ErrorType and {"message"} alone. */
+static void refuse(struct evhttp_request *req, enum sigv4_refusal why, const char *msg)
+{
+	_cleanup_json_ json_object *o = json_object_new_object();
+
+	log_info("lambda: %s %s refused: %s", http_method_name(evhttp_request_get_command(req)),
+		 evhttp_request_get_uri(req), sigv4_refusal_type(why));
+	evhttp_add_header(evhttp_request_get_output_headers(req), "x-amzn-ErrorType",
+			  sigv4_refusal_type(why));
+	if (o)
+		json_object_object_add(o, "message", json_object_new_string(msg));
+	reply_json(req, 403, o);
+}
+
 bool api_lambda_refused(struct api *a, struct evhttp_request *req)
 {
 	const char *uri = evhttp_request_get_uri(req);
@@ -128,12 +143,6 @@ bool api_lambda_refused(struct api *a, struct evhttp_request *req)
 	size_t n = 0, plen;
 	const char *q;
 
-	/* No AWS credentials: requests are taken signed or not.  The day
-	 * hearthd has a bearer token too, this is where an unsigned request
-	 * (and, without credentials, every request) is refused: the Lambda API
-	 * authenticates by SigV4 alone, never by the bearer token. */
-	if (!a->aws_access_key_id)
-		return false;
 	TAILQ_FOREACH(kv, in, next)
 		n++;
 	hs = calloc(n ? n : 1, sizeof(*hs));
@@ -154,6 +163,14 @@ bool api_lambda_refused(struct api *a, struct evhttp_request *req)
 	sr.query = q ? q + 1 : NULL;
 	sr.headers = hs;
 	sr.n_headers = n;
+	/* The Lambda API authenticates by SigV4 alone, never by the bearer
+	 * token.  Without a key pair it is as open as hearthd is: taken signed
+	 * or not when hearthd has no token (it then serves loopback only, or
+	 * was told --insecure); refused whole when it has one, since no
+	 * signature could hold (sigv4_verify with no key says why as AWS
+	 * would: missing, incomplete, or an unknown key). */
+	if (!a->aws_access_key_id && !a->token)
+		return false;
 	sr.body_len = evbuffer_get_length(body);
 	sr.body = sr.body_len ? (const void *)evbuffer_pullup(body, -1) : "";
 	if (!sr.body) {
@@ -167,21 +184,10 @@ bool api_lambda_refused(struct api *a, struct evhttp_request *req)
 	exp.now = (int64_t)time(NULL);
 	if (sigv4_verify(&exp, &sr, &why, &err) == 0)
 		return false;
-	if (err->status != EACCES) {
+	if (err->status != EPERM)
 		api_lambda_reply_error(req, err);
-		return true;
-	}
-	/* AWS's front door answers these, not Lambda: {"message"} alone. */
-	{
-		_cleanup_json_ json_object *o = json_object_new_object();
-
-		log_info("lambda: %s %s refused: %s", sr.method, uri, sigv4_refusal_type(why));
-		evhttp_add_header(evhttp_request_get_output_headers(req), "x-amzn-ErrorType",
-				  sigv4_refusal_type(why));
-		if (o)
-			json_object_object_add(o, "message", json_object_new_string(err->msg));
-		reply_json(req, 403, o);
-	}
+	else
+		refuse(req, why, err->msg);
 	return true;
 }
 

@@ -442,7 +442,7 @@ void lambdajson_error_of(int status, struct lambdajson_error *e)
 	switch (status < 0 ? -status : status) {
 	case EBADMSG: *e = bad_json; break;
 	case EINVAL: *e = invalid; break;
-	case EACCES: *e = denied; break;
+	case EPERM: *e = denied; break;
 	case ENOENT: *e = not_found; break;
 	case ENOTSUP: *e = unknown_op; break;
 	case EEXIST: *e = conflict; break;

@@ -43,6 +43,7 @@ struct api {
 	 * use (NULL: not checked). */
 	const char *aws_region;
 	const char *aws_access_key_id, *aws_secret_access_key;
+	char *token; /* the bearer token the API needs (auth.h), or NULL */
 	struct evhttp *http;
 	struct evhttp_bound_socket *sock;
 };

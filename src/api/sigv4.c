@@ -438,13 +438,13 @@ static int read_signature(const struct sigv4_request *req, struct signature *s,
 			      NULL) < 0))
 			return hearth_error_make(err, ENOMEM, "out of memory");
 		if (missing.len)
-			return hearth_error_make(err, EACCES, "%sAuthorization=%.200s", missing.ptr,
+			return hearth_error_make(err, EPERM, "%sAuthorization=%.200s", missing.ptr,
 						 auth);
 		if (xdate)
 			snprintf(s->amz_date, sizeof(s->amz_date), "%s", xdate);
 		else if (!http_date_to_amz(hdate, s->amz_date))
 			return hearth_error_make(
-				err, EACCES,
+				err, EPERM,
 				"Date must be in ISO-8601 'basic format'. Got "
 				"'%.64s'. See http://en.wikipedia.org/wiki/ISO_8601",
 				hdate);
@@ -461,7 +461,7 @@ static int read_signature(const struct sigv4_request *req, struct signature *s,
 
 		s->presigned = true;
 		if (strcmp(v.ptr, SIGV4_ALGORITHM) != 0)
-			return hearth_error_make(err, EACCES,
+			return hearth_error_make(err, EPERM,
 						 "X-Amz-Algorithm only supports '" SIGV4_ALGORITHM
 						 "'");
 		for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
@@ -475,31 +475,31 @@ static int read_signature(const struct sigv4_request *req, struct signature *s,
 			if (!dst[i]) {
 				if (util_parse_i64(v.ptr, 0, INT64_MAX, &expires, NULL) < 0)
 					return hearth_error_make(
-						err, EACCES, "X-Amz-Expires should be a number");
+						err, EPERM, "X-Amz-Expires should be a number");
 				if (expires > SIGV4_MAX_EXPIRES_S)
 					return hearth_error_make(
-						err, EACCES,
+						err, EPERM,
 						"X-Amz-Expires must be less than a week (in "
 						"seconds) that is %d",
 						SIGV4_MAX_EXPIRES_S);
 				s->expires = expires;
 			} else if (v.len >= sz[i]) {
-				return hearth_error_make(err, EACCES, "%s is too long", need[i]);
+				return hearth_error_make(err, EPERM, "%s is too long", need[i]);
 			} else {
 				memcpy(dst[i], v.ptr, v.len + 1);
 			}
 		}
 		if (missing.len)
-			return hearth_error_make(err, EACCES,
+			return hearth_error_make(err, EPERM,
 						 "%sRe-examine the query-string "
 						 "parameters.",
 						 missing.ptr);
 	} else {
 		*why = SIGV4_MISSING_TOKEN;
-		return hearth_error_make(err, EACCES, "Missing Authentication Token");
+		return hearth_error_make(err, EPERM, "Missing Authentication Token");
 	}
 	if (parse_amz_date(s->amz_date) < 0)
-		return hearth_error_make(err, EACCES,
+		return hearth_error_make(err, EPERM,
 					 "Date must be in ISO-8601 'basic format'. Got '%s'. See "
 					 "http://en.wikipedia.org/wiki/ISO_8601",
 					 s->amz_date);
@@ -518,7 +518,7 @@ static int read_signature(const struct sigv4_request *req, struct signature *s,
 		}
 		if (n != 4 || strchr(parts[4], '/'))
 			return hearth_error_make(
-				err, EACCES,
+				err, EPERM,
 				"Credential must have exactly 5 slash-delimited "
 				"elements, e.g. keyid/date/region/service/term, got "
 				"'%s'",
@@ -570,21 +570,21 @@ static int check_time(const struct sigv4_expect *exp, const struct signature *s,
 	amz_date_of(exp->now, now);
 	if (t > exp->now + SIGV4_MAX_SKEW_S) {
 		amz_date_of(exp->now + SIGV4_MAX_SKEW_S, late);
-		return hearth_error_make(err, EACCES,
+		return hearth_error_make(err, EPERM,
 					 "Signature not yet current: %s is still later than %s "
 					 "(%s + 5 min.)",
 					 s->amz_date, late, now);
 	}
 	if (s->presigned && t + s->expires < exp->now) {
 		amz_date_of(exp->now - s->expires, early);
-		return hearth_error_make(err, EACCES,
+		return hearth_error_make(err, EPERM,
 					 "Signature expired: %s is now earlier than %s (%s - "
 					 "%" PRId64 " sec.)",
 					 s->amz_date, early, now, s->expires);
 	}
 	if (!s->presigned && t < exp->now - SIGV4_MAX_SKEW_S) {
 		amz_date_of(exp->now - SIGV4_MAX_SKEW_S, early);
-		return hearth_error_make(err, EACCES,
+		return hearth_error_make(err, EPERM,
 					 "Signature expired: %s is now earlier than %s (%s - 5 "
 					 "min.)",
 					 s->amz_date, early, now);
@@ -623,33 +623,33 @@ int sigv4_verify(const struct sigv4_expect *exp, const struct sigv4_request *req
 		return r;
 	*why = SIGV4_INVALID_SIGNATURE;
 	if (strncmp(s.amz_date, s.date, 8) != 0 || strlen(s.date) != 8)
-		return hearth_error_make(err, EACCES,
+		return hearth_error_make(err, EPERM,
 					 "Date in Credential scope does not match YYYYMMDD from "
 					 "ISO-8601 version of date from HTTP: '%s' != '%.8s', from "
 					 "'%s'.",
 					 s.date, s.amz_date, s.amz_date);
 	if (strcmp(s.region, exp->region) != 0)
-		return hearth_error_make(err, EACCES,
+		return hearth_error_make(err, EPERM,
 					 "Credential should be scoped to a valid region, not '%s'.",
 					 s.region);
 	if (strcmp(s.service, exp->service) != 0)
-		return hearth_error_make(err, EACCES,
+		return hearth_error_make(err, EPERM,
 					 "Credential should be scoped to correct service: '%s'.",
 					 exp->service);
 	if (strcmp(s.terminator, SIGV4_TERMINATOR) != 0)
-		return hearth_error_make(err, EACCES,
+		return hearth_error_make(err, EPERM,
 					 "Credential should be scoped with a valid terminator: "
 					 "'" SIGV4_TERMINATOR "', not '%s'.",
 					 s.terminator);
-	if (strcmp(s.akid, exp->access_key_id) != 0) {
+	if (!exp->access_key_id || strcmp(s.akid, exp->access_key_id) != 0) {
 		*why = SIGV4_UNRECOGNIZED_CLIENT;
-		return hearth_error_make(err, EACCES,
+		return hearth_error_make(err, EPERM,
 					 "The security token included in the request is invalid.");
 	}
 	if ((r = check_time(exp, &s, err)) < 0)
 		return r;
 	if (!list_has(s.signed_headers, "host"))
-		return hearth_error_make(err, EACCES,
+		return hearth_error_make(err, EPERM,
 					 "'Host' or ':authority' must be a 'SignedHeader' in the "
 					 "AWS Authorization.");
 	if (sha256_hex(req->body ? req->body : "", req->body_len, body_hash) < 0)
@@ -660,7 +660,7 @@ int sigv4_verify(const struct sigv4_expect *exp, const struct sigv4_request *req
 	    buf_puts(&canon, "\n", NULL) < 0 ||
 	    canonical_headers(&canon, req, s.signed_headers) < 0 ||
 	    buf_printf(&canon, NULL, "\n%s\n%s", s.signed_headers, body_hash) < 0)
-		return hearth_error_make(err, EACCES, "the request is too large to verify");
+		return hearth_error_make(err, EPERM, "the request is too large to verify");
 	if (sha256_hex(canon.ptr, canon.len, canon_hash) < 0 ||
 	    buf_printf(&sts, NULL, SIGV4_ALGORITHM "\n%s\n%s/%s/%s/" SIGV4_TERMINATOR "\n%s",
 		       s.amz_date, s.date, s.region, s.service, canon_hash) < 0)
@@ -674,7 +674,7 @@ int sigv4_verify(const struct sigv4_expect *exp, const struct sigv4_request *req
 		return 0;
 	/* What AWS answers: the canonical forms it computed, so the client
 	 * can compare them with its own (they hold no secret). */
-	return hearth_error_make(err, EACCES,
+	return hearth_error_make(err, EPERM,
 				 "The request signature we calculated does not match the "
 				 "signature you provided. Check your AWS Secret Access Key and "
 				 "signing method. Consult the service documentation for "

@@ -48,7 +48,7 @@ struct sigv4_request {
 /* What a signature must match: the one key pair hearthd knows, and the
  * scope it serves. */
 struct sigv4_expect {
-	const char *access_key_id;
+	const char *access_key_id; /* NULL: no key is known, every request is refused */
 	const char *secret_access_key;
 	const char *region;  /* "us-east-1" */
 	const char *service; /* "lambda" */
@@ -71,7 +71,7 @@ const char *sigv4_refusal_type(enum sigv4_refusal why);
  * header or presigned query parameters), good or bad. */
 bool sigv4_is_signed(const struct sigv4_request *req);
 
-/* 0 when the signature holds.  -EACCES when it does not: *why is the
+/* 0 when the signature holds.  -EPERM when it does not: *why is the
  * refusal and *err carries AWS's message.  -ENOMEM. */
 int sigv4_verify(const struct sigv4_expect *exp, const struct sigv4_request *req,
 		 enum sigv4_refusal *why, struct hearth_error **err);

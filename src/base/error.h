@@ -8,7 +8,8 @@
  *
  *   EBADMSG  malformed input (bad JSON, bad frame)      -> 400
  *   EINVAL   well-formed but invalid input               -> 422
- *   EACCES   not authenticated, or refused               -> 403
+ *   ENOKEY   no credentials, or not the right ones       -> 401
+ *   EPERM    refused                                     -> 403
  *   ENOENT   no such object                              -> 404
  *   EEXIST   conflicts with an existing object           -> 409
  *   ESTALE   a precondition (a revision) no longer holds -> 412

@@ -4,9 +4,10 @@
 # and reply shapes for create, get, list (paging), update (RevisionId,
 # DryRun), delete; its errors (x-amzn-ErrorType, Type, Message/message);
 # functions shared with /functions/; names, ids and ARNs; Invoke's checks
-# before a call runs, and the engine down (503 ServiceException); then SigV4, with credentials given by flag and by
-# environment variable (curl --aws-sigv4 signs).  The SDKs and real calls
-# are in tests/integration/lambda-sdk.sh.
+# before a call runs, and the engine down (503 ServiceException); then
+# SigV4, with credentials given by flag and by environment variable (curl
+# --aws-sigv4 signs), and alongside a bearer token (which never opens it).
+# The SDKs and real calls are in tests/integration/lambda-sdk.sh.
 . "$(dirname "$0")/../lib.sh"
 
 L=/2015-03-31/functions
@@ -217,6 +218,7 @@ is "$STATUS" 204 "a signed request with a body"
 signed GET "$L/" "$KEY:wrong-secret" us-east-1
 is_lambda_error 403 InvalidSignatureException "signed with the wrong secret" "The request signature we calculated does not match"
 like "$(jqr .message)" "The Canonical String for this request should have been" "with the canonical forms"
+ok "and neither secret in the reply" eval '! grep -qF -e "$SECRET" -e wrong-secret "$TEST_TMP/body"'
 signed GET "$L/" "AKIDSOMEONEELSE:$SECRET" us-east-1
 is_lambda_error 403 UnrecognizedClientException "signed with an unknown key" "The security token included in the request is invalid."
 signed GET "$L/" "$KEY:$SECRET" eu-west-1
@@ -226,6 +228,27 @@ req GET "$L/" -H "Authorization: AWS4-HMAC-SHA256 Credential=$KEY/20150830/us-ea
 is_lambda_error 403 InvalidSignatureException "a signature from 2015" "Signature expired: 20150830T123600Z is now earlier than"
 req GET /functions/
 is "$STATUS" 200 "the native API does not ask for a signature"
+hearth_stop
+ok "the secret is never in hearthd's log" eval '! grep -qF -e "$SECRET" "$HEARTH_LOG"'
+
+# With a bearer token, the Lambda API still takes SigV4 alone: without a
+# key pair it refuses everything, with one it wants a signature.
+TOKEN=hearth-lambda-test-token-0123456789abcdef
+hearth_start --token "$TOKEN"
+req GET "$L/"
+is_lambda_error 403 MissingAuthenticationTokenException "a token, no key pair: an unsigned Lambda request"
+req GET "$L/" -H "Authorization: Bearer $TOKEN"
+is_lambda_error 403 IncompleteSignatureException "the bearer token does not open the Lambda API"
+signed GET "$L/" "$KEY:$SECRET" us-east-1
+is_lambda_error 403 UnrecognizedClientException "nor does a signature, with no key pair to check it"
+req GET /functions/ -H "Authorization: Bearer $TOKEN"
+is "$STATUS" 200 "while the native API takes the token"
+hearth_stop
+hearth_start --token "$TOKEN" --aws-access-key-id "$KEY" --aws-secret-access-key "$SECRET"
+signed GET "$L/" "$KEY:$SECRET" us-east-1
+is "$STATUS" 200 "a token and a key pair: a signed request is taken, without the token"
+req GET "$L/" -H "Authorization: Bearer $TOKEN"
+is_lambda_error 403 IncompleteSignatureException "and the bearer token alone is refused"
 hearth_stop
 
 # The same credentials from the environment; a key without its secret is

@@ -281,7 +281,7 @@ static void test_vectors(void)
 			printf("#   %s: %s\n", sigv4_refusal_type(why), msg);
 		other.secret_access_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEZ";
 		r = verify(&other, vectors[i].text, &why, msg, sizeof(msg));
-		ok(r == -EACCES && why == SIGV4_INVALID_SIGNATURE,
+		ok(r == -EPERM && why == SIGV4_INVALID_SIGNATURE,
 		   "%s with another secret: InvalidSignatureException", vectors[i].name);
 	}
 }
@@ -297,7 +297,7 @@ static void test_refusals(void)
 	/* The canonical forms are in the message, as AWS gives them. */
 	exp.secret_access_key = "not the secret";
 	r = verify(&exp, vanilla, &why, msg, sizeof(msg));
-	ok(r == -EACCES && why == SIGV4_INVALID_SIGNATURE, "a wrong secret is refused");
+	ok(r == -EPERM && why == SIGV4_INVALID_SIGNATURE, "a wrong secret is refused");
 	is_str(sigv4_refusal_type(why), "InvalidSignatureException",
 	       "as InvalidSignatureException");
 	ok(strstr(msg, "The request signature we calculated does not match the signature you "
@@ -317,22 +317,28 @@ static void test_refusals(void)
 	exp = good;
 	exp.access_key_id = "AKIDOTHER";
 	r = verify(&exp, vanilla, &why, msg, sizeof(msg));
-	ok(r == -EACCES && why == SIGV4_UNRECOGNIZED_CLIENT, "an unknown key id is refused");
+	ok(r == -EPERM && why == SIGV4_UNRECOGNIZED_CLIENT, "an unknown key id is refused");
 	is_str(sigv4_refusal_type(why), "UnrecognizedClientException",
 	       "as UnrecognizedClientException");
 	is_str(msg, "The security token included in the request is invalid.", "with AWS's words");
 
 	exp = good;
+	exp.access_key_id = NULL;
+	r = verify(&exp, vanilla, &why, msg, sizeof(msg));
+	ok(r == -EPERM && why == SIGV4_UNRECOGNIZED_CLIENT,
+	   "with no key known, a good signature is an unknown key's");
+
+	exp = good;
 	exp.region = "eu-west-1";
 	r = verify(&exp, vanilla, &why, msg, sizeof(msg));
-	ok(r == -EACCES && why == SIGV4_INVALID_SIGNATURE, "another region is refused");
+	ok(r == -EPERM && why == SIGV4_INVALID_SIGNATURE, "another region is refused");
 	is_str(msg, "Credential should be scoped to a valid region, not 'us-east-1'.",
 	       "naming the region signed for");
 
 	exp = good;
 	exp.service = "lambda";
 	r = verify(&exp, vanilla, &why, msg, sizeof(msg));
-	ok(r == -EACCES && why == SIGV4_INVALID_SIGNATURE, "another service is refused");
+	ok(r == -EPERM && why == SIGV4_INVALID_SIGNATURE, "another service is refused");
 	is_str(msg, "Credential should be scoped to correct service: 'lambda'.",
 	       "naming the service expected");
 
@@ -344,14 +350,14 @@ static void test_refusals(void)
 	ok(verify(&exp, vanilla, &why, msg, sizeof(msg)) == 0, "5 minutes ahead is accepted");
 	exp.now = VECTOR_TIME + SIGV4_MAX_SKEW_S + 1;
 	r = verify(&exp, vanilla, &why, msg, sizeof(msg));
-	ok(r == -EACCES && why == SIGV4_INVALID_SIGNATURE, "5 minutes and 1 s old is refused");
+	ok(r == -EPERM && why == SIGV4_INVALID_SIGNATURE, "5 minutes and 1 s old is refused");
 	is_str(msg,
 	       "Signature expired: 20150830T123600Z is now earlier than 20150830T123601Z "
 	       "(20150830T124101Z - 5 min.)",
 	       "as expired, in AWS's words");
 	exp.now = VECTOR_TIME - SIGV4_MAX_SKEW_S - 1;
 	r = verify(&exp, vanilla, &why, msg, sizeof(msg));
-	ok(r == -EACCES && why == SIGV4_INVALID_SIGNATURE, "5 minutes and 1 s ahead is refused");
+	ok(r == -EPERM && why == SIGV4_INVALID_SIGNATURE, "5 minutes and 1 s ahead is refused");
 	is_str(msg,
 	       "Signature not yet current: 20150830T123600Z is still later than 20150830T123559Z "
 	       "(20150830T123059Z + 5 min.)",
@@ -364,30 +370,30 @@ static void test_refusals(void)
 	   "a presigned URL is accepted until it expires");
 	exp.now = VECTOR_TIME + 3601;
 	r = verify(&exp, vectors[27].text, &why, msg, sizeof(msg));
-	ok(r == -EACCES && why == SIGV4_INVALID_SIGNATURE && strstr(msg, "Signature expired"),
+	ok(r == -EPERM && why == SIGV4_INVALID_SIGNATURE && strstr(msg, "Signature expired"),
 	   "and refused after");
 
 	/* What the client changed after signing. */
 	t = replace(vectors[25].text, "Param1=value1", "Param1=value2");
 	r = verify(&good, t, &why, msg, sizeof(msg));
-	ok(r == -EACCES && why == SIGV4_INVALID_SIGNATURE, "a changed body is refused");
+	ok(r == -EPERM && why == SIGV4_INVALID_SIGNATURE, "a changed body is refused");
 	free(t);
 	t = replace(vectors[17].text, "My-Header1: value1", "My-Header1: value9");
 	r = verify(&good, t, &why, msg, sizeof(msg));
-	ok(r == -EACCES && why == SIGV4_INVALID_SIGNATURE, "a changed signed header is refused");
+	ok(r == -EPERM && why == SIGV4_INVALID_SIGNATURE, "a changed signed header is refused");
 	free(t);
 	t = replace(vanilla, "\n\n", "\nUser-Agent: something else\n\n");
 	ok(verify(&good, t, &why, msg, sizeof(msg)) == 0, "an unsigned header may change");
 	free(t);
 	t = replace(vectors[1].text, "Param2=value2", "Param2=value3");
 	r = verify(&good, t, &why, msg, sizeof(msg));
-	ok(r == -EACCES && why == SIGV4_INVALID_SIGNATURE, "a changed query is refused");
+	ok(r == -EPERM && why == SIGV4_INVALID_SIGNATURE, "a changed query is refused");
 	free(t);
 
 	/* Malformed or missing. */
 	r = verify(&good, "GET / HTTP/1.1\nHost:example.amazonaws.com\n" DATE_LINE "\n", &why, msg,
 		   sizeof(msg));
-	ok(r == -EACCES && why == SIGV4_MISSING_TOKEN, "an unsigned request is refused");
+	ok(r == -EPERM && why == SIGV4_MISSING_TOKEN, "an unsigned request is refused");
 	is_str(sigv4_refusal_type(why), "MissingAuthenticationTokenException",
 	       "as MissingAuthenticationTokenException");
 	is_str(msg, "Missing Authentication Token", "with AWS's words");
@@ -396,34 +402,34 @@ static void test_refusals(void)
 		"GET / HTTP/1.1\nHost:example.amazonaws.com\nAuthorization:Bearer abc\n" DATE_LINE
 		"\n",
 		&why, msg, sizeof(msg));
-	ok(r == -EACCES && why == SIGV4_INCOMPLETE, "a bearer token is an incomplete signature");
+	ok(r == -EPERM && why == SIGV4_INCOMPLETE, "a bearer token is an incomplete signature");
 	ok(strstr(msg, "Authorization header requires 'Credential' parameter.") &&
 		   strstr(msg, "Authorization=Bearer abc"),
 	   "naming what is missing");
 	t = replace(vanilla, DATE_LINE, "");
 	r = verify(&good, t, &why, msg, sizeof(msg));
-	ok(r == -EACCES && why == SIGV4_INCOMPLETE && strstr(msg, "'X-Amz-Date' or a 'Date'"),
+	ok(r == -EPERM && why == SIGV4_INCOMPLETE && strstr(msg, "'X-Amz-Date' or a 'Date'"),
 	   "no date is an incomplete signature");
 	free(t);
 	t = replace(vanilla, "/us-east-1/service/aws4_request", "/us-east-1/aws4_request");
 	r = verify(&good, t, &why, msg, sizeof(msg));
-	ok(r == -EACCES && why == SIGV4_INCOMPLETE &&
+	ok(r == -EPERM && why == SIGV4_INCOMPLETE &&
 		   strstr(msg, "Credential must have exactly 5 slash-delimited elements"),
 	   "a credential of 4 parts is incomplete");
 	free(t);
 	t = replace(vanilla, "SignedHeaders=host;x-amz-date", "SignedHeaders=x-amz-date");
 	r = verify(&good, t, &why, msg, sizeof(msg));
-	ok(r == -EACCES && strstr(msg, "'Host' or ':authority' must be a 'SignedHeader'"),
+	ok(r == -EPERM && strstr(msg, "'Host' or ':authority' must be a 'SignedHeader'"),
 	   "a signature that leaves Host out is refused");
 	free(t);
 	t = replace(vanilla, "20150830/us-east-1", "20150831/us-east-1");
 	r = verify(&good, t, &why, msg, sizeof(msg));
-	ok(r == -EACCES && strstr(msg, "Date in Credential scope does not match"),
+	ok(r == -EPERM && strstr(msg, "Date in Credential scope does not match"),
 	   "a scope of another day is refused");
 	free(t);
 	t = replace(vanilla, "Signature=5fa00f", "Signature=6fa00f");
 	r = verify(&good, t, &why, msg, sizeof(msg));
-	ok(r == -EACCES && why == SIGV4_INVALID_SIGNATURE, "one changed hex digit is refused");
+	ok(r == -EPERM && why == SIGV4_INVALID_SIGNATURE, "one changed hex digit is refused");
 	free(t);
 }
 
