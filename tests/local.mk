@@ -14,7 +14,8 @@ EXTRA_DIST += tests/unit/tap.h tests/unit/testfs.h tests/lib.sh
 # than its own file.
 UNIT_TESTS = tests/unit/test_buf tests/unit/test_store tests/unit/test_codestore \
 	tests/unit/test_function tests/unit/test_docker_spec tests/unit/test_hdr \
-	tests/unit/test_registry tests/unit/test_frame tests/unit/test_strmap tests/unit/test_b64 tests/unit/test_jsontext
+	tests/unit/test_registry tests/unit/test_frame tests/unit/test_strmap tests/unit/test_b64 tests/unit/test_jsontext \
+	tests/unit/test_reqcheck
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 # The load generator's histogram (bench/hdr.c).

@@ -20,13 +20,17 @@ int http_status_of(int status)
 {
 	switch (status < 0 ? -status : status) {
 	case EBADMSG: return 400;
+	case ETIME: return 408;
 	case ENOENT: return 404;
 	case ENOTSUP: return 405;
 	case EEXIST: return 409;
 	case E2BIG: return 413;
+	case ENOMSG: return 417;
 	case EINVAL: return 422;
 	case EAGAIN: return 429;
+	case EMSGSIZE: return 431;
 	case ENOSYS: return 501;
+	case EUSERS:
 	case EHOSTDOWN:
 	case ECANCELED: /* hearthd is stopping */
 	case ENXIO: return 503;
@@ -39,13 +43,17 @@ const char *http_code_of(int status)
 {
 	switch (status < 0 ? -status : status) {
 	case EBADMSG: return "bad_request";
+	case ETIME: return "request_timeout";
 	case ENOENT: return "not_found";
 	case ENOTSUP: return "method_not_allowed";
 	case EEXIST: return "conflict";
 	case E2BIG: return "too_large";
+	case ENOMSG: return "expectation_failed";
+	case EMSGSIZE: return "headers_too_large";
 	case EINVAL: return "invalid";
 	case EAGAIN: return "throttled";
 	case ENOSYS: return "not_implemented";
+	case EUSERS:
 	case EHOSTDOWN:
 	case ECANCELED:
 	case ENXIO: return "unavailable";
@@ -64,10 +72,13 @@ static const char *reason(int code)
 	case 400: return "Bad Request";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
 	case 409: return "Conflict";
 	case 413: return "Payload Too Large";
+	case 417: return "Expectation Failed";
 	case 422: return "Unprocessable Entity";
 	case 429: return "Too Many Requests";
+	case 431: return "Request Header Fields Too Large";
 	case 501: return "Not Implemented";
 	case 503: return "Service Unavailable";
 	case 504: return "Gateway Timeout";
@@ -218,6 +229,28 @@ void http_reply_not_allowed(struct evhttp_request *req, const char *allow)
 		 http_method_name(evhttp_request_get_command(req)), allow);
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", allow);
 	http_reply_error_status(req, ENOTSUP, msg);
+}
+
+int http_error_raw(struct buf *out, int status, const char *msg, const char *extra,
+		   struct hearth_error **err)
+{
+	_cleanup_buf_ struct buf body = BUF_INIT(64 * 1024);
+	int code = http_status_of(status), r;
+	char date[64];
+
+	if (!evutil_date_rfc1123(date, sizeof(date), NULL))
+		date[0] = '\0';
+	if ((r = buf_printf(&body, err, "{\"error\":{\"code\":\"%s\",\"message\":",
+			    http_code_of(status))) < 0 ||
+	    (r = jsontext_append_string(&body, msg, strlen(msg), err)) < 0 ||
+	    (r = buf_puts(&body, "}}\n", err)) < 0)
+		return r;
+	if ((r = buf_printf(out, err,
+			    "HTTP/1.1 %d %s\r\nDate: %s\r\nContent-Type: application/json\r\n"
+			    "Content-Length: %zu\r\nConnection: close\r\n%s\r\n",
+			    code, reason(code), date, body.len, extra ? extra : "")) < 0)
+		return r;
+	return buf_append(out, body.ptr, body.len, err);
 }
 
 int http_body(struct evhttp_request *req, size_t max, const char **data, size_t *len,

@@ -11,6 +11,7 @@
 #include <event2/http.h>
 #include <json-c/json.h>
 
+#include "buf.h"
 #include "error.h"
 
 /* HTTP status for an error status (see error.h), and its JSON code. */
@@ -30,6 +31,12 @@ void http_reply_bytes(struct evhttp_request *req, int code, const char *content_
 void http_reply_error_status(struct evhttp_request *req, int status, const char *msg);
 void http_reply_error(struct evhttp_request *req, const struct hearth_error *e);
 void http_reply_not_allowed(struct evhttp_request *req, const char *allow);
+/* The same JSON error as a whole reply in bytes, for a reply written on a
+ * connection evhttp is not reading (the connection layer's): status
+ * line, Date, Content-Type, Content-Length, Connection: close, the header
+ * lines in `extra` (each ending in CRLF, or NULL), the body. */
+int http_error_raw(struct buf *out, int status, const char *msg, const char *extra,
+		   struct hearth_error **err);
 /* A reply sent in pieces (an event stream): started with the status line
  * and headers, then evhttp_send_reply_chunk as often as needed, and ended
  * once, by http_stream_end or, when the client left, http_forget. */
