@@ -50,6 +50,13 @@ static const struct opt opts[] = {
 	STR(log_level, "log-level", "HEARTH_LOG_LEVEL", "info", "debug, info, warn or error"),
 	INT(shutdown_grace_s, "shutdown-grace", "HEARTH_SHUTDOWN_GRACE", 0, 3600, "30",
 	    "seconds in-flight requests get to finish on SIGTERM"),
+	INT(max_connections, "max-connections", "HEARTH_MAX_CONNECTIONS", 1, 1000000, NULL,
+	    "client connections served at once; more are answered 503 (default: the "
+	    "open-file limit less room for containers, Docker and SQLite, at most 16384)"),
+	INT(header_timeout_s, "header-timeout", "HEARTH_HEADER_TIMEOUT", 1, 3600, "10",
+	    "seconds a client gets to send a request's line and headers"),
+	INT(body_timeout_s, "body-timeout", "HEARTH_BODY_TIMEOUT", 1, 86400, "60",
+	    "seconds a client gets to send a request's body once its headers are in"),
 	INT(idle_ttl_s, "idle-ttl", "HEARTH_IDLE_TTL", 1, 86400, "600",
 	    "seconds an idle container above min_warm is kept"),
 	INT(max_containers, "max-containers", "HEARTH_MAX_CONTAINERS", 1, 10000, "64",

@@ -15,7 +15,8 @@
 #   req METHOD PATH [CURL ARGS]   sets STATUS, BODY, HEADERS (a file), ELAPSED_MS
 #
 # HEARTH_VALGRIND=1 runs hearthd under valgrind --leak-check=full and
-# hearth_stop checks its verdict.  The trap on EXIT kills only the hearthd
+# hearth_stop checks its verdict.  HEARTH_ULIMIT_N=N starts hearthd with
+# an open-file limit of N (soft and hard).  The trap on EXIT kills only the hearthd
 # this script started and removes the temporary folder.
 
 set -u
@@ -156,6 +157,9 @@ hearth_start() {
 			--log-level "${HEARTH_LOG_LEVEL:-info}" "$@")
 		if [ -n "${HEARTH_VALGRIND:-}" ]; then
 			cmd=(valgrind --leak-check=full --error-exitcode=99 --quiet "${cmd[@]}")
+		fi
+		if [ -n "${HEARTH_ULIMIT_N:-}" ]; then
+			cmd=(bash -c 'ulimit -n "$0" && exec "$@"' "$HEARTH_ULIMIT_N" "${cmd[@]}")
 		fi
 		"${cmd[@]}" 2>"$HEARTH_LOG" &
 		HEARTH_PID=$!

@@ -36,9 +36,12 @@ EXTRA_DIST += tests/runtimes/fixtures
 # The API against a real hearthd on a free port with a temporary data dir
 # (curl, jq, python3; durability.sh also the sqlite3 CLI).
 HEARTH_API_TESTS = tests/api/functions.sh tests/api/bad-input.sh tests/api/test-events.sh \
-	tests/api/durability.sh tests/api/static.sh tests/api/engine-down.sh
+	tests/api/durability.sh tests/api/static.sh tests/api/engine-down.sh \
+	tests/api/connections.sh
 TESTS += $(HEARTH_API_TESTS)
 dist_noinst_SCRIPTS += $(HEARTH_API_TESTS)
+# The raw clients of the connection-layer suites (api/ and integration/).
+EXTRA_DIST += tests/connclient.py
 
 # ---- make check-docker ----------------------------------------------------
 # Each of these fails, never skips, without dockerd (or `make images`), and

@@ -6,6 +6,7 @@
 
 #include <event2/event.h>
 
+#include "conns.h"
 #include "error.h"
 
 struct registry;
@@ -25,12 +26,14 @@ struct api_deps {
 	struct metrics *metrics;
 	struct pool *pool;
 	struct invoker *invoker;
-	struct events *events; /* the feed behind GET /events */
-	const char *web_dir;   /* folder served at "/" */
+	struct events *events;	   /* the feed behind GET /events */
+	const char *web_dir;	   /* folder served at "/" */
+	struct conns_config conns; /* the connection layer: cap, deadlines */
 };
 
 int api_new(struct api **out, const struct api_deps *deps, struct hearth_error **err);
-/* Binds host:port; -EADDRINUSE with a clear message when taken. */
+/* Binds host:port; -EADDRINUSE with a clear message when taken.  Logs
+ * the address it listens on ("listening on https://127.0.0.1:8443"). */
 int api_listen(struct api *a, const char *host, int port, struct hearth_error **err);
 /* Stops accepting new connections (requests in flight go on). */
 void api_stop_accepting(struct api *a);

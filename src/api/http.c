@@ -11,6 +11,7 @@
 #include <event2/event.h>
 #include <event2/keyvalq_struct.h>
 
+#include "conns.h"
 #include "jsontext.h"
 #include "log.h"
 
@@ -287,6 +288,7 @@ int http_body_json(struct evhttp_request *req, size_t max, unsigned flags, json_
 
 struct http_watch {
 	struct evhttp_request *req;
+	struct conns *conns; /* evhttp's close callback is theirs */
 	struct event_base *base;
 	struct event *ev; /* a timer, then the client's socket */
 	void (*gone)(void *arg);
@@ -301,7 +303,7 @@ void http_watch_stop(struct http_watch *w)
 		return;
 	conn = evhttp_request_get_connection(w->req);
 	if (conn)
-		evhttp_connection_set_closecb(conn, NULL, NULL);
+		conns_set_closecb(w->conns, conn, NULL, NULL);
 	if (w->ev)
 		event_free(w->ev);
 	free(w);
@@ -349,8 +351,9 @@ static void on_watch(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-struct http_watch *http_watch_new(struct evhttp_request *req, struct event_base *base, int after_ms,
-				  void (*gone)(void *arg), void *arg)
+struct http_watch *http_watch_new(struct evhttp_request *req, struct conns *cs,
+				  struct event_base *base, int after_ms, void (*gone)(void *arg),
+				  void *arg)
 {
 	struct http_watch *w = calloc(1, sizeof(*w));
 	struct timeval tv = { after_ms / 1000, (after_ms % 1000) * 1000 };
@@ -358,10 +361,11 @@ struct http_watch *http_watch_new(struct evhttp_request *req, struct event_base 
 	if (!w)
 		return NULL;
 	w->req = req;
+	w->conns = cs;
 	w->base = base;
 	w->gone = gone;
 	w->arg = arg;
-	evhttp_connection_set_closecb(evhttp_request_get_connection(req), on_watch_close, w);
+	conns_set_closecb(cs, evhttp_request_get_connection(req), on_watch_close, w);
 	w->ev = evtimer_new(base, on_watch, w);
 	if (w->ev)
 		evtimer_add(w->ev, &tv);

@@ -33,6 +33,7 @@ struct api {
 	char *web_root; /* realpath of web_dir, or NULL when missing */
 	struct evhttp *http;
 	struct evhttp_bound_socket *sock;
+	struct conns *conns; /* every connection under evhttp (conns.h) */
 };
 
 /* Every handler: `arg` is the URL's {} segment (a function's id, an
