@@ -50,6 +50,10 @@ static const struct opt opts[] = {
 	STR(log_level, "log-level", "HEARTH_LOG_LEVEL", "info", "debug, info, warn or error"),
 	INT(shutdown_grace_s, "shutdown-grace", "HEARTH_SHUTDOWN_GRACE", 0, 3600, "30",
 	    "seconds in-flight requests get to finish on SIGTERM"),
+	STR(tls_cert, "tls-cert", "HEARTH_TLS_CERT", NULL,
+	    "PEM certificate (chain) to serve HTTPS with; needs --tls-key"),
+	STR(tls_key, "tls-key", "HEARTH_TLS_KEY", NULL,
+	    "PEM private key of --tls-cert"),
 	INT(max_connections, "max-connections", "HEARTH_MAX_CONNECTIONS", 1, 1000000, NULL,
 	    "client connections served at once; more are answered 503 (default: the "
 	    "open-file limit less room for containers, Docker and SQLite, at most 16384)"),
@@ -187,6 +191,10 @@ int config_load(struct hearth_config *cfg, int argc, char **argv, struct hearth_
 	if (optind < argc)
 		return hearth_error_make(err, EINVAL, "unexpected argument '%s' (see --help)",
 					 argv[optind]);
+	if (!cfg->show_help && !cfg->show_version && !cfg->tls_cert[0] != !cfg->tls_key[0])
+		return hearth_error_make(err, EINVAL,
+					 "--tls-cert and --tls-key go together: %s is missing",
+					 cfg->tls_cert[0] ? "--tls-key" : "--tls-cert");
 	return 0;
 }
 

@@ -27,6 +27,7 @@ src_libhearth_a_SOURCES = \
 	src/api/functions.c src/api/execute.c src/api/bench.c src/api/invocations.c \
 	src/api/monitor.c src/api/webfiles.c src/api/events.c src/api/events.h src/api/fnurl.c \
 	src/api/conns.c src/api/conns.h src/api/reqcheck.c src/api/reqcheck.h \
+	src/api/tls.c src/api/tls.h \
 	$(COMMON_SOURCES)
 
 bin_PROGRAMS += src/hearthd

@@ -31,6 +31,7 @@
 #include "records.h"
 #include "registry.h"
 #include "store.h"
+#include "tls.h"
 #include "util.h"
 
 struct daemon {
@@ -45,6 +46,7 @@ struct daemon {
 	struct invoker *invoker;
 	struct events *events;
 	struct api *api;
+	struct tls *tls;
 	struct event *sigterm, *sigint, *drain;
 	int64_t drain_deadline_ns;
 	int lock_fd;
@@ -212,6 +214,9 @@ static int start(struct daemon *d, struct hearth_error **err)
 					 d->cfg.log_level);
 	log_set_level(lvl);
 	nofile = raise_nofile();
+	/* A bad certificate or key is found before anything else starts. */
+	if (d->cfg.tls_cert[0] && (r = tls_new(&d->tls, d->cfg.tls_cert, d->cfg.tls_key, err)) < 0)
+		return r;
 	if ((r = prepare_data_dir(d, err)) < 0)
 		return r;
 	if (util_snprintf(path, sizeof(path), err, "%s/hearth.db", d->cfg.data_dir) < 0 ||
@@ -275,6 +280,7 @@ static int start(struct daemon *d, struct hearth_error **err)
 					 .body_timeout_s = d->cfg.body_timeout_s,
 					 .max_head = HTTP_HEADERS_MAX,
 					 .max_body = HTTP_BODY_MAX,
+					 .tls = d->tls,
 				 } };
 	if ((r = api_new(&d->api, &deps, err)) < 0)
 		return hearth_error_wrap(err, "api");
@@ -299,6 +305,7 @@ static void stop(struct daemon *d)
 		event_free(d->drain);
 	events_free(d->events); /* before the api: its streams are requests */
 	api_free(d->api);
+	tls_free(d->tls);
 	invoke_free(d->invoker);
 	registry_free(d->registry);
 	records_free(d->records); /* flushes the last batch */
@@ -338,8 +345,8 @@ int main(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
-	log_info("hearthd %s listening on http://%s:%d (data %s)", PACKAGE_VERSION,
-		 d.cfg.listen_host, d.cfg.listen_port, d.cfg.data_dir);
+	log_info("hearthd %s listening on %s://%s:%d (data %s)", PACKAGE_VERSION,
+		 d.tls ? "https" : "http", d.cfg.listen_host, d.cfg.listen_port, d.cfg.data_dir);
 	event_base_dispatch(d.base);
 	log_info("hearthd stopped");
 out:

@@ -15,8 +15,9 @@
 #   req METHOD PATH [CURL ARGS]   sets STATUS, BODY, HEADERS (a file), ELAPSED_MS
 #
 # HEARTH_VALGRIND=1 runs hearthd under valgrind --leak-check=full and
-# hearth_stop checks its verdict.  HEARTH_ULIMIT_N=N starts hearthd with
-# an open-file limit of N (soft and hard).  The trap on EXIT kills only the hearthd
+# hearth_stop checks its verdict.  HEARTH_CACERT=FILE talks HTTPS to a
+# hearthd started with --tls-cert (curl trusts FILE); HEARTH_ULIMIT_N=N
+# starts hearthd with an open-file limit of N (soft and hard).  The trap on EXIT kills only the hearthd
 # this script started and removes the temporary folder.
 
 set -u
@@ -148,7 +149,7 @@ hearth_start() {
 	[ -x "$HEARTHD" ] || bail "no $HEARTHD: build first"
 	for attempt in 1 2 3 4 5; do
 		HEARTH_PORT=$(free_port)
-		HEARTH_URL="http://127.0.0.1:$HEARTH_PORT"
+		HEARTH_URL="http${HEARTH_CACERT:+s}://127.0.0.1:$HEARTH_PORT"
 		HEARTH_STARTS=$((HEARTH_STARTS + 1))
 		HEARTH_LOG="$TEST_TMP/hearthd.$HEARTH_STARTS.log"
 		local cmd=("$HEARTHD" --listen "127.0.0.1:$HEARTH_PORT" --data-dir "$HEARTH_DATA"
@@ -164,7 +165,7 @@ hearth_start() {
 		"${cmd[@]}" 2>"$HEARTH_LOG" &
 		HEARTH_PID=$!
 		for i in $(seq 1 100); do	# 10 s (valgrind: 10 s more below)
-			if curl -s -o /dev/null --max-time 1 "$HEARTH_URL/healthz"; then
+			if curl -s -o /dev/null --max-time 1 ${HEARTH_CACERT:+--cacert "$HEARTH_CACERT"} "$HEARTH_URL/healthz"; then
 				return 0
 			fi
 			kill -0 "$HEARTH_PID" 2>/dev/null || break
@@ -172,7 +173,7 @@ hearth_start() {
 		done
 		if [ -n "${HEARTH_VALGRIND:-}" ] && kill -0 "$HEARTH_PID" 2>/dev/null; then
 			for i in $(seq 1 100); do
-				curl -s -o /dev/null --max-time 1 "$HEARTH_URL/healthz" && return 0
+				curl -s -o /dev/null --max-time 1 ${HEARTH_CACERT:+--cacert "$HEARTH_CACERT"} "$HEARTH_URL/healthz" && return 0
 				sleep 0.1
 			done
 		fi
@@ -232,7 +233,7 @@ req() {
 	rm -f "$TEST_TMP/body" "$HEADERS"
 	local out
 	out=$(curl -s -X "$method" -o "$TEST_TMP/body" -D "$HEADERS" -w '%{http_code} %{time_total}' \
-		--max-time 120 "$@" "$HEARTH_URL$path") || out="curl-failed-$? 0"
+		--max-time 120 ${HEARTH_CACERT:+--cacert "$HEARTH_CACERT"} "$@" "$HEARTH_URL$path") || out="curl-failed-$? 0"
 	STATUS=${out% *}
 	# What the request took on the wire (curl's own clock: no process
 	# start-up in it), in whole milliseconds.

@@ -37,7 +37,7 @@ EXTRA_DIST += tests/runtimes/fixtures
 # (curl, jq, python3; durability.sh also the sqlite3 CLI).
 HEARTH_API_TESTS = tests/api/functions.sh tests/api/bad-input.sh tests/api/test-events.sh \
 	tests/api/durability.sh tests/api/static.sh tests/api/engine-down.sh \
-	tests/api/connections.sh
+	tests/api/connections.sh tests/api/tls.sh
 TESTS += $(HEARTH_API_TESTS)
 dist_noinst_SCRIPTS += $(HEARTH_API_TESTS)
 # The raw clients of the connection-layer suites (api/ and integration/).

@@ -15,7 +15,7 @@
  * (evhttp_set_errorcb arrived in 2.2).  Smaller per-route limits (an
  * invocation's INVOKE_PAYLOAD_MAX) are checked by the handlers and
  * answered with JSON.  Under evhttp, the connection layer (conns.h) sees
- * every connection first: the cap on connections, the deadlines for
+ * every connection first: TLS, the cap on connections, the deadlines for
  * sending a request, and JSON instead of evhttp's HTML for a malformed
  * one. */
 #include "api.h"
@@ -214,6 +214,7 @@ int api_new(struct api **out, const struct api_deps *deps, struct hearth_error *
 			log_warn("web dir %s: %s; the dashboard will not be served", deps->web_dir,
 				 strerror(errno));
 	}
+	a->tls = deps->conns.tls != NULL;
 	a->http = evhttp_new(a->base);
 	if (!a->http) {
 		api_free(a);
@@ -303,9 +304,9 @@ int api_listen(struct api *a, const char *host, int port, struct hearth_error **
 		if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 &&
 		    getnameinfo((struct sockaddr *)&ss, sl, h, sizeof(h), p, sizeof(p),
 				NI_NUMERICHOST | NI_NUMERICSERV) == 0)
-			log_info(strchr(h, ':') ? "http: listening on http://[%s]:%s"
-						: "http: listening on http://%s:%s",
-				 h, p);
+			log_info(strchr(h, ':') ? "http: listening on %s://[%s]:%s"
+						: "http: listening on %s://%s:%s",
+				 a->tls ? "https" : "http", h, p);
 	}
 	return 0;
 }

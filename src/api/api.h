@@ -28,7 +28,7 @@ struct api_deps {
 	struct invoker *invoker;
 	struct events *events;	   /* the feed behind GET /events */
 	const char *web_dir;	   /* folder served at "/" */
-	struct conns_config conns; /* the connection layer: cap, deadlines */
+	struct conns_config conns; /* the connection layer: cap, deadlines, TLS */
 };
 
 int api_new(struct api **out, const struct api_deps *deps, struct hearth_error **err);

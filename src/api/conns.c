@@ -44,6 +44,7 @@
 #include "log.h"
 #include "promtext.h"
 #include "reqcheck.h"
+#include "tls.h"
 
 #define CONNS_REPORT_S 10	  /* at most one summary line this often */
 #define CONNS_ACCEPT_PAUSE_MS 100 /* accept() failing for want of descriptors */
@@ -71,6 +72,7 @@ struct conn {
 	enum conn_state state;
 	evutil_socket_t fd;
 	bool admitted;	   /* counted under the cap; a refused one is not */
+	bool doomed;	   /* no TLS bufferevent could be made: closed at once */
 	bool started;	   /* a byte of this request came: its head's deadline runs */
 	bool half_closed;  /* this layer's reply went out, then a FIN */
 	size_t line_start; /* where the line being read starts in the input */
@@ -248,8 +250,8 @@ static void cut(struct conn *c)
 	bufferevent_trigger_event(c->bev, BEV_EVENT_ERROR | BEV_EVENT_READING, 0);
 }
 
-/* This layer's reply went out: a FIN after it; what the client still
- * sends is read and dropped. */
+/* This layer's reply went out: a FIN after it (and TLS's close_notify
+ * before that); what the client still sends is read and dropped. */
 static void on_output(struct evbuffer *out, const struct evbuffer_cb_info *info, void *arg)
 {
 	struct conn *c = arg;
@@ -257,6 +259,8 @@ static void on_output(struct evbuffer *out, const struct evbuffer_cb_info *info,
 	if (c->half_closed || !info->n_deleted || evbuffer_get_length(out))
 		return;
 	c->half_closed = true;
+	if (c->cs->cfg.tls)
+		tls_close_notify(c->bev);
 	shutdown(c->fd, SHUT_WR);
 }
 
@@ -397,7 +401,7 @@ static void attach(struct conn *c)
 	evhttp_connection_set_closecb(c->evcon, on_closed, c);
 	c->in_cb = evbuffer_add_cb(bufferevent_get_input(bev), on_input, c);
 	bufferevent_decref(bev); /* evhttp's alone again */
-	if (!c->in_cb) {
+	if (c->doomed || !c->in_cb) {
 		cut(c);
 		return;
 	}
@@ -453,6 +457,8 @@ static void on_closed(struct evhttp_connection *evcon, void *arg)
 
 	if (c->closecb)
 		c->closecb(evcon, c->closecb_arg);
+	if (c->cs->cfg.tls && !c->half_closed)
+		tls_close_notify(c->bev);
 	evbuffer_remove_cb_entry(bufferevent_get_input(c->bev), c->in_cb);
 	if (c->out_cb)
 		evbuffer_remove_cb_entry(bufferevent_get_output(c->bev), c->out_cb);
@@ -463,9 +469,18 @@ static void on_closed(struct evhttp_connection *evcon, void *arg)
 static struct bufferevent *on_accept(struct event_base *base, void *arg)
 {
 	struct conns *cs = arg;
-	struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	struct bufferevent *bev = NULL;
 	struct conn *c = calloc(1, sizeof(*c));
+	bool doomed = false;
 
+	if (cs->cfg.tls)
+		bev = tls_bufferevent(cs->cfg.tls, base);
+	/* Without one, a plain bufferevent that is closed at the attach:
+	 * never plain HTTP on a TLS port. */
+	if (!bev) {
+		doomed = cs->cfg.tls != NULL;
+		bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	}
 	if (!bev || !c) {
 		free(c);
 		return bev; /* evhttp serves it alone: uncounted, undeadlined */
@@ -474,7 +489,8 @@ static struct bufferevent *on_accept(struct event_base *base, void *arg)
 	c->bev = bev;
 	c->fd = -1;
 	c->state = CONN_NEW;
-	c->admitted = cs->open < cs->cfg.max;
+	c->doomed = doomed;
+	c->admitted = !c->doomed && cs->open < cs->cfg.max;
 	if (c->admitted)
 		cs->open++;
 	cs->accepted++;

@@ -4,6 +4,7 @@
  * evhttp (libevent 2.1) parses requests and hands them over whole, with
  * only idle timeouts and no hook before it parses.  This layer sits under
  * it, at the bufferevent evhttp reads from (evhttp_set_bevcb), and owns:
+ *   - TLS: that bufferevent is OpenSSL's when --tls-cert is set (tls.h);
  *   - the cap on connections open at once (--max-connections): past it a
  *     new connection is answered 503 in JSON and closed, evhttp never
  *     reading from it, while the others go on;
@@ -38,6 +39,7 @@
 #include "buf.h"
 #include "error.h"
 
+struct tls;
 struct conns;
 
 struct conns_config {
@@ -46,6 +48,7 @@ struct conns_config {
 	int body_timeout_s;   /* to send its body, once the headers are in */
 	size_t max_head;      /* evhttp's limits, which the head check mirrors */
 	size_t max_body;
+	struct tls *tls; /* NULL: plain HTTP */
 };
 
 int conns_new(struct conns **out, struct event_base *base, const struct conns_config *cfg,

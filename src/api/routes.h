@@ -17,6 +17,8 @@
 #ifndef HEARTH_ROUTES_H
 #define HEARTH_ROUTES_H
 
+#include <stdbool.h>
+
 #include <event2/http.h>
 
 #include "error.h"
@@ -34,6 +36,7 @@ struct api {
 	struct evhttp *http;
 	struct evhttp_bound_socket *sock;
 	struct conns *conns; /* every connection under evhttp (conns.h) */
+	bool tls;
 };
 
 /* Every handler: `arg` is the URL's {} segment (a function's id, an
