@@ -63,7 +63,8 @@ dist_noinst_SCRIPTS += tests/integration/shim-docker.sh tests/integration/launch
 HEARTH_EXEC_TESTS = tests/integration/exec-basic.sh tests/integration/exec-limits.sh \
 	tests/integration/exec-lifecycle.sh tests/integration/exec-engine.sh \
 	tests/integration/exec-image.sh tests/integration/exec-disconnect.sh \
-	tests/integration/events.sh tests/integration/bench-api.sh tests/integration/fnurl.sh
+	tests/integration/events.sh tests/integration/bench-api.sh tests/integration/fnurl.sh \
+	tests/integration/connections.sh
 dist_noinst_SCRIPTS += $(HEARTH_EXEC_TESTS)
 EXTRA_DIST += tests/integration/exec-common.sh
 
