@@ -158,8 +158,11 @@ diag "keep-alive callers during the flood: $(printf '%s' "$F" | jq -r '.keepaliv
 	"\(.calls_in_flood) calls, p50 \(.p50_ms) ms, p99 \(.p99_ms) ms, max \(.max_ms) ms (before it: p50 \(.before_p50_ms) ms, p99 \(.before_p99_ms) ms)"')"
 is "$(printf '%s' "$F" | jq -c '[.keepalive.errors, (.keepalive.calls_in_flood > 0)]')" "[0,true]" \
 	"the keep-alive callers got every answer during the flood"
-is "$(printf '%s' "$F" | jq -c '.slowloris | [.finished, (.outcomes | keys)]')" '[2000,["408","503"]]' \
-	"each of the 2,000 slow-loris connections got the 503 JSON (over the cap) or a 408 (at the deadline)"
+# A slow-loris client whose event loop falls more than the 2 s of dropped
+# input behind may see the close (a reset) instead of its answer.
+ok "each of the 2,000 slow-loris connections got the 503 JSON (over the cap) or a 408 (at the deadline), or was closed" \
+	jqok "$F" '.slowloris | .finished == 2000 and (.outcomes | keys - ["408", "503", "closed"] == []) and
+		.outcomes["408"] > 0 and .outcomes["503"] > 0'
 # Bounded by the header deadline, not by evhttp's idle timeout (60 s);
 # the margin is for a loaded machine and the client's own event loop.
 ok "...the last within $((HT + 10)) s of its start ($(printf '%s' "$F" | jq .slowloris.last_closed_s) s)" \
@@ -168,10 +171,13 @@ ok "...the last within $((HT + 10)) s of its start ($(printf '%s' "$F" | jq .slo
 # event loop busy with 7,000 sockets) took longer than the deadline to send.
 is "$(printf '%s' "$F" | jq -c '.burst | [.finished, (.outcomes | keys - ["200", "408"])]')" '[5000,["503"]]' \
 	"each of the 5,000 at once got the 503 JSON, or was served once a slot was free"
+# Each of the 7,000 not served was refused or timed out, as /metrics counts.
+NOT_SERVED=$(printf '%s' "$F" | jq '7000 - (.burst.outcomes["200"] // 0)')
+is "$(($(metric hearth_http_connections_refused_total) + $(metric 'hearth_http_request_timeouts_total{phase="header"}')))" \
+	"$NOT_SERVED" "/metrics counts every flood connection not served as refused or timed out ($NOT_SERVED)"
 N503=$(printf '%s' "$F" | jq '(.slowloris.outcomes["503"] // 0) + (.burst.outcomes["503"] // 0)')
-N408=$(printf '%s' "$F" | jq '(.slowloris.outcomes["408"] // 0) + (.burst.outcomes["408"] // 0)')
-is "$(metric hearth_http_connections_refused_total)" "$N503" "/metrics counts every refusal ($N503)"
-is "$(metric 'hearth_http_request_timeouts_total{phase="header"}')" "$N408" "...and every 408 ($N408)"
+ok "...at least as many refusals as the clients saw 503s ($N503)" \
+	test "$(metric hearth_http_connections_refused_total)" -ge "$N503"
 ok "the open connections drop back once the flood is over" open_at_most 1
 req GET /healthz
 is "$STATUS" 200 "hearthd still answers"

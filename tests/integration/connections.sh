@@ -9,6 +9,7 @@
 . "$(dirname "$0")/exec-common.sh"
 
 HT=2 BT=3
+jqok() { printf '%s' "$1" | jq -e "$2" >/dev/null; }
 require_docker
 ulimit -n "$(ulimit -Hn)" 2>/dev/null
 ok "the open-file limit allows the flood (ulimit -n: $(ulimit -n), 8192 needed)" \
@@ -31,8 +32,8 @@ diag "warm calls on kept-alive connections during the flood: $(printf '%s' "$F" 
 	"\(.calls_in_flood) calls, p50 \(.p50_ms) ms, p99 \(.p99_ms) ms, max \(.max_ms) ms (before it: p50 \(.before_p50_ms) ms, p99 \(.before_p99_ms) ms)"')"
 is "$(printf '%s' "$F" | jq -c '[.keepalive.errors, (.keepalive.calls_in_flood > 0)]')" "[0,true]" \
 	"every warm call on the kept-alive connections was answered during the flood"
-is "$(printf '%s' "$F" | jq -c '.slowloris | [.finished, (.outcomes | keys)]')" '[2000,["408","503"]]' \
-	"each slow-loris connection got the 503 JSON or the 408"
+ok "each slow-loris connection got the 503 JSON or the 408, or was closed (see tests/api/connections.sh)" \
+	jqok "$F" '.slowloris | .finished == 2000 and (.outcomes | keys - ["408", "503", "closed"] == [])'
 is "$(printf '%s' "$F" | jq -c '.burst | [.finished, (.outcomes | keys - ["200", "408"])]')" '[5000,["503"]]' \
 	"each of the 5,000 at once got the 503 JSON, or was served once a slot was free"
 req_json POST "/functions/$ECHO/execute" '{"after":true}'
