@@ -186,9 +186,12 @@ hearth_stop
 # ---- the default cap ------------------------------------------------------------------
 
 HEARTH_ULIMIT_N=1000 hearth_start --max-containers 100
-is "$(metric hearth_http_connections_max)" 672 \
-	"with ulimit -n 1000 and 100 containers the cap is 1000 - 128 - 2 x 100 = 672"
-like "$(cat "$HEARTH_LOG")" "connections: at most 672 at once (open-file limit 1000" "the log says so"
+# The limit hearthd saw (valgrind keeps a few descriptors of its own).
+LIM=$(sed -n 's/.*connections: at most [0-9]* at once (open-file limit \([0-9]*\).*/\1/p' "$HEARTH_LOG")
+ok "with ulimit -n 1000 hearthd logs its cap and the open-file limit (${LIM:-none})" \
+	test -n "$LIM" -a "${LIM:-0}" -le 1000 -a "${LIM:-0}" -gt 900
+is "$(metric hearth_http_connections_max)" "$((${LIM:-1000} - 128 - 2 * 100))" \
+	"with 100 containers the cap is that limit - 128 - 2 x 100 ($((${LIM:-1000} - 328)))"
 hearth_stop
 
 HARD=$(ulimit -Hn)
