@@ -84,5 +84,7 @@
  * the client still sends, so the client reads the reply before the close
  * and not a reset; then the connection closes. */
 #define HTTP_LINGER_MS 2000
+/* The longest bearer token (--token): a header line, visible ASCII. */
+#define AUTH_TOKEN_MAX 256
 
 #endif

@@ -64,9 +64,31 @@ bool pool_knows(struct pool *p, int64_t function_id)
 	return f && !f->deleted;
 }
 
-int pool_execute(struct pool *p, int64_t function_id, const char *request_id, const void *payload,
-		 size_t len, pool_done_cb cb, void *arg, struct pool_call **callp,
-		 struct hearth_error **err)
+/* Ordinary calls go before the first background one: a background call
+ * never holds a place an ordinary call could take. */
+static void enqueue(struct pfn *f, struct pool_call *call)
+{
+	struct pool_call *c, *first_bg = NULL;
+
+	if (!call->background)
+		for (c = TAILQ_LAST(&f->queue, call_list); c && c->background;
+		     c = TAILQ_PREV(c, call_list, q))
+			first_bg = c;
+	if (first_bg)
+		TAILQ_INSERT_BEFORE(first_bg, call, q);
+	else
+		TAILQ_INSERT_TAIL(&f->queue, call, q);
+	f->qlen++;
+	if (call->background)
+		f->bg_qlen++;
+	else
+		f->pool->fg_waiting++;
+	call->queued = true;
+}
+
+static int execute(struct pool *p, int64_t function_id, const char *request_id, const void *payload,
+		   size_t len, bool background, pool_done_cb cb, void *arg,
+		   struct pool_call **callp, struct hearth_error **err)
 {
 	struct pfn *f = pfn_find(p, function_id);
 	struct pool_call *call;
@@ -78,6 +100,7 @@ int pool_execute(struct pool *p, int64_t function_id, const char *request_id, co
 	call = call_new(p, f, request_id, payload, len, cb, arg);
 	if (!call)
 		return hearth_error_make(err, ENOMEM, "out of memory");
+	call->background = background;
 	call->timer = evtimer_new(p->base, call_queue_timeout, call);
 	if (callp)
 		*callp = call;
@@ -94,7 +117,7 @@ int pool_execute(struct pool *p, int64_t function_id, const char *request_id, co
 		ctr_run(idle, call); /* the warm path */
 		return 0;
 	}
-	if (f->qlen >= p->queue_size) {
+	if (!background && f->qlen - f->bg_qlen >= p->queue_size) {
 		p->n_throttled++;
 		call_fail_soon(call, EAGAIN,
 			       "function %" PRId64
@@ -112,13 +135,33 @@ int pool_execute(struct pool *p, int64_t function_id, const char *request_id, co
 				       : "the container engine is unreachable");
 		return 0;
 	}
-	TAILQ_INSERT_TAIL(&f->queue, call, q);
-	f->qlen++;
-	call->queued = true;
+	enqueue(f, call);
 	struct timeval tv = { f->spec->timeout_s + POOL_QUEUE_WAIT_EXTRA_S, 0 };
 	evtimer_add(call->timer, &tv);
 	pfn_schedule(f);
 	return 0;
+}
+
+int pool_execute(struct pool *p, int64_t function_id, const char *request_id, const void *payload,
+		 size_t len, pool_done_cb cb, void *arg, struct pool_call **callp,
+		 struct hearth_error **err)
+{
+	return execute(p, function_id, request_id, payload, len, false, cb, arg, callp, err);
+}
+
+int pool_execute_background(struct pool *p, int64_t function_id, const char *request_id,
+			    const void *payload, size_t len, pool_done_cb cb, void *arg,
+			    struct pool_call **callp, struct hearth_error **err)
+{
+	return execute(p, function_id, request_id, payload, len, true, cb, arg, callp, err);
+}
+
+void pool_pressure(struct pool *p, int64_t function_id, struct pool_pressure *out)
+{
+	struct pfn *f = pfn_find(p, function_id);
+
+	out->waiting = f ? f->qlen - f->bg_qlen : 0;
+	out->cap_waiting = p->fg_waiting > 0 && p->n_ctrs >= p->max_containers;
 }
 
 bool pool_call_abandon(struct pool_call *call)

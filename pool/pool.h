@@ -62,6 +62,9 @@ struct pool_result {
 	double init_ms;	    /* container start + init this call waited for */
 	double queue_ms;    /* time waiting for a container */
 	double max_memory_mb;
+	/* The settings it ran under, for the lines Lambda writes around its
+	 * logs (REPORT ... Memory Size, Task timed out after ...). */
+	int memory_mb, timeout_s;
 };
 
 /* Exactly once per call unless the call was abandoned: res set and err
@@ -95,6 +98,22 @@ bool pool_knows(struct pool *p, int64_t function_id);
 int pool_execute(struct pool *p, int64_t function_id, const char *request_id, const void *payload,
 		 size_t len, pool_done_cb cb, void *arg, struct pool_call **callp,
 		 struct hearth_error **err);
+/* The same for a call that yields (an asynchronous call's attempt): it
+ * waits behind every ordinary call of its function, and it is not counted
+ * against --queue-size (its caller bounds its own work). */
+int pool_execute_background(struct pool *p, int64_t function_id, const char *request_id,
+			    const void *payload, size_t len, pool_done_cb cb, void *arg,
+			    struct pool_call **callp, struct hearth_error **err);
+/* What ordinary calls wait for, so that background work can hold back:
+ * `waiting`, the function's ordinary calls waiting for a container;
+ * `cap_waiting`, whether some function's ordinary calls wait while the
+ * pool is at --max-containers (a container freed then should go to them).
+ * Cheap: counters. */
+struct pool_pressure {
+	int waiting;
+	bool cap_waiting;
+};
+void pool_pressure(struct pool *p, int64_t function_id, struct pool_pressure *out);
 /* The client went away. A call still waiting leaves its queue and no
  * callback comes (true). A call already running finishes in its container
  * and its callback still comes, so its result can be recorded (false). */

@@ -99,6 +99,10 @@ struct pool_call {
 	void *arg;
 	bool abandoned;
 	bool queued;
+	/* An asynchronous call's attempt: it waits behind every ordinary call
+	 * of its function (the queue keeps them last) and is not counted
+	 * against --queue-size. */
+	bool background;
 	struct ctr *ctr;
 	struct event *timer; /* queue wait limit */
 	TAILQ_ENTRY(pool_call) q;
@@ -108,9 +112,10 @@ TAILQ_HEAD(call_list, pool_call);
 struct pfn {
 	struct pool *pool;
 	int64_t id;
-	struct fn *spec; /* current revision */
-	struct call_list queue;
-	int qlen;
+	struct fn *spec;	/* current revision */
+	struct call_list queue; /* ordinary calls first, then background ones */
+	int qlen;		/* all of them */
+	int bg_qlen;		/* the background ones */
 	bool deleted;
 	int64_t init_failed_rev;  /* no warm-up for a revision whose init failed */
 	int64_t fail_until_ns;	  /* no warm-up until then after a failed start */
@@ -129,7 +134,8 @@ struct pool {
 	int idle_ttl_s, max_containers, stem_cells, stem_memory_mb, queue_size;
 	struct pfn_list fns;
 	struct ctr_list ctrs;
-	int n_ctrs; /* not REMOVING */
+	int n_ctrs;	/* not REMOVING */
+	int fg_waiting; /* ordinary calls queued, over every function */
 	uint64_t next_n;
 	bool ready; /* orphans removed: containers may start */
 	bool shutting_down;

@@ -18,6 +18,8 @@
 #include <event2/event.h>
 
 #include "api.h"
+#include "auth.h"
+#include "asyncq.h"
 #include "codestore.h"
 #include "config.h"
 #include "conns.h"
@@ -44,6 +46,7 @@ struct daemon {
 	struct metrics *metrics;
 	struct registry *registry;
 	struct invoker *invoker;
+	struct asyncq *asyncq;
 	struct events *events;
 	struct api *api;
 	struct tls *tls;
@@ -62,13 +65,15 @@ static void on_pool_down(void *arg)
 static void drain_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *d = arg;
-	int left = api_inflight(d->api);
+	int left = api_inflight(d->api), attempts = asyncq_running(d->asyncq);
 
-	if (left == 0 || util_mono_ns() >= d->drain_deadline_ns) {
-		if (left)
-			log_warn(
-				"shutdown: %d request(s) still in flight after %d s; stopping anyway",
-				left, d->cfg.shutdown_grace_s);
+	/* Attempts of async calls get the same grace as requests; one cut
+	 * short goes back to its queue. */
+	if ((left == 0 && attempts == 0) || util_mono_ns() >= d->drain_deadline_ns) {
+		if (left || attempts)
+			log_warn("shutdown: %d request(s) and %d async attempt(s) still in flight "
+				 "after %d s; stopping anyway",
+				 left, attempts, d->cfg.shutdown_grace_s);
 		/* Then every container goes, so none outlives its daemon. */
 		pool_shutdown(d->pool, 15, on_pool_down, d);
 		return;
@@ -89,6 +94,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	log_info("received %s: no longer accepting, finishing %d request(s) in flight",
 		 sig == SIGTERM ? "SIGTERM" : "SIGINT", api_inflight(d->api));
 	api_stop_accepting(d->api);
+	asyncq_stop(d->asyncq);
 	/* Event streams never end by themselves: end them, so the drain waits
 	 * only for calls; their clients reconnect to the next hearthd. */
 	events_close_all(d->events);
@@ -167,7 +173,8 @@ static int connection_cap(const struct hearth_config *cfg, long nofile)
 }
 
 /* Hands every stored function to the pool, which removes what an earlier
- * run left behind and warms them. */
+ * run left behind and warms them, and to the async queue, which picks up
+ * the calls an earlier run accepted. */
 static int warm_all(struct daemon *d, struct hearth_error **err)
 {
 	struct fn **fns = NULL;
@@ -176,7 +183,8 @@ static int warm_all(struct daemon *d, struct hearth_error **err)
 
 	if ((r = registry_list(d->registry, &fns, &n, err)) < 0)
 		return hearth_error_wrap(err, "loading functions");
-	r = pool_start(d->pool, fns, n, err);
+	if ((r = pool_start(d->pool, fns, n, err)) == 0)
+		r = asyncq_start(d->asyncq, fns, n, err);
 	registry_list_free(fns, n);
 	return r;
 }
@@ -188,6 +196,8 @@ static int on_function_changed(void *arg, const struct fn *f, struct hearth_erro
 	int r = pool_function_changed(d->pool, f, err);
 
 	if (r == 0)
+		asyncq_function_changed(d->asyncq, f);
+	if (r == 0)
 		events_function(d->events, f->revision == 1 ? "created" : "updated", f->id,
 				f->revision);
 	return r;
@@ -198,6 +208,7 @@ static void on_function_removed(void *arg, int64_t id)
 	struct daemon *d = arg;
 
 	pool_function_removed(d->pool, id);
+	asyncq_function_removed(d->asyncq, id);
 	events_function(d->events, "deleted", id, 0);
 }
 
@@ -258,6 +269,16 @@ static int start(struct daemon *d, struct hearth_error **err)
 				  .observer_arg = d->events };
 	if ((r = invoke_new(&d->invoker, &xd, err)) < 0)
 		return r;
+	struct asyncq_config aqc = { .base = d->base,
+				     .store = d->store,
+				     .invoker = d->invoker,
+				     .pool = d->pool,
+				     .queue_max = d->cfg.async_queue_max,
+				     .queue_total = d->cfg.async_queue_total,
+				     .max_containers = d->cfg.max_containers,
+				     .time_scale = d->cfg.time_scale };
+	if ((r = asyncq_new(&d->asyncq, &aqc, err)) < 0)
+		return r;
 	struct registry_listener rl = { .changed = on_function_changed,
 					.removed = on_function_removed,
 					.arg = d };
@@ -272,8 +293,15 @@ static int start(struct daemon *d, struct hearth_error **err)
 				 .metrics = d->metrics,
 				 .pool = d->pool,
 				 .invoker = d->invoker,
+				 .asyncq = d->asyncq,
 				 .events = d->events,
 				 .web_dir = d->cfg.web_dir,
+				 .aws_region = d->cfg.aws_region,
+				 .aws_access_key_id = d->cfg.aws_access_key_id[0]
+							      ? d->cfg.aws_access_key_id
+							      : NULL,
+				 .aws_secret_access_key = d->cfg.aws_secret_access_key,
+				 .token = d->cfg.token[0] ? d->cfg.token : NULL,
 				 .conns = {
 					 .max = connection_cap(&d->cfg, nofile),
 					 .header_timeout_s = d->cfg.header_timeout_s,
@@ -306,6 +334,7 @@ static void stop(struct daemon *d)
 	events_free(d->events); /* before the api: its streams are requests */
 	api_free(d->api);
 	tls_free(d->tls);
+	asyncq_free(d->asyncq); /* before the invoker: it abandons its attempts */
 	invoke_free(d->invoker);
 	registry_free(d->registry);
 	records_free(d->records); /* flushes the last batch */
@@ -339,6 +368,13 @@ int main(int argc, char **argv)
 		printf("hearthd %s\n", PACKAGE_VERSION);
 		return 0;
 	}
+	/* Before anything starts: no token, no network beyond this machine. */
+	if (auth_listen_check(d.cfg.listen_host, d.cfg.token[0] != '\0', d.cfg.insecure, &err) <
+	    0) {
+		fprintf(stderr, "hearthd: %s\n", err->msg);
+		hearth_error_free(err);
+		return 2;
+	}
 	if (start(&d, &err) < 0) {
 		log_error("cannot start: %s", err->msg);
 		hearth_error_free(err);
@@ -347,6 +383,15 @@ int main(int argc, char **argv)
 	}
 	log_info("hearthd %s listening on %s://%s:%d (data %s)", PACKAGE_VERSION,
 		 d.tls ? "https" : "http", d.cfg.listen_host, d.cfg.listen_port, d.cfg.data_dir);
+	if (d.cfg.token[0])
+		log_info("the API and /events need the bearer token; the dashboard asks for it");
+	else if (d.cfg.insecure)
+		log_warn("--insecure: no token, and anyone who can reach %s:%d can run code here",
+			 d.cfg.listen_host, d.cfg.listen_port);
+	if (d.cfg.token[0] && strlen(d.cfg.token) < 16)
+		log_warn("the token is %zu characters: 32 random ones (openssl rand -hex 16) are "
+			 "better",
+			 strlen(d.cfg.token));
 	event_base_dispatch(d.base);
 	log_info("hearthd stopped");
 out:

@@ -32,7 +32,9 @@
 #include <unistd.h>
 
 #include <event2/http.h>
+#include <openssl/crypto.h>
 
+#include "auth.h"
 #include "bounds.h"
 #include "http.h"
 #include "log.h"
@@ -47,7 +49,8 @@
 #define M_DELETE EVHTTP_REQ_DELETE
 
 /* A path pattern is literal but for "{}", which matches one segment (an id
- * or a name) and is handed to the handler.  The first row whose pattern
+ * or a name) and is handed to the handler; a pattern with two holes hands
+ * over both joined by '/' (a segment never holds one).  The first row whose pattern
  * and method match serves the request; a path that matches rows but none
  * of their methods is a 405 naming theirs. */
 static const struct route {
@@ -69,10 +72,25 @@ static const struct route {
 	{ "/functions/{}/test-events", M_GET, api_test_events_get },
 	{ "/functions/{}/test-events", M_PUT, api_test_events_put },
 	{ "/functions/{}/bench", M_POST, api_bench },
+	{ "/functions/{}/dead-letters", M_GET | M_HEAD, api_dead_letters_list },
+	{ "/functions/{}/dead-letters/redrive", M_POST, api_dead_letters_redrive_all },
+	{ "/functions/{}/dead-letters/{}/redrive", M_POST, api_dead_letter_redrive },
 	{ "/invocations/{}", M_GET | M_HEAD, api_invocation_get },
 	{ "/pool", M_GET | M_HEAD, api_pool },
 	{ "/metrics", M_GET | M_HEAD, api_metrics },
 	{ "/events", M_GET, api_events },
+	/* The AWS Lambda API (lambda.c); ListFunctions is asked for with and
+	 * without the trailing slash (botocore, the JavaScript SDK). */
+	{ "/2015-03-31/functions", M_GET, api_lambda_list },
+	{ "/2015-03-31/functions", M_POST, api_lambda_create },
+	{ "/2015-03-31/functions/", M_GET, api_lambda_list },
+	{ "/2015-03-31/functions/", M_POST, api_lambda_create },
+	{ "/2015-03-31/functions/{}", M_GET, api_lambda_get },
+	{ "/2015-03-31/functions/{}", M_DELETE, api_lambda_delete },
+	{ "/2015-03-31/functions/{}/configuration", M_GET, api_lambda_get_configuration },
+	{ "/2015-03-31/functions/{}/configuration", M_PUT, api_lambda_update_configuration },
+	{ "/2015-03-31/functions/{}/code", M_PUT, api_lambda_update_code },
+	{ "/2015-03-31/functions/{}/invocations", M_POST, api_lambda_invoke },
 };
 
 /* API paths, served or planned (function URLs at /fn, the Lambda API):
@@ -92,25 +110,54 @@ static int is_reserved(const char *path)
 	return 0;
 }
 
-/* Whether path matches pattern; the "{}" segment (still URL-encoded, as
- * ids and names never need encoding) goes to arg, cut to its size. */
+/* Whether a request to path needs the bearer token: every API endpoint
+ * and the event stream, but not the dashboard's files, GET /healthz (a
+ * probe; its details need the token), function URLs (their function's
+ * route_auth, fnurl.c) or the Lambda API (SigV4, lambda.c). */
+static bool needs_token(const char *path)
+{
+	static const char *const open_prefixes[] = { "/fn", "/2015-03-31", "/healthz" };
+
+	if (!is_reserved(path))
+		return false;
+	for (size_t i = 0; i < sizeof(open_prefixes) / sizeof(open_prefixes[0]); i++) {
+		size_t n = strlen(open_prefixes[i]);
+
+		if (strncmp(path, open_prefixes[i], n) == 0 && (path[n] == '\0' || path[n] == '/'))
+			return false;
+	}
+	return true;
+}
+
+/* Whether path matches pattern; the "{}" segments (still URL-encoded, as
+ * ids and names never need encoding; the Lambda API decodes its ARNs) go
+ * to arg, joined by '/', cut to its size. */
 static bool matches(const char *pattern, const char *path, char *arg, size_t argsz)
 {
-	const char *hole = strstr(pattern, "{}");
-	size_t pre, seg;
+	const char *hole;
+	size_t pre, seg, used = 0;
 
-	if (!hole)
-		return strcmp(pattern, path) == 0;
-	pre = (size_t)(hole - pattern);
-	if (strncmp(pattern, path, pre) != 0)
-		return false;
-	path += pre;
-	seg = strcspn(path, "/");
-	if (seg == 0 || strcmp(hole + 2, path + seg) != 0)
-		return false;
-	/* An over-long segment cannot be an id or a name: cut, it is a 404. */
-	snprintf(arg, argsz, "%.*s", (int)seg, path);
-	return true;
+	arg[0] = '\0';
+	while ((hole = strstr(pattern, "{}")) != NULL) {
+		pre = (size_t)(hole - pattern);
+		if (strncmp(pattern, path, pre) != 0)
+			return false;
+		path += pre;
+		seg = strcspn(path, "/");
+		if (seg == 0)
+			return false;
+		/* An over-long segment cannot be an id or a name: cut, it is a
+		 * 404. */
+		if (used < argsz) {
+			int w = snprintf(arg + used, argsz - used, "%s%.*s", used ? "/" : "",
+					 (int)seg, path);
+
+			used = w < 0 ? argsz : used + (size_t)w;
+		}
+		path += seg;
+		pattern = hole + 2;
+	}
+	return strcmp(pattern, path) == 0;
 }
 
 static void allow_list(unsigned methods, char *dst, size_t size)
@@ -130,7 +177,7 @@ static void allow_list(unsigned methods, char *dst, size_t size)
 				 names[i].name);
 }
 
-static int route(struct api *a, struct evhttp_request *req, const char *path,
+static int route(struct api *a, struct evhttp_request *req, const char *path, bool lambda,
 		 struct hearth_error **err)
 {
 	unsigned m = (unsigned)evhttp_request_get_command(req), seen = 0;
@@ -158,6 +205,12 @@ static int route(struct api *a, struct evhttp_request *req, const char *path,
 			seen |= routes[i].methods;
 		}
 	}
+	/* Under the Lambda API, an operation Hearth does not serve. */
+	if (!seen && lambda)
+		return hearth_error_make(err, ENOTSUP,
+					 "Hearth does not serve this operation of the Lambda API: "
+					 "%s %s",
+					 http_method_name(evhttp_request_get_command(req)), path);
 	if (!seen && is_reserved(path))
 		return hearth_error_make(err, ENOENT, "no such endpoint: %s", path);
 	if (!seen) {
@@ -166,6 +219,14 @@ static int route(struct api *a, struct evhttp_request *req, const char *path,
 		seen = M_GET | M_HEAD;
 	}
 	allow_list(seen, allow, sizeof(allow));
+	if (lambda) {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", allow);
+		return hearth_error_make(err, ENOTSUP,
+					 "Hearth does not serve this operation of the Lambda API: "
+					 "%s %s (allowed: %s)",
+					 http_method_name(evhttp_request_get_command(req)), path,
+					 allow);
+	}
 	http_reply_not_allowed(req, allow);
 	return 0;
 }
@@ -178,15 +239,30 @@ static void on_request(struct evhttp_request *req, void *arg)
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
 	int r;
 
+	bool lambda;
+
 	conns_request(a->conns, req);
 	http_begin(req);
 	if (!path || !*path)
 		path = "/";
-	r = route(a, req, path, &err);
+	/* The Lambda API authenticates by SigV4 alone (never the bearer
+	 * token: needs_token leaves it out), before anything else, and
+	 * answers in Lambda's shapes. */
+	lambda = api_lambda_path(path);
+	if (lambda && api_lambda_refused(a, req))
+		return;
+	if (a->token && needs_token(path) && (r = auth_bearer(req, a->token, &err)) < 0) {
+		http_reply_error(req, err);
+		return;
+	}
+	r = route(a, req, path, lambda, &err);
 	if (r < 0) {
 		if (!err)
 			hearth_error_make(&err, -r, "internal error (%d)", r);
-		http_reply_error(req, err);
+		if (lambda)
+			api_lambda_reply_error(req, err);
+		else
+			http_reply_error(req, err);
 	}
 }
 
@@ -207,7 +283,15 @@ int api_new(struct api **out, const struct api_deps *deps, struct hearth_error *
 	a->metrics = deps->metrics;
 	a->pool = deps->pool;
 	a->invoker = deps->invoker;
+	a->asyncq = deps->asyncq;
 	a->events = deps->events;
+	a->aws_region = deps->aws_region ? deps->aws_region : "us-east-1";
+	a->aws_access_key_id = deps->aws_access_key_id;
+	a->aws_secret_access_key = deps->aws_secret_access_key;
+	if (deps->token && *deps->token && !(a->token = strdup(deps->token))) {
+		api_free(a);
+		return hearth_error_make(err, ENOMEM, "out of memory");
+	}
 	if (deps->web_dir) {
 		a->web_root = realpath(deps->web_dir, NULL);
 		if (!a->web_root)
@@ -334,5 +418,9 @@ void api_free(struct api *a)
 		evhttp_free(a->http); /* closes every connection */
 	conns_free(a->conns);
 	free(a->web_root);
+	if (a->token) {
+		OPENSSL_cleanse(a->token, strlen(a->token));
+		free(a->token);
+	}
 	free(a);
 }

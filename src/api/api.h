@@ -15,6 +15,7 @@ struct records;
 struct metrics;
 struct pool;
 struct invoker;
+struct asyncq;
 struct api;
 
 /* What the endpoints work with; the api owns none of it. */
@@ -26,8 +27,14 @@ struct api_deps {
 	struct metrics *metrics;
 	struct pool *pool;
 	struct invoker *invoker;
-	struct events *events;	   /* the feed behind GET /events */
-	const char *web_dir;	   /* folder served at "/" */
+	struct asyncq *asyncq; /* asynchronous calls */
+	struct events *events; /* the feed behind GET /events */
+	const char *web_dir;   /* folder served at "/" */
+	/* The Lambda API's region, and the key pair its SigV4 signatures must
+	 * use; NULL key: signatures are not checked. */
+	const char *aws_region;
+	const char *aws_access_key_id, *aws_secret_access_key;
+	const char *token;	   /* the bearer token the API needs, or NULL */
 	struct conns_config conns; /* the connection layer: cap, deadlines, TLS */
 };
 

@@ -2,7 +2,8 @@
  * batch): the request's payload goes to the invoker, and the reply waits
  * until the call ends.  What stays here is HTTP's part: the deferred
  * reply, the envelope as the body, and noticing a client that leaves (see
- * routes.h). */
+ * routes.h).  With ?async=1 the calls go to the async queue instead, and
+ * the reply (202) comes once they are committed. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include <event2/buffer.h>
 #include <event2/keyvalq_struct.h>
 
+#include "asyncq.h"
 #include "bounds.h"
 #include "buf.h"
 #include "conns.h"
@@ -33,6 +35,56 @@
 static int client_status(int status)
 {
 	return status == ENXIO ? EHOSTDOWN : status;
+}
+
+/* ?async=1 (or true): queue the calls instead of running them now. */
+static int async_requested(struct evhttp_request *req, bool *async, struct hearth_error **err)
+{
+	char v[16];
+
+	*async = false;
+	if (!http_query_arg(req, "async", v, sizeof(v)))
+		return 0;
+	if (strcmp(v, "1") == 0 || strcmp(v, "true") == 0)
+		*async = true;
+	else if (strcmp(v, "0") != 0 && strcmp(v, "false") != 0)
+		return hearth_error_make(err, EINVAL, "async: must be 1 or 0 (true or false)");
+	return 0;
+}
+
+/* What a queued call answers: {"id","function_id","status":"queued"}. */
+static json_object *queued_json(const char *id, int64_t function_id)
+{
+	json_object *o = json_object_new_object();
+
+	if (!o)
+		return NULL;
+	json_object_object_add(o, "id", json_object_new_string(id));
+	json_object_object_add(o, "function_id", json_object_new_int64(function_id));
+	json_object_object_add(o, "status", json_object_new_string("queued"));
+	return o;
+}
+
+static int execute_async(struct api *a, struct evhttp_request *req, int64_t id, const char *data,
+			 size_t len, struct hearth_error **err)
+{
+	_cleanup_json_ json_object *o = NULL;
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+	char cid[INVOKE_ID_LEN], loc[INVOKE_ID_LEN + 16];
+	int r;
+
+	if ((r = asyncq_submit(a->asyncq, id, data, len, cid, err)) < 0) {
+		if (r == -EAGAIN)
+			evhttp_add_header(h, "Retry-After", "1");
+		return r;
+	}
+	if (!(o = queued_json(cid, id)))
+		return hearth_error_make(err, ENOMEM, "out of memory");
+	snprintf(loc, sizeof(loc), "/invocations/%s", cid);
+	evhttp_add_header(h, "X-Hearth-Invocation-Id", cid);
+	evhttp_add_header(h, "Location", loc);
+	http_reply_json(req, 202, o);
+	return 0;
 }
 
 /* ---- one call -------------------------------------------------------------------- */
@@ -88,9 +140,11 @@ int api_execute(struct api *a, struct evhttp_request *req, const char *idstr,
 	const char *data;
 	size_t len;
 	int64_t id;
+	bool async;
 	int r;
 
-	if ((r = registry_resolve(a->registry, idstr, &id, err)) < 0)
+	if ((r = async_requested(req, &async, err)) < 0 ||
+	    (r = registry_resolve(a->registry, idstr, &id, err)) < 0)
 		return r;
 	if (!pool_knows(a->pool, id))
 		return hearth_error_make(err, ENOENT, "no function %s", idstr);
@@ -100,8 +154,12 @@ int api_execute(struct api *a, struct evhttp_request *req, const char *idstr,
 		data = "{}"; /* no payload: an empty event, as Lambda does */
 		len = 2;
 	} else if (!jsontext_is_value(data, len)) {
-		return hearth_error_make(err, EBADMSG, "the payload is not valid JSON");
+		/* the error path: the parser again, for where it broke */
+		r = jsontext_parse(data, len, 0, "the payload", NULL, err);
+		return r < 0 ? r : hearth_error_make(err, EBADMSG, "the payload is not valid JSON");
 	}
+	if (async)
+		return execute_async(a, req, id, data, len, err);
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return hearth_error_make(err, ENOMEM, "out of memory");
@@ -220,48 +278,150 @@ static void on_batch_conn_close(struct evhttp_connection *conn, void *arg)
 	batch_free(b);
 }
 
-/* Checks and starts item i; a negative status (with err) when it cannot
- * run, which becomes that item's answer. */
-static int item_start(struct api *a, struct item *it, json_object *o, struct hearth_error **err)
+/* Checks item i of a batch: its function's id and its payload as JSON
+ * text (*payload, malloc'd); a negative status (with err) becomes that
+ * item's answer. */
+static int item_parse(struct api *a, size_t index, json_object *o, int64_t *idp, char **text_out,
+		      struct hearth_error **err)
 {
 	json_object *fid, *payload = NULL;
 	const char *text;
 	int64_t id;
 
+	*text_out = NULL;
 	if (!json_object_is_type(o, json_type_object) ||
 	    !json_object_object_get_ex(o, "function_id", &fid))
 		return hearth_error_make(err, EINVAL, "invocations[%zu]: needs a function_id",
-					 it->index);
+					 index);
 	json_object_object_foreach(o, key, val) {
 		(void)val;
 		if (strcmp(key, "function_id") != 0 && strcmp(key, "payload") != 0)
 			return hearth_error_make(err, EINVAL,
-						 "invocations[%zu]: unknown field '%s'", it->index,
+						 "invocations[%zu]: unknown field '%s'", index,
 						 key);
 	}
 	/* An id, or a name or an ARN as a string. */
 	if (json_object_is_type(fid, json_type_string)) {
 		if (registry_resolve(a->registry, json_object_get_string(fid), &id, err) < 0)
-			return hearth_error_wrap(err, "invocations[%zu].function_id", it->index);
+			return hearth_error_wrap(err, "invocations[%zu].function_id", index);
 	} else if (!json_object_is_type(fid, json_type_int) ||
 		   (id = json_object_get_int64(fid)) <= 0) {
 		return hearth_error_make(err, EINVAL,
 					 "invocations[%zu].function_id: a positive integer, or a "
 					 "function's name",
-					 it->index);
+					 index);
 	}
 	json_object_object_get_ex(o, "payload", &payload);
 	text = payload ? json_object_to_json_string_ext(payload,
 							JSON_C_TO_STRING_PLAIN |
 								JSON_C_TO_STRING_NOSLASHESCAPE)
 		       : "{}";
-	it->payload = strdup(text);
-	if (!it->payload)
-		return hearth_error_make(err, ENOMEM, "invocations[%zu]: out of memory", it->index);
+	*text_out = strdup(text);
+	if (!*text_out)
+		return hearth_error_make(err, ENOMEM, "invocations[%zu]: out of memory", index);
+	*idp = id;
+	return 0;
+}
+
+/* Checks and starts item i; a negative status (with err) when it cannot
+ * run, which becomes that item's answer. */
+static int item_start(struct api *a, struct item *it, json_object *o, struct hearth_error **err)
+{
+	int64_t id;
+	int r;
+
+	if ((r = item_parse(a, it->index, o, &id, &it->payload, err)) < 0)
+		return r;
 	if (invoke_start(a->invoker, id, it->payload, strlen(it->payload), on_item_done, it,
 			 &it->call, err) < 0)
 		return hearth_error_wrap(err, "invocations[%zu]", it->index);
 	return 0;
+}
+
+/* One item's answer when it was refused, as a batch writes it. */
+static json_object *item_error_json(const struct hearth_error *e)
+{
+	json_object *o = json_object_new_object(), *eo = json_object_new_object();
+
+	if (!o || !eo) {
+		json_object_put(o);
+		json_object_put(eo);
+		return NULL;
+	}
+	json_object_object_add(eo, "code", json_object_new_string(http_code_of(e->status)));
+	json_object_object_add(eo, "status", json_object_new_int(http_status_of(e->status)));
+	json_object_object_add(eo, "message", json_object_new_string(e->msg));
+	json_object_object_add(o, "error", eo);
+	return o;
+}
+
+/* The batch with ?async=1: every item that checks out is queued in one
+ * transaction, and the reply (202) says, in order, each one's id or why
+ * it was refused. */
+static int execute_batch_async(struct api *a, struct evhttp_request *req, json_object *list,
+			       size_t n, struct hearth_error **err)
+{
+	_cleanup_json_ json_object *o = json_object_new_object();
+	json_object *results = json_object_new_array();
+	struct asyncq_item *items = calloc(n, sizeof(*items));
+	struct hearth_error **errs = calloc(n, sizeof(*errs));
+	char **texts = calloc(n, sizeof(*texts));
+	size_t *at = calloc(n, sizeof(*at)); /* items[k] is the batch's item at[k] */
+	size_t k = 0;
+	int r = 0;
+
+	if (!o || !results || !items || !errs || !texts || !at) {
+		json_object_put(results);
+		r = hearth_error_make(err, ENOMEM, "out of memory");
+		goto out;
+	}
+	json_object_object_add(o, "results", results);
+	for (size_t i = 0; i < n; i++) {
+		int64_t fid;
+
+		if (item_parse(a, i, json_object_array_get_idx(list, i), &fid, &texts[i],
+			       &errs[i]) < 0)
+			continue;
+		items[k] = (struct asyncq_item){ .function_id = fid,
+						 .payload = texts[i],
+						 .len = strlen(texts[i]) };
+		at[k++] = i;
+	}
+	if ((r = asyncq_submit_many(a->asyncq, items, k, err)) < 0)
+		goto out;
+	for (size_t j = 0; j < k; j++) {
+		errs[at[j]] = items[j].err;
+		items[j].err = NULL;
+	}
+	for (size_t i = 0, j = 0; i < n; i++) {
+		const struct asyncq_item *it = j < k && at[j] == i ? &items[j++] : NULL;
+		json_object *one;
+
+		if (errs[i])
+			one = item_error_json(errs[i]);
+		else
+			one = queued_json(it->id, it->function_id);
+		if (!one || json_object_array_add(results, one) < 0) {
+			json_object_put(one);
+			r = hearth_error_make(err, ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	http_reply_json(req, 202, o);
+out:
+	for (size_t i = 0; i < n; i++) {
+		if (errs)
+			hearth_error_free(errs[i]);
+		if (texts)
+			free(texts[i]);
+		if (items && i < k)
+			hearth_error_free(items[i].err);
+	}
+	free(items);
+	free(errs);
+	free(texts);
+	free(at);
+	return r;
 }
 
 int api_execute_batch(struct api *a, struct evhttp_request *req, const char *arg,
@@ -270,10 +430,12 @@ int api_execute_batch(struct api *a, struct evhttp_request *req, const char *arg
 	_cleanup_json_ json_object *body = NULL;
 	json_object *list = NULL;
 	struct batch *b;
+	bool async;
 	size_t n;
 	int r;
 
-	if ((r = http_body_json(req, HTTP_BODY_MAX, JSONTEXT_NOT_NULL, &body, err)) < 0)
+	if ((r = async_requested(req, &async, err)) < 0 ||
+	    (r = http_body_json(req, HTTP_BODY_MAX, JSONTEXT_NOT_NULL, &body, err)) < 0)
 		return r;
 	if (!json_object_is_type(body, json_type_object) ||
 	    !json_object_object_get_ex(body, "invocations", &list) ||
@@ -292,6 +454,8 @@ int api_execute_batch(struct api *a, struct evhttp_request *req, const char *arg
 	if (n > INVOKE_BATCH_MAX)
 		return hearth_error_make(err, EINVAL, "invocations: %zu calls, at most %d at once",
 					 n, INVOKE_BATCH_MAX);
+	if (async)
+		return execute_batch_async(a, req, list, n, err);
 	b = calloc(1, sizeof(*b));
 	if (!b || !(b->items = calloc(n, sizeof(*b->items)))) {
 		free(b);

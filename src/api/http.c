@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -22,9 +23,12 @@ int http_status_of(int status)
 	switch (status < 0 ? -status : status) {
 	case EBADMSG: return 400;
 	case ETIME: return 408;
+	case ENOKEY: return 401;
+	case EPERM: return 403;
 	case ENOENT: return 404;
 	case ENOTSUP: return 405;
 	case EEXIST: return 409;
+	case ESTALE: return 412;
 	case E2BIG: return 413;
 	case ENOMSG: return 417;
 	case EINVAL: return 422;
@@ -45,9 +49,12 @@ const char *http_code_of(int status)
 	switch (status < 0 ? -status : status) {
 	case EBADMSG: return "bad_request";
 	case ETIME: return "request_timeout";
+	case ENOKEY: return "unauthorized";
+	case EPERM: return "forbidden";
 	case ENOENT: return "not_found";
 	case ENOTSUP: return "method_not_allowed";
 	case EEXIST: return "conflict";
+	case ESTALE: return "precondition_failed";
 	case E2BIG: return "too_large";
 	case ENOMSG: return "expectation_failed";
 	case EMSGSIZE: return "headers_too_large";
@@ -68,13 +75,17 @@ static const char *reason(int code)
 	switch (code) {
 	case 200: return "OK";
 	case 201: return "Created";
+	case 202: return "Accepted";
 	case 204: return "No Content";
 	case 304: return "Not Modified";
 	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 408: return "Request Timeout";
 	case 409: return "Conflict";
+	case 412: return "Precondition Failed";
 	case 413: return "Payload Too Large";
 	case 417: return "Expectation Failed";
 	case 422: return "Unprocessable Entity";
@@ -116,9 +127,11 @@ int http_inflight(void)
 
 void http_finish(struct evhttp_request *req, int code, struct evbuffer *body)
 {
-	/* Successful calls are the hot path: one line each only at debug. */
+	/* Successful calls are the hot path (execute, and the Lambda API's
+	 * Invoke): one line each only at debug. */
 	log_msg(code < 400 && evhttp_request_get_command(req) == EVHTTP_REQ_POST &&
-				strstr(evhttp_request_get_uri(req), "/execute")
+				(strstr(evhttp_request_get_uri(req), "/execute") ||
+				 strstr(evhttp_request_get_uri(req), "/invocations"))
 			? LOG_LVL_DEBUG
 			: LOG_LVL_INFO,
 		"http: %s %s -> %d", http_method_name(evhttp_request_get_command(req)),
@@ -252,6 +265,21 @@ int http_error_raw(struct buf *out, int status, const char *msg, const char *ext
 			    code, reason(code), date, body.len, extra ? extra : "")) < 0)
 		return r;
 	return buf_append(out, body.ptr, body.len, err);
+}
+
+const char *http_query_arg(struct evhttp_request *req, const char *key, char *dst, size_t size)
+{
+	const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+	struct evkeyvalq q;
+	const char *v = NULL;
+
+	TAILQ_INIT(&q);
+	if (query && evhttp_parse_query_str(query, &q) == 0)
+		v = evhttp_find_header(&q, key);
+	if (v)
+		snprintf(dst, size, "%s", v);
+	evhttp_clear_headers(&q);
+	return v ? dst : NULL;
 }
 
 int http_body(struct evhttp_request *req, size_t max, const char **data, size_t *len,

@@ -60,6 +60,9 @@ struct http_watch *http_watch_new(struct evhttp_request *req, struct conns *cs,
 /* Before the reply: stops watching (NULL is fine). */
 void http_watch_stop(struct http_watch *w);
 
+/* One query parameter, decoded and copied into dst (cut to size); NULL
+ * when absent. */
+const char *http_query_arg(struct evhttp_request *req, const char *key, char *dst, size_t size);
 /* The request body as contiguous bytes, bounded by the route's limit. */
 int http_body(struct evhttp_request *req, size_t max, const char **data, size_t *len,
 	      struct hearth_error **err);

@@ -6,9 +6,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/queue.h>
 
-#include <event2/keyvalq_struct.h>
 
 #include "function.h"
 #include "http.h"
@@ -21,9 +19,7 @@
 
 #define INVOCATIONS_PAGE_DEFAULT 50
 
-/* A figure in milliseconds, written with three decimals (json-c's own
- * "%.17g" would print 3.4319999999999999). */
-static json_object *json_ms(double v)
+json_object *api_json_ms(double v)
 {
 	char s[32];
 
@@ -46,9 +42,9 @@ static json_object *record_json(const struct store_invocation *r, bool full)
 	json_object_object_add(o, "start",
 			       json_object_new_string(r->start_kind ? r->start_kind : ""));
 	json_object_object_add(o, "created_at", json_object_new_string(ts));
-	json_object_object_add(o, "duration_ms", json_ms(r->duration_ms));
-	json_object_object_add(o, "init_ms", json_ms(r->init_ms));
-	json_object_object_add(o, "queue_ms", json_ms(r->queue_ms));
+	json_object_object_add(o, "duration_ms", api_json_ms(r->duration_ms));
+	json_object_object_add(o, "init_ms", api_json_ms(r->init_ms));
+	json_object_object_add(o, "queue_ms", api_json_ms(r->queue_ms));
 	json_object_object_add(o, "max_memory_mb", json_object_new_int64(r->max_memory_mb));
 	json_object_object_add(o, "error",
 			       r->error_json ? json_tokener_parse(r->error_json) : NULL);
@@ -60,22 +56,6 @@ static json_object *record_json(const struct store_invocation *r, bool full)
 				       r->payload ? json_tokener_parse(r->payload) : NULL);
 	}
 	return o;
-}
-
-/* One query parameter (NULL when absent), copied into dst. */
-static const char *query_arg(struct evhttp_request *req, const char *key, char *dst, size_t size)
-{
-	const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
-	struct evkeyvalq q;
-	const char *v = NULL;
-
-	TAILQ_INIT(&q);
-	if (query && evhttp_parse_query_str(query, &q) == 0)
-		v = evhttp_find_header(&q, key);
-	if (v)
-		snprintf(dst, size, "%s", v);
-	evhttp_clear_headers(&q);
-	return v ? dst : NULL;
 }
 
 int api_invocations_list(struct api *a, struct evhttp_request *req, const char *idstr,
@@ -95,11 +75,11 @@ int api_invocations_list(struct api *a, struct evhttp_request *req, const char *
 	    (r = registry_get(a->registry, id, &f, err)) < 0 ||
 	    (r = records_flush(a->records, err)) < 0)
 		return r;
-	if (query_arg(req, "limit", limit_s, sizeof(limit_s)) &&
+	if (http_query_arg(req, "limit", limit_s, sizeof(limit_s)) &&
 	    util_parse_i64(limit_s, 1, STORE_INVOCATIONS_LIST_MAX, &limit, NULL) < 0)
 		return hearth_error_make(err, EINVAL, "limit: must be an integer in 1..%d",
 					 STORE_INVOCATIONS_LIST_MAX);
-	before = query_arg(req, "before", before_s, sizeof(before_s));
+	before = http_query_arg(req, "before", before_s, sizeof(before_s));
 	if (before && (r = store_invocation_get(a->store, before, &cursor, err)) < 0) {
 		if (r == -ENOENT) {
 			hearth_error_clear(err);
@@ -131,6 +111,10 @@ int api_invocation_get(struct api *a, struct evhttp_request *req, const char *id
 	struct store_invocation rec = { 0 };
 	int r;
 
+	/* An async call's id, or else one call's (an attempt's too). */
+	if ((r = api_async_call_get(a, req, id, err)) != -ENOENT)
+		return r;
+	hearth_error_clear(err);
 	if ((r = records_flush(a->records, err)) < 0 ||
 	    (r = store_invocation_get(a->store, id, &rec, err)) < 0)
 		return r;

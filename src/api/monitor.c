@@ -1,9 +1,11 @@
 /* monitor.c — what an operator watches: GET /healthz (liveness and
  * whether the container engine answers), GET /pool (every container) and
- * GET /metrics (Prometheus text: the invocation counters, then the pool's
- * gauges).  See routes.h. */
+ * GET /metrics (Prometheus text: the invocation counters, the pool's
+ * gauges, then the async calls').  See routes.h. */
 #include <errno.h>
 
+#include "asyncq.h"
+#include "auth.h"
 #include "buf.h"
 #include "conns.h"
 #include "events.h"
@@ -25,7 +27,9 @@ int api_healthz(struct api *a, struct evhttp_request *req, const char *arg,
 	json_object_object_add(o, "status", json_object_new_string("ok"));
 	json_object_object_add(o, "store", json_object_new_string("ok"));
 	json_object_object_add(o, "docker", json_object_new_string(up ? "ok" : "unreachable"));
-	if (!up && pool_engine_error(a->pool))
+	/* public, as a probe needs it; the engine's error (paths, addresses)
+	 * only for those with the token */
+	if (!up && pool_engine_error(a->pool) && auth_bearer_ok(req, a->token))
 		json_object_object_add(o, "docker_error",
 				       json_object_new_string(pool_engine_error(a->pool)));
 	http_reply_json(req, 200, o);
@@ -51,6 +55,7 @@ int api_metrics(struct api *a, struct evhttp_request *req, const char *arg,
 
 	if ((r = metrics_render(a->metrics, &b, err)) < 0 ||
 	    (r = pool_metrics(a->pool, &b, err)) < 0 ||
+	    (r = asyncq_metrics(a->asyncq, &b, err)) < 0 ||
 	    (r = promtext_single(&b, "hearth_event_streams", "gauge",
 				 "Clients of GET /events connected now.",
 				 (uint64_t)events_streams(a->events), err)) < 0 ||

@@ -11,8 +11,12 @@
  *   execute.c      POST /functions/{id}/execute and the batch
  *   bench.c        POST /functions/{id}/bench
  *   fnurl.c        function URLs: ANY /fn/{route}
- *   invocations.c  the invocation records
+ *   invocations.c  the invocation records (and an async call's, async.c)
+ *   async.c        asynchronous calls: one as GET /invocations/{id} shows
+ *                  it, the dead letters and their redrive
  *   monitor.c      /healthz, /pool, /metrics, /events (events.c: the feed)
+ *   lambda.c       the AWS Lambda API under /2015-03-31 (lambdajson.c: its
+ *                  JSON shapes; sigv4.c: its signatures)
  *   webfiles.c     the dashboard's files at / */
 #ifndef HEARTH_ROUTES_H
 #define HEARTH_ROUTES_H
@@ -20,6 +24,7 @@
 #include <stdbool.h>
 
 #include <event2/http.h>
+#include <json-c/json.h>
 
 #include "error.h"
 
@@ -31,8 +36,14 @@ struct api {
 	struct metrics *metrics;
 	struct pool *pool;
 	struct invoker *invoker;
+	struct asyncq *asyncq;
 	struct events *events;
 	char *web_root; /* realpath of web_dir, or NULL when missing */
+	/* The Lambda API: its region, and the key pair its signatures must
+	 * use (NULL: not checked). */
+	const char *aws_region;
+	const char *aws_access_key_id, *aws_secret_access_key;
+	char *token; /* the bearer token the API needs (auth.h), or NULL */
 	struct evhttp *http;
 	struct evhttp_bound_socket *sock;
 	struct conns *conns; /* every connection under evhttp (conns.h) */
@@ -75,6 +86,21 @@ int api_invocations_list(struct api *a, struct evhttp_request *req, const char *
 			 struct hearth_error **err);
 int api_invocation_get(struct api *a, struct evhttp_request *req, const char *id,
 		       struct hearth_error **err);
+/* A figure in milliseconds, written with three decimals (json-c's own
+ * "%.17g" would print 3.4319999999999999). */
+json_object *api_json_ms(double v);
+
+/* async.c: arg of the redrive of one is "{function}/{call id}". */
+int api_dead_letters_list(struct api *a, struct evhttp_request *req, const char *idstr,
+			  struct hearth_error **err);
+int api_dead_letters_redrive_all(struct api *a, struct evhttp_request *req, const char *idstr,
+				 struct hearth_error **err);
+int api_dead_letter_redrive(struct api *a, struct evhttp_request *req, const char *arg,
+			    struct hearth_error **err);
+/* GET /invocations/{id} of an async call: -ENOENT (nothing sent) when id
+ * is no async call's. */
+int api_async_call_get(struct api *a, struct evhttp_request *req, const char *id,
+		       struct hearth_error **err);
 
 /* monitor.c */
 int api_healthz(struct api *a, struct evhttp_request *req, const char *arg,
@@ -88,6 +114,30 @@ int api_events(struct api *a, struct evhttp_request *req, const char *arg,
 /* fnurl.c: path is what follows /fn ("/hello/x"), still encoded. */
 int api_fnurl(struct api *a, struct evhttp_request *req, const char *path,
 	      struct hearth_error **err);
+
+/* lambda.c: the Lambda API.  Its paths are authenticated before routing
+ * (api_lambda_refused answers a request it refuses) and its errors
+ * answered in Lambda's shape (api_lambda_reply_error). */
+bool api_lambda_path(const char *path);
+bool api_lambda_refused(struct api *a, struct evhttp_request *req);
+void api_lambda_reply_error(struct evhttp_request *req, const struct hearth_error *e);
+int api_lambda_list(struct api *a, struct evhttp_request *req, const char *arg,
+		    struct hearth_error **err);
+int api_lambda_create(struct api *a, struct evhttp_request *req, const char *arg,
+		      struct hearth_error **err);
+int api_lambda_get(struct api *a, struct evhttp_request *req, const char *fn,
+		   struct hearth_error **err);
+int api_lambda_get_configuration(struct api *a, struct evhttp_request *req, const char *fn,
+				 struct hearth_error **err);
+int api_lambda_update_code(struct api *a, struct evhttp_request *req, const char *fn,
+			   struct hearth_error **err);
+int api_lambda_update_configuration(struct api *a, struct evhttp_request *req, const char *fn,
+				    struct hearth_error **err);
+int api_lambda_delete(struct api *a, struct evhttp_request *req, const char *fn,
+		      struct hearth_error **err);
+/* Deferred until the call ends (RequestResponse). */
+int api_lambda_invoke(struct api *a, struct evhttp_request *req, const char *fn,
+		      struct hearth_error **err);
 
 /* webfiles.c: path is the URL's path, still encoded. */
 int api_webfile(struct api *a, struct evhttp_request *req, const char *path,

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,7 @@ struct invoke_call {
 	invoke_done_cb cb;
 	void *arg;
 	bool abandoned;	     /* running: recorded, nobody told */
+	unsigned flags;	     /* INVOKE_* */
 	const char *payload; /* the caller's, until it abandons the call */
 	size_t payload_len;
 	char *payload_copy; /* made when the caller abandons a running call */
@@ -97,14 +99,53 @@ static void check_result(struct pool_result *res)
 	res->error_message = (struct bytes){ bad_msg, sizeof(bad_msg) - 1 };
 }
 
+int invoke_write_lambda_logs(struct buf *b, const struct pool_result *res, size_t max_own,
+			     struct hearth_error **err)
+{
+	size_t own = res->logs.len > max_own ? max_own : res->logs.len;
+	double billed = ceil(res->duration_ms);
+	int r;
+
+	if ((r = buf_printf(b, err, "START RequestId: %s Version: $LATEST\n", res->request_id)) <
+		    0 ||
+	    (own && (r = buf_append(b, res->logs.ptr, own, err)) < 0) ||
+	    (own && res->logs.ptr[own - 1] != '\n' && (r = buf_puts(b, "\n", err)) < 0))
+		return r;
+	if (res->status == INVOCATION_TIMEOUT) {
+		char at[32];
+
+		util_iso8601(util_now_ms(), at);
+		if ((r = buf_printf(b, err, "%s %s Task timed out after %d.00 seconds\n", at,
+				    res->request_id, res->timeout_s)) < 0)
+			return r;
+	}
+	if ((r = buf_printf(
+		     b, err,
+		     "END RequestId: %s\nREPORT RequestId: %s\tDuration: %.2f ms\t"
+		     "Billed Duration: %.0f ms\tMemory Size: %d MB\tMax Memory Used: %.0f MB\t",
+		     res->request_id, res->request_id, res->duration_ms, billed < 1 ? 1 : billed,
+		     res->memory_mb, res->max_memory_mb)) < 0)
+		return r;
+	if (res->start != POOL_START_WARM &&
+	    (r = buf_printf(b, err, "Init Duration: %.2f ms\t", res->init_ms)) < 0)
+		return r;
+	if (res->status == INVOCATION_TIMEOUT && (r = buf_puts(b, "Status: timeout\t", err)) < 0)
+		return r;
+	if (res->status == INVOCATION_CRASHED &&
+	    (r = buf_printf(b, err, "Status: error\tError Type: %.*s\t", (int)res->error_type.len,
+			    res->error_type.ptr ? res->error_type.ptr : "")) < 0)
+		return r;
+	return buf_puts(b, "\n", err);
+}
+
 /* The record of a call that ran, queued for the batched store write (the
  * records module copies it). */
 static void record(struct invoke_call *c, const struct pool_result *res)
 {
 	struct store_invocation rec = { 0 };
 	_cleanup_buf_ struct buf ej = BUF_INIT(1u << 20);
-	_cleanup_free_ char *logs = NULL, *result = NULL, *payload = NULL;
-	size_t loglen = res->logs.len > INVOKE_LOGS_MAX ? INVOKE_LOGS_MAX : res->logs.len;
+	_cleanup_buf_ struct buf logs = BUF_INIT(INVOKE_LOGS_MAX + 4 * HEARTH_KiB);
+	_cleanup_free_ char *result = NULL, *payload = NULL;
 
 	rec.id = c->request_id;
 	rec.function_id = res->function_id;
@@ -118,8 +159,10 @@ static void record(struct invoke_call *c, const struct pool_result *res)
 	rec.max_memory_mb = (int64_t)(res->max_memory_mb + 0.5);
 	if (res->status != INVOCATION_SUCCESS && envelope_write_error(&ej, res, NULL) == 0)
 		rec.error_json = ej.ptr;
-	logs = strndup(res->logs.ptr ? res->logs.ptr : "", loglen);
-	rec.logs = logs;
+	/* Lambda's lines around what the function printed; out of memory,
+	 * the record keeps what was written. */
+	(void)invoke_write_lambda_logs(&logs, res, INVOKE_LOGS_MAX, NULL);
+	rec.logs = logs.ptr;
 	if (res->status == INVOCATION_SUCCESS && res->result.len <= INVOKE_RECORD_BODY_MAX)
 		rec.result = result = strndup(res->result.ptr, res->result.len);
 	if (c->payload && c->payload_len <= INVOKE_RECORD_BODY_MAX)
@@ -148,6 +191,16 @@ static void on_pool_done(void *arg, const struct pool_result *pres, const struct
 	}
 	res = *pres;
 	check_result(&res);
+	if (c->flags & INVOKE_DONE_FIRST) {
+		/* The record below still wants the payload, which the caller
+		 * may let go in its callback. */
+		if (!c->payload_copy && c->payload && c->payload_len <= INVOKE_RECORD_BODY_MAX)
+			c->payload_copy = strndup(c->payload, c->payload_len);
+		c->payload = c->payload_copy;
+		c->payload_len = c->payload_copy ? c->payload_len : 0;
+		if (!c->abandoned)
+			c->cb(c->arg, &res, NULL);
+	}
 	now = util_mono_ns();
 	metrics_observe(c->x->metrics, c->function_id, res.status, res.start,
 			(double)(now - c->t0_ns) / 1e6, res.duration_ms, now, c->created_ms);
@@ -167,24 +220,15 @@ static void on_pool_done(void *arg, const struct pool_result *pres, const struct
 
 		c->x->observer(c->x->observer_arg, &sum);
 	}
-	if (!c->abandoned)
+	if (!c->abandoned && !(c->flags & INVOKE_DONE_FIRST))
 		c->cb(c->arg, &res, NULL);
 	call_free(c);
 }
 
-int invoke_start(struct invoker *x, int64_t function_id, const char *payload, size_t len,
-		 invoke_done_cb cb, void *arg, struct invoke_call **callp,
-		 struct hearth_error **err)
-{
-	char id[INVOKE_ID_LEN];
-
-	invoke_new_id(x, id);
-	return invoke_start_as(x, id, function_id, payload, len, cb, arg, callp, err);
-}
-
-int invoke_start_as(struct invoker *x, const char *request_id, int64_t function_id,
-		    const char *payload, size_t len, invoke_done_cb cb, void *arg,
-		    struct invoke_call **callp, struct hearth_error **err)
+/* Every way in: the request id made, and the flags given. */
+static int start(struct invoker *x, const char *request_id, int64_t function_id,
+		 const char *payload, size_t len, unsigned flags, invoke_done_cb cb, void *arg,
+		 struct invoke_call **callp, struct hearth_error **err)
 {
 	struct invoke_call *c = calloc(1, sizeof(*c));
 	int r;
@@ -192,6 +236,7 @@ int invoke_start_as(struct invoker *x, const char *request_id, int64_t function_
 	if (!c)
 		return hearth_error_make(err, ENOMEM, "out of memory");
 	c->x = x;
+	c->flags = flags;
 	c->cb = cb;
 	c->arg = arg;
 	c->function_id = function_id;
@@ -200,8 +245,12 @@ int invoke_start_as(struct invoker *x, const char *request_id, int64_t function_
 	c->t0_ns = util_mono_ns();
 	c->created_ms = util_now_ms();
 	snprintf(c->request_id, sizeof(c->request_id), "%s", request_id);
-	if ((r = pool_execute(x->pool, function_id, c->request_id, payload, len, on_pool_done, c,
-			      &c->pcall, err)) < 0) {
+	r = (flags & INVOKE_BACKGROUND)
+		    ? pool_execute_background(x->pool, function_id, c->request_id, payload, len,
+					      on_pool_done, c, &c->pcall, err)
+		    : pool_execute(x->pool, function_id, c->request_id, payload, len, on_pool_done,
+				   c, &c->pcall, err);
+	if (r < 0) {
 		free(c);
 		return r;
 	}
@@ -210,9 +259,42 @@ int invoke_start_as(struct invoker *x, const char *request_id, int64_t function_
 	return 0;
 }
 
+int invoke_start(struct invoker *x, int64_t function_id, const char *payload, size_t len,
+		 invoke_done_cb cb, void *arg, struct invoke_call **callp,
+		 struct hearth_error **err)
+{
+	return invoke_start_ex(x, function_id, payload, len, 0, cb, arg, callp, err);
+}
+
+int invoke_start_ex(struct invoker *x, int64_t function_id, const char *payload, size_t len,
+		    unsigned flags, invoke_done_cb cb, void *arg, struct invoke_call **callp,
+		    struct hearth_error **err)
+{
+	char id[INVOKE_ID_LEN];
+
+	invoke_new_id(x, id);
+	return start(x, id, function_id, payload, len, flags, cb, arg, callp, err);
+}
+
+int invoke_start_as(struct invoker *x, const char *request_id, int64_t function_id,
+		    const char *payload, size_t len, invoke_done_cb cb, void *arg,
+		    struct invoke_call **callp, struct hearth_error **err)
+{
+	return start(x, request_id, function_id, payload, len, 0, cb, arg, callp, err);
+}
+
 const char *invoke_call_id(const struct invoke_call *c)
 {
 	return c->request_id;
+}
+
+bool invoke_withdraw(struct invoke_call *c)
+{
+	/* The pool changes nothing about a call already running. */
+	if (!pool_call_abandon(c->pcall))
+		return false;
+	call_free(c);
+	return true;
 }
 
 void invoke_abandon(struct invoke_call *c)

@@ -12,6 +12,7 @@
 
 #include <event2/event.h>
 
+#include "buf.h"
 #include "error.h"
 #include "pool.h"
 
@@ -61,14 +62,45 @@ typedef void (*invoke_done_cb)(void *arg, const struct pool_result *res,
 int invoke_start(struct invoker *x, int64_t function_id, const char *payload, size_t len,
 		 invoke_done_cb cb, void *arg, struct invoke_call **callp,
 		 struct hearth_error **err);
-/* The same with the request id made beforehand by invoke_new_id, for a
- * caller that must put it into the payload (a function URL's event). */
+/* invoke_start with flags:
+ *  INVOKE_BACKGROUND  the call yields to ordinary calls in the pool
+ *                     (pool_execute_background): an asynchronous attempt;
+ *  INVOKE_DONE_FIRST  the callback runs before the call is counted,
+ *                     recorded or told to the observer, so that what the
+ *                     caller commits there (an asynchronous call's success)
+ *                     is durable before anything else hears of the call. */
+#define INVOKE_BACKGROUND 0x1u
+#define INVOKE_DONE_FIRST 0x2u
+int invoke_start_ex(struct invoker *x, int64_t function_id, const char *payload, size_t len,
+		    unsigned flags, invoke_done_cb cb, void *arg, struct invoke_call **callp,
+		    struct hearth_error **err);
+/* A fresh id of the shape of a call's request id (a UUID), unique among
+ * them: for a caller that must put it into the payload (a function URL's
+ * event), or for what is not a call itself (an asynchronous call). */
 void invoke_new_id(struct invoker *x, char dst[INVOKE_ID_LEN]);
+/* invoke_start with the request id made beforehand by invoke_new_id. */
 int invoke_start_as(struct invoker *x, const char *request_id, int64_t function_id,
 		    const char *payload, size_t len, invoke_done_cb cb, void *arg,
 		    struct invoke_call **callp, struct hearth_error **err);
+
+/* A call's logs as Lambda writes them: "START RequestId: <id> Version:
+ * $LATEST", the function's own output (its first max_own bytes), Lambda's
+ * "Task timed out after N.NN seconds" line on a timeout, "END RequestId:
+ * <id>" and the tab-separated REPORT line (Duration, Billed Duration,
+ * Memory Size, Max Memory Used, then Init Duration after a cold or stem
+ * start and Status for a call that did not end on its own).  Invocation
+ * records keep this; the Lambda API's tail is its end.  The execute
+ * envelope's "logs" stay the function's own output: it carries the same
+ * figures as fields. */
+int invoke_write_lambda_logs(struct buf *b, const struct pool_result *res, size_t max_own,
+			     struct hearth_error **err);
+
 /* The call's request id (a UUID), for headers and logs. */
 const char *invoke_call_id(const struct invoke_call *c);
+/* Takes back a call still waiting for a container: true when it was (it
+ * leaves the queue and no callback comes), false when it already runs
+ * (nothing changes: its callback comes). */
+bool invoke_withdraw(struct invoke_call *c);
 /* The caller went away: its callback never comes.  A call still waiting
  * leaves its queue; one already running finishes and is still recorded. */
 void invoke_abandon(struct invoke_call *c);

@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,6 +85,44 @@ static const char *const migrations[] = {
 	"ALTER TABLE functions ADD COLUMN route_auth TEXT;"
 	"ALTER TABLE functions ADD COLUMN async_retries INTEGER NOT NULL DEFAULT 2;"
 	"ALTER TABLE functions ADD COLUMN async_max_age_s INTEGER NOT NULL DEFAULT 21600;",
+	/* v4: asynchronous calls and their attempts.  The dispatcher scans a
+	 * function's queued calls by next_at and by expires_at; dead letters
+	 * are listed by finished_at. */
+	"CREATE TABLE async_calls ("
+	"  id TEXT PRIMARY KEY,"
+	"  function_id INTEGER NOT NULL REFERENCES functions (id) ON DELETE CASCADE,"
+	"  status TEXT NOT NULL CHECK (status IN "
+	"    ('queued', 'running', 'succeeded', 'failed', 'expired')),"
+	"  payload TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  next_at INTEGER NOT NULL,"
+	"  expires_at INTEGER NOT NULL,"
+	"  finished_at INTEGER,"
+	"  tries INTEGER NOT NULL DEFAULT 0,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  redrives INTEGER NOT NULL DEFAULT 0,"
+	"  reason TEXT,"
+	"  last_error TEXT"
+	");"
+	"CREATE INDEX async_calls_queue ON async_calls (function_id, status, next_at);"
+	"CREATE INDEX async_calls_expiry ON async_calls (function_id, status, expires_at);"
+	"CREATE INDEX async_calls_finished ON async_calls (function_id, status, finished_at);"
+	"CREATE TABLE async_attempts ("
+	"  call_id TEXT NOT NULL REFERENCES async_calls (id) ON DELETE CASCADE,"
+	"  n INTEGER NOT NULL,"
+	"  request_id TEXT NOT NULL,"
+	"  status TEXT NOT NULL,"
+	"  start_kind TEXT,"
+	"  at INTEGER NOT NULL,"
+	"  duration_ms REAL NOT NULL DEFAULT 0,"
+	"  init_ms REAL NOT NULL DEFAULT 0,"
+	"  queue_ms REAL NOT NULL DEFAULT 0,"
+	"  max_memory_mb INTEGER NOT NULL DEFAULT 0,"
+	"  error_json TEXT,"
+	"  logs TEXT,"
+	"  result TEXT,"
+	"  PRIMARY KEY (call_id, n)"
+	") WITHOUT ROWID;",
 };
 #define STORE_SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -119,8 +158,38 @@ enum stmt_id {
 	ST_INV_PRUNE,
 	ST_TE_GET,
 	ST_TE_PUT,
+	ST_AQ_INSERT,
+	ST_AQ_DUE,
+	ST_AQ_PAYLOAD,
+	ST_AQ_SET_RUNNING,
+	ST_AQ_REQUEUE,
+	ST_AQ_ATTEMPTS_OF,
+	ST_AQ_ATT_INSERT,
+	ST_AQ_FINISH,
+	ST_AQ_EXPIRE,
+	ST_AQ_RECOVER,
+	ST_AQ_COUNT_QUEUED,
+	ST_AQ_COUNT_OTHER,
+	ST_AQ_GET,
+	ST_AQ_ATTEMPTS,
+	ST_AQ_DEAD,
+	ST_AQ_DEAD_BEFORE,
+	ST_AQ_REDRIVE,
+	ST_AQ_STATUS_OF,
+	ST_AQ_REDRIVE_ALL,
+	ST_AQ_PRUNE_OK,
+	ST_AQ_PRUNE_DEAD,
 	ST__COUNT
 };
+
+#define AQ_COLUMNS \
+	"id, function_id, status, created_at, next_at, expires_at, finished_at, tries, " \
+	"attempts, redrives, reason, last_error"
+#define AQ_DEAD "status IN ('failed', 'expired')"
+/* A redrive: queued again now, with fresh tries and a fresh age. */
+#define AQ_REDRIVE_SET \
+	"SET status = 'queued', tries = 0, redrives = redrives + 1, next_at = ?3, " \
+	"expires_at = ?4, finished_at = NULL, reason = NULL "
 
 /* The list queries take the body columns only when asked (?1 flag), so a
  * page of records does not drag megabytes of logs along. */
@@ -173,6 +242,58 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_TE_GET] = "SELECT events_json FROM test_events WHERE function_id = ?1",
 	[ST_TE_PUT] = "INSERT INTO test_events (function_id, events_json) VALUES (?1, ?2) "
 		      "ON CONFLICT (function_id) DO UPDATE SET events_json = excluded.events_json",
+	[ST_AQ_INSERT] = "INSERT INTO async_calls (id, function_id, status, payload, created_at, "
+			 "next_at, expires_at) VALUES (?1, ?2, 'queued', ?3, ?4, ?5, ?6)",
+	[ST_AQ_DUE] =
+		"SELECT id, next_at, expires_at, tries FROM async_calls "
+		"WHERE function_id = ?1 AND status = 'queued' ORDER BY next_at, rowid LIMIT ?2",
+	[ST_AQ_PAYLOAD] = "SELECT payload FROM async_calls WHERE id = ?1 AND status = 'queued'",
+	[ST_AQ_SET_RUNNING] = "UPDATE async_calls SET status = 'running' WHERE id = ?1",
+	[ST_AQ_REQUEUE] = "UPDATE async_calls SET status = 'queued', next_at = ?2 "
+			  "WHERE id = ?1 AND status = 'running'",
+	[ST_AQ_ATTEMPTS_OF] = "SELECT attempts FROM async_calls WHERE id = ?1 AND status = "
+			      "'running'",
+	[ST_AQ_ATT_INSERT] = "INSERT INTO async_attempts (call_id, n, request_id, status, "
+			     "start_kind, at, duration_ms, init_ms, queue_ms, max_memory_mb, "
+			     "error_json, logs, result) "
+			     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+	[ST_AQ_FINISH] = "UPDATE async_calls SET status = ?2, next_at = coalesce(?3, next_at), "
+			 "reason = ?4, finished_at = ?5, last_error = ?6, "
+			 "attempts = attempts + 1, tries = tries + 1 "
+			 "WHERE id = ?1 AND status = 'running'",
+	[ST_AQ_EXPIRE] = "UPDATE async_calls SET status = 'expired', reason = 'expired', "
+			 "finished_at = ?2 "
+			 "WHERE function_id = ?1 AND status = 'queued' AND expires_at <= ?2",
+	[ST_AQ_RECOVER] = "UPDATE async_calls SET status = 'queued' WHERE status = 'running'",
+	[ST_AQ_COUNT_QUEUED] = "SELECT count(*), min(next_at), min(expires_at) FROM async_calls "
+			       "WHERE function_id = ?1 AND status = 'queued'",
+	[ST_AQ_COUNT_OTHER] =
+		"SELECT count(*) FILTER (WHERE status = 'running'), "
+		"count(*) FILTER (WHERE " AQ_DEAD ") FROM async_calls "
+		"WHERE function_id = ?1 AND status IN ('running', 'failed', 'expired')",
+	[ST_AQ_GET] = "SELECT " AQ_COLUMNS ", payload FROM async_calls WHERE id = ?1",
+	[ST_AQ_ATTEMPTS] = "SELECT n, request_id, status, start_kind, at, duration_ms, init_ms, "
+			   "queue_ms, max_memory_mb, error_json, logs, result "
+			   "FROM async_attempts WHERE call_id = ?1 ORDER BY n",
+	[ST_AQ_DEAD] = "SELECT " AQ_COLUMNS " FROM async_calls WHERE function_id = ?1 AND " AQ_DEAD
+		       " ORDER BY finished_at DESC, id DESC LIMIT ?2",
+	[ST_AQ_DEAD_BEFORE] = "SELECT " AQ_COLUMNS
+			      " FROM async_calls WHERE function_id = ?1 AND " AQ_DEAD
+			      " AND (finished_at, id) < (?3, ?4) "
+			      "ORDER BY finished_at DESC, id DESC LIMIT ?2",
+	[ST_AQ_REDRIVE] = "UPDATE async_calls " AQ_REDRIVE_SET
+			  "WHERE function_id = ?1 AND id = ?2 AND " AQ_DEAD,
+	[ST_AQ_STATUS_OF] = "SELECT status FROM async_calls WHERE function_id = ?1 AND id = ?2",
+	[ST_AQ_REDRIVE_ALL] =
+		"UPDATE async_calls " AQ_REDRIVE_SET
+		"WHERE rowid IN (SELECT rowid FROM async_calls WHERE function_id = ?1 "
+		"AND " AQ_DEAD " ORDER BY finished_at, rowid LIMIT ?2)",
+	[ST_AQ_PRUNE_OK] = "DELETE FROM async_calls WHERE rowid IN (SELECT rowid FROM async_calls "
+			   "WHERE function_id = ?1 AND status = 'succeeded' "
+			   "ORDER BY finished_at DESC LIMIT -1 OFFSET ?2)",
+	[ST_AQ_PRUNE_DEAD] = "DELETE FROM async_calls WHERE rowid IN (SELECT rowid FROM "
+			     "async_calls WHERE function_id = ?1 AND " AQ_DEAD
+			     " ORDER BY finished_at DESC LIMIT -1 OFFSET ?2)",
 };
 
 struct store {
@@ -997,4 +1118,524 @@ int store_test_events_put(struct store *s, int64_t function_id, const char *even
 	r = step_done(s, st, err, "saving test events");
 out:
 	return tx_end(s, r, err);
+}
+
+/* ---- asynchronous calls ---- */
+
+void store_async_call_clear(struct store_async_call *c)
+{
+	if (!c)
+		return;
+	free(c->id);
+	free(c->status);
+	free(c->reason);
+	free(c->last_error);
+	free(c->payload);
+	memset(c, 0, sizeof(*c));
+}
+
+void store_async_calls_free(struct store_async_call *calls, size_t n)
+{
+	if (!calls)
+		return;
+	for (size_t i = 0; i < n; i++)
+		store_async_call_clear(&calls[i]);
+	free(calls);
+}
+
+void store_async_attempts_free(struct store_async_attempt *a, size_t n)
+{
+	if (!a)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		free(a[i].request_id);
+		free(a[i].status);
+		free(a[i].start_kind);
+		free(a[i].error_json);
+		free(a[i].logs);
+		free(a[i].result);
+	}
+	free(a);
+}
+
+static int bind_int64_or_null(sqlite3_stmt *st, int i, int64_t v, bool null)
+{
+	return null ? sqlite3_bind_null(st, i) : sqlite3_bind_int64(st, i, v);
+}
+
+int store_async_enqueue(struct store *s, const struct store_async_new *calls, size_t n,
+			struct hearth_error **err)
+{
+	int r;
+
+	if (n == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!calls[i].id || !calls[i].payload || calls[i].payload_len > INT_MAX)
+			return hearth_error_make(err, EINVAL, "async call %zu: no id or payload",
+						 i);
+	if ((r = tx_begin(s, 1, err)) < 0)
+		return r;
+	for (size_t i = 0; i < n && r >= 0; i++) {
+		const struct store_async_new *c = &calls[i];
+		sqlite3_stmt *st = stmt(s, ST_AQ_INSERT);
+		int rc = SQLITE_OK;
+
+		BIND(rc, sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC));
+		BIND(rc, sqlite3_bind_int64(st, 2, c->function_id));
+		BIND(rc, sqlite3_bind_text(st, 3, c->payload, (int)c->payload_len, SQLITE_STATIC));
+		BIND(rc, sqlite3_bind_int64(st, 4, c->created_at));
+		BIND(rc, sqlite3_bind_int64(st, 5, c->next_at));
+		BIND(rc, sqlite3_bind_int64(st, 6, c->expires_at));
+		if (rc != SQLITE_OK) {
+			r = db_error(s, err, sqlite3_errcode(s->db), "binding an async call");
+			break;
+		}
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			rc = sqlite3_extended_errcode(s->db);
+			if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+				r = hearth_error_make(err, ENOENT, "no function %" PRId64,
+						      c->function_id);
+			else if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+				r = hearth_error_make(err, EEXIST, "async call '%s' exists", c->id);
+			else
+				r = db_error(s, err, rc, "queueing an async call");
+		}
+		sqlite3_reset(st);
+	}
+	return tx_end(s, r, err);
+}
+
+int store_async_due(struct store *s, int64_t function_id, size_t limit, struct store_async_due *out,
+		    size_t *n, struct hearth_error **err)
+{
+	sqlite3_stmt *st = stmt(s, ST_AQ_DUE);
+	size_t len = 0;
+	int rc = SQLITE_DONE;
+
+	sqlite3_bind_int64(st, 1, function_id);
+	sqlite3_bind_int64(st, 2, (int64_t)limit);
+	while (len < limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const unsigned char *id = sqlite3_column_text(st, 0);
+
+		snprintf(out[len].id, sizeof(out[len].id), "%s", id ? (const char *)id : "");
+		out[len].next_at = sqlite3_column_int64(st, 1);
+		out[len].expires_at = sqlite3_column_int64(st, 2);
+		out[len].tries = sqlite3_column_int(st, 3);
+		len++;
+	}
+	sqlite3_reset(st);
+	*n = len;
+	if (len < limit && rc != SQLITE_DONE)
+		return db_error(s, err, rc, "reading the async queue");
+	return 0;
+}
+
+int store_async_claim(struct store *s, const char *id, char **payload, size_t *len,
+		      struct hearth_error **err)
+{
+	sqlite3_stmt *st;
+	char *p = NULL;
+	int rc, r;
+
+	*payload = NULL;
+	*len = 0;
+	/* Not durable: a claim lost in a crash only means the call runs again,
+	 * as it would after a crash during its attempt. */
+	if ((r = tx_begin(s, 0, err)) < 0)
+		return r;
+	st = stmt(s, ST_AQ_PAYLOAD);
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		int n = sqlite3_column_bytes(st, 0);
+		const void *v = sqlite3_column_blob(st, 0);
+
+		p = malloc((size_t)n + 1);
+		if (!p) {
+			r = hearth_error_make(err, ENOMEM, "out of memory");
+		} else {
+			if (n > 0)
+				memcpy(p, v, (size_t)n);
+			p[n] = '\0';
+			*len = (size_t)n;
+		}
+	} else if (rc == SQLITE_DONE) {
+		r = hearth_error_make(err, ENOENT, "async call '%s' is not queued", id);
+	} else {
+		r = db_error(s, err, rc, "claiming an async call");
+	}
+	sqlite3_reset(st);
+	if (r >= 0) {
+		st = stmt(s, ST_AQ_SET_RUNNING);
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		r = step_done(s, st, err, "claiming an async call");
+	}
+	if ((r = tx_end(s, r, err)) < 0) {
+		free(p);
+		*len = 0;
+		return r;
+	}
+	*payload = p;
+	return 0;
+}
+
+int store_async_requeue(struct store *s, const char *id, int64_t next_at, struct hearth_error **err)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	if ((r = tx_begin(s, 0, err)) < 0)
+		return r;
+	st = stmt(s, ST_AQ_REQUEUE);
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, next_at);
+	r = step_done(s, st, err, "queueing an async call again");
+	if (r >= 0 && sqlite3_changes(s->db) == 0)
+		r = hearth_error_make(err, ENOENT, "async call '%s' is not running", id);
+	return tx_end(s, r, err);
+}
+
+int store_async_finish(struct store *s, const char *id, const struct store_async_attempt *a,
+		       const struct store_async_outcome *o, struct hearth_error **err)
+{
+	bool queued = strcmp(o->status, "queued") == 0;
+	bool finished = !queued;
+	sqlite3_stmt *st;
+	int64_t attempts = 0;
+	int rc = SQLITE_OK, r;
+
+	if (!a->request_id || !a->status)
+		return hearth_error_make(err, EINVAL, "an attempt needs a request id and a status");
+	if ((r = tx_begin(s, 1, err)) < 0)
+		return r;
+	st = stmt(s, ST_AQ_ATTEMPTS_OF);
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		attempts = sqlite3_column_int64(st, 0);
+	else if (rc == SQLITE_DONE)
+		r = hearth_error_make(err, ENOENT, "async call '%s' is not running", id);
+	else
+		r = db_error(s, err, rc, "reading an async call");
+	sqlite3_reset(st);
+	if (r < 0)
+		goto out;
+	rc = SQLITE_OK;
+	st = stmt(s, ST_AQ_ATT_INSERT);
+	BIND(rc, sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC));
+	BIND(rc, sqlite3_bind_int64(st, 2, attempts + 1));
+	BIND(rc, sqlite3_bind_text(st, 3, a->request_id, -1, SQLITE_STATIC));
+	BIND(rc, sqlite3_bind_text(st, 4, a->status, -1, SQLITE_STATIC));
+	BIND(rc, bind_text_or_null(st, 5, a->start_kind));
+	BIND(rc, sqlite3_bind_int64(st, 6, a->at));
+	BIND(rc, sqlite3_bind_double(st, 7, a->duration_ms));
+	BIND(rc, sqlite3_bind_double(st, 8, a->init_ms));
+	BIND(rc, sqlite3_bind_double(st, 9, a->queue_ms));
+	BIND(rc, sqlite3_bind_int64(st, 10, a->max_memory_mb));
+	BIND(rc, bind_text_or_null(st, 11, a->error_json));
+	BIND(rc, bind_text_or_null(st, 12, a->logs));
+	BIND(rc, bind_text_or_null(st, 13, a->result));
+	if (rc != SQLITE_OK) {
+		r = db_error(s, err, sqlite3_errcode(s->db), "binding an attempt");
+		goto out;
+	}
+	if ((r = step_done(s, st, err, "recording an attempt")) < 0)
+		goto out;
+	rc = SQLITE_OK;
+	st = stmt(s, ST_AQ_FINISH);
+	BIND(rc, sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC));
+	BIND(rc, sqlite3_bind_text(st, 2, o->status, -1, SQLITE_STATIC));
+	BIND(rc, bind_int64_or_null(st, 3, o->next_at, !queued));
+	BIND(rc, bind_text_or_null(st, 4, finished ? o->reason : NULL));
+	BIND(rc, bind_int64_or_null(st, 5, o->now, !finished));
+	BIND(rc, bind_text_or_null(st, 6, a->error_json));
+	if (rc != SQLITE_OK) {
+		r = db_error(s, err, sqlite3_errcode(s->db), "binding an async call");
+		goto out;
+	}
+	r = step_done(s, st, err, "recording an async call's outcome");
+out:
+	return tx_end(s, r, err);
+}
+
+/* One UPDATE of many rows in a transaction; how many it changed. */
+static int64_t update_many(struct store *s, sqlite3_stmt *st, int durable, const char *what,
+			   struct hearth_error **err)
+{
+	int64_t changed;
+	int r;
+
+	if ((r = tx_begin(s, durable, err)) < 0)
+		return r;
+	r = step_done(s, st, err, what);
+	changed = r < 0 ? 0 : sqlite3_changes(s->db);
+	r = tx_end(s, r, err);
+	return r < 0 ? r : changed;
+}
+
+int64_t store_async_expire(struct store *s, int64_t function_id, int64_t now,
+			   struct hearth_error **err)
+{
+	sqlite3_stmt *st = stmt(s, ST_AQ_EXPIRE);
+
+	sqlite3_bind_int64(st, 1, function_id);
+	sqlite3_bind_int64(st, 2, now);
+	return update_many(s, st, 1, "expiring async calls", err);
+}
+
+int64_t store_async_recover(struct store *s, struct hearth_error **err)
+{
+	return update_many(s, stmt(s, ST_AQ_RECOVER), 1, "recovering async calls", err);
+}
+
+int store_async_counts(struct store *s, int64_t function_id, struct store_async_counts *out,
+		       struct hearth_error **err)
+{
+	sqlite3_stmt *st = stmt(s, ST_AQ_COUNT_QUEUED);
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	sqlite3_bind_int64(st, 1, function_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		out->queued = sqlite3_column_int64(st, 0);
+		out->next_at = sqlite3_column_type(st, 1) == SQLITE_NULL
+				       ? INT64_MAX
+				       : sqlite3_column_int64(st, 1);
+		out->expires_at = sqlite3_column_type(st, 2) == SQLITE_NULL
+					  ? INT64_MAX
+					  : sqlite3_column_int64(st, 2);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW)
+		return db_error(s, err, rc, "counting async calls");
+	st = stmt(s, ST_AQ_COUNT_OTHER);
+	sqlite3_bind_int64(st, 1, function_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		out->running = sqlite3_column_int64(st, 0);
+		out->dead = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW)
+		return db_error(s, err, rc, "counting async calls");
+	return 0;
+}
+
+static int aq_from_row(sqlite3_stmt *st, struct store_async_call *c, struct hearth_error **err)
+{
+	int oom = 0;
+
+	memset(c, 0, sizeof(*c));
+	c->id = col_strdup(st, 0, &oom);
+	c->function_id = sqlite3_column_int64(st, 1);
+	c->status = col_strdup(st, 2, &oom);
+	c->created_at = sqlite3_column_int64(st, 3);
+	c->next_at = sqlite3_column_int64(st, 4);
+	c->expires_at = sqlite3_column_int64(st, 5);
+	c->finished_at = sqlite3_column_int64(st, 6); /* NULL reads 0 */
+	c->tries = sqlite3_column_int(st, 7);
+	c->attempts = sqlite3_column_int(st, 8);
+	c->redrives = sqlite3_column_int(st, 9);
+	c->reason = col_strdup(st, 10, &oom);
+	c->last_error = col_strdup(st, 11, &oom);
+	if (sqlite3_column_count(st) > 12)
+		c->payload = col_strdup(st, 12, &oom);
+	if (oom) {
+		store_async_call_clear(c);
+		return hearth_error_make(err, ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+static int attempts_of(struct store *s, const char *id, struct store_async_attempt **out, size_t *n,
+		       struct hearth_error **err)
+{
+	sqlite3_stmt *st = stmt(s, ST_AQ_ATTEMPTS);
+	struct store_async_attempt *list = NULL, *tmp, *a;
+	size_t len = 0, cap = 0;
+	int rc, r = 0, oom = 0;
+
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (len == cap) {
+			cap = cap ? cap * 2 : 4;
+			tmp = realloc(list, cap * sizeof(*list));
+			if (!tmp) {
+				oom = 1;
+				break;
+			}
+			list = tmp;
+		}
+		a = &list[len++];
+		memset(a, 0, sizeof(*a));
+		a->n = sqlite3_column_int(st, 0);
+		a->request_id = col_strdup(st, 1, &oom);
+		a->status = col_strdup(st, 2, &oom);
+		a->start_kind = col_strdup(st, 3, &oom);
+		a->at = sqlite3_column_int64(st, 4);
+		a->duration_ms = sqlite3_column_double(st, 5);
+		a->init_ms = sqlite3_column_double(st, 6);
+		a->queue_ms = sqlite3_column_double(st, 7);
+		a->max_memory_mb = sqlite3_column_int64(st, 8);
+		a->error_json = col_strdup(st, 9, &oom);
+		a->logs = col_strdup(st, 10, &oom);
+		a->result = col_strdup(st, 11, &oom);
+		if (oom)
+			break;
+	}
+	if (oom)
+		r = hearth_error_make(err, ENOMEM, "out of memory");
+	else if (rc != SQLITE_DONE)
+		r = db_error(s, err, rc, "reading attempts");
+	sqlite3_reset(st);
+	if (r < 0) {
+		store_async_attempts_free(list, len);
+		return r;
+	}
+	*out = list;
+	*n = len;
+	return 0;
+}
+
+int store_async_call_get(struct store *s, const char *id, struct store_async_call *out,
+			 struct store_async_attempt **attempts, size_t *n_attempts,
+			 struct hearth_error **err)
+{
+	sqlite3_stmt *st = stmt(s, ST_AQ_GET);
+	int rc, r;
+
+	*attempts = NULL;
+	*n_attempts = 0;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		r = aq_from_row(st, out, err);
+	else if (rc == SQLITE_DONE)
+		r = hearth_error_make(err, ENOENT, "no async call '%s'", id);
+	else
+		r = db_error(s, err, rc, "reading an async call");
+	sqlite3_reset(st);
+	if (r < 0)
+		return r;
+	if ((r = attempts_of(s, id, attempts, n_attempts, err)) < 0)
+		store_async_call_clear(out);
+	return r;
+}
+
+int store_async_dead_letters(struct store *s, int64_t function_id,
+			     const struct store_async_call *before, size_t limit,
+			     struct store_async_call **out, size_t *n, struct hearth_error **err)
+{
+	struct store_async_call *list = NULL;
+	sqlite3_stmt *st;
+	size_t len = 0;
+	int rc = SQLITE_DONE, r = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (before && !before->id)
+		return hearth_error_make(err, EINVAL, "a list cursor needs an id");
+	if (limit > STORE_INVOCATIONS_LIST_MAX)
+		limit = STORE_INVOCATIONS_LIST_MAX;
+	if (limit == 0)
+		return 0;
+	list = calloc(limit, sizeof(*list));
+	if (!list)
+		return hearth_error_make(err, ENOMEM, "out of memory");
+	st = stmt(s, before ? ST_AQ_DEAD_BEFORE : ST_AQ_DEAD);
+	sqlite3_bind_int64(st, 1, function_id);
+	sqlite3_bind_int64(st, 2, (int64_t)limit);
+	if (before) {
+		sqlite3_bind_int64(st, 3, before->finished_at);
+		sqlite3_bind_text(st, 4, before->id, -1, SQLITE_STATIC);
+	}
+	while (len < limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((r = aq_from_row(st, &list[len], err)) < 0)
+			goto fail;
+		len++;
+	}
+	if (len < limit && rc != SQLITE_DONE) {
+		r = db_error(s, err, rc, "listing dead letters");
+		goto fail;
+	}
+	sqlite3_reset(st);
+	if (len == 0) {
+		free(list);
+		list = NULL;
+	}
+	*out = list;
+	*n = len;
+	return 0;
+fail:
+	sqlite3_reset(st);
+	store_async_calls_free(list, len);
+	return r;
+}
+
+int store_async_redrive(struct store *s, int64_t function_id, const char *id, int64_t now,
+			int64_t expires_at, struct hearth_error **err)
+{
+	sqlite3_stmt *st;
+	int rc, r;
+
+	if ((r = tx_begin(s, 1, err)) < 0)
+		return r;
+	st = stmt(s, ST_AQ_REDRIVE);
+	sqlite3_bind_int64(st, 1, function_id);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, now);
+	sqlite3_bind_int64(st, 4, expires_at);
+	if ((r = step_done(s, st, err, "redriving an async call")) < 0 ||
+	    sqlite3_changes(s->db) == 1)
+		goto out;
+	/* Nothing changed: say why. */
+	st = stmt(s, ST_AQ_STATUS_OF);
+	sqlite3_bind_int64(st, 1, function_id);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		r = hearth_error_make(err, EEXIST, "async call '%s' is %s, not a dead letter", id,
+				      (const char *)sqlite3_column_text(st, 0));
+	else if (rc == SQLITE_DONE)
+		r = hearth_error_make(err, ENOENT, "function %" PRId64 " has no async call '%s'",
+				      function_id, id);
+	else
+		r = db_error(s, err, rc, "reading an async call");
+	sqlite3_reset(st);
+out:
+	return tx_end(s, r, err);
+}
+
+int64_t store_async_redrive_all(struct store *s, int64_t function_id, int64_t now,
+				int64_t expires_at, int64_t limit, struct hearth_error **err)
+{
+	sqlite3_stmt *st = stmt(s, ST_AQ_REDRIVE_ALL);
+
+	sqlite3_bind_int64(st, 1, function_id);
+	sqlite3_bind_int64(st, 2, limit);
+	sqlite3_bind_int64(st, 3, now);
+	sqlite3_bind_int64(st, 4, expires_at);
+	return update_many(s, st, 1, "redriving dead letters", err);
+}
+
+int64_t store_async_prune(struct store *s, int64_t function_id, int64_t keep,
+			  struct hearth_error **err)
+{
+	int64_t total = 0, n;
+
+	if (keep < 0)
+		return hearth_error_make(err, EINVAL, "keep must be >= 0");
+	for (int i = 0; i < 2; i++) {
+		sqlite3_stmt *st = stmt(s, i == 0 ? ST_AQ_PRUNE_OK : ST_AQ_PRUNE_DEAD);
+
+		sqlite3_bind_int64(st, 1, function_id);
+		sqlite3_bind_int64(st, 2, keep);
+		/* Old history: losing a prune in a crash costs nothing. */
+		if ((n = update_many(s, st, 0, "pruning async calls", err)) < 0)
+			return n;
+		total += n;
+	}
+	return total;
 }

@@ -31,7 +31,8 @@ int store_function_list(struct store *s, struct fn ***out, size_t *n, struct hea
 void store_function_list_free(struct fn **list, size_t n);
 /* Replaces every field of the row f->id; -ENOENT, -EEXIST as above. */
 int store_function_update(struct store *s, const struct fn *f, struct hearth_error **err);
-/* -ENOENT when absent.  The function's invocation records go with it. */
+/* -ENOENT when absent.  The function's invocation records, test events
+ * and asynchronous calls go with it. */
 int store_function_delete(struct store *s, int64_t id, struct hearth_error **err);
 /* 1 when some function still references code_sha256 == sha256, 0 when none
  * does (for code-store garbage collection). */
@@ -93,6 +94,143 @@ int store_test_events_get(struct store *s, int64_t function_id, char **out,
 			  struct hearth_error **err);
 /* Replaces the list, durably. */
 int store_test_events_put(struct store *s, int64_t function_id, const char *events_json,
+			  struct hearth_error **err);
+
+/* ---- asynchronous calls ----
+ *
+ * An asynchronous call is a row that moves queued -> running -> succeeded,
+ * or back to queued for a retry, or to failed / expired (a dead letter),
+ * from where a redrive queues it again.  Every attempt is a row of its
+ * own.  What a reply or a later step depends on is committed with
+ * synchronous=FULL (the enqueue, each attempt's outcome, a redrive);
+ * claiming a call for an attempt is not, since losing it only means the
+ * call is run again, which a crash mid-attempt means anyway.  A call
+ * found running when the store is opened by a new hearthd is queued again
+ * (store_async_recover).  The calls and their attempts go with their
+ * function. */
+#define STORE_ASYNC_ID_MAX 64
+
+/* A call as listed or read.  Strings are owned (store_async_call_clear). */
+struct store_async_call {
+	char *id;
+	int64_t function_id;
+	char *status;	     /* "queued" | "running" | "succeeded" | "failed" | "expired" */
+	int64_t created_at;  /* epoch ms, when it was accepted */
+	int64_t next_at;     /* queued: not before then (back-off) */
+	int64_t expires_at;  /* queued: dropped as expired from then on */
+	int64_t finished_at; /* succeeded, failed or expired: when; else 0 */
+	int tries;	     /* attempts since it was queued or re-driven */
+	int attempts;	     /* attempts in all */
+	int redrives;
+	char *reason;	  /* dead letters: "retries_exhausted" | "expired"; else NULL */
+	char *last_error; /* the last attempt's error (JSON), or NULL */
+	char *payload;	  /* store_async_call_get only */
+};
+void store_async_call_clear(struct store_async_call *c);
+void store_async_calls_free(struct store_async_call *calls, size_t n);
+
+/* One attempt: the invocation record's fields.  Borrowed strings going in
+ * (store_async_finish), owned coming out (store_async_attempts_free). */
+struct store_async_attempt {
+	int n;		  /* 1, 2, ... over the call's life */
+	char *request_id; /* the attempt's own invocation id */
+	char *status;	  /* "success" | "error" | "timeout" | "crashed" | "unavailable" */
+	char *start_kind; /* "warm" | "stem" | "cold", or NULL when it could not run */
+	int64_t at;	  /* epoch ms, when it started */
+	double duration_ms, init_ms, queue_ms;
+	int64_t max_memory_mb;
+	char *error_json, *logs, *result;
+};
+void store_async_attempts_free(struct store_async_attempt *a, size_t n);
+
+/* New calls, all or none, durably.  Each needs id, function_id, payload
+ * (payload_len bytes, not NUL-terminated necessarily), created_at,
+ * next_at and expires_at.  -ENOENT when a function is missing, -EEXIST
+ * when an id is taken. */
+struct store_async_new {
+	const char *id;
+	int64_t function_id;
+	const char *payload;
+	size_t payload_len;
+	int64_t created_at, next_at, expires_at;
+};
+int store_async_enqueue(struct store *s, const struct store_async_new *calls, size_t n,
+			struct hearth_error **err);
+
+/* A function's queued calls in the order they should run (next_at, then
+ * arrival), at most `limit`: their ids, next_at, expires_at and tries. */
+struct store_async_due {
+	char id[STORE_ASYNC_ID_MAX];
+	int64_t next_at, expires_at;
+	int tries;
+};
+int store_async_due(struct store *s, int64_t function_id, size_t limit, struct store_async_due *out,
+		    size_t *n, struct hearth_error **err);
+/* Marks a queued call running and hands over its payload (malloc'd,
+ * NUL-terminated, *len bytes before the NUL).  -ENOENT when it is not
+ * queued (any more). */
+int store_async_claim(struct store *s, const char *id, char **payload, size_t *len,
+		      struct hearth_error **err);
+/* A running call goes back to the queue without an attempt counted (it
+ * could not be tried: throttled, or hearthd stopping). */
+int store_async_requeue(struct store *s, const char *id, int64_t next_at,
+			struct hearth_error **err);
+
+/* An attempt's outcome, durably, in one transaction: the attempt row (its
+ * n is the call's attempts + 1), and the call's new state: "succeeded",
+ * "queued" again at next_at, "failed" or "expired" (with reason).  The
+ * call's last_error becomes the attempt's error.  -ENOENT when the call is
+ * gone (its function was deleted) or not running. */
+struct store_async_outcome {
+	const char *status; /* "succeeded" | "queued" | "failed" | "expired" */
+	int64_t next_at;    /* queued */
+	const char *reason; /* failed, expired */
+	int64_t now;
+};
+int store_async_finish(struct store *s, const char *id, const struct store_async_attempt *a,
+		       const struct store_async_outcome *o, struct hearth_error **err);
+
+/* The function's queued calls whose age ran out (expires_at <= now) become
+ * dead letters with reason "expired", durably; returns how many. */
+int64_t store_async_expire(struct store *s, int64_t function_id, int64_t now,
+			   struct hearth_error **err);
+/* At start: calls left running by an earlier hearthd are queued again (at
+ * least once: an attempt that may have run is run again); how many. */
+int64_t store_async_recover(struct store *s, struct hearth_error **err);
+
+/* A function's queue as the dispatcher needs it. */
+struct store_async_counts {
+	int64_t queued, running, dead;
+	int64_t next_at;    /* earliest next_at of a queued call; INT64_MAX when none */
+	int64_t expires_at; /* earliest expires_at of a queued call; INT64_MAX when none */
+};
+int store_async_counts(struct store *s, int64_t function_id, struct store_async_counts *out,
+		       struct hearth_error **err);
+
+/* One call with its payload and its attempts (oldest first).  -ENOENT when
+ * no async call has that id. */
+int store_async_call_get(struct store *s, const char *id, struct store_async_call *out,
+			 struct store_async_attempt **attempts, size_t *n_attempts,
+			 struct hearth_error **err);
+/* A function's dead letters, newest first (by when they failed), without
+ * payloads; keyset pagination like store_invocations_list (before: the
+ * last call of the previous page, only its finished_at and id are read). */
+int store_async_dead_letters(struct store *s, int64_t function_id,
+			     const struct store_async_call *before, size_t limit,
+			     struct store_async_call **out, size_t *n, struct hearth_error **err);
+/* A dead letter of the function queued again, durably, with fresh tries
+ * (its attempts so far are kept): -ENOENT when the function has no such
+ * call, -EEXIST when the call is not a dead letter (queued, running or
+ * succeeded). */
+int store_async_redrive(struct store *s, int64_t function_id, const char *id, int64_t now,
+			int64_t expires_at, struct hearth_error **err);
+/* Every dead letter of the function (oldest first, at most limit) queued
+ * again the same way; returns how many. */
+int64_t store_async_redrive_all(struct store *s, int64_t function_id, int64_t now,
+				int64_t expires_at, int64_t limit, struct hearth_error **err);
+/* Keeps the function's `keep` newest succeeded calls and `keep` newest
+ * dead letters, deleting older ones; returns how many went. */
+int64_t store_async_prune(struct store *s, int64_t function_id, int64_t keep,
 			  struct hearth_error **err);
 
 #endif

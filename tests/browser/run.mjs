@@ -107,8 +107,10 @@ async function cleanup() {
 }
 process.on('SIGINT', async () => { await cleanup(); process.exit(130); });
 
-async function apiJson(h, method, path, body) {
-  const r = await fetch(h.base + path, { method, body: body === undefined ? undefined : JSON.stringify(body), headers: { 'Content-Type': 'application/json' } });
+async function apiJson(h, method, path, body, token) {
+  const headers = { 'Content-Type': 'application/json' };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const r = await fetch(h.base + path, { method, body: body === undefined ? undefined : JSON.stringify(body), headers });
   const t = await r.text();
   return { status: r.status, body: t ? JSON.parse(t) : null };
 }
@@ -135,6 +137,22 @@ async function setEditor(selector, text) {
   await page.keyboard.insertText(text);
 }
 const editorText = (selector) => page.$eval(selector, (el) => el.closest('.cm-editor').querySelector('.cm-content').innerText);
+// Waits (at most ms) until an editor's text contains what is wanted; a
+// render may trail the input that causes it.
+async function editorHas(selector, want, ms = 5000) {
+  const until = Date.now() + ms;
+  for (;;) {
+    if ((await editorText(selector)).includes(want)) return true;
+    if (Date.now() > until) return false;
+    await page.waitForTimeout(50);
+  }
+}
+// A fresh form: a full load, so nothing a failed step left in a form (the
+// same hash is no navigation) carries over into the next.
+async function freshPage(h, hash) {
+  await page.goto('about:blank');
+  await page.goto(h.base + hash);
+}
 
 // Every screen at 1280 and 400 px wide, light and dark; at 400 px nothing
 // may stick out sideways.
@@ -220,7 +238,7 @@ async function main() {
   await step('1. create a Python function through the form', async () => {
     await page.click('a.btn:has-text("New function")');
     await page.waitForURL(/#\/new$/);
-    assert((await editorText('#f-code')).includes('def handler'), 'the Python starter template is in the editor');
+    assert(await editorHas('#f-code', 'def handler'), 'the Python starter template is in the editor');
     await page.fill('#f-name', 'web-hello');
     await setEditor('#f-code', PY1);
     await page.fill('#f-timeout', '5');
@@ -235,7 +253,7 @@ async function main() {
     assert(f.body.name === 'web-hello' && f.body.timeout === 5 && f.body.env.GREETING === 'hi', 'stored as entered: ' + JSON.stringify(f.body));
   });
   await step('every control on the create form has a label', async () => {
-    await page.goto(h.base + '/#/new');
+    await freshPage(h, '/#/new');
     await page.waitForSelector('#f-name');
     const bad = await unlabelled();
     assert(bad.length === 0, 'unlabelled: ' + bad.join('\n'));
@@ -328,7 +346,7 @@ async function main() {
     await shots('config-error');
   });
   await step('a taken name is shown next to the name field', async () => {
-    await page.goto(h.base + '/#/new');
+    await freshPage(h, '/#/new');
     await page.fill('#f-name', 'web-hello');
     await page.click('button[type=submit]:has-text("Create function")');
     const err = page.locator('#f-name-error');
@@ -350,7 +368,7 @@ async function main() {
     await setEditor('#payload-editor', '{}');
     await page.locator('#ev-pick option', { hasText: 'my event' }).waitFor({ state: 'attached' });
     await page.selectOption('#ev-pick', 'my event');
-    assert((await editorText('#payload-editor')).includes('from-event'), 'the payload is back in the editor');
+    assert(await editorHas('#payload-editor', 'from-event'), 'the payload is back in the editor');
     await page.click('.run-btn');
     await page.locator('.result-value', { hasText: 'goodbye from-event' }).waitFor({ timeout: 30000 });
   });
@@ -436,10 +454,10 @@ async function main() {
 
   // A Node function: create (the template follows the language), invoke, delete.
   await step('Node: create through the form with the Node.js starter', async () => {
-    await page.goto(h.base + '/#/new');
+    await freshPage(h, '/#/new');
     await page.fill('#f-name', 'web-node');
     await page.selectOption('#f-language', 'node');
-    assert((await editorText('#f-code')).includes('exports.handler'), 'the Node template replaced the Python one');
+    assert(await editorHas('#f-code', 'exports.handler'), 'the Node template replaced the Python one');
     await page.click('button[type=submit]:has-text("Create function")');
     await page.waitForURL(/#\/fn\/\d+\/invoke$/);
   });
@@ -459,7 +477,7 @@ async function main() {
   await step('zip: a function from a .zip chosen in the file picker', async () => {
     const zip = makeZip({ 'main.py': 'from helper import shout\n\ndef handler(event, context):\n    return shout("zipped")\n',
       'helper.py': 'def shout(s):\n    return s.upper() + "!"\n' });
-    await page.goto(h.base + '/#/new');
+    await freshPage(h, '/#/new');
     await page.fill('#f-name', 'web-zip');
     await page.click('.seg label:has-text("Upload .zip")');
     await page.setInputFiles('#f-zip', { name: 'bad.zip', mimeType: 'application/zip', buffer: Buffer.from('not a zip at all') });
@@ -479,7 +497,7 @@ async function main() {
   });
 
   await step('keyboard: the form can be filled and sent without a mouse', async () => {
-    await page.goto(h.base + '/#/new');
+    await freshPage(h, '/#/new');
     await page.focus('#f-name');
     await page.keyboard.type('web-keys');
     await page.keyboard.press('Tab'); // language
@@ -513,8 +531,12 @@ async function main() {
     assert(foreign.length === 0, foreign.join('\n'));
   });
 
-  // ---- 401 → token dialog → retry, through a proxy that wants a token --------
-  const TOKEN = 's3cret-token';
+  // ---- 401 → token dialog → retry: a hearthd started with --token, seen
+  // through a proxy that only watches (and can play dead) -------------------
+  const TOKEN = 's3cret-token-' + Math.random().toString(36).slice(2);
+  const h3 = await startHearth(['--token', TOKEN]);
+  assert((await apiJson(h3, 'POST', '/functions/', { name: 'web-pool', language: 'python', code: 'def handler(e, c):\n    return 1\n' }, TOKEN)).status === 201,
+    'a function on the hearthd with a token');
   const seen = { auth: 0, noauth: 0, tokenInUrl: 0, events: 0 };
   let proxyDown = false;
   const sockets = new Set();
@@ -528,12 +550,9 @@ async function main() {
         if (req.url.startsWith('/events')) seen.events++;
       } else {
         seen.noauth++;
-        res.writeHead(401, { 'Content-Type': 'application/json' });
-        res.end('{"error":{"code":"unauthorized","message":"a bearer token is required"}}');
-        return;
       }
     }
-    const up = http.request({ host: '127.0.0.1', port: h.port, path: req.url, method: req.method, headers: req.headers }, (ur) => {
+    const up = http.request({ host: '127.0.0.1', port: h3.port, path: req.url, method: req.method, headers: req.headers }, (ur) => {
       res.writeHead(ur.statusCode, ur.headers);
       ur.pipe(res);
     });
@@ -622,9 +641,11 @@ async function main() {
   await ctx.close();
   const c2 = await stop(h2);
   relay.close();
+  const c3 = await stop(h3);
   const c1 = await stop(h);
   ok(c1 === 0, `hearthd stops on SIGTERM (exit ${c1})`, h.log().slice(-2000));
   ok(c2 === 0, `the second hearthd stops on SIGTERM (exit ${c2})`, h2.log().slice(-2000));
+  ok(c3 === 0, `the hearthd with a token stops on SIGTERM (exit ${c3})`, h3.log().slice(-2000));
 }
 
 try {

@@ -130,7 +130,7 @@ static void test_functions(void)
 		printf("# %s\n", err ? err->msg : "?");
 		exit(1);
 	}
-	is_int(raw_pragma("PRAGMA user_version"), 3, "user_version is the schema version");
+	is_int(raw_pragma("PRAGMA user_version"), 4, "user_version is the schema version");
 	mode = raw_text("PRAGMA journal_mode");
 	is_str(mode, "wal", "journal_mode is WAL");
 	free(mode);
@@ -516,7 +516,7 @@ static void test_migration_from_v1(void)
 	unlink(db_path);
 	is_int(raw_exec(v1), SQLITE_OK, "a database of schema 1");
 	is_int(store_open(&s, db_path, &err), 0, "opens, migrating");
-	is_int(raw_pragma("PRAGMA user_version"), 3, "now at schema 3");
+	is_int(raw_pragma("PRAGMA user_version"), 4, "now at schema 4");
 	ok(store_function_get(s, 7, &f, &err) == 0 && f->revision == 4 && !strcmp(f->name, "old"),
 	   "its function is still there");
 	ok(f && f->async_retries == 2 && f->async_max_age_s == 21600 && !f->runtime &&
