@@ -37,18 +37,40 @@ static int client_status(int status)
 	return status == ENXIO ? EHOSTDOWN : status;
 }
 
-/* ?async=1 (or true): queue the calls instead of running them now. */
+/* Whether the raw query holds "async" with no value ("?async",
+ * "?x=1&async"), which evhttp's query parser would not read at all. */
+static bool async_bare(struct evhttp_request *req)
+{
+	const char *q = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+
+	while (q && *q) {
+		size_t n = strcspn(q, "&");
+
+		if (n == 5 && strncmp(q, "async", 5) == 0)
+			return true;
+		q += n;
+		if (*q == '&')
+			q++;
+	}
+	return false;
+}
+
+/* ?async=1 (or true, yes, or a bare ?async): queue the calls instead of
+ * running them now; 0, false or no run them now. */
 static int async_requested(struct evhttp_request *req, bool *async, struct hearth_error **err)
 {
 	char v[16];
 
 	*async = false;
-	if (!http_query_arg(req, "async", v, sizeof(v)))
+	if (!http_query_arg(req, "async", v, sizeof(v))) {
+		*async = async_bare(req);
 		return 0;
-	if (strcmp(v, "1") == 0 || strcmp(v, "true") == 0)
+	}
+	if (strcmp(v, "1") == 0 || strcmp(v, "true") == 0 || strcmp(v, "yes") == 0 || !*v)
 		*async = true;
-	else if (strcmp(v, "0") != 0 && strcmp(v, "false") != 0)
-		return hearth_error_make(err, EINVAL, "async: must be 1 or 0 (true or false)");
+	else if (strcmp(v, "0") != 0 && strcmp(v, "false") != 0 && strcmp(v, "no") != 0)
+		return hearth_error_make(err, EINVAL,
+					 "async: must be 1 or 0 (true or false, yes or no)");
 	return 0;
 }
 
