@@ -71,10 +71,13 @@ req GET /healthz
 is "$STATUS" 200 "hearthd goes on"
 
 G=$("${CLIENT[@]}" --port "$HEARTH_PORT" --header-timeout "$HT" garbage)
-ok "random bytes instead of a handshake: closed, no reply" jqok "$G" '.random | .closed and .replied == ""'
-ok "a TLS record header with garbage after it: closed, no reply" \
-	jqok "$G" '."tls-record" | .closed and .replied == ""'
-ok "zeros: closed, no reply" jqok "$G" '."binary-zeros" | .closed and .replied == ""'
+# OpenSSL may answer garbage with a TLS alert record (0x15): random bytes
+# that happen to read as a handshake record do get one.  Never HTTP.
+NOHTTP='.closed and (.replied == "" or (.replied | startswith("\u0015")))'
+ok "random bytes instead of a handshake: closed, no reply but a TLS alert" jqok "$G" ".random | $NOHTTP"
+ok "a TLS record header with garbage after it: closed, no reply but a TLS alert" \
+	jqok "$G" ".\"tls-record\" | $NOHTTP"
+ok "zeros: closed, no reply but a TLS alert" jqok "$G" ".\"binary-zeros\" | $NOHTTP"
 ok "a connection that never starts its handshake is closed after the header deadline" \
 	jqok "$G" ".silent | .closed and .seconds <= $((HT + 6))"
 req GET /healthz
