@@ -14,6 +14,7 @@
 #include "asyncq.h"
 #include "bounds.h"
 #include "buf.h"
+#include "conns.h"
 #include "envelope.h"
 #include "function.h"
 #include "http.h"
@@ -191,7 +192,8 @@ int api_execute(struct api *a, struct evhttp_request *req, const char *idstr,
 	}
 	/* Not answered yet (failures are answered from the loop, never here):
 	 * watch for the client leaving meanwhile. */
-	s->watch = http_watch_new(req, a->base, EXECUTE_WATCH_AFTER_MS, single_client_left, s);
+	s->watch = http_watch_new(req, a->conns, a->base, EXECUTE_WATCH_AFTER_MS,
+				  single_client_left, s);
 	return 0;
 }
 
@@ -209,6 +211,7 @@ struct item {
 
 struct batch {
 	struct evhttp_request *req;
+	struct conns *conns;
 	size_t n, left;
 	struct item *items;
 };
@@ -239,7 +242,7 @@ static void batch_reply(struct batch *b)
 	if (r == 0)
 		r = buf_puts(&out, "]}", &err);
 	if (conn)
-		evhttp_connection_set_closecb(conn, NULL, NULL);
+		conns_set_closecb(b->conns, conn, NULL, NULL);
 	if (r < 0)
 		http_reply_error(b->req, err);
 	else
@@ -481,6 +484,7 @@ int api_execute_batch(struct api *a, struct evhttp_request *req, const char *arg
 		return hearth_error_make(err, ENOMEM, "out of memory");
 	}
 	b->req = req;
+	b->conns = a->conns;
 	b->n = n;
 	/* `left` counts down as items answer; one more for this loop, so no
 	 * item's answer replies while it still runs. */
@@ -494,7 +498,7 @@ int api_execute_batch(struct api *a, struct evhttp_request *req, const char *arg
 		if (item_start(a, it, json_object_array_get_idx(list, i), &ierr) < 0)
 			item_answered(it, item_error(ierr->status, ierr->msg));
 	}
-	evhttp_connection_set_closecb(evhttp_request_get_connection(req), on_batch_conn_close, b);
+	conns_set_closecb(a->conns, evhttp_request_get_connection(req), on_batch_conn_close, b);
 	if (--b->left == 0)
 		batch_reply(b);
 	return 0;
