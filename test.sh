@@ -38,8 +38,33 @@ if ((${#browser_pkgs[@]})); then
 		say "could not install ${browser_pkgs[*]}: the browser suite will fail"
 fi
 
+# What the Lambda API's SDK suites run: Debian's boto3 and AWS CLI, and the
+# AWS SDK for JavaScript from npm as tests/lambda/package-lock.json pins it.
+setup_lambda_sdks() {
+	local missing=() p sudo=""
+	[[ $(id -u) -ne 0 ]] && sudo=sudo
+	for p in python3-boto3 awscli; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+	done
+	# nodejs packages that bundle npm (NodeSource's) must not get Debian's.
+	command -v npm >/dev/null || missing+=(npm)
+	if ((${#missing[@]})); then
+		say "installing ${missing[*]}"
+		$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+			$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+				--no-install-recommends "${missing[@]}" >/dev/null || return 1
+	fi
+	if [[ ! -f tests/lambda/node_modules/.package-lock.json ||
+		tests/lambda/package-lock.json -nt tests/lambda/node_modules/.package-lock.json ]]; then
+		say "npm ci in tests/lambda"
+		(cd tests/lambda && npm ci --no-audit --no-fund --loglevel=error) || return 1
+	fi
+}
+setup_lambda_sdks || { echo "test.sh: the Lambda SDK set-up failed"; echo "0 passed, 1 failed"; exit 1; }
+
 passed=0
 failed=0
+skipped=0
 # Adds up automake's .trs files: one ":test-result:" line per TAP point.
 count() {
 	local dir="$1" p f
@@ -50,9 +75,18 @@ count() {
 	local g
 	g=$(find "$dir" -name '*.trs' -exec grep -l '^:global-test-result: \(FAIL\|ERROR\)' {} + 2>/dev/null | wc -l)
 	if ((g > 0 && f == 0)); then f=$g; fi
+	# A make that failed with no failing test behind it (a recipe that
+	# did not run, a build error) is a failure too, never silence.
+	if ((${3:-0} > 0 && f == 0)); then
+		f=$3
+		say "$2: make failed $3 time(s) with no failing test; see the output above"
+	fi
+	local s
+	s=$(find "$dir" -name '*.trs' -exec cat {} + 2>/dev/null | grep -cE '^:test-result: SKIP' || true)
 	passed=$((passed + p))
 	failed=$((failed + f))
-	say "$2: $p passed, $f failed"
+	skipped=$((skipped + s))
+	say "$2: $p passed, $f failed, $s skipped (not counted as passed)"
 }
 
 run_pass() {
@@ -64,14 +98,15 @@ run_pass() {
 		(cd "$dir" && "$here/configure" -q "$@") || { failed=$((failed + 1)); return; }
 	fi
 	make -C "$dir" -j2 -s >/dev/null || { failed=$((failed + 1)); say "$name: build failed"; return; }
-	make -C "$dir" -j1 check "${check_args[@]}" || true
-	make -C "$dir" -j1 check-docker "${docker_args[@]}" || true
+	local broken=0
+	make -C "$dir" -j1 check "${check_args[@]}" || broken=$((broken + 1))
+	make -C "$dir" -j1 check-docker "${docker_args[@]}" || broken=$((broken + 1))
 	# the dashboard in chromium: once, in the normal pass
-	if [[ $name == normal ]]; then make -C "$dir" -j1 check-browser || true; fi
+	if [[ $name == normal ]]; then make -C "$dir" -j1 check-browser || broken=$((broken + 1)); fi
 	# the load and fault suites: all of them in the normal pass, the load
 	# alone (shorter) in the others
-	make -C "$dir" -j1 check-faults "${faults_args[@]}" || true
-	count "$dir" "$name"
+	make -C "$dir" -j1 check-faults "${faults_args[@]}" || broken=$((broken + 1))
+	count "$dir" "$name" "$broken"
 }
 
 check_args=()
@@ -82,14 +117,18 @@ run_pass normal "$here/build"
 faults_args=(FAULT_TESTS=tests/faults/load.sh HEARTH_LOAD_SECONDS=20)
 run_pass sanitizers "$here/build-asan" --enable-sanitizers
 # hearthd under valgrind (memcheck, leaks) through the API suites, the
-# basic execution suite, the event stream, the benchmarks, function URLs
-# and the async calls' basics and bounds; the timing-bound execution suites (async
-# fairness and crash recovery among them) stay on the faster passes above.
+# basic execution suite, the event stream, the benchmarks, function URLs,
+# the async calls' basics and bounds, and the Lambda API through the
+# JavaScript SDK; the timing-bound execution suites (async fairness and
+# crash recovery among them) stay on the faster passes above.
 check_args=(HEARTH_VALGRIND=1 TESTS="tests/api/functions.sh tests/api/bad-input.sh
-	tests/api/static.sh tests/api/durability.sh tests/api/test-events.sh tests/api/async.sh")
-docker_args=(HEARTH_VALGRIND=1 DOCKER_TESTS="tests/integration/exec-basic.sh
-	tests/integration/events.sh tests/integration/bench-api.sh tests/integration/fnurl.sh
-	tests/integration/async-basic.sh tests/integration/async-limits.sh")
+	tests/api/static.sh tests/api/durability.sh tests/api/test-events.sh tests/api/async.sh
+	tests/api/lambda.sh")
+# (one line: check-docker puts the list inside a shell command)
+docker_args=(HEARTH_VALGRIND=1 DOCKER_TESTS="tests/integration/exec-basic.sh \
+	tests/integration/events.sh tests/integration/bench-api.sh tests/integration/fnurl.sh \
+	tests/integration/async-basic.sh tests/integration/async-limits.sh \
+	tests/integration/lambda-sdk.sh")
 faults_args=(HEARTH_VALGRIND=1 FAULT_TESTS=tests/faults/load.sh HEARTH_LOAD_SECONDS=15)
 run_pass valgrind "$here/build-valgrind"
 
@@ -129,5 +168,5 @@ else
 	failed=$((failed + 1)); say "time: FAILED, over the budget of $((TEST_BUDGET_S / 60)) min"
 fi
 printf 'test.sh took %dm %02ds\n' $((took / 60)) $((took % 60))
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [[ $failed -eq 0 && $passed -gt 0 ]]

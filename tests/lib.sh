@@ -13,13 +13,16 @@
 #   hearth_stop                   SIGTERM, bounded wait, exit 0, clean stderr
 #   hearth_kill9                  kill -9 and reap
 #   req METHOD PATH [CURL ARGS]   sets STATUS, BODY, HEADERS (a file), ELAPSED_MS
+#                                 (sends HEARTH_TEST_TOKEN as a bearer token when set)
 #   wait_until SECONDS CMD...     polls CMD every 0.1 s until it succeeds, at
 #                                 most SECONDS (never an unbounded wait)
 #
 # HEARTH_VALGRIND=1 runs hearthd under valgrind --leak-check=full and
-# hearth_stop checks its verdict.  HEARTH_ENV ("NAME=value ...", no spaces
-# in values) is hearthd's extra environment (an LD_PRELOAD, say), given to
-# it and to nothing else.  The trap on EXIT kills only the hearthd
+# hearth_stop checks its verdict.  HEARTH_CACERT=FILE talks HTTPS to a
+# hearthd started with --tls-cert (curl trusts FILE); HEARTH_ULIMIT_N=N
+# starts hearthd with an open-file limit of N (soft and hard).  HEARTH_ENV
+# ("NAME=value ...", no spaces in values) is hearthd's extra environment
+# (an LD_PRELOAD, say), given to it and to nothing else.  The trap on EXIT kills only the hearthd
 # this script started and removes the temporary folder.
 
 set -u
@@ -92,6 +95,12 @@ _tap_result() {	# rc desc
 	return "$1"
 }
 
+# A point this run cannot make (counted as SKIP, never as a pass).
+skip() {
+	_tap_n=$((_tap_n + 1))
+	echo "ok $_tap_n - ${1//#/\\#} # SKIP ${2//#/\\#}"
+}
+
 ok() {
 	local desc=$1 rc=0
 	shift
@@ -135,7 +144,11 @@ done_testing() {
 	[ "$_tap_failed" -eq 0 ]
 }
 
-wait_until() {	# SECONDS CMD...
+# ---- hearthd --------------------------------------------------------------
+
+# wait_until SECONDS CMD...: polls CMD every 0.1 s, at most SECONDS; its
+# status is whether CMD ever succeeded.
+wait_until() {
 	local deadline=$(( $(date +%s%N) + $1 * 1000000000 ))
 	shift
 	while :; do
@@ -144,8 +157,6 @@ wait_until() {	# SECONDS CMD...
 		sleep 0.1
 	done
 }
-
-# ---- hearthd --------------------------------------------------------------
 
 free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
@@ -161,7 +172,7 @@ hearth_start() {
 	[ -x "$HEARTHD" ] || bail "no $HEARTHD: build first"
 	for attempt in 1 2 3 4 5; do
 		HEARTH_PORT=$(free_port)
-		HEARTH_URL="http://127.0.0.1:$HEARTH_PORT"
+		HEARTH_URL="http${HEARTH_CACERT:+s}://127.0.0.1:$HEARTH_PORT"
 		HEARTH_STARTS=$((HEARTH_STARTS + 1))
 		HEARTH_LOG="$TEST_TMP/hearthd.$HEARTH_STARTS.log"
 		local cmd=("$HEARTHD" --listen "127.0.0.1:$HEARTH_PORT" --data-dir "$HEARTH_DATA"
@@ -175,10 +186,13 @@ hearth_start() {
 			# shellcheck disable=SC2206 # NAME=value words, split on purpose
 			cmd=(env $HEARTH_ENV "${cmd[@]}")
 		fi
+		if [ -n "${HEARTH_ULIMIT_N:-}" ]; then
+			cmd=(bash -c 'ulimit -n "$0" && exec "$@"' "$HEARTH_ULIMIT_N" "${cmd[@]}")
+		fi
 		"${cmd[@]}" 2>"$HEARTH_LOG" &
 		HEARTH_PID=$!
 		for i in $(seq 1 100); do	# 10 s (valgrind: 10 s more below)
-			if curl -s -o /dev/null --max-time 1 "$HEARTH_URL/healthz"; then
+			if curl -s -o /dev/null --max-time 1 ${HEARTH_CACERT:+--cacert "$HEARTH_CACERT"} "$HEARTH_URL/healthz"; then
 				return 0
 			fi
 			kill -0 "$HEARTH_PID" 2>/dev/null || break
@@ -186,7 +200,7 @@ hearth_start() {
 		done
 		if [ -n "${HEARTH_VALGRIND:-}" ] && kill -0 "$HEARTH_PID" 2>/dev/null; then
 			for i in $(seq 1 100); do
-				curl -s -o /dev/null --max-time 1 "$HEARTH_URL/healthz" && return 0
+				curl -s -o /dev/null --max-time 1 ${HEARTH_CACERT:+--cacert "$HEARTH_CACERT"} "$HEARTH_URL/healthz" && return 0
 				sleep 0.1
 			done
 		fi
@@ -244,9 +258,11 @@ req() {
 	shift 2
 	HEADERS="$TEST_TMP/headers"
 	rm -f "$TEST_TMP/body" "$HEADERS"
-	local out
+	local out auth=()
+	# HEARTH_TEST_TOKEN: every request sends it (a hearthd with --token)
+	[ -z "${HEARTH_TEST_TOKEN:-}" ] || auth=(-H "Authorization: Bearer $HEARTH_TEST_TOKEN")
 	out=$(curl -s -X "$method" -o "$TEST_TMP/body" -D "$HEADERS" -w '%{http_code} %{time_total}' \
-		--max-time 120 "$@" "$HEARTH_URL$path") || out="curl-failed-$? 0"
+		--max-time 120 ${HEARTH_CACERT:+--cacert "$HEARTH_CACERT"} "${auth[@]}" "$@" "$HEARTH_URL$path") || out="curl-failed-$? 0"
 	STATUS=${out% *}
 	# What the request took on the wire (curl's own clock: no process
 	# start-up in it), in whole milliseconds.

@@ -14,7 +14,10 @@
  * instead of the 413.  libevent 2.1 has no hook to make that page JSON
  * (evhttp_set_errorcb arrived in 2.2).  Smaller per-route limits (an
  * invocation's INVOKE_PAYLOAD_MAX) are checked by the handlers and
- * answered with JSON. */
+ * answered with JSON.  Under evhttp, the connection layer (conns.h) sees
+ * every connection first: TLS, the cap on connections, the deadlines for
+ * sending a request, and JSON instead of evhttp's HTML for a malformed
+ * one. */
 #include "api.h"
 
 #include <errno.h>
@@ -29,7 +32,9 @@
 #include <unistd.h>
 
 #include <event2/http.h>
+#include <openssl/crypto.h>
 
+#include "auth.h"
 #include "bounds.h"
 #include "http.h"
 #include "log.h"
@@ -74,6 +79,18 @@ static const struct route {
 	{ "/pool", M_GET | M_HEAD, api_pool },
 	{ "/metrics", M_GET | M_HEAD, api_metrics },
 	{ "/events", M_GET, api_events },
+	/* The AWS Lambda API (lambda.c); ListFunctions is asked for with and
+	 * without the trailing slash (botocore, the JavaScript SDK). */
+	{ "/2015-03-31/functions", M_GET, api_lambda_list },
+	{ "/2015-03-31/functions", M_POST, api_lambda_create },
+	{ "/2015-03-31/functions/", M_GET, api_lambda_list },
+	{ "/2015-03-31/functions/", M_POST, api_lambda_create },
+	{ "/2015-03-31/functions/{}", M_GET, api_lambda_get },
+	{ "/2015-03-31/functions/{}", M_DELETE, api_lambda_delete },
+	{ "/2015-03-31/functions/{}/configuration", M_GET, api_lambda_get_configuration },
+	{ "/2015-03-31/functions/{}/configuration", M_PUT, api_lambda_update_configuration },
+	{ "/2015-03-31/functions/{}/code", M_PUT, api_lambda_update_code },
+	{ "/2015-03-31/functions/{}/invocations", M_POST, api_lambda_invoke },
 };
 
 /* API paths, served or planned (function URLs at /fn, the Lambda API):
@@ -93,9 +110,28 @@ static int is_reserved(const char *path)
 	return 0;
 }
 
+/* Whether a request to path needs the bearer token: every API endpoint
+ * and the event stream, but not the dashboard's files, GET /healthz (a
+ * probe; its details need the token), function URLs (their function's
+ * route_auth, fnurl.c) or the Lambda API (SigV4, lambda.c). */
+static bool needs_token(const char *path)
+{
+	static const char *const open_prefixes[] = { "/fn", "/2015-03-31", "/healthz" };
+
+	if (!is_reserved(path))
+		return false;
+	for (size_t i = 0; i < sizeof(open_prefixes) / sizeof(open_prefixes[0]); i++) {
+		size_t n = strlen(open_prefixes[i]);
+
+		if (strncmp(path, open_prefixes[i], n) == 0 && (path[n] == '\0' || path[n] == '/'))
+			return false;
+	}
+	return true;
+}
+
 /* Whether path matches pattern; the "{}" segments (still URL-encoded, as
- * ids and names never need encoding) go to arg, joined by '/', cut to its
- * size. */
+ * ids and names never need encoding; the Lambda API decodes its ARNs) go
+ * to arg, joined by '/', cut to its size. */
 static bool matches(const char *pattern, const char *path, char *arg, size_t argsz)
 {
 	const char *hole;
@@ -141,7 +177,7 @@ static void allow_list(unsigned methods, char *dst, size_t size)
 				 names[i].name);
 }
 
-static int route(struct api *a, struct evhttp_request *req, const char *path,
+static int route(struct api *a, struct evhttp_request *req, const char *path, bool lambda,
 		 struct hearth_error **err)
 {
 	unsigned m = (unsigned)evhttp_request_get_command(req), seen = 0;
@@ -169,6 +205,12 @@ static int route(struct api *a, struct evhttp_request *req, const char *path,
 			seen |= routes[i].methods;
 		}
 	}
+	/* Under the Lambda API, an operation Hearth does not serve. */
+	if (!seen && lambda)
+		return hearth_error_make(err, ENOTSUP,
+					 "Hearth does not serve this operation of the Lambda API: "
+					 "%s %s",
+					 http_method_name(evhttp_request_get_command(req)), path);
 	if (!seen && is_reserved(path))
 		return hearth_error_make(err, ENOENT, "no such endpoint: %s", path);
 	if (!seen) {
@@ -177,6 +219,14 @@ static int route(struct api *a, struct evhttp_request *req, const char *path,
 		seen = M_GET | M_HEAD;
 	}
 	allow_list(seen, allow, sizeof(allow));
+	if (lambda) {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", allow);
+		return hearth_error_make(err, ENOTSUP,
+					 "Hearth does not serve this operation of the Lambda API: "
+					 "%s %s (allowed: %s)",
+					 http_method_name(evhttp_request_get_command(req)), path,
+					 allow);
+	}
 	http_reply_not_allowed(req, allow);
 	return 0;
 }
@@ -189,14 +239,30 @@ static void on_request(struct evhttp_request *req, void *arg)
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
 	int r;
 
+	bool lambda;
+
+	conns_request(a->conns, req);
 	http_begin(req);
 	if (!path || !*path)
 		path = "/";
-	r = route(a, req, path, &err);
+	/* The Lambda API authenticates by SigV4 alone (never the bearer
+	 * token: needs_token leaves it out), before anything else, and
+	 * answers in Lambda's shapes. */
+	lambda = api_lambda_path(path);
+	if (lambda && api_lambda_refused(a, req))
+		return;
+	if (a->token && needs_token(path) && (r = auth_bearer(req, a->token, &err)) < 0) {
+		http_reply_error(req, err);
+		return;
+	}
+	r = route(a, req, path, lambda, &err);
 	if (r < 0) {
 		if (!err)
 			hearth_error_make(&err, -r, "internal error (%d)", r);
-		http_reply_error(req, err);
+		if (lambda)
+			api_lambda_reply_error(req, err);
+		else
+			http_reply_error(req, err);
 	}
 }
 
@@ -205,6 +271,7 @@ static void on_request(struct evhttp_request *req, void *arg)
 int api_new(struct api **out, const struct api_deps *deps, struct hearth_error **err)
 {
 	struct api *a;
+	int r;
 
 	a = calloc(1, sizeof(*a));
 	if (!a)
@@ -218,17 +285,30 @@ int api_new(struct api **out, const struct api_deps *deps, struct hearth_error *
 	a->invoker = deps->invoker;
 	a->asyncq = deps->asyncq;
 	a->events = deps->events;
+	a->aws_region = deps->aws_region ? deps->aws_region : "us-east-1";
+	a->aws_access_key_id = deps->aws_access_key_id;
+	a->aws_secret_access_key = deps->aws_secret_access_key;
+	if (deps->token && *deps->token && !(a->token = strdup(deps->token))) {
+		api_free(a);
+		return hearth_error_make(err, ENOMEM, "out of memory");
+	}
 	if (deps->web_dir) {
 		a->web_root = realpath(deps->web_dir, NULL);
 		if (!a->web_root)
 			log_warn("web dir %s: %s; the dashboard will not be served", deps->web_dir,
 				 strerror(errno));
 	}
+	a->tls = deps->conns.tls != NULL;
 	a->http = evhttp_new(a->base);
 	if (!a->http) {
 		api_free(a);
 		return hearth_error_make(err, ENOMEM, "cannot create the HTTP server");
 	}
+	if ((r = conns_new(&a->conns, a->base, &deps->conns, err)) < 0) {
+		api_free(a);
+		return r;
+	}
+	conns_serve(a->conns, a->http);
 	evhttp_set_max_body_size(a->http, HTTP_BODY_MAX);
 	evhttp_set_max_headers_size(a->http, HTTP_HEADERS_MAX);
 	evhttp_set_timeout(a->http, HTTP_IDLE_TIMEOUT_S);
@@ -280,7 +360,7 @@ int api_listen(struct api *a, const char *host, int port, struct hearth_error **
 	/* Accepted sockets inherit it: without it, a reply that evhttp writes
 	 * in two pieces (above 16 KB) waits for the client's delayed ACK. */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, 128) < 0) {
+	if (bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, HTTP_LISTEN_BACKLOG) < 0) {
 		saved = errno;
 		freeaddrinfo(res);
 		close(fd);
@@ -298,15 +378,19 @@ int api_listen(struct api *a, const char *host, int port, struct hearth_error **
 		return hearth_error_make(err, EIO, "cannot listen on %s: evhttp refused the socket",
 					 shown);
 	}
-	if (port == 0) {
+	conns_listening(a->conns, evhttp_bound_socket_get_listener(a->sock));
+	{
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
 		char h[NI_MAXHOST], p[NI_MAXSERV];
 
+		/* The port as bound (--listen HOST:0 picks one). */
 		if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 &&
 		    getnameinfo((struct sockaddr *)&ss, sl, h, sizeof(h), p, sizeof(p),
 				NI_NUMERICHOST | NI_NUMERICSERV) == 0)
-			log_info("http: listening on %s port %s", h, p);
+			log_info(strchr(h, ':') ? "http: listening on %s://[%s]:%s"
+						: "http: listening on %s://%s:%s",
+				 a->tls ? "https" : "http", h, p);
 	}
 	return 0;
 }
@@ -314,6 +398,7 @@ int api_listen(struct api *a, const char *host, int port, struct hearth_error **
 void api_stop_accepting(struct api *a)
 {
 	if (a && a->sock) {
+		conns_stop_accepting(a->conns);
 		evhttp_del_accept_socket(a->http, a->sock);
 		a->sock = NULL;
 	}
@@ -330,7 +415,12 @@ void api_free(struct api *a)
 	if (!a)
 		return;
 	if (a->http)
-		evhttp_free(a->http);
+		evhttp_free(a->http); /* closes every connection */
+	conns_free(a->conns);
 	free(a->web_root);
+	if (a->token) {
+		OPENSSL_cleanse(a->token, strlen(a->token));
+		free(a->token);
+	}
 	free(a);
 }

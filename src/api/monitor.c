@@ -5,7 +5,9 @@
 #include <errno.h>
 
 #include "asyncq.h"
+#include "auth.h"
 #include "buf.h"
+#include "conns.h"
 #include "events.h"
 #include "http.h"
 #include "jsontext.h"
@@ -28,7 +30,9 @@ int api_healthz(struct api *a, struct evhttp_request *req, const char *arg,
 	json_object_object_add(o, "status", json_object_new_string("ok"));
 	json_object_object_add(o, "store", json_object_new_string("ok"));
 	json_object_object_add(o, "docker", json_object_new_string(up ? "ok" : "unreachable"));
-	if (!up && pool_engine_error(a->pool))
+	/* public, as a probe needs it; the engine's error (paths, addresses)
+	 * only for those with the token */
+	if (!up && pool_engine_error(a->pool) && auth_bearer_ok(req, a->token))
 		json_object_object_add(o, "docker_error",
 				       json_object_new_string(pool_engine_error(a->pool)));
 	http_reply_json(req, 200, o);
@@ -64,6 +68,7 @@ int api_metrics(struct api *a, struct evhttp_request *req, const char *arg,
 	    (r = promtext_single(&b, "hearth_event_stream_backlog_bytes", "gauge",
 				 "The most bytes waiting for one /events client.",
 				 (uint64_t)events_backlog_max(a->events), err)) < 0 ||
+	    (r = conns_metrics(a->conns, &b, err)) < 0 ||
 	    (r = promtext_single(&b, "hearth_sqlite_memory_bytes", "gauge",
 				 "Heap held by SQLite (page caches, statements), every connection.",
 				 (uint64_t)sql_used, err)) < 0 ||
@@ -81,5 +86,5 @@ int api_metrics(struct api *a, struct evhttp_request *req, const char *arg,
 int api_events(struct api *a, struct evhttp_request *req, const char *arg,
 	       struct hearth_error **err)
 {
-	return events_stream(a->events, req, err);
+	return events_stream(a->events, a->conns, req, err);
 }
