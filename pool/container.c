@@ -71,8 +71,11 @@ static void on_removed(void *arg, const struct hearth_error *err)
 	c->req = NULL;
 	if (c->pool->freeing)
 		return;
-	if (err && err->status != ENOENT)
-		log_warn("pool: removing container %.12s: %s", c->id, err->msg);
+	if (err && err->status != ENOENT) {
+		log_warn("pool: removing container %.12s: %s (removed at the next reconciliation)",
+			 c->id, err->msg);
+		c->pool->resync = true;
+	}
 	ctr_free_soon(c);
 }
 
@@ -108,8 +111,10 @@ void ctr_remove(struct ctr *c, const char *why)
 			backend_cancel(p->backend, c->req);
 			c->req = NULL;
 		}
-		if (!c->id || backend_remove(p->backend, c->id, on_removed, c, &c->req, NULL) < 0)
+		if (!c->id || backend_remove(p->backend, c->id, on_removed, c, &c->req, NULL) < 0) {
+			p->resync |= c->id != NULL;
 			ctr_free_soon(c);
+		}
 	}
 	if (c->bench) {
 		struct pool_bench *b = c->bench;
@@ -156,8 +161,13 @@ static void ctr_start_failed(struct ctr *c, const struct hearth_error *err, bool
 	int status = err ? err->status : EIO;
 	char msg[512];
 
-	if (engine)
+	if (engine) {
 		status = engine_status(status);
+		/* A create whose answer was lost (the engine going away
+		 * mid-request) may have made a container we have no id for:
+		 * the next reconciliation removes it. */
+		p->resync = true;
+	}
 	snprintf(msg, sizeof(msg), "cannot start a %s container: %s", pool_lang_name(c->lang),
 		 err ? err->msg : "unknown error");
 	log_warn("pool: %s", msg);
@@ -317,8 +327,10 @@ static void on_created(void *arg, const char *id, const struct hearth_error *err
 	if (id)
 		c->id = strdup(id);
 	if (c->state == CTR_REMOVING) {
-		if (!c->id || backend_remove(p->backend, c->id, on_removed, c, &c->req, NULL) < 0)
+		if (!c->id || backend_remove(p->backend, c->id, on_removed, c, &c->req, NULL) < 0) {
+			p->resync |= c->id != NULL;
 			ctr_free_soon(c);
+		}
 		return;
 	}
 	if (err || !c->id) {
