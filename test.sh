@@ -2,16 +2,24 @@
 # test.sh — the same set-up as run.sh, then the whole suite:
 #   1. a normal build: `make check` (unit, shim and API tests: no Docker),
 #      `make check-docker` (the Docker backend, the shim in containers
-#      and execution, against a real dockerd and the real images) and
-#      `make check-browser` (the dashboard in headless chromium)
-#   2. an ASan/UBSan build: both again
-#   3. hearthd under valgrind through the API and basic execution suites
+#      and execution, against a real dockerd and the real images),
+#      `make check-browser` (the dashboard in headless chromium) and
+#      `make check-faults` (a minute of load, kill -9 under load, dockerd
+#      stopped and started, a full disk, SIGSTOP mid-call)
+#   2. an ASan/UBSan build: check and check-docker again, and the load
+#      suite for 20 s
+#   3. hearthd under valgrind through the API and basic execution suites,
+#      and the load suite for 15 s
 #   4. `make distcheck` (the tarball builds, installs and passes make check)
 #   5. `make lint` (every tracked C file as .clang-format has it)
 #   6. `make web-check` (web/dist is what web/src builds, within budget)
-# It ends with one line "N passed, N failed" counted over every TAP test
-# point of every pass; the exit status is 0 only when nothing failed.
+#   7. the time budget: the whole run within TEST_BUDGET_S (30 minutes)
+# It ends with how long it took and one line "N passed, N failed" counted
+# over every TAP test point of every pass; the exit status is 0 only when
+# nothing failed.
 set -uo pipefail
+T_START=$(date +%s)
+TEST_BUDGET_S=${TEST_BUDGET_S:-1800}
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$here"
@@ -95,12 +103,18 @@ run_pass() {
 	make -C "$dir" -j1 check-docker "${docker_args[@]}" || broken=$((broken + 1))
 	# the dashboard in chromium: once, in the normal pass
 	if [[ $name == normal ]]; then make -C "$dir" -j1 check-browser || broken=$((broken + 1)); fi
+	# the load and fault suites: all of them in the normal pass, the load
+	# alone (shorter) in the others
+	make -C "$dir" -j1 check-faults "${faults_args[@]}" || broken=$((broken + 1))
 	count "$dir" "$name" "$broken"
 }
 
 check_args=()
 docker_args=()
+faults_args=()
 run_pass normal "$here/build"
+# ASan and UBSan under load: 20 s of it (leaks and errors are judged at exit).
+faults_args=(FAULT_TESTS=tests/faults/load.sh HEARTH_LOAD_SECONDS=20)
 run_pass sanitizers "$here/build-asan" --enable-sanitizers
 # hearthd under valgrind (memcheck, leaks) through the API suites, the
 # basic execution suite, the event stream, the benchmarks, function URLs,
@@ -115,6 +129,7 @@ docker_args=(HEARTH_VALGRIND=1 DOCKER_TESTS="tests/integration/exec-basic.sh \
 	tests/integration/events.sh tests/integration/bench-api.sh tests/integration/fnurl.sh \
 	tests/integration/async-basic.sh tests/integration/async-limits.sh \
 	tests/integration/lambda-sdk.sh")
+faults_args=(HEARTH_VALGRIND=1 FAULT_TESTS=tests/faults/load.sh HEARTH_LOAD_SECONDS=15)
 run_pass valgrind "$here/build-valgrind"
 
 say "pass: distcheck"
@@ -144,5 +159,14 @@ else
 	failed=$((failed + 1)); tail -20 "$here/build/web-check.log"; say "web: FAILED (build/web-check.log)"
 fi
 
+took=$(($(date +%s) - T_START))
+say "pass: time budget"
+# One point: the whole run fits the budget (CI waits for it).
+if ((took <= TEST_BUDGET_S)); then
+	passed=$((passed + 1)); say "time: ok"
+else
+	failed=$((failed + 1)); say "time: FAILED, over the budget of $((TEST_BUDGET_S / 60)) min"
+fi
+printf 'test.sh took %dm %02ds\n' $((took / 60)) $((took % 60))
 echo "$passed passed, $failed failed, $skipped skipped"
 [[ $failed -eq 0 && $passed -gt 0 ]]
