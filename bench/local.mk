@@ -39,10 +39,11 @@ dist_noinst_DATA += bench/floor-worker.py bench/floor-worker.js
 
 
 # make bench: everything in one go against a hearthd of this build tree
-# (bench/run-bench.sh; BENCH_ARGS passes options, e.g. BENCH_ARGS=--quick).
+# (bench/run-bench.sh; BENCH_ARGS passes options, e.g. BENCH_ARGS=--quick,
+# or BENCH_ARGS=--warm-path for only the warm path vs the floor).
 # The report goes to $(BENCH_OUT), by default bench/ in the source tree.
 BENCH_OUT = $(abs_top_srcdir)/bench
-dist_noinst_SCRIPTS += bench/run-bench.sh bench/chart.py
+dist_noinst_SCRIPTS += bench/run-bench.sh bench/chart.py bench/floor.py
 .PHONY: bench
 bench: bench/loadgen$(EXEEXT) bench/echo-server$(EXEEXT) bench/floor-server$(EXEEXT) \
 		src/hearthd$(EXEEXT)
