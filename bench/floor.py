@@ -6,7 +6,10 @@ handler over HTTP: one evhttp loop handing each body over a pipe to 4
 long-lived python3 (node) workers running the same handler with the same
 JSON work (bench/floor-worker.py, .js), a FIFO queue of 100 in front.
 Against it, a Hearth function with the same handler, max_concurrency 4 and
-min_warm 4, on the hearthd that run-bench.sh started.
+min_warm 4, on the hearthd that run-bench.sh started.  The floor's workers
+run the runtime images' own interpreters: the image's files exported once
+(docker export) and the worker started under chroot of them, so that the
+python3 and node versions, builds and libraries are the container's.
 
 What it measures, per language, in ROUNDS alternating rounds (floor,
 hearth, floor, hearth, ...), each round printed and the median kept:
@@ -160,18 +163,68 @@ class Target:
         return None
 
 
+def image_rootfs(a, lang):
+    """The runtime image's files in a folder (docker export, once per run),
+    so that the floor runs the image's own python3 or node (same version,
+    same build, same libraries) under chroot: a changed root folder, no
+    namespace, no cgroup, no container.  None when it cannot be made."""
+    root = os.path.join(a.tmp, f"rootfs-{lang}")
+    if os.path.isdir(os.path.join(root, "floor")):
+        return root
+    image = a.image_python if lang == "python" else a.image_node
+    p = subprocess.run(["docker", "create", "--label", "hearth.bench=true", image],
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        log(f"docker create {image}: {p.stderr.strip()[:200]}")
+        return None
+    cid = p.stdout.strip()
+    try:
+        os.makedirs(root, exist_ok=True)
+        exp = subprocess.Popen(["docker", "export", cid], stdout=subprocess.PIPE)
+        tar = subprocess.run(["tar", "-x", "-C", root], stdin=exp.stdout, capture_output=True)
+        exp.stdout.close()
+        if exp.wait() != 0 or tar.returncode != 0:
+            log(f"docker export {image} failed: {tar.stderr[:200]!r}")
+            return None
+    finally:
+        subprocess.run(["docker", "rm", "-f", cid], capture_output=True)
+    os.makedirs(os.path.join(root, "floor"), exist_ok=True)
+    return root
+
+
 class Floor(Target):
     def __init__(self, a, lang, handler_file, tag):
         self.lang = lang
         pf = os.path.join(a.tmp, f"floor-{lang}-{tag}.port")
-        if lang == "python":
-            worker = [a.python, "-u", "-B", os.path.join(a.srcdir, "bench", "floor-worker.py")]
+        script = os.path.join(a.srcdir, "bench",
+                              "floor-worker.py" if lang == "python" else "floor-worker.js")
+        root = image_rootfs(a, lang) if a.floor_runtime == "image" else None
+        if a.floor_runtime == "image" and not root:
+            raise RuntimeError(f"no {lang} image to take the floor's interpreter from "
+                               "(--floor-runtime host uses this machine's)")
+        if root:
+            for f in (script, handler_file):
+                with open(f, "rb") as src, \
+                        open(os.path.join(root, "floor", os.path.basename(f)), "wb") as dst:
+                    dst.write(src.read())
+            where = "/floor/"
+            prefix = ["chroot", root]
+            interp = ["/usr/bin/python3", "-u", "-B"] if lang == "python" else ["/usr/bin/node"]
         else:
-            worker = [a.node, os.path.join(a.srcdir, "bench", "floor-worker.js")]
+            where = None
+            prefix = []
+            interp = [a.python, "-u", "-B"] if lang == "python" else [a.node]
+        worker = prefix + interp + [where + os.path.basename(script) if where else script,
+                                    where + os.path.basename(handler_file) if where
+                                    else handler_file]
         self.log = open(os.path.join(a.tmp, f"floor-{lang}-{tag}.log"), "w")
+        # The images' environment (Config.Env), not this shell's: no
+        # NODE_OPTIONS or PYTHON* setting of ours reaches the workers.
+        env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+               "LANG": "C.UTF-8", "HOME": "/tmp"}
         self.proc = subprocess.Popen([a.floor_server, "--port-file", pf, "--workers", "4",
-                                      "--queue-size", "100", "--"] + worker + [handler_file],
-                                     stdout=self.log, stderr=self.log)
+                                      "--queue-size", "100", "--"] + worker,
+                                     stdout=self.log, stderr=self.log, env=env)
         for _ in range(100):
             if os.path.exists(pf) or self.proc.poll() is not None:
                 break
@@ -805,9 +858,13 @@ def main():
     ap.add_argument("--overload-langs", default="python")
     ap.add_argument("--quiet-wait", type=float, default=5,
                     help="seconds to wait at most for a quiet machine before each round")
-    ap.add_argument("--python", default="/usr/bin/python3" if os.path.exists("/usr/bin/python3")
-                    else "python3", help="the floor's python3 (the image's is Debian's)")
-    ap.add_argument("--node", default="node")
+    ap.add_argument("--floor-runtime", choices=("image", "host"), default="image",
+                    help="the floor's interpreters: the runtime images' own (under chroot "
+                    "of their exported files; the default) or this machine's")
+    ap.add_argument("--image-python", default="hearth/python:latest")
+    ap.add_argument("--image-node", default="hearth/node:latest")
+    ap.add_argument("--python", default="python3", help="with --floor-runtime host")
+    ap.add_argument("--node", default="node", help="with --floor-runtime host")
     ap.add_argument("--baseline", help="an earlier floor.json: its hearth figures beside")
     ap.add_argument("--report-only", metavar="FLOOR_JSON",
                     help="no measuring: the report again from a floor.json")
@@ -845,14 +902,22 @@ def main():
             return subprocess.run(argv, capture_output=True, text=True).stdout.strip() or "?"
         except OSError:
             return "not found"
-    interp = (f"floor workers: {a.python} {version([a.python, '-c', 'import sys; print(sys.version.split()[0])'])}, "
-              f"{a.node} {version([a.node, '--version'])}")
+    langs = [x for x in a.langs.split(",") if x]
+    if a.floor_runtime == "image":
+        pv = [["chroot", image_rootfs(a, "python") or "/nonexistent", "/usr/bin/python3"],
+              ["chroot", image_rootfs(a, "node") or "/nonexistent", "/usr/bin/node"]]
+        where = f"the images' own ({a.image_python}, {a.image_node}; under chroot)"
+    else:
+        pv = [[a.python], [a.node]]
+        where = "this machine's"
+    interp = (f"floor workers: {where} python3 "
+              f"{version(pv[0] + ['-c', 'import sys; print(sys.version.split()[0])'])}, "
+              f"node {version(pv[1] + ['--version'])}")
     res = {"machine": machine, "interpreters": interp,
            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
            "options": {k: v for k, v in vars(a).items() if k in (
                "langs", "rounds", "calls", "tput_secs", "quick", "large_calls", "overload_conns")},
            "warm": {}, "large": {}, "overload": {}, "errors": []}
-    langs = [x for x in a.langs.split(",") if x]
     steps = [(warm_path, lang) for lang in langs]
     if not a.no_large:
         steps += [(large, lang) for lang in langs]

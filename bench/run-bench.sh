@@ -597,6 +597,7 @@ floor_vs_warm() {
 	DOCKER_HOST=unix://$DOCKER_SOCKET python3 "$SRCDIR/bench/floor.py" --url "$HEARTH_URL" \
 		--hearthd-pid "$HEARTH_PID" --loadgen "$LOADGEN" --floor-server "$FLOOR_SERVER" \
 		--srcdir "$SRCDIR" --tmp "$TMP/floor" --out "$OUT" --machine "$TMP/machine.json" \
+		--image-python "$IMAGE_PY" --image-node "$IMAGE_NODE" \
 		--baseline "$SRCDIR/bench/floor-baseline.json" "${quick[@]}" "${FLOOR_ARGS[@]}" ||
 		log "the warm path vs the floor: some part failed (see above)"
 }
