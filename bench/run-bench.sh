@@ -16,7 +16,7 @@
 #
 # The warm path vs the floor (issue 12, bench/floor.py) runs in the same
 # hearthd after the warm and work scenarios; --warm-path runs only that
-# (a few minutes; with --quick about one), --no-warm-path everything but
+# (6-7 minutes; with --quick about 2), --no-warm-path everything but
 # it.  --lang, --rounds (default 3), --calls (c=1 calls per round, default
 # 30000), --no-large and --no-overload narrow it down.  It writes
 # floor.json and the floor:begin/end block of RESULTS.md; --warm-path
