@@ -202,6 +202,10 @@ static void handle_init(const struct frame *f)
 		case FT_ENV: envsz += 4 + fld.len; break;
 		}
 	}
+	/* The function's timeout is at most Lambda's 15 minutes (and a
+	 * larger one would overflow the init deadline's nanoseconds). */
+	if (tmo > FN_TIMEOUT_MAX * 1000ull)
+		tmo = FN_TIMEOUT_MAX * 1000ull;
 	char langs[8] = "";
 	if (lang && lang->len < sizeof(langs)) {
 		memcpy(langs, lang->val, lang->len);
