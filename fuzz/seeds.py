@@ -217,6 +217,19 @@ ZIPS = {
 }
 
 
+# zip_unpack also takes lines that describe a zip (zip_unpack.c)
+ZIP_LINES = {
+    "lines-simple": "f main.py\tdef handler(e, c): pass\nd lib/\nf lib/util.py\tx = 1\n",
+    "lines-traversal": "f ../evil.py\tx\nf a/../../b\tx\nf ./../c\tx\nf /abs\tx\n",
+    "lines-dots": "f a/./b\tx\nf a//b\tx\nd .\nd ./\nf ..\tx\nf a/..\tx\n",
+    "lines-links": "s link\t/etc/passwd\nf link/x\ty\np fifo\n",
+    "lines-clash": "f a\t1\nd a/\nf a/b\t2\n",
+    "lines-big": "F big.py\t1048576\nF big2.py\t1048576\n",
+    "lines-dup": "f x.py\t1\nf ./x.py\t2\n",
+    "lines-trailing-slash": "f dir/\tcontent\n",
+}
+
+
 def main():
     for name, body in FN_BODIES.items():
         write("fn_body", name, body)
@@ -233,6 +246,8 @@ def main():
         write("frame_shim", name, data)
     for name, data in ZIPS.items():
         write("zip_unpack", name, data)
+    for name, text in ZIP_LINES.items():
+        write("zip_unpack", name, text)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
 /* zip_unpack.c — fuzz harness: a zip upload through the code store's zip
  * path (codestore_put_zip, src/registry/codestore.c), unpacked into a data
  * dir of its own per input (a sandbox folder on /dev/shm), then removed.
+ * An input is a zip, or lines describing one (zip_of_lines), which lets
+ * the fuzzer work on entry names and kinds directly.
  *
  * The process works from an empty folder beside the data dir, so a write
  * that escapes through a relative path lands where it is seen too.  Beyond
@@ -247,6 +249,107 @@ static void sha256_hex(const uint8_t *data, size_t size, char out[65])
 		snprintf(out + 2 * i, 3, "%02x", md[i]);
 }
 
+/* ---- archives described in lines ------------------------------------------------ */
+
+struct out {
+	uint8_t *p;
+	size_t len, cap;
+};
+
+static la_ssize_t out_write(struct archive *a, void *arg, const void *buf, size_t n)
+{
+	struct out *o = arg;
+
+	(void)a;
+	if (o->cap - o->len < n) {
+		while (o->cap - o->len < n)
+			o->cap = o->cap ? o->cap * 2 : 65536;
+		o->p = realloc(o->p, o->cap);
+		FUZZ_CHECK(o->p != NULL, "out of memory");
+	}
+	memcpy(o->p + o->len, buf, n);
+	o->len += n;
+	return (la_ssize_t)n;
+}
+
+/* An input that is not a zip ("PK" first) describes one, a line an entry,
+ * so the fuzzer works on names and kinds rather than on zip's layout:
+ *
+ *     f NAME<TAB>CONTENT   a file          s NAME<TAB>TARGET   a symlink
+ *     d NAME               a folder        p NAME              a fifo
+ *     F NAME<TAB>N         a file of N (at most 1 MiB) 'x's, deflated
+ *
+ * NAME is any bytes but newline and tab; a line of another kind is
+ * skipped.  The zip is written with libarchive. */
+static uint8_t *zip_of_lines(const uint8_t *data, size_t size, size_t *len)
+{
+	char *text = strndup((const char *)data, size), *line, *save = NULL;
+	struct archive *a = archive_write_new();
+	struct out o = { NULL, 0, 0 };
+
+	FUZZ_CHECK(text && a && archive_write_set_format_zip(a) == ARCHIVE_OK &&
+			   archive_write_open(a, &o, NULL, out_write, NULL) == ARCHIVE_OK,
+		   "the zip writer");
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		struct archive_entry *e;
+		char *tab, *body = NULL;
+		size_t n = 0;
+		bool big = false;
+
+		if (strlen(line) < 3 || line[1] != ' ' || !strchr("fFdsp", line[0]))
+			continue;
+		tab = strchr(line + 2, '\t');
+		if (tab) {
+			*tab = '\0';
+			body = tab + 1;
+			n = strlen(body);
+		}
+		e = archive_entry_new();
+		FUZZ_CHECK(e != NULL, "out of memory");
+		archive_entry_copy_pathname(e, line + 2);
+		switch (line[0]) {
+		case 'd': archive_entry_set_filetype(e, AE_IFDIR); break;
+		case 's':
+			archive_entry_set_filetype(e, AE_IFLNK);
+			archive_entry_copy_symlink(e, body ? body : "x");
+			break;
+		case 'p': archive_entry_set_filetype(e, AE_IFIFO); break;
+		case 'F':
+			big = true;
+			n = body ? strtoul(body, NULL, 10) : 0;
+			if (n > HEARTH_MiB)
+				n = HEARTH_MiB;
+			/* fall through */
+		default:
+			archive_entry_set_filetype(e, AE_IFREG);
+			archive_entry_set_size(e, (la_int64_t)n);
+		}
+		archive_entry_set_perm(e, 0644);
+		if (archive_write_header(a, e) == ARCHIVE_OK &&
+		    archive_entry_filetype(e) == AE_IFREG) {
+			if (big) {
+				static char xs[4096];
+
+				memset(xs, 'x', sizeof(xs));
+				for (size_t left = n; left > 0;) {
+					size_t k = left < sizeof(xs) ? left : sizeof(xs);
+
+					archive_write_data(a, xs, k);
+					left -= k;
+				}
+			} else if (n) {
+				archive_write_data(a, body, n);
+			}
+		}
+		archive_entry_free(e);
+	}
+	archive_write_close(a);
+	archive_write_free(a);
+	free(text);
+	*len = o.len;
+	return o.p;
+}
+
 /* ---- the harness -------------------------------------------------------------- */
 
 static void check_stored(const char *run, struct codestore *cs, const uint8_t *data, size_t size,
@@ -290,6 +393,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct hearth_error *err = NULL;
 	struct codestore *cs = NULL;
 	char *code_path = NULL;
+	uint8_t *zip = NULL;
 	int r;
 
 	log_set_level(LOG_LVL_ERROR);
@@ -305,6 +409,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_PATH(path, "%s/data", run);
 	FUZZ_CHECK(codestore_open(&cs, path, &err) == 0, "codestore_open: %s", err ? err->msg : "");
 
+	if (!(size >= 2 && data[0] == 'P' && data[1] == 'K')) {
+		zip = zip_of_lines(data, size, &size);
+		data = zip;
+	}
 	r = codestore_put_zip(cs, data, size, sha, &code_path, &err);
 	if (r == 0) {
 		FUZZ_CHECK(!err, "success with an error");
@@ -318,6 +426,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_sandbox(run, NULL);
 	}
 	free(code_path);
+	free(zip);
 	hearth_error_free(err);
 	codestore_close(cs);
 	FUZZ_CHECK(fchdir(home) == 0, "back to the working folder: %s", strerror(errno));
