@@ -28,7 +28,7 @@ fi
 PACKAGES=(build-essential autoconf automake libtool pkg-config
 	libevent-dev libsqlite3-dev libjson-c-dev libcurl4-openssl-dev libarchive-dev libssl-dev
 	docker.io debootstrap curl jq sqlite3 python3 nodejs zip unzip busybox-static valgrind
-	procps iproute2 ca-certificates clang-format)
+	procps iproute2 ca-certificates clang-format libjansson-dev)
 missing=()
 for p in "${PACKAGES[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
