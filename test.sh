@@ -32,6 +32,30 @@ if ((${#browser_pkgs[@]})); then
 		say "could not install ${browser_pkgs[*]}: the browser suite will fail"
 fi
 
+# What the Lambda API's SDK suites run: Debian's boto3 and AWS CLI, and the
+# AWS SDK for JavaScript from npm as tests/lambda/package-lock.json pins it.
+setup_lambda_sdks() {
+	local missing=() p sudo=""
+	[[ $(id -u) -ne 0 ]] && sudo=sudo
+	for p in python3-boto3 awscli; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+	done
+	# nodejs packages that bundle npm (NodeSource's) must not get Debian's.
+	command -v npm >/dev/null || missing+=(npm)
+	if ((${#missing[@]})); then
+		say "installing ${missing[*]}"
+		$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+			$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+				--no-install-recommends "${missing[@]}" >/dev/null || return 1
+	fi
+	if [[ ! -f tests/lambda/node_modules/.package-lock.json ||
+		tests/lambda/package-lock.json -nt tests/lambda/node_modules/.package-lock.json ]]; then
+		say "npm ci in tests/lambda"
+		(cd tests/lambda && npm ci --no-audit --no-fund --loglevel=error) || return 1
+	fi
+}
+setup_lambda_sdks || { echo "test.sh: the Lambda SDK set-up failed"; echo "0 passed, 1 failed"; exit 1; }
+
 # The fuzzing pass builds with clang and libFuzzer (Debian: clang and
 # libclang-rt-dev, which clang only recommends).
 fuzz_pkgs=()
@@ -84,14 +108,17 @@ docker_args=()
 run_pass normal "$here/build"
 run_pass sanitizers "$here/build-asan" --enable-sanitizers
 # hearthd under valgrind (memcheck, leaks) through the API suites, the
-# basic execution suite, the event stream, the benchmarks, function URLs
-# and the async calls' basics and bounds; the timing-bound execution suites (async
-# fairness and crash recovery among them) stay on the faster passes above.
+# basic execution suite, the event stream, the benchmarks, function URLs,
+# the async calls' basics and bounds, and the Lambda API through the
+# JavaScript SDK; the timing-bound execution suites (async fairness and
+# crash recovery among them) stay on the faster passes above.
 check_args=(HEARTH_VALGRIND=1 TESTS="tests/api/functions.sh tests/api/bad-input.sh
-	tests/api/static.sh tests/api/durability.sh tests/api/test-events.sh tests/api/async.sh")
+	tests/api/static.sh tests/api/durability.sh tests/api/test-events.sh tests/api/async.sh
+	tests/api/lambda.sh")
 docker_args=(HEARTH_VALGRIND=1 DOCKER_TESTS="tests/integration/exec-basic.sh
 	tests/integration/events.sh tests/integration/bench-api.sh tests/integration/fnurl.sh
-	tests/integration/async-basic.sh tests/integration/async-limits.sh")
+	tests/integration/async-basic.sh tests/integration/async-limits.sh
+	tests/integration/lambda-sdk.sh")
 run_pass valgrind "$here/build-valgrind"
 
 say "pass: distcheck"

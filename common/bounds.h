@@ -62,5 +62,7 @@
 #define HTTP_BODY_MAX (70u * HEARTH_MiB)
 #define HTTP_HEADERS_MAX (64u * HEARTH_KiB)
 #define HTTP_IDLE_TIMEOUT_S 60
+/* The longest bearer token (--token): a header line, visible ASCII. */
+#define AUTH_TOKEN_MAX 256
 
 #endif

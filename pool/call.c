@@ -151,6 +151,8 @@ static void result_from_reply(struct pool_result *res, struct ctr *c, struct poo
 	res->duration_ms = (double)r->duration_us / 1000.0;
 	res->max_memory_mb = (double)r->max_rss_kb / 1024.0;
 	res->queue_ms = ms_between(call->enq_ns, call->run_ns);
+	res->memory_mb = call->fn->spec->memory_mb;
+	res->timeout_s = call->fn->spec->timeout_s;
 	/* A call that waited for this container to come up is its cold or
 	 * stem start; one that found it ready is warm. */
 	if (c->served == 0 && c->ready_ns >= call->enq_ns) {

@@ -62,6 +62,9 @@ struct pool_result {
 	double init_ms;	    /* container start + init this call waited for */
 	double queue_ms;    /* time waiting for a container */
 	double max_memory_mb;
+	/* The settings it ran under, for the lines Lambda writes around its
+	 * logs (REPORT ... Memory Size, Task timed out after ...). */
+	int memory_mb, timeout_s;
 };
 
 /* Exactly once per call unless the call was abandoned: res set and err

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "docker.h"
 #include "util.h"
 
@@ -64,6 +65,13 @@ static const struct opt opts[] = {
 	    "runtime image for node functions"),
 	INT(retention, "retention", "HEARTH_RETENTION", 10, 100000000, "100000",
 	    "invocation records kept"),
+	STR(aws_access_key_id, "aws-access-key-id", "HEARTH_AWS_ACCESS_KEY_ID", NULL,
+	    "access key id the Lambda API's SigV4 signatures must use (with the secret; unset: "
+	    "signatures are not checked)"),
+	STR(aws_secret_access_key, "aws-secret-access-key", "HEARTH_AWS_SECRET_ACCESS_KEY", NULL,
+	    "secret access key of --aws-access-key-id (prefer the variable: flags show in ps)"),
+	STR(aws_region, "aws-region", "HEARTH_AWS_REGION", "us-east-1",
+	    "region of the Lambda API: its ARNs, and the scope signatures must name"),
 	INT(async_queue_max, "async-queue-max", "HEARTH_ASYNC_QUEUE_MAX", 1, 10000000, "10000",
 	    "async calls queued or running per function before 429"),
 	INT(async_queue_total, "async-queue-total", "HEARTH_ASYNC_QUEUE_TOTAL", 1, 100000000,
@@ -71,6 +79,14 @@ static const struct opt opts[] = {
 	INT(time_scale, "time-scale", "HEARTH_TIME_SCALE", 1, 1000000, "1",
 	    "divides every async delay and age (retry back-off, async_max_age): for tests and "
 	    "trace replays only"),
+	STR(token, "token", "HEARTH_TOKEN", NULL,
+	    "bearer token every API call and /events must send (prefer the variable or "
+	    "--token-file: flags show in ps)"),
+	STR(token_file, "token-file", "HEARTH_TOKEN_FILE", NULL,
+	    "file whose first line is the token"),
+	{ "insecure", "HEARTH_INSECURE", OPT_FLAG, offsetof(struct hearth_config, insecure), 0, 0, 0,
+	  NULL, "listen on a non-loopback address without a token (anyone who reaches the port "
+	  "can run code)" },
 	{ "help", NULL, OPT_FLAG, offsetof(struct hearth_config, show_help), 0, 0, 0, NULL,
 	  "print this help and exit" },
 	{ "version", NULL, OPT_FLAG, offsetof(struct hearth_config, show_version), 0, 0, 0, NULL,
@@ -140,9 +156,46 @@ static int set_opt(struct hearth_config *c, const struct opt *o, const char *v, 
 						 o->min, o->max);
 		*(int *)(void *)field = (int)n;
 		return 0;
-	case OPT_FLAG: *(int *)(void *)field = 1; return 0;
+	case OPT_FLAG:
+		/* a flag on the command line has no value; a variable says 1 or 0 */
+		if (!*v || strcmp(v, "1") == 0 || strcmp(v, "true") == 0 || strcmp(v, "yes") == 0)
+			*(int *)(void *)field = 1;
+		else if (strcmp(v, "0") == 0 || strcmp(v, "false") == 0 || strcmp(v, "no") == 0)
+			*(int *)(void *)field = 0;
+		else
+			return hearth_error_make(err, EINVAL, "%s: '%s' is not 1 or 0", from, v);
+		return 0;
 	}
 	return hearth_error_make(err, EINVAL, "%s: unknown option kind", from);
+}
+
+/* The two halves of a key pair come together; a region is what AWS names
+ * one ("us-east-1"), as it goes into ARNs and signature scopes. */
+static int check_aws(const struct hearth_config *c, struct hearth_error **err)
+{
+	if (!c->aws_access_key_id[0] != !c->aws_secret_access_key[0])
+		return hearth_error_make(err, EINVAL,
+					 "--aws-access-key-id and --aws-secret-access-key go "
+					 "together: give both or neither");
+	if (strspn(c->aws_region, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(c->aws_region))
+		return hearth_error_make(err, EINVAL,
+					 "--aws-region: '%s' is not a region name (e.g. us-east-1)",
+					 c->aws_region);
+	return 0;
+}
+
+/* One token, from one place; what it may hold is auth.c's rule. */
+static int check_token(struct hearth_config *c, struct hearth_error **err)
+{
+	if (c->token[0] && c->token_file[0])
+		return hearth_error_make(err, EINVAL,
+					 "--token and --token-file (or HEARTH_TOKEN and "
+					 "HEARTH_TOKEN_FILE): give one, not both");
+	if (c->token_file[0])
+		return auth_token_read(c->token_file, c->token, sizeof(c->token), err);
+	if (c->token[0])
+		return auth_token_check(c->token, "--token", err);
+	return 0;
 }
 
 int config_load(struct hearth_config *cfg, int argc, char **argv, struct hearth_error **err)
@@ -187,7 +240,9 @@ int config_load(struct hearth_config *cfg, int argc, char **argv, struct hearth_
 	if (optind < argc)
 		return hearth_error_make(err, EINVAL, "unexpected argument '%s' (see --help)",
 					 argv[optind]);
-	return 0;
+	if ((r = check_token(cfg, err)) < 0)
+		return r;
+	return check_aws(cfg, err);
 }
 
 void config_usage(FILE *out, const char *argv0)

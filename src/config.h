@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 
+#include "bounds.h"
 #include "error.h"
 
 struct hearth_config {
@@ -26,8 +27,18 @@ struct hearth_config {
 	int async_queue_max;   /* queued or running, per function */
 	int async_queue_total; /* the same over every function */
 	int time_scale;	       /* divides async delays and ages: tests only */
+	/* who may call: the bearer token (--token, or --token-file's first
+	 * line), and --insecure to listen beyond loopback without one */
+	char token[AUTH_TOKEN_MAX + 1];
+	char token_file[1024];
+	int insecure;
 	char image_python[256];
 	char image_node[256];
+	/* The Lambda API's credentials: when both are set, its requests must
+	 * carry a SigV4 signature made with them (empty: not checked). */
+	char aws_access_key_id[129];
+	char aws_secret_access_key[129];
+	char aws_region[64]; /* in ARNs, and what signatures are scoped to */
 	int show_help;
 	int show_version;
 };

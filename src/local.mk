@@ -23,11 +23,12 @@ src_libhearth_a_SOURCES = \
 	src/invoke/records.c src/invoke/records.h \
 	src/invoke/metrics.c src/invoke/metrics.h \
 	src/invoke/asyncq.c src/invoke/asyncq.h \
-	src/api/api.c src/api/api.h src/api/routes.h \
+	src/api/api.c src/api/api.h src/api/routes.h src/api/auth.c src/api/auth.h \
 	src/api/http.c src/api/http.h \
 	src/api/functions.c src/api/execute.c src/api/bench.c src/api/invocations.c \
 	src/api/monitor.c src/api/webfiles.c src/api/events.c src/api/events.h src/api/fnurl.c \
 	src/api/async.c \
+	src/api/sigv4.c src/api/sigv4.h src/api/lambda.c src/api/lambdajson.c src/api/lambdajson.h \
 	$(COMMON_SOURCES)
 
 bin_PROGRAMS += src/hearthd

@@ -17,6 +17,7 @@
 #include <event2/event.h>
 
 #include "api.h"
+#include "auth.h"
 #include "asyncq.h"
 #include "codestore.h"
 #include "config.h"
@@ -242,7 +243,13 @@ static int start(struct daemon *d, struct hearth_error **err)
 				 .invoker = d->invoker,
 				 .asyncq = d->asyncq,
 				 .events = d->events,
-				 .web_dir = d->cfg.web_dir };
+				 .web_dir = d->cfg.web_dir,
+				 .aws_region = d->cfg.aws_region,
+				 .aws_access_key_id = d->cfg.aws_access_key_id[0]
+							      ? d->cfg.aws_access_key_id
+							      : NULL,
+				 .aws_secret_access_key = d->cfg.aws_secret_access_key,
+				 .token = d->cfg.token[0] ? d->cfg.token : NULL };
 	if ((r = api_new(&d->api, &deps, err)) < 0)
 		return hearth_error_wrap(err, "api");
 	if ((r = api_listen(d->api, d->cfg.listen_host, d->cfg.listen_port, err)) < 0)
@@ -300,6 +307,13 @@ int main(int argc, char **argv)
 		printf("hearthd %s\n", PACKAGE_VERSION);
 		return 0;
 	}
+	/* Before anything starts: no token, no network beyond this machine. */
+	if (auth_listen_check(d.cfg.listen_host, d.cfg.token[0] != '\0', d.cfg.insecure, &err) <
+	    0) {
+		fprintf(stderr, "hearthd: %s\n", err->msg);
+		hearth_error_free(err);
+		return 2;
+	}
 	if (start(&d, &err) < 0) {
 		log_error("cannot start: %s", err->msg);
 		hearth_error_free(err);
@@ -308,6 +322,15 @@ int main(int argc, char **argv)
 	}
 	log_info("hearthd %s listening on http://%s:%d (data %s)", PACKAGE_VERSION,
 		 d.cfg.listen_host, d.cfg.listen_port, d.cfg.data_dir);
+	if (d.cfg.token[0])
+		log_info("the API and /events need the bearer token; the dashboard asks for it");
+	else if (d.cfg.insecure)
+		log_warn("--insecure: no token, and anyone who can reach %s:%d can run code here",
+			 d.cfg.listen_host, d.cfg.listen_port);
+	if (d.cfg.token[0] && strlen(d.cfg.token) < 16)
+		log_warn("the token is %zu characters: 32 random ones (openssl rand -hex 16) are "
+			 "better",
+			 strlen(d.cfg.token));
 	event_base_dispatch(d.base);
 	log_info("hearthd stopped");
 out:

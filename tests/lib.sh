@@ -13,6 +13,8 @@
 #   hearth_stop                   SIGTERM, bounded wait, exit 0, clean stderr
 #   hearth_kill9                  kill -9 and reap
 #   req METHOD PATH [CURL ARGS]   sets STATUS, BODY, HEADERS (a file), ELAPSED_MS
+#                                 (sends HEARTH_TEST_TOKEN as a bearer token when set)
+#   wait_until SECONDS CMD...     polls CMD every 0.1 s, at most SECONDS
 #
 # HEARTH_VALGRIND=1 runs hearthd under valgrind --leak-check=full and
 # hearth_stop checks its verdict.  The trap on EXIT kills only the hearthd
@@ -133,6 +135,18 @@ done_testing() {
 
 # ---- hearthd --------------------------------------------------------------
 
+# wait_until SECONDS CMD...: polls CMD every 0.1 s, at most SECONDS; its
+# status is whether CMD ever succeeded.
+wait_until() {
+	local deadline=$(( $(date +%s%N) + $1 * 1000000000 ))
+	shift
+	while :; do
+		"$@" && return 0
+		[ "$(date +%s%N)" -ge "$deadline" ] && return 1
+		sleep 0.1
+	done
+}
+
 free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
@@ -226,9 +240,11 @@ req() {
 	shift 2
 	HEADERS="$TEST_TMP/headers"
 	rm -f "$TEST_TMP/body" "$HEADERS"
-	local out
+	local out auth=()
+	# HEARTH_TEST_TOKEN: every request sends it (a hearthd with --token)
+	[ -z "${HEARTH_TEST_TOKEN:-}" ] || auth=(-H "Authorization: Bearer $HEARTH_TEST_TOKEN")
 	out=$(curl -s -X "$method" -o "$TEST_TMP/body" -D "$HEADERS" -w '%{http_code} %{time_total}' \
-		--max-time 120 "$@" "$HEARTH_URL$path") || out="curl-failed-$? 0"
+		--max-time 120 "${auth[@]}" "$@" "$HEARTH_URL$path") || out="curl-failed-$? 0"
 	STATUS=${out% *}
 	# What the request took on the wire (curl's own clock: no process
 	# start-up in it), in whole milliseconds.

@@ -15,7 +15,8 @@ EXTRA_DIST += tests/unit/tap.h tests/unit/testfs.h tests/lib.sh
 UNIT_TESTS = tests/unit/test_buf tests/unit/test_store tests/unit/test_codestore \
 	tests/unit/test_function tests/unit/test_docker_spec tests/unit/test_hdr \
 	tests/unit/test_registry tests/unit/test_frame tests/unit/test_strmap tests/unit/test_b64 \
-	tests/unit/test_jsontext tests/unit/test_asyncstore
+	tests/unit/test_jsontext tests/unit/test_asyncstore tests/unit/test_auth \
+	tests/unit/test_sigv4 tests/unit/test_lambdajson
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 # The load generator's histogram (bench/hdr.c).
@@ -36,7 +37,8 @@ EXTRA_DIST += tests/runtimes/fixtures
 # The API against a real hearthd on a free port with a temporary data dir
 # (curl, jq, python3; durability.sh also the sqlite3 CLI).
 HEARTH_API_TESTS = tests/api/functions.sh tests/api/bad-input.sh tests/api/test-events.sh \
-	tests/api/durability.sh tests/api/static.sh tests/api/engine-down.sh tests/api/async.sh
+	tests/api/durability.sh tests/api/static.sh tests/api/engine-down.sh tests/api/auth.sh \
+	tests/api/async.sh tests/api/lambda.sh
 TESTS += $(HEARTH_API_TESTS)
 dist_noinst_SCRIPTS += $(HEARTH_API_TESTS)
 
@@ -62,8 +64,14 @@ HEARTH_EXEC_TESTS = tests/integration/exec-basic.sh tests/integration/exec-limit
 	tests/integration/exec-image.sh tests/integration/exec-disconnect.sh \
 	tests/integration/events.sh tests/integration/bench-api.sh tests/integration/fnurl.sh \
 	tests/integration/async-basic.sh tests/integration/async-limits.sh \
-	tests/integration/async-fairness.sh tests/integration/async-durability.sh
+	tests/integration/async-fairness.sh tests/integration/async-durability.sh \
+	tests/integration/lambda-sdk.sh tests/integration/lambda-readme.sh
 dist_noinst_SCRIPTS += $(HEARTH_EXEC_TESTS)
+# The Lambda API through the AWS SDKs: lambda-sdk.sh runs tests/lambda/sdk.mjs
+# with @aws-sdk/client-lambda from npm (package-lock.json pins it; `npm ci`
+# in tests/lambda installs it, ./test.sh does); lambda-readme.sh runs the
+# README's examples with it, Debian's python3-boto3 and Debian's awscli.
+EXTRA_DIST += tests/lambda/package.json tests/lambda/package-lock.json tests/lambda/sdk.mjs
 EXTRA_DIST += tests/integration/exec-common.sh
 
 DOCKER_TESTS = tests/integration/test_docker tests/integration/shim-docker.sh \

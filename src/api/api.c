@@ -29,7 +29,9 @@
 #include <unistd.h>
 
 #include <event2/http.h>
+#include <openssl/crypto.h>
 
+#include "auth.h"
 #include "bounds.h"
 #include "http.h"
 #include "log.h"
@@ -70,6 +72,18 @@ const struct api_route_row api_routes[] = {
 	{ "/pool", M_GET | M_HEAD, api_pool },
 	{ "/metrics", M_GET | M_HEAD, api_metrics },
 	{ "/events", M_GET, api_events },
+	/* The AWS Lambda API (lambda.c); ListFunctions is asked for with and
+	 * without the trailing slash (botocore, the JavaScript SDK). */
+	{ "/2015-03-31/functions", M_GET, api_lambda_list },
+	{ "/2015-03-31/functions", M_POST, api_lambda_create },
+	{ "/2015-03-31/functions/", M_GET, api_lambda_list },
+	{ "/2015-03-31/functions/", M_POST, api_lambda_create },
+	{ "/2015-03-31/functions/{}", M_GET, api_lambda_get },
+	{ "/2015-03-31/functions/{}", M_DELETE, api_lambda_delete },
+	{ "/2015-03-31/functions/{}/configuration", M_GET, api_lambda_get_configuration },
+	{ "/2015-03-31/functions/{}/configuration", M_PUT, api_lambda_update_configuration },
+	{ "/2015-03-31/functions/{}/code", M_PUT, api_lambda_update_code },
+	{ "/2015-03-31/functions/{}/invocations", M_POST, api_lambda_invoke },
 };
 const size_t api_routes_n = sizeof(api_routes) / sizeof(api_routes[0]);
 
@@ -90,9 +104,28 @@ static int is_reserved(const char *path)
 	return 0;
 }
 
+/* Whether a request to path needs the bearer token: every API endpoint
+ * and the event stream, but not the dashboard's files, GET /healthz (a
+ * probe; its details need the token), function URLs (their function's
+ * route_auth, fnurl.c) or the Lambda API (SigV4, lambda.c). */
+static bool needs_token(const char *path)
+{
+	static const char *const open_prefixes[] = { "/fn", "/2015-03-31", "/healthz" };
+
+	if (!is_reserved(path))
+		return false;
+	for (size_t i = 0; i < sizeof(open_prefixes) / sizeof(open_prefixes[0]); i++) {
+		size_t n = strlen(open_prefixes[i]);
+
+		if (strncmp(path, open_prefixes[i], n) == 0 && (path[n] == '\0' || path[n] == '/'))
+			return false;
+	}
+	return true;
+}
+
 /* Whether path matches pattern; the "{}" segments (still URL-encoded, as
- * ids and names never need encoding) go to arg, joined by '/', cut to its
- * size. */
+ * ids and names never need encoding; the Lambda API decodes its ARNs) go
+ * to arg, joined by '/', cut to its size. */
 static bool matches(const char *pattern, const char *path, char *arg, size_t argsz)
 {
 	const char *hole;
@@ -190,7 +223,9 @@ void api_route_find(const char *path, unsigned m, struct api_route *out)
 	allow_list(seen, out->allow, sizeof(out->allow));
 }
 
-static int route(struct api *a, struct evhttp_request *req, const char *path,
+/* Under the Lambda API (lambda: api_lambda_path, a reserved prefix), what
+ * no row serves is an operation Hearth does not serve, in Lambda's words. */
+static int route(struct api *a, struct evhttp_request *req, const char *path, bool lambda,
 		 struct hearth_error **err)
 {
 	struct api_route rt;
@@ -201,8 +236,21 @@ static int route(struct api *a, struct evhttp_request *req, const char *path,
 	case API_ROUTE_FNURL: return api_fnurl(a, req, rt.arg, err);
 	case API_ROUTE_WEBFILE: return api_webfile(a, req, rt.arg, err);
 	case API_ROUTE_NOT_FOUND:
+		if (lambda)
+			return hearth_error_make(
+				err, ENOTSUP,
+				"Hearth does not serve this operation of the Lambda API: %s %s",
+				http_method_name(evhttp_request_get_command(req)), path);
 		return hearth_error_make(err, ENOENT, "no such endpoint: %s", path);
 	case API_ROUTE_NOT_ALLOWED: break;
+	}
+	if (lambda) {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", rt.allow);
+		return hearth_error_make(err, ENOTSUP,
+					 "Hearth does not serve this operation of the Lambda API: "
+					 "%s %s (allowed: %s)",
+					 http_method_name(evhttp_request_get_command(req)), path,
+					 rt.allow);
 	}
 	http_reply_not_allowed(req, rt.allow);
 	return 0;
@@ -216,14 +264,29 @@ static void on_request(struct evhttp_request *req, void *arg)
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
 	int r;
 
+	bool lambda;
+
 	http_begin(req);
 	if (!path || !*path)
 		path = "/";
-	r = route(a, req, path, &err);
+	/* The Lambda API authenticates by SigV4 alone (never the bearer
+	 * token: needs_token leaves it out), before anything else, and
+	 * answers in Lambda's shapes. */
+	lambda = api_lambda_path(path);
+	if (lambda && api_lambda_refused(a, req))
+		return;
+	if (a->token && needs_token(path) && (r = auth_bearer(req, a->token, &err)) < 0) {
+		http_reply_error(req, err);
+		return;
+	}
+	r = route(a, req, path, lambda, &err);
 	if (r < 0) {
 		if (!err)
 			hearth_error_make(&err, -r, "internal error (%d)", r);
-		http_reply_error(req, err);
+		if (lambda)
+			api_lambda_reply_error(req, err);
+		else
+			http_reply_error(req, err);
 	}
 }
 
@@ -245,6 +308,13 @@ int api_new(struct api **out, const struct api_deps *deps, struct hearth_error *
 	a->invoker = deps->invoker;
 	a->asyncq = deps->asyncq;
 	a->events = deps->events;
+	a->aws_region = deps->aws_region ? deps->aws_region : "us-east-1";
+	a->aws_access_key_id = deps->aws_access_key_id;
+	a->aws_secret_access_key = deps->aws_secret_access_key;
+	if (deps->token && *deps->token && !(a->token = strdup(deps->token))) {
+		api_free(a);
+		return hearth_error_make(err, ENOMEM, "out of memory");
+	}
 	if (deps->web_dir) {
 		a->web_root = realpath(deps->web_dir, NULL);
 		if (!a->web_root)
@@ -359,5 +429,9 @@ void api_free(struct api *a)
 	if (a->http)
 		evhttp_free(a->http);
 	free(a->web_root);
+	if (a->token) {
+		OPENSSL_cleanse(a->token, strlen(a->token));
+		free(a->token);
+	}
 	free(a);
 }

@@ -29,6 +29,11 @@ struct api_deps {
 	struct asyncq *asyncq; /* asynchronous calls */
 	struct events *events; /* the feed behind GET /events */
 	const char *web_dir;   /* folder served at "/" */
+	/* The Lambda API's region, and the key pair its SigV4 signatures must
+	 * use; NULL key: signatures are not checked. */
+	const char *aws_region;
+	const char *aws_access_key_id, *aws_secret_access_key;
+	const char *token; /* the bearer token the API needs, or NULL */
 };
 
 int api_new(struct api **out, const struct api_deps *deps, struct hearth_error **err);

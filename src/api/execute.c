@@ -153,7 +153,9 @@ int api_execute(struct api *a, struct evhttp_request *req, const char *idstr,
 		data = "{}"; /* no payload: an empty event, as Lambda does */
 		len = 2;
 	} else if (!jsontext_is_value(data, len)) {
-		return hearth_error_make(err, EBADMSG, "the payload is not valid JSON");
+		/* the error path: the parser again, for where it broke */
+		r = jsontext_parse(data, len, 0, "the payload", NULL, err);
+		return r < 0 ? r : hearth_error_make(err, EBADMSG, "the payload is not valid JSON");
 	}
 	if (async)
 		return execute_async(a, req, id, data, len, err);

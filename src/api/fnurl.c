@@ -20,6 +20,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include "auth.h"
 #include "b64.h"
 #include "bounds.h"
 #include "function.h"
@@ -150,7 +151,6 @@ static int build_event(struct api *a, struct evhttp_request *req, const char *pa
 	struct tm tm;
 	const char *text;
 
-	(void)a;
 	if (blen > INVOKE_PAYLOAD_MAX)
 		return hearth_error_make(err, E2BIG,
 					 "body: %zu bytes, over the %u-byte limit of a call", blen,
@@ -179,6 +179,9 @@ static int build_event(struct api *a, struct evhttp_request *req, const char *pa
 			}
 			continue;
 		}
+		/* hearthd's own token is never handed to function code */
+		if (strcmp(name, "authorization") == 0 && a->token && auth_bearer_ok(req, a->token))
+			continue;
 		if (strcmp(name, "user-agent") == 0)
 			ua = h->value;
 		if (strcmp(name, "host") == 0)
@@ -381,7 +384,12 @@ int api_fnurl(struct api *a, struct evhttp_request *req, const char *path,
 	if (!registry_route_match(a->registry, path, &id, &route_len) ||
 	    !(f = pool_function_spec(a->pool, id)))
 		return hearth_error_make(err, ENOENT, "no function has a route for %s", path);
-	/* (route_auth, once hearthd has tokens, is checked here) */
+	/* route_auth, as Lambda's AuthType: "none" is public, "token" needs
+	 * the bearer token, and unset means "token" whenever hearthd has one.
+	 * Without a token everything is as open as the API itself. */
+	if (a->token && !(f->route_auth && strcmp(f->route_auth, "none") == 0) &&
+	    (r = auth_bearer(req, a->token, err)) < 0)
+		return r;
 	fc = calloc(1, sizeof(*fc));
 	if (!fc)
 		return hearth_error_make(err, ENOMEM, "out of memory");

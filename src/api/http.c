@@ -21,9 +21,12 @@ int http_status_of(int status)
 {
 	switch (status < 0 ? -status : status) {
 	case EBADMSG: return 400;
+	case ENOKEY: return 401;
+	case EPERM: return 403;
 	case ENOENT: return 404;
 	case ENOTSUP: return 405;
 	case EEXIST: return 409;
+	case ESTALE: return 412;
 	case E2BIG: return 413;
 	case EINVAL: return 422;
 	case EAGAIN: return 429;
@@ -40,9 +43,12 @@ const char *http_code_of(int status)
 {
 	switch (status < 0 ? -status : status) {
 	case EBADMSG: return "bad_request";
+	case ENOKEY: return "unauthorized";
+	case EPERM: return "forbidden";
 	case ENOENT: return "not_found";
 	case ENOTSUP: return "method_not_allowed";
 	case EEXIST: return "conflict";
+	case ESTALE: return "precondition_failed";
 	case E2BIG: return "too_large";
 	case EINVAL: return "invalid";
 	case EAGAIN: return "throttled";
@@ -64,9 +70,12 @@ static const char *reason(int code)
 	case 204: return "No Content";
 	case 304: return "Not Modified";
 	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 409: return "Conflict";
+	case 412: return "Precondition Failed";
 	case 413: return "Payload Too Large";
 	case 422: return "Unprocessable Entity";
 	case 429: return "Too Many Requests";
@@ -106,9 +115,11 @@ int http_inflight(void)
 
 void http_finish(struct evhttp_request *req, int code, struct evbuffer *body)
 {
-	/* Successful calls are the hot path: one line each only at debug. */
+	/* Successful calls are the hot path (execute, and the Lambda API's
+	 * Invoke): one line each only at debug. */
 	log_msg(code < 400 && evhttp_request_get_command(req) == EVHTTP_REQ_POST &&
-				strstr(evhttp_request_get_uri(req), "/execute")
+				(strstr(evhttp_request_get_uri(req), "/execute") ||
+				 strstr(evhttp_request_get_uri(req), "/invocations"))
 			? LOG_LVL_DEBUG
 			: LOG_LVL_INFO,
 		"http: %s %s -> %d", http_method_name(evhttp_request_get_command(req)),

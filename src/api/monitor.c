@@ -5,6 +5,7 @@
 #include <errno.h>
 
 #include "asyncq.h"
+#include "auth.h"
 #include "buf.h"
 #include "events.h"
 #include "http.h"
@@ -25,7 +26,9 @@ int api_healthz(struct api *a, struct evhttp_request *req, const char *arg,
 	json_object_object_add(o, "status", json_object_new_string("ok"));
 	json_object_object_add(o, "store", json_object_new_string("ok"));
 	json_object_object_add(o, "docker", json_object_new_string(up ? "ok" : "unreachable"));
-	if (!up && pool_engine_error(a->pool))
+	/* public, as a probe needs it; the engine's error (paths, addresses)
+	 * only for those with the token */
+	if (!up && pool_engine_error(a->pool) && auth_bearer_ok(req, a->token))
 		json_object_object_add(o, "docker_error",
 				       json_object_new_string(pool_engine_error(a->pool)));
 	http_reply_json(req, 200, o);

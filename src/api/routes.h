@@ -15,9 +15,13 @@
  *   async.c        asynchronous calls: one as GET /invocations/{id} shows
  *                  it, the dead letters and their redrive
  *   monitor.c      /healthz, /pool, /metrics, /events (events.c: the feed)
+ *   lambda.c       the AWS Lambda API under /2015-03-31 (lambdajson.c: its
+ *                  JSON shapes; sigv4.c: its signatures)
  *   webfiles.c     the dashboard's files at / */
 #ifndef HEARTH_ROUTES_H
 #define HEARTH_ROUTES_H
+
+#include <stdbool.h>
 
 #include <event2/http.h>
 #include <json-c/json.h>
@@ -35,6 +39,11 @@ struct api {
 	struct asyncq *asyncq;
 	struct events *events;
 	char *web_root; /* realpath of web_dir, or NULL when missing */
+	/* The Lambda API: its region, and the key pair its signatures must
+	 * use (NULL: not checked). */
+	const char *aws_region;
+	const char *aws_access_key_id, *aws_secret_access_key;
+	char *token; /* the bearer token the API needs (auth.h), or NULL */
 	struct evhttp *http;
 	struct evhttp_bound_socket *sock;
 };
@@ -103,6 +112,30 @@ int api_events(struct api *a, struct evhttp_request *req, const char *arg,
 /* fnurl.c: path is what follows /fn ("/hello/x"), still encoded. */
 int api_fnurl(struct api *a, struct evhttp_request *req, const char *path,
 	      struct hearth_error **err);
+
+/* lambda.c: the Lambda API.  Its paths are authenticated before routing
+ * (api_lambda_refused answers a request it refuses) and its errors
+ * answered in Lambda's shape (api_lambda_reply_error). */
+bool api_lambda_path(const char *path);
+bool api_lambda_refused(struct api *a, struct evhttp_request *req);
+void api_lambda_reply_error(struct evhttp_request *req, const struct hearth_error *e);
+int api_lambda_list(struct api *a, struct evhttp_request *req, const char *arg,
+		    struct hearth_error **err);
+int api_lambda_create(struct api *a, struct evhttp_request *req, const char *arg,
+		      struct hearth_error **err);
+int api_lambda_get(struct api *a, struct evhttp_request *req, const char *fn,
+		   struct hearth_error **err);
+int api_lambda_get_configuration(struct api *a, struct evhttp_request *req, const char *fn,
+				 struct hearth_error **err);
+int api_lambda_update_code(struct api *a, struct evhttp_request *req, const char *fn,
+			   struct hearth_error **err);
+int api_lambda_update_configuration(struct api *a, struct evhttp_request *req, const char *fn,
+				    struct hearth_error **err);
+int api_lambda_delete(struct api *a, struct evhttp_request *req, const char *fn,
+		      struct hearth_error **err);
+/* Deferred until the call ends (RequestResponse). */
+int api_lambda_invoke(struct api *a, struct evhttp_request *req, const char *fn,
+		      struct hearth_error **err);
 
 /* webfiles.c: path is the URL's path, still encoded. */
 int api_webfile(struct api *a, struct evhttp_request *req, const char *path,

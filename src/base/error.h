@@ -8,8 +8,11 @@
  *
  *   EBADMSG  malformed input (bad JSON, bad frame)      -> 400
  *   EINVAL   well-formed but invalid input               -> 422
+ *   ENOKEY   no credentials, or not the right ones       -> 401
+ *   EPERM    refused                                     -> 403
  *   ENOENT   no such object                              -> 404
  *   EEXIST   conflicts with an existing object           -> 409
+ *   ESTALE   a precondition (a revision) no longer holds -> 412
  *   E2BIG    body or field over its size limit           -> 413
  *   ENOTSUP  method not allowed on this path             -> 405
  *   EAGAIN   throttled, queue full                       -> 429
@@ -19,7 +22,9 @@
  *   EHOSTDOWN container engine unreachable               -> 503
  *   ECANCELED hearthd is stopping                        -> 503
  *   anything else                                        -> 500
- */
+ *
+ * The Lambda API answers the same statuses with Lambda's own codes and
+ * error types (src/api/lambdajson.c, lambdajson_error_of). */
 #ifndef HEARTH_ERROR_H
 #define HEARTH_ERROR_H
 

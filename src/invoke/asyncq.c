@@ -232,7 +232,7 @@ static void on_attempt_done(void *arg, const struct pool_result *res,
 		attempt_requeue(q, f, a, now);
 		goto out;
 	} else {
-		size_t loglen = res->logs.len > INVOKE_LOGS_MAX ? INVOKE_LOGS_MAX : res->logs.len;
+		struct buf lb = BUF_INIT(INVOKE_LOGS_MAX + 4 * HEARTH_KiB);
 
 		oc = (enum aq_outcome)res->status;
 		rec.status = (char *)invocation_status_name(res->status);
@@ -243,7 +243,10 @@ static void on_attempt_done(void *arg, const struct pool_result *res,
 		rec.max_memory_mb = (int64_t)(res->max_memory_mb + 0.5);
 		if (res->status != INVOCATION_SUCCESS && envelope_write_error(&ej, res, NULL) == 0)
 			rec.error_json = ej.ptr;
-		rec.logs = logs = strndup(res->logs.ptr ? res->logs.ptr : "", loglen);
+		/* Lambda's lines around the function's output, as the attempt's
+		 * invocation record has them (one writer, invoke.h). */
+		(void)invoke_write_lambda_logs(&lb, res, INVOKE_LOGS_MAX, NULL);
+		rec.logs = logs = buf_detach(&lb, NULL);
 		if (res->status == INVOCATION_SUCCESS && res->result.len <= INVOKE_RECORD_BODY_MAX)
 			rec.result = result = strndup(res->result.ptr, res->result.len);
 	}

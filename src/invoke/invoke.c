@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,14 +99,53 @@ static void check_result(struct pool_result *res)
 	res->error_message = (struct bytes){ bad_msg, sizeof(bad_msg) - 1 };
 }
 
+int invoke_write_lambda_logs(struct buf *b, const struct pool_result *res, size_t max_own,
+			     struct hearth_error **err)
+{
+	size_t own = res->logs.len > max_own ? max_own : res->logs.len;
+	double billed = ceil(res->duration_ms);
+	int r;
+
+	if ((r = buf_printf(b, err, "START RequestId: %s Version: $LATEST\n", res->request_id)) <
+		    0 ||
+	    (own && (r = buf_append(b, res->logs.ptr, own, err)) < 0) ||
+	    (own && res->logs.ptr[own - 1] != '\n' && (r = buf_puts(b, "\n", err)) < 0))
+		return r;
+	if (res->status == INVOCATION_TIMEOUT) {
+		char at[32];
+
+		util_iso8601(util_now_ms(), at);
+		if ((r = buf_printf(b, err, "%s %s Task timed out after %d.00 seconds\n", at,
+				    res->request_id, res->timeout_s)) < 0)
+			return r;
+	}
+	if ((r = buf_printf(
+		     b, err,
+		     "END RequestId: %s\nREPORT RequestId: %s\tDuration: %.2f ms\t"
+		     "Billed Duration: %.0f ms\tMemory Size: %d MB\tMax Memory Used: %.0f MB\t",
+		     res->request_id, res->request_id, res->duration_ms, billed < 1 ? 1 : billed,
+		     res->memory_mb, res->max_memory_mb)) < 0)
+		return r;
+	if (res->start != POOL_START_WARM &&
+	    (r = buf_printf(b, err, "Init Duration: %.2f ms\t", res->init_ms)) < 0)
+		return r;
+	if (res->status == INVOCATION_TIMEOUT && (r = buf_puts(b, "Status: timeout\t", err)) < 0)
+		return r;
+	if (res->status == INVOCATION_CRASHED &&
+	    (r = buf_printf(b, err, "Status: error\tError Type: %.*s\t", (int)res->error_type.len,
+			    res->error_type.ptr ? res->error_type.ptr : "")) < 0)
+		return r;
+	return buf_puts(b, "\n", err);
+}
+
 /* The record of a call that ran, queued for the batched store write (the
  * records module copies it). */
 static void record(struct invoke_call *c, const struct pool_result *res)
 {
 	struct store_invocation rec = { 0 };
 	_cleanup_buf_ struct buf ej = BUF_INIT(1u << 20);
-	_cleanup_free_ char *logs = NULL, *result = NULL, *payload = NULL;
-	size_t loglen = res->logs.len > INVOKE_LOGS_MAX ? INVOKE_LOGS_MAX : res->logs.len;
+	_cleanup_buf_ struct buf logs = BUF_INIT(INVOKE_LOGS_MAX + 4 * HEARTH_KiB);
+	_cleanup_free_ char *result = NULL, *payload = NULL;
 
 	rec.id = c->request_id;
 	rec.function_id = res->function_id;
@@ -119,8 +159,10 @@ static void record(struct invoke_call *c, const struct pool_result *res)
 	rec.max_memory_mb = (int64_t)(res->max_memory_mb + 0.5);
 	if (res->status != INVOCATION_SUCCESS && envelope_write_error(&ej, res, NULL) == 0)
 		rec.error_json = ej.ptr;
-	logs = strndup(res->logs.ptr ? res->logs.ptr : "", loglen);
-	rec.logs = logs;
+	/* Lambda's lines around what the function printed; out of memory,
+	 * the record keeps what was written. */
+	(void)invoke_write_lambda_logs(&logs, res, INVOKE_LOGS_MAX, NULL);
+	rec.logs = logs.ptr;
 	if (res->status == INVOCATION_SUCCESS && res->result.len <= INVOKE_RECORD_BODY_MAX)
 		rec.result = result = strndup(res->result.ptr, res->result.len);
 	if (c->payload && c->payload_len <= INVOKE_RECORD_BODY_MAX)

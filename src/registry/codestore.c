@@ -741,6 +741,61 @@ out:
 	return r;
 }
 
+/* The regular files' bytes under parent/name, never following a link;
+ * -errno, or -ELOOP deeper than depth. */
+static int64_t tree_size_at(int parent, const char *name, int depth)
+{
+	struct dirent *e;
+	int64_t total = 0;
+	DIR *d;
+	int fd;
+
+	if (depth < 0)
+		return -ELOOP;
+	fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		int saved = errno;
+
+		close(fd);
+		return -saved;
+	}
+	while ((e = readdir(d)) != NULL) {
+		struct stat st;
+		int64_t sub;
+
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 ||
+		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISREG(st.st_mode)) {
+			total += st.st_size;
+		} else if (S_ISDIR(st.st_mode)) {
+			if ((sub = tree_size_at(dirfd(d), e->d_name, depth - 1)) < 0) {
+				closedir(d);
+				return sub;
+			}
+			total += sub;
+		}
+	}
+	closedir(d);
+	return total;
+}
+
+int codestore_size(struct codestore *cs, const char *sha, int64_t *bytes, struct hearth_error **err)
+{
+	int64_t n;
+
+	if (!sha_valid(sha))
+		return hearth_error_make(err, EINVAL, "'%s' is not a sha256", sha ? sha : "");
+	n = tree_size_at(cs->root_fd, sha, CS_ZIP_MAX_DEPTH + 2);
+	if (n < 0)
+		return hearth_error_errno(err, (int)-n, "code %s", sha);
+	*bytes = n;
+	return 0;
+}
+
 int codestore_remove(struct codestore *cs, const char *sha, struct hearth_error **err)
 {
 	char doomed[64];

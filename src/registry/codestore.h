@@ -9,6 +9,7 @@
 #define HEARTH_CODESTORE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
 #include "error.h"
@@ -35,6 +36,10 @@ int codestore_has_file(struct codestore *cs, const char *sha, const char *relpat
 /* Reads <sha>/<relpath> into out (bounded by out->max); -ENOENT, -E2BIG. */
 int codestore_read_file(struct codestore *cs, const char *sha, const char *relpath, struct buf *out,
 			struct hearth_error **err);
+/* The bytes of the regular files under <sha>/ (what a code folder holds
+ * unpacked, links and special files aside). */
+int codestore_size(struct codestore *cs, const char *sha, int64_t *bytes,
+		   struct hearth_error **err);
 /* Removes a folder no function refers to any more. */
 int codestore_remove(struct codestore *cs, const char *sha, struct hearth_error **err);
 

@@ -408,6 +408,12 @@ void registry_list_free(struct fn **list, size_t n)
 	store_function_list_free(list, n);
 }
 
+int registry_code_size(struct registry *r, const struct fn *f, int64_t *bytes,
+		       struct hearth_error **err)
+{
+	return codestore_size(r->codes, f->code_sha256, bytes, err);
+}
+
 int registry_read_source(struct registry *r, const struct fn *f, struct buf *out,
 			 char file[FN_FILE_MAX], struct hearth_error **err)
 {

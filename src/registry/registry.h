@@ -78,6 +78,10 @@ void registry_list_free(struct fn **list, size_t n);
 int registry_read_source(struct registry *r, const struct fn *f, struct buf *out,
 			 char file[FN_FILE_MAX], struct hearth_error **err);
 
+/* The size of f's code as stored (unpacked), in bytes. */
+int registry_code_size(struct registry *r, const struct fn *f, int64_t *bytes,
+		       struct hearth_error **err);
+
 /* A function's saved test events (named payloads for the dashboard), as
  * the JSON text {"events":[{"name","payload"},...]}; -ENOENT without the
  * function. */

@@ -13,14 +13,6 @@ command -v sqlite3 >/dev/null || bail "sqlite3 (the CLI) is not installed"
 DB="$HEARTH_DATA/hearth.db"
 
 aexec() { req_json POST "/functions/$1/execute?async=1" "$2"; }	# FID JSON
-wait_until() {	# SECONDS CMD...: polls CMD every 0.1 s
-	local deadline=$(( $(date +%s%N) + $1 * 1000000000 ))
-	shift
-	until "$@"; do
-		[ "$(date +%s%N)" -ge "$deadline" ] && return 1
-		sleep 0.1
-	done
-}
 in_store() {	# ID: the call's status in the store
 	sqlite3 "$DB" "SELECT status FROM async_calls WHERE id = '$1'"
 }

@@ -209,6 +209,29 @@ bad POST /functions/execute '' 400 "an empty batch body" "empty"
 bad POST /functions/execute '{"invocations":[]}' 422 "a batch of no calls" "at least one"
 bad POST /functions/execute '{"invocations":[],"x":1}' 422 "a batch with an unknown field" "unknown field 'x'"
 
+# ---- a call's payload: RFC 8259 JSON and nothing looser (400, as Lambda) ------------------
+# json-c would take each of these; Lambda and every strict client do not.
+while IFS='|' read -r payload desc; do
+	bad POST "/functions/$ID/execute" "$payload" 400 "a payload with $desc" "malformed JSON at line 1"
+done <<'CASES'
+{'a':1}|single quotes
+[1,2,]|a trailing comma in an array
+{"a":1,}|a trailing comma in an object
+NaN|NaN
+-Infinity|-Infinity
+{"a":Infinity}|Infinity inside
+/* c */ {}|a comment
+{"a":1} // c|a line comment after it
+{"a":01}|a leading zero
+{"a":.5}|a bare fraction
+{"a":"\x41"}|a \x escape
+{"a":"tab	in"}|a raw tab in a string
+{a:1}|a bare key
+CASES
+printf '{"a":"\xff"}' >"$TEST_TMP/badutf8"
+req POST "/functions/$ID/execute" -H 'Content-Type: application/json' --data-binary @"$TEST_TMP/badutf8"
+is_error 400 "a payload with invalid UTF-8" "UTF-8"
+
 # ---- size limits (413) ------------------------------------------------------------------------
 head -c $((71 * 1024 * 1024)) /dev/zero | tr '\0' 'a' >"$TEST_TMP/big"
 req POST /functions/ -H 'Content-Type: application/json' --data-binary @"$TEST_TMP/big"

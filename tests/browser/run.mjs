@@ -107,8 +107,10 @@ async function cleanup() {
 }
 process.on('SIGINT', async () => { await cleanup(); process.exit(130); });
 
-async function apiJson(h, method, path, body) {
-  const r = await fetch(h.base + path, { method, body: body === undefined ? undefined : JSON.stringify(body), headers: { 'Content-Type': 'application/json' } });
+async function apiJson(h, method, path, body, token) {
+  const headers = { 'Content-Type': 'application/json' };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const r = await fetch(h.base + path, { method, body: body === undefined ? undefined : JSON.stringify(body), headers });
   const t = await r.text();
   return { status: r.status, body: t ? JSON.parse(t) : null };
 }
@@ -529,8 +531,12 @@ async function main() {
     assert(foreign.length === 0, foreign.join('\n'));
   });
 
-  // ---- 401 → token dialog → retry, through a proxy that wants a token --------
-  const TOKEN = 's3cret-token';
+  // ---- 401 → token dialog → retry: a hearthd started with --token, seen
+  // through a proxy that only watches (and can play dead) -------------------
+  const TOKEN = 's3cret-token-' + Math.random().toString(36).slice(2);
+  const h3 = await startHearth(['--token', TOKEN]);
+  assert((await apiJson(h3, 'POST', '/functions/', { name: 'web-pool', language: 'python', code: 'def handler(e, c):\n    return 1\n' }, TOKEN)).status === 201,
+    'a function on the hearthd with a token');
   const seen = { auth: 0, noauth: 0, tokenInUrl: 0, events: 0 };
   let proxyDown = false;
   const sockets = new Set();
@@ -544,12 +550,9 @@ async function main() {
         if (req.url.startsWith('/events')) seen.events++;
       } else {
         seen.noauth++;
-        res.writeHead(401, { 'Content-Type': 'application/json' });
-        res.end('{"error":{"code":"unauthorized","message":"a bearer token is required"}}');
-        return;
       }
     }
-    const up = http.request({ host: '127.0.0.1', port: h.port, path: req.url, method: req.method, headers: req.headers }, (ur) => {
+    const up = http.request({ host: '127.0.0.1', port: h3.port, path: req.url, method: req.method, headers: req.headers }, (ur) => {
       res.writeHead(ur.statusCode, ur.headers);
       ur.pipe(res);
     });
@@ -638,9 +641,11 @@ async function main() {
   await ctx.close();
   const c2 = await stop(h2);
   relay.close();
+  const c3 = await stop(h3);
   const c1 = await stop(h);
   ok(c1 === 0, `hearthd stops on SIGTERM (exit ${c1})`, h.log().slice(-2000));
   ok(c2 === 0, `the second hearthd stops on SIGTERM (exit ${c2})`, h2.log().slice(-2000));
+  ok(c3 === 0, `the hearthd with a token stops on SIGTERM (exit ${c3})`, h3.log().slice(-2000));
 }
 
 try {

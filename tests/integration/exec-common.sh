@@ -10,7 +10,6 @@
 #   our_ctrs [docker ps ARGS]   short ids of our instance's containers
 #   pool_ids FID [STATE]        /pool's container ids of a function
 #   pool_count FID [STATE]      how many
-#   wait_until SECONDS CMD...   polls CMD every 0.1 s, at most SECONDS
 #   create_fn VAR NAME LANG CODE [JSON]   POST /functions/ (asserts 201)
 #   create_warm VAR NAME LANG CODE [JSON] create_fn, then its container is idle
 #   execute FID JSON [CURL ARGS]          POST /functions/FID/execute
@@ -72,7 +71,11 @@ _exec_exit() {
 }
 trap _exec_exit EXIT
 
-pool_json() { curl -s --max-time 5 "$HEARTH_URL/pool"; }
+pool_json() {
+	local auth=()
+	[ -z "${HEARTH_TEST_TOKEN:-}" ] || auth=(-H "Authorization: Bearer $HEARTH_TEST_TOKEN")
+	curl -s --max-time 5 "${auth[@]}" "$HEARTH_URL/pool"
+}
 
 pool_ids() {	# FID [STATE]
 	pool_json | jq -r --argjson f "$1" --arg s "${2:-}" \
@@ -87,16 +90,6 @@ pool_has() { [ "$(pool_count "$1" "${3:-}")" -ge "$2" ]; }
 # The stem cells of a language are up and idle.
 stem_idle() {
 	[ "$(pool_json | jq --arg l "$1" '[.containers[] | select(.stem and .language == $l and .state == "idle")] | length' 2>/dev/null)" -ge 1 ] 2>/dev/null
-}
-
-wait_until() {	# SECONDS CMD...
-	local deadline=$(( $(date +%s%N) + $1 * 1000000000 ))
-	shift
-	while :; do
-		"$@" && return 0
-		[ "$(date +%s%N)" -ge "$deadline" ] && return 1
-		sleep 0.1
-	done
 }
 
 # docker ps (all states) knows none of these container ids any more (and

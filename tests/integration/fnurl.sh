@@ -93,4 +93,26 @@ req DELETE "/functions/$PLAIN"
 req GET /fn/plain2
 is_error 404 "a deleted function's route is gone"
 exec_stop
+
+# ---- with a token: route_auth, and the token never reaches the function --------------------
+TOKEN="fnurl-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+HEARTH_TEST_TOKEN=$TOKEN
+exec_start --token "$TOKEN"
+create_warm TECHO fn-techo python "$ECHO" '{"route":"/techo"}'
+create_warm PECHO fn-pecho python "$ECHO" '{"route":"/pecho","route_auth":"none"}'
+HEARTH_TEST_TOKEN=
+req GET /fn/techo
+is_error 401 "route_auth unset with a token: 401 without it"
+req GET /fn/techo -H "Authorization: Bearer $TOKEN" -H 'X-Other: kept'
+is "$STATUS" 200 "  200 with it" || diag "$BODY"
+is "$(jqr '.headers | has("authorization")')" false "  and the function does not see the token"
+is "$(jqr '.headers["x-other"]')" kept "  while other headers pass"
+req GET /fn/pecho
+is "$STATUS" 200 "route_auth none: public"
+req GET /fn/pecho -H "Authorization: Bearer $TOKEN"
+is "$(jqr '.headers | has("authorization")')" false "  the token, sent anyway, is not passed on"
+req GET /fn/pecho -H 'Authorization: Basic dTpw'
+is "$(jqr '.headers.authorization')" 'Basic dTpw' "  the function's own credentials are"
+HEARTH_TEST_TOKEN=$TOKEN
+exec_stop
 done_testing
