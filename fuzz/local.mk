@@ -6,7 +6,8 @@
 #   - under ./configure --enable-fuzzing (clang, ASan, UBSan), linked with
 #     libFuzzer as fuzz/NAME; `make fuzz` runs each for FUZZ_SECONDS.
 # A new harness is a word in FUZZ_NAMES plus its two blocks below.
-FUZZ_NAMES = fn_body zip_unpack frame_hearthd frame_shim api_route route_match json_strict
+FUZZ_NAMES = fn_body zip_unpack frame_hearthd frame_shim api_route route_match json_strict \
+	sigv4
 FUZZ_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/fuzz -DFUZZ_DIR='"$(abs_top_srcdir)/fuzz"'
 # frame_shim compiles the shim's own files.
 FUZZ_SHIM_CPPFLAGS = -I$(top_srcdir)/runtimes/shim
@@ -31,12 +32,13 @@ fuzz/json_ref-jansson.o: $(srcdir)/fuzz/json_ref.c $(srcdir)/fuzz/json_ref.h $(s
 CLEANFILES += fuzz/json_ref-jansson.o
 endif
 EXTRA_DIST += fuzz/README.md fuzz/fuzz.h fuzz/json_ref.c fuzz/seeds.py fuzz/corpus fuzz/crashes \
-	fuzz/fn_body.dict fuzz/json_strict.dict fuzz/api_route.dict fuzz/route_match.dict
+	fuzz/fn_body.dict fuzz/json_strict.dict fuzz/api_route.dict fuzz/route_match.dict \
+	fuzz/sigv4.dict
 
 # ---- the replays: make check ----------------------------------------------
 FUZZ_REPLAYS = fuzz/replay_fn_body fuzz/replay_zip_unpack fuzz/replay_frame_hearthd \
 	fuzz/replay_frame_shim fuzz/replay_api_route fuzz/replay_route_match \
-	fuzz/replay_json_strict
+	fuzz/replay_json_strict fuzz/replay_sigv4
 check_PROGRAMS += $(FUZZ_REPLAYS)
 TESTS += $(FUZZ_REPLAYS)
 fuzz_replay_fn_body_SOURCES = fuzz/fn_body.c fuzz/replay.c fuzz/fuzz.h
@@ -56,10 +58,12 @@ fuzz_replay_json_strict_SOURCES = fuzz/json_strict.c fuzz/replay.c fuzz/fuzz.h f
 fuzz_replay_json_strict_CPPFLAGS = $(FUZZ_CPPFLAGS) $(FUZZ_JANSSON_CPPFLAGS) \
 	-DFUZZ_NAME='"json_strict"'
 fuzz_replay_json_strict_LDADD = $(FUZZ_JANSSON_OBJ) $(LDADD)
+fuzz_replay_sigv4_SOURCES = fuzz/sigv4.c fuzz/replay.c fuzz/fuzz.h
+fuzz_replay_sigv4_CPPFLAGS = $(FUZZ_CPPFLAGS) -DFUZZ_NAME='"sigv4"'
 
 # ---- the fuzzers: --enable-fuzzing ----------------------------------------
 FUZZ_HARNESSES = fuzz/fn_body fuzz/zip_unpack fuzz/frame_hearthd fuzz/frame_shim \
-	fuzz/api_route fuzz/route_match fuzz/json_strict
+	fuzz/api_route fuzz/route_match fuzz/json_strict fuzz/sigv4
 if HEARTH_FUZZING
 noinst_PROGRAMS += $(FUZZ_HARNESSES)
 endif
@@ -85,6 +89,9 @@ fuzz_json_strict_SOURCES = fuzz/json_strict.c fuzz/fuzz.h fuzz/json_ref.h
 fuzz_json_strict_CPPFLAGS = $(FUZZ_CPPFLAGS) $(FUZZ_JANSSON_CPPFLAGS)
 fuzz_json_strict_LDFLAGS = $(FUZZ_LDFLAGS)
 fuzz_json_strict_LDADD = $(FUZZ_JANSSON_OBJ) $(LDADD)
+fuzz_sigv4_SOURCES = fuzz/sigv4.c fuzz/fuzz.h
+fuzz_sigv4_CPPFLAGS = $(FUZZ_CPPFLAGS)
+fuzz_sigv4_LDFLAGS = $(FUZZ_LDFLAGS)
 
 # make fuzz: each harness (FUZZ_TARGETS, all by default) for FUZZ_SECONDS,
 # from a scratch corpus in the build folder (fuzz/work/NAME) seeded with the

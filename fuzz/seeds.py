@@ -230,6 +230,60 @@ ZIP_LINES = {
 }
 
 
+# ---- sigv4: a mode byte, a clock byte, then METHOD, PATH, QUERY, headers,
+# a blank line and the body (sigv4.c) ----------------------------------------
+def sigv4_req(method, path, query, headers, body=""):
+    return method + "\n" + path + "\n" + query + "\n" + "".join(
+        "%s: %s\n" % h for h in headers) + "\n" + body
+
+
+AUTH = ("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/lambda/aws4_request, "
+        "SignedHeaders=host;x-amz-date, Signature=" + "5" * 64)
+PRESIGNED = ("X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830"
+             "%2Fus-east-1%2Flambda%2Faws4_request&X-Amz-Date=20150830T123600Z"
+             "&X-Amz-Expires=60&X-Amz-SignedHeaders=host&X-Amz-Signature=" + "a" * 64)
+HOST = ("Host", "lambda.us-east-1.amazonaws.com")
+SIGV4_INPUTS = {
+    # mode 0: as it came
+    "unsigned": (0, 0, sigv4_req("GET", "/2015-03-31/functions/", "", [HOST])),
+    "bad-signature": (0, 0, sigv4_req("GET", "/2015-03-31/functions/", "Marker=1",
+                                      [HOST, ("X-Amz-Date", "20150830T123600Z"),
+                                       ("Authorization", AUTH)])),
+    "date-header": (0, 0, sigv4_req("GET", "/", "", [HOST, ("Date", "Sun, 30 Aug 2015 12:36:00 GMT"),
+                                                      ("Authorization", AUTH)])),
+    "bad-date": (0, 0, sigv4_req("GET", "/", "", [HOST, ("Date", "yesterday"),
+                                                   ("Authorization", AUTH)])),
+    "incomplete": (0, 0, sigv4_req("GET", "/", "", [("Authorization", "AWS4-HMAC-SHA256 Credential=a")])),
+    "other-algorithm": (0, 0, sigv4_req("GET", "/", "", [("Authorization", "AWS AKID:sig")])),
+    "short-credential": (0, 0, sigv4_req("GET", "/", "", [
+        HOST, ("X-Amz-Date", "20150830T123600Z"),
+        ("Authorization", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1, "
+         "SignedHeaders=host, Signature=00")])),
+    "presigned": (0, 0, sigv4_req("GET", "/2015-03-31/functions/f", PRESIGNED, [HOST])),
+    "presigned-partial": (0, 0, sigv4_req("GET", "/", "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=x", [])),
+    "presigned-long": (0, 0, sigv4_req("GET", "/", PRESIGNED.replace("Expires=60", "Expires=999999999"), [])),
+    # mode 1: signed by the harness, in the Authorization header
+    "signed-get": (1, 0, sigv4_req("GET", "/2015-03-31/functions/", "MaxItems=10&Marker=3", [])),
+    "signed-post": (1, 0, sigv4_req("POST", "/2015-03-31/functions/hello/invocations", "",
+                                    [("Content-Type", "application/json"),
+                                     ("X-Amz-Invocation-Type", "  Event   x  "),
+                                     ("X-Amz-Log-Type", "Tail"), ("x-amz-log-type", "None")],
+                                    '{"a":1}')),
+    "signed-dots": (1, 0, sigv4_req("GET", "/a/./b/../c//d/", "b=2&a=1&a=0&%41=x+y&c", [])),
+    "signed-encoded": (1, 0, sigv4_req("GET", "/2015-03-31/functions/arn%3Aaws%3Alambda%3Aus-east-1%3A0%3Afunction%3Af",
+                                       "Qualifier=%24LATEST&x=%zz&y=%", [("X-Amz-Content-Sha256", "UNSIGNED")])),
+    "signed-late": (1, 120, sigv4_req("GET", "/", "", [])),
+    "signed-early": (1, 140, sigv4_req("GET", "/", "", [])),
+    # mode 2: presigned by the harness
+    "presign-get": (2, 0, sigv4_req("GET", "/2015-03-31/functions/f", "Qualifier=%24LATEST", [])),
+    "presign-expired": (2, 100, sigv4_req("GET", "/", "", [])),
+    # mode 3: signed, then the body or the method changed
+    "changed-body": (3, 0, sigv4_req("PUT", "/2015-03-31/functions/f/configuration", "", [],
+                                     '{"Timeout":30}')),
+    "changed-method": (3, 0, sigv4_req("DELETE", "/2015-03-31/functions/f", "", [])),
+}
+
+
 def main():
     for name, body in FN_BODIES.items():
         write("fn_body", name, body)
@@ -248,6 +302,8 @@ def main():
         write("zip_unpack", name, data)
     for name, text in ZIP_LINES.items():
         write("zip_unpack", name, text)
+    for name, (mode, clock, req) in SIGV4_INPUTS.items():
+        write("sigv4", name, bytes([mode, clock]) + req.encode())
 
 
 if __name__ == "__main__":
