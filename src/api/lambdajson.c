@@ -372,6 +372,55 @@ int lambdajson_update_config_body(json_object *req, struct lambdajson_update *ou
 	return finish(native, &out->native, err);
 }
 
+/* ---- Invoke's request ------------------------------------------------------ */
+
+int lambdajson_invoke_options(const char *invocation_type, const char *log_type,
+			      struct lambdajson_invoke *out, struct hearth_error **err)
+{
+	const char *v = invocation_type;
+
+	out->type = LAMBDAJSON_SYNC;
+	out->tail = false;
+	if (v && strcmp(v, "Event") == 0)
+		out->type = LAMBDAJSON_EVENT;
+	else if (v && strcmp(v, "DryRun") == 0)
+		out->type = LAMBDAJSON_DRY_RUN;
+	else if (v && strcmp(v, "RequestResponse") != 0)
+		return hearth_error_make(
+			err, EINVAL,
+			"1 validation error detected: Value '%.64s' at "
+			"'invocationType' failed to satisfy constraint: Member must "
+			"satisfy enum value set: [Event, RequestResponse, DryRun]",
+			v);
+	if (log_type && strcmp(log_type, "Tail") != 0 && strcmp(log_type, "None") != 0)
+		return hearth_error_make(err, EINVAL,
+					 "1 validation error detected: Value '%.64s' at 'logType' "
+					 "failed to satisfy constraint: Member must satisfy enum "
+					 "value set: [Tail, None]",
+					 log_type);
+	out->tail = log_type && strcmp(log_type, "Tail") == 0;
+	return 0;
+}
+
+int lambdajson_invoke_payload(const char *body, size_t len, const char **payload, size_t *plen,
+			      struct hearth_error **err)
+{
+	*payload = NULL;
+	*plen = 0;
+	if (jsontext_blank(body, len)) {
+		*payload = "{}";
+		*plen = 2;
+		return 0;
+	}
+	if (!jsontext_is_value(body, len))
+		return hearth_error_make(err, EBADMSG,
+					 "Could not parse request body into json: Could not parse "
+					 "payload into json: the payload is not one JSON value");
+	*payload = body;
+	*plen = len;
+	return 0;
+}
+
 /* ---- an invocation's error ------------------------------------------------- */
 
 static int put_bytes(struct buf *b, struct bytes s, struct hearth_error **err)

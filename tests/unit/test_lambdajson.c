@@ -206,6 +206,41 @@ static void test_updates(void)
 	json_object_put(o);
 }
 
+static void test_invoke_request(void)
+{
+	struct lambdajson_invoke o;
+	struct hearth_error *err = NULL;
+	const char *p;
+	size_t n;
+
+	ok(lambdajson_invoke_options(NULL, NULL, &o, &err) == 0 && o.type == LAMBDAJSON_SYNC &&
+		   !o.tail,
+	   "Invoke without headers: RequestResponse, no tail");
+	ok(lambdajson_invoke_options("Event", "Tail", &o, &err) == 0 &&
+		   o.type == LAMBDAJSON_EVENT && o.tail,
+	   "Invoke: Event, Tail");
+	ok(lambdajson_invoke_options("DryRun", "None", &o, &err) == 0 &&
+		   o.type == LAMBDAJSON_DRY_RUN && !o.tail,
+	   "Invoke: DryRun, None");
+	ok(lambdajson_invoke_options("event", NULL, &o, &err) == -EINVAL &&
+		   strstr(err->msg, "'event' at 'invocationType'"),
+	   "Invoke: an unknown invocation type is refused, named");
+	hearth_error_clear(&err);
+	ok(lambdajson_invoke_options(NULL, "All", &o, &err) == -EINVAL &&
+		   strstr(err->msg, "'All' at 'logType'"),
+	   "Invoke: an unknown log type is refused, named");
+	hearth_error_clear(&err);
+	ok(lambdajson_invoke_payload(" \r\n", 3, &p, &n, &err) == 0 && n == 2 &&
+		   !memcmp(p, "{}", 2),
+	   "Invoke: a blank body is the event {}");
+	ok(lambdajson_invoke_payload(" [1] ", 5, &p, &n, &err) == 0 && n == 5 &&
+		   !memcmp(p, " [1] ", 5),
+	   "Invoke: the payload goes as it came");
+	ok(lambdajson_invoke_payload("{} {}", 5, &p, &n, &err) == -EBADMSG && !p,
+	   "Invoke: a body that is not one JSON value is refused");
+	hearth_error_clear(&err);
+}
+
 static void check_error(const struct pool_result *res, const char *want, const char *desc)
 {
 	struct buf b = BUF_INIT(1 << 20);
@@ -300,6 +335,7 @@ int main(void)
 	test_configuration();
 	test_create();
 	test_updates();
+	test_invoke_request();
 	test_invoke_error();
 	test_errors();
 	return tap_done();
