@@ -284,6 +284,56 @@ SIGV4_INPUTS = {
 }
 
 
+# ---- lambda_map: an operation byte, then a Lambda body (0 create, 1 code,
+# 2 configuration), Invoke's headers and body (3), a failure (4) ---------------
+ZIP_B64 = "UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA=="
+LAMBDA_INPUTS = {
+    "create": (0, '{"FunctionName":"hello","Runtime":"python3.12","Handler":"main.handler",'
+               '"Role":"arn:aws:iam::1:role/r","Code":{"ZipFile":"' + ZIP_B64 + '"},'
+               '"Description":"d","Timeout":30,"MemorySize":256,"Publish":false,'
+               '"Environment":{"Variables":{"B":"2","A":"1"}},"Architectures":["arm64"],'
+               '"PackageType":"Zip","TracingConfig":{"Mode":"Active"},"Layers":[]}'),
+    "create-arn": (0, '{"FunctionName":"arn:aws:lambda:us-east-1:000000000000:function:f",'
+                   '"Runtime":"nodejs20.x","Handler":"index.handler","Code":{"ZipFile":"'
+                   + ZIP_B64 + '"}}'),
+    "create-arn-version": (0, '{"FunctionName":"0:function:f:1","Runtime":"nodejs20.x",'
+                           '"Handler":"index.handler","Code":{"ZipFile":"x"}}'),
+    "create-s3": (0, '{"FunctionName":"f","Runtime":"python3.12","Handler":"a.b",'
+                  '"Code":{"S3Bucket":"b","S3Key":"k"}}'),
+    "create-image": (0, '{"FunctionName":"f","PackageType":"Image","Code":{"ImageUri":"u"}}'),
+    "create-java": (0, '{"FunctionName":"f","Runtime":"java21","Handler":"a.b",'
+                    '"Code":{"ZipFile":"' + ZIP_B64 + '"}}'),
+    "create-types": (0, '{"FunctionName":"f","Runtime":"python3.12","Handler":"a.b",'
+                     '"Timeout":"3","MemorySize":1.5,"Code":{"ZipFile":"' + ZIP_B64 + '"}}'),
+    "create-layers": (0, '{"FunctionName":"f","Runtime":"python3.12","Handler":"a.b",'
+                      '"Layers":["arn"],"Code":{"ZipFile":"' + ZIP_B64 + '"}}'),
+    "create-env-null": (0, '{"FunctionName":"f","Runtime":"python3.12","Handler":"a.b",'
+                        '"Environment":{"Variables":null},"Code":{"ZipFile":"' + ZIP_B64 + '"}}'),
+    "create-not-object": (0, '["FunctionName"]'),
+    "code": (1, '{"ZipFile":"' + ZIP_B64 + '","DryRun":true,"RevisionId":"r","Publish":true}'),
+    "code-s3": (1, '{"S3Bucket":"b","S3Key":"k","ZipFile":"x"}'),
+    "code-arch": (1, '{"ZipFile":"' + ZIP_B64 + '","Architectures":["x86_64"],"DryRun":false}'),
+    "code-none": (1, '{"DryRun":true}'),
+    "config": (2, '{"Timeout":60,"MemorySize":512,"Handler":"app.main","Runtime":"nodejs22.x",'
+               '"Environment":{"Variables":{"X":"y"}},"Description":"","Role":"r2",'
+               '"RevisionId":"abc"}'),
+    "config-env-clear": (2, '{"Environment":{}}'),
+    "config-runtime": (2, '{"Runtime":"nodejs20.x"}'),
+    "config-bad": (2, '{"Timeout":0,"MemorySize":99999,"Environment":{"Variables":{"AWS_X":"1"}}}'),
+    "config-fs": (2, '{"FileSystemConfigs":[{"Arn":"a","LocalMountPath":"/mnt/x"}]}'),
+    "config-revision-type": (2, '{"RevisionId":7}'),
+    "invoke": (3, "\x03Event\nTail\n{\"a\":1}"),
+    "invoke-default": (3, "\x00\n\n"),
+    "invoke-dry": (3, "\x01DryRun\nx\n  [1,2] "),
+    "invoke-bad": (3, "\x03event\nAll\n{} {}"),
+    "invoke-blank": (3, "\x02\nNone\n \r\n\t"),
+    "failure-error": (4, "\x00\x0a\x03ValueErrorbad[\"  File a\", \"line 3\"]"),
+    "failure-timeout": (4, "\x01\x00\x00"),
+    "failure-crashed": (4, "\x02\x11\x14Runtime.ExitErrorexited with code 1"),
+    "failure-bytes": (4, "\x00\x02\x02\xff\xc3\xed\xa0not a list"),
+}
+
+
 def main():
     for name, body in FN_BODIES.items():
         write("fn_body", name, body)
@@ -304,6 +354,8 @@ def main():
         write("zip_unpack", name, text)
     for name, (mode, clock, req) in SIGV4_INPUTS.items():
         write("sigv4", name, bytes([mode, clock]) + req.encode())
+    for name, (op, text) in LAMBDA_INPUTS.items():
+        write("lambda_map", name, bytes([op]) + text.encode("latin-1"))
 
 
 if __name__ == "__main__":
