@@ -225,24 +225,30 @@ static int config_fields(json_object *req, json_object *native, struct hearth_er
  * ("ACCOUNT:function:NAME") ARN. */
 static int function_name(json_object *req, json_object *native, struct hearth_error **err)
 {
+	static const char marker[] = ":function:";
 	json_object *v;
 	const char *s, *fn;
+	size_t len;
 	int r;
 
 	if ((r = member(req, "FunctionName", json_type_string, &v, err)) < 0)
 		return r;
 	if (!v)
 		return hearth_error_make(err, EINVAL, "FunctionName: is required");
+	/* Whole, NUL bytes and all: a name cut at a NUL would create
+	 * another function than the one named (the registry refuses the NUL). */
 	s = json_object_get_string(v);
-	fn = strstr(s, ":function:");
+	len = (size_t)json_object_get_string_len(v);
+	fn = memmem(s, len, marker, sizeof(marker) - 1);
 	if (fn) {
-		s = fn + strlen(":function:");
-		if (strchr(s, ':'))
+		len -= (size_t)(fn - s) + sizeof(marker) - 1;
+		s = fn + sizeof(marker) - 1;
+		if (memchr(s, ':', len))
 			return hearth_error_make(err, EINVAL,
 						 "FunctionName: a new function's ARN takes no "
 						 "version or alias");
 	}
-	json_object_object_add(native, "name", json_object_new_string(s));
+	json_object_object_add(native, "name", json_object_new_string_len(s, (int)len));
 	return 0;
 }
 

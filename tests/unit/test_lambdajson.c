@@ -169,6 +169,15 @@ static void test_create(void)
 		     "\"Timeout\":\"3\",\"Code\":{\"ZipFile\":\"UEsFBg==\"}}",
 		     NULL, -EINVAL, "Timeout: expected an integer, got string",
 		     "a Timeout that is not an integer names the member");
+	check_create("{\"FunctionName\":\"ab\\u0000cd\",\"Runtime\":\"python3.12\","
+		     "\"Handler\":\"a.b\",\"Code\":{\"ZipFile\":\"UEsFBg==\"}}",
+		     "{\"name\":\"ab\\u0000cd\",\"handler\":\"a.b\",\"runtime\":\"python3.12\","
+		     "\"zip\":\"UEsFBg==\"}",
+		     0, NULL, "a FunctionName with a NUL goes whole (the registry refuses it)");
+	check_create("{\"FunctionName\":\"0:function:f\\u0000:1\",\"Runtime\":\"python3.12\","
+		     "\"Handler\":\"a.b\",\"Code\":{\"ZipFile\":\"UEsFBg==\"}}",
+		     NULL, -EINVAL, "FunctionName: a new function's ARN takes no version",
+		     "a version after a NUL is seen");
 	check_create("{\"Runtime\":\"python3.12\",\"Handler\":\"a.b\"}", NULL, -EINVAL,
 		     "FunctionName: is required", "FunctionName is required");
 	check_create("[1]", NULL, -EBADMSG, "Could not parse request body into json",
