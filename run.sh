@@ -25,8 +25,11 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 
 # --- 1. packages ------------------------------------------------------------
+# libevent-openssl-2.1-7 and libssl-dev: HTTPS (--tls-cert) through libevent's
+# OpenSSL bufferevents; openssl: the TLS tests make their certificate with it.
 PACKAGES=(build-essential autoconf automake libtool pkg-config
-	libevent-dev libsqlite3-dev libjson-c-dev libcurl4-openssl-dev libarchive-dev libssl-dev
+	libevent-dev libevent-openssl-2.1-7 libsqlite3-dev libjson-c-dev libcurl4-openssl-dev
+	libarchive-dev libssl-dev openssl
 	docker.io debootstrap curl jq sqlite3 python3 nodejs zip unzip busybox-static valgrind
 	procps iproute2 ca-certificates clang-format libjansson-dev)
 missing=()

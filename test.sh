@@ -72,6 +72,7 @@ fi
 
 passed=0
 failed=0
+skipped=0
 # Adds up automake's .trs files: one ":test-result:" line per TAP point.
 count() {
 	local dir="$1" p f
@@ -82,9 +83,18 @@ count() {
 	local g
 	g=$(find "$dir" -name '*.trs' -exec grep -l '^:global-test-result: \(FAIL\|ERROR\)' {} + 2>/dev/null | wc -l)
 	if ((g > 0 && f == 0)); then f=$g; fi
+	# A make that failed with no failing test behind it (a recipe that
+	# did not run, a build error) is a failure too, never silence.
+	if ((${3:-0} > 0 && f == 0)); then
+		f=$3
+		say "$2: make failed $3 time(s) with no failing test; see the output above"
+	fi
+	local s
+	s=$(find "$dir" -name '*.trs' -exec cat {} + 2>/dev/null | grep -cE '^:test-result: SKIP' || true)
 	passed=$((passed + p))
 	failed=$((failed + f))
-	say "$2: $p passed, $f failed"
+	skipped=$((skipped + s))
+	say "$2: $p passed, $f failed, $s skipped (not counted as passed)"
 }
 
 run_pass() {
@@ -96,11 +106,12 @@ run_pass() {
 		(cd "$dir" && "$here/configure" -q "$@") || { failed=$((failed + 1)); return; }
 	fi
 	make -C "$dir" -j2 -s >/dev/null || { failed=$((failed + 1)); say "$name: build failed"; return; }
-	make -C "$dir" -j1 check "${check_args[@]}" || true
-	make -C "$dir" -j1 check-docker "${docker_args[@]}" || true
+	local broken=0
+	make -C "$dir" -j1 check "${check_args[@]}" || broken=$((broken + 1))
+	make -C "$dir" -j1 check-docker "${docker_args[@]}" || broken=$((broken + 1))
 	# the dashboard in chromium: once, in the normal pass
-	if [[ $name == normal ]]; then make -C "$dir" -j1 check-browser || true; fi
-	count "$dir" "$name"
+	if [[ $name == normal ]]; then make -C "$dir" -j1 check-browser || broken=$((broken + 1)); fi
+	count "$dir" "$name" "$broken"
 }
 
 check_args=()
@@ -115,9 +126,10 @@ run_pass sanitizers "$here/build-asan" --enable-sanitizers
 check_args=(HEARTH_VALGRIND=1 TESTS="tests/api/functions.sh tests/api/bad-input.sh
 	tests/api/static.sh tests/api/durability.sh tests/api/test-events.sh tests/api/async.sh
 	tests/api/lambda.sh")
-docker_args=(HEARTH_VALGRIND=1 DOCKER_TESTS="tests/integration/exec-basic.sh
-	tests/integration/events.sh tests/integration/bench-api.sh tests/integration/fnurl.sh
-	tests/integration/async-basic.sh tests/integration/async-limits.sh
+# (one line: check-docker puts the list inside a shell command)
+docker_args=(HEARTH_VALGRIND=1 DOCKER_TESTS="tests/integration/exec-basic.sh \
+	tests/integration/events.sh tests/integration/bench-api.sh tests/integration/fnurl.sh \
+	tests/integration/async-basic.sh tests/integration/async-limits.sh \
 	tests/integration/lambda-sdk.sh")
 run_pass valgrind "$here/build-valgrind"
 
@@ -155,6 +167,7 @@ say "pass: fuzz"
 # finding.  Once, not in every pass (every pass replays the corpora in
 # make check).
 fuzz_dir="$here/build-fuzz"
+fuzz_start=$SECONDS
 mkdir -p "$fuzz_dir"
 if { [[ -f "$fuzz_dir/Makefile" ]] || (cd "$fuzz_dir" && "$here/configure" -q --enable-fuzzing); } &&
 	make -C "$fuzz_dir" -j2 -s >"$fuzz_dir/build.log" 2>&1; then
@@ -171,6 +184,7 @@ else
 	failed=$((failed + 1)); tail -20 "$fuzz_dir/build.log" 2>/dev/null
 	say "fuzz: the clang build failed (build-fuzz/config.log, build-fuzz/build.log)"
 fi
+say "fuzz: $((SECONDS - fuzz_start)) s (build and runs)"
 
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [[ $failed -eq 0 && $passed -gt 0 ]]

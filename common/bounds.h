@@ -62,6 +62,28 @@
 #define HTTP_BODY_MAX (70u * HEARTH_MiB)
 #define HTTP_HEADERS_MAX (64u * HEARTH_KiB)
 #define HTTP_IDLE_TIMEOUT_S 60
+/* Connections the kernel queues until hearthd accepts them (it caps this
+ * at net.core.somaxconn): a burst of clients waits in the queue instead of
+ * having its SYNs dropped and retried a second later. */
+#define HTTP_LISTEN_BACKLOG 4096
+/* The default --max-connections is the open-file limit less what hearthd
+ * needs besides its clients: HTTP_FD_RESERVE for SQLite (two connections,
+ * each with its database, WAL and shared memory), libcurl's connections to
+ * dockerd (32 at most), the event loop, the dashboard's files as they are
+ * served and the connections refused over the cap as they are answered;
+ * and HTTP_FD_PER_CONTAINER for each container (its shim socket, an
+ * engine call about it).  Never below the MIN, and never above the MAX
+ * whatever the limit allows: every connection costs memory (buffers, a
+ * TLS session), and --max-connections can say more. */
+#define HTTP_FD_RESERVE 128
+#define HTTP_FD_PER_CONTAINER 2
+#define HTTP_CONNECTIONS_AUTO_MIN 16
+#define HTTP_CONNECTIONS_AUTO_MAX 16384
+/* A reply the connection layer writes itself (a 503 over the cap, a 408,
+ * a malformed request) is followed by this long reading and dropping what
+ * the client still sends, so the client reads the reply before the close
+ * and not a reset; then the connection closes. */
+#define HTTP_LINGER_MS 2000
 /* The longest bearer token (--token): a header line, visible ASCII. */
 #define AUTH_TOKEN_MAX 256
 

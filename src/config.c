@@ -51,6 +51,17 @@ static const struct opt opts[] = {
 	STR(log_level, "log-level", "HEARTH_LOG_LEVEL", "info", "debug, info, warn or error"),
 	INT(shutdown_grace_s, "shutdown-grace", "HEARTH_SHUTDOWN_GRACE", 0, 3600, "30",
 	    "seconds in-flight requests get to finish on SIGTERM"),
+	STR(tls_cert, "tls-cert", "HEARTH_TLS_CERT", NULL,
+	    "PEM certificate (chain) to serve HTTPS with; needs --tls-key"),
+	STR(tls_key, "tls-key", "HEARTH_TLS_KEY", NULL,
+	    "PEM private key of --tls-cert"),
+	INT(max_connections, "max-connections", "HEARTH_MAX_CONNECTIONS", 1, 1000000, NULL,
+	    "client connections served at once; more are answered 503 (default: the "
+	    "open-file limit less room for containers, Docker and SQLite, at most 16384)"),
+	INT(header_timeout_s, "header-timeout", "HEARTH_HEADER_TIMEOUT", 1, 3600, "10",
+	    "seconds a client gets to send a request's line and headers"),
+	INT(body_timeout_s, "body-timeout", "HEARTH_BODY_TIMEOUT", 1, 86400, "60",
+	    "seconds a client gets to send a request's body once its headers are in"),
 	INT(idle_ttl_s, "idle-ttl", "HEARTH_IDLE_TTL", 1, 86400, "600",
 	    "seconds an idle container above min_warm is kept"),
 	INT(max_containers, "max-containers", "HEARTH_MAX_CONTAINERS", 1, 10000, "64",
@@ -240,6 +251,10 @@ int config_load(struct hearth_config *cfg, int argc, char **argv, struct hearth_
 	if (optind < argc)
 		return hearth_error_make(err, EINVAL, "unexpected argument '%s' (see --help)",
 					 argv[optind]);
+	if (!cfg->show_help && !cfg->show_version && !cfg->tls_cert[0] != !cfg->tls_key[0])
+		return hearth_error_make(err, EINVAL,
+					 "--tls-cert and --tls-key go together: %s is missing",
+					 cfg->tls_cert[0] ? "--tls-key" : "--tls-cert");
 	if ((r = check_token(cfg, err)) < 0)
 		return r;
 	return check_aws(cfg, err);

@@ -17,6 +17,12 @@ struct hearth_config {
 	char docker_socket[108]; /* a sun_path is 108 bytes */
 	char log_level[16];
 	int shutdown_grace_s; /* how long in-flight requests may finish */
+	/* the connections (src/api/conns.h) */
+	char tls_cert[1024]; /* both or neither: HTTPS when set */
+	char tls_key[1024];
+	int max_connections; /* 0: from the open-file limit (conns_default_max) */
+	int header_timeout_s;
+	int body_timeout_s;
 	/* the pool */
 	int idle_ttl_s;
 	int max_containers;

@@ -27,6 +27,8 @@ src_libhearth_a_SOURCES = \
 	src/api/http.c src/api/http.h \
 	src/api/functions.c src/api/execute.c src/api/bench.c src/api/invocations.c \
 	src/api/monitor.c src/api/webfiles.c src/api/events.c src/api/events.h src/api/fnurl.c \
+	src/api/conns.c src/api/conns.h src/api/reqcheck.c src/api/reqcheck.h \
+	src/api/tls.c src/api/tls.h \
 	src/api/async.c \
 	src/api/sigv4.c src/api/sigv4.h src/api/lambda.c src/api/lambdajson.c src/api/lambdajson.h \
 	$(COMMON_SOURCES)

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -21,6 +22,7 @@
 #include "asyncq.h"
 #include "codestore.h"
 #include "config.h"
+#include "conns.h"
 #include "docker.h"
 #include "events.h"
 #include "bounds.h"
@@ -31,6 +33,7 @@
 #include "records.h"
 #include "registry.h"
 #include "store.h"
+#include "tls.h"
 #include "util.h"
 
 struct daemon {
@@ -46,6 +49,7 @@ struct daemon {
 	struct asyncq *asyncq;
 	struct events *events;
 	struct api *api;
+	struct tls *tls;
 	struct event *sigterm, *sigint, *drain;
 	int64_t drain_deadline_ns;
 	int lock_fd;
@@ -125,6 +129,49 @@ static int prepare_data_dir(struct daemon *d, struct hearth_error **err)
 	return 0;
 }
 
+/* Every client connection is a file descriptor: the soft limit goes up
+ * to the hard one (Debian's default soft limit is 1024).  Returns the
+ * limit in force. */
+static long raise_nofile(void)
+{
+	struct rlimit rl;
+	rlim_t was;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 1024;
+	was = rl.rlim_cur;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			rl.rlim_cur = was; /* valgrind, for one, keeps its own */
+		else
+			log_debug("open-file limit raised from %llu to %llu",
+				  (unsigned long long)was, (unsigned long long)rl.rlim_cur);
+	}
+	return rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > (rlim_t)INT32_MAX ? INT32_MAX
+									       : (long)rl.rlim_cur;
+}
+
+/* The cap on connections: --max-connections, or what the open-file limit
+ * leaves (conns_default_max). */
+static int connection_cap(const struct hearth_config *cfg, long nofile)
+{
+	int room = conns_default_max(nofile, cfg->max_containers);
+
+	if (!cfg->max_connections) {
+		log_info("connections: at most %d at once (open-file limit %ld; --max-connections "
+			 "sets it)",
+			 room, nofile);
+		return room;
+	}
+	if (cfg->max_connections > room)
+		log_warn(
+			"--max-connections %d: the open-file limit (%ld) leaves room for about %d; "
+			"past that, accepting fails until descriptors free (raise ulimit -n)",
+			cfg->max_connections, nofile, room);
+	return cfg->max_connections;
+}
+
 /* Hands every stored function to the pool, which removes what an earlier
  * run left behind and warms them, and to the async queue, which picks up
  * the calls an earlier run accepted. */
@@ -169,6 +216,7 @@ static int start(struct daemon *d, struct hearth_error **err)
 {
 	char path[PATH_MAX];
 	enum log_level lvl;
+	long nofile;
 	int r;
 
 	if (log_level_parse(d->cfg.log_level, &lvl) < 0)
@@ -176,6 +224,10 @@ static int start(struct daemon *d, struct hearth_error **err)
 					 "--log-level: '%s' is not debug, info, warn or error",
 					 d->cfg.log_level);
 	log_set_level(lvl);
+	nofile = raise_nofile();
+	/* A bad certificate or key is found before anything else starts. */
+	if (d->cfg.tls_cert[0] && (r = tls_new(&d->tls, d->cfg.tls_cert, d->cfg.tls_key, err)) < 0)
+		return r;
 	if ((r = prepare_data_dir(d, err)) < 0)
 		return r;
 	if (util_snprintf(path, sizeof(path), err, "%s/hearth.db", d->cfg.data_dir) < 0 ||
@@ -249,7 +301,15 @@ static int start(struct daemon *d, struct hearth_error **err)
 							      ? d->cfg.aws_access_key_id
 							      : NULL,
 				 .aws_secret_access_key = d->cfg.aws_secret_access_key,
-				 .token = d->cfg.token[0] ? d->cfg.token : NULL };
+				 .token = d->cfg.token[0] ? d->cfg.token : NULL,
+				 .conns = {
+					 .max = connection_cap(&d->cfg, nofile),
+					 .header_timeout_s = d->cfg.header_timeout_s,
+					 .body_timeout_s = d->cfg.body_timeout_s,
+					 .max_head = HTTP_HEADERS_MAX,
+					 .max_body = HTTP_BODY_MAX,
+					 .tls = d->tls,
+				 } };
 	if ((r = api_new(&d->api, &deps, err)) < 0)
 		return hearth_error_wrap(err, "api");
 	if ((r = api_listen(d->api, d->cfg.listen_host, d->cfg.listen_port, err)) < 0)
@@ -273,6 +333,7 @@ static void stop(struct daemon *d)
 		event_free(d->drain);
 	events_free(d->events); /* before the api: its streams are requests */
 	api_free(d->api);
+	tls_free(d->tls);
 	asyncq_free(d->asyncq); /* before the invoker: it abandons its attempts */
 	invoke_free(d->invoker);
 	registry_free(d->registry);
@@ -320,8 +381,8 @@ int main(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
-	log_info("hearthd %s listening on http://%s:%d (data %s)", PACKAGE_VERSION,
-		 d.cfg.listen_host, d.cfg.listen_port, d.cfg.data_dir);
+	log_info("hearthd %s listening on %s://%s:%d (data %s)", PACKAGE_VERSION,
+		 d.tls ? "https" : "http", d.cfg.listen_host, d.cfg.listen_port, d.cfg.data_dir);
 	if (d.cfg.token[0])
 		log_info("the API and /events need the bearer token; the dashboard asks for it");
 	else if (d.cfg.insecure)

@@ -17,7 +17,9 @@
 #   wait_until SECONDS CMD...     polls CMD every 0.1 s, at most SECONDS
 #
 # HEARTH_VALGRIND=1 runs hearthd under valgrind --leak-check=full and
-# hearth_stop checks its verdict.  The trap on EXIT kills only the hearthd
+# hearth_stop checks its verdict.  HEARTH_CACERT=FILE talks HTTPS to a
+# hearthd started with --tls-cert (curl trusts FILE); HEARTH_ULIMIT_N=N
+# starts hearthd with an open-file limit of N (soft and hard).  The trap on EXIT kills only the hearthd
 # this script started and removes the temporary folder.
 
 set -u
@@ -88,6 +90,12 @@ _tap_result() {	# rc desc
 		echo "not ok $_tap_n - $desc"
 	fi
 	return "$1"
+}
+
+# A point this run cannot make (counted as SKIP, never as a pass).
+skip() {
+	_tap_n=$((_tap_n + 1))
+	echo "ok $_tap_n - ${1//#/\\#} # SKIP ${2//#/\\#}"
 }
 
 ok() {
@@ -161,7 +169,7 @@ hearth_start() {
 	[ -x "$HEARTHD" ] || bail "no $HEARTHD: build first"
 	for attempt in 1 2 3 4 5; do
 		HEARTH_PORT=$(free_port)
-		HEARTH_URL="http://127.0.0.1:$HEARTH_PORT"
+		HEARTH_URL="http${HEARTH_CACERT:+s}://127.0.0.1:$HEARTH_PORT"
 		HEARTH_STARTS=$((HEARTH_STARTS + 1))
 		HEARTH_LOG="$TEST_TMP/hearthd.$HEARTH_STARTS.log"
 		local cmd=("$HEARTHD" --listen "127.0.0.1:$HEARTH_PORT" --data-dir "$HEARTH_DATA"
@@ -171,10 +179,13 @@ hearth_start() {
 		if [ -n "${HEARTH_VALGRIND:-}" ]; then
 			cmd=(valgrind --leak-check=full --error-exitcode=99 --quiet "${cmd[@]}")
 		fi
+		if [ -n "${HEARTH_ULIMIT_N:-}" ]; then
+			cmd=(bash -c 'ulimit -n "$0" && exec "$@"' "$HEARTH_ULIMIT_N" "${cmd[@]}")
+		fi
 		"${cmd[@]}" 2>"$HEARTH_LOG" &
 		HEARTH_PID=$!
 		for i in $(seq 1 100); do	# 10 s (valgrind: 10 s more below)
-			if curl -s -o /dev/null --max-time 1 "$HEARTH_URL/healthz"; then
+			if curl -s -o /dev/null --max-time 1 ${HEARTH_CACERT:+--cacert "$HEARTH_CACERT"} "$HEARTH_URL/healthz"; then
 				return 0
 			fi
 			kill -0 "$HEARTH_PID" 2>/dev/null || break
@@ -182,7 +193,7 @@ hearth_start() {
 		done
 		if [ -n "${HEARTH_VALGRIND:-}" ] && kill -0 "$HEARTH_PID" 2>/dev/null; then
 			for i in $(seq 1 100); do
-				curl -s -o /dev/null --max-time 1 "$HEARTH_URL/healthz" && return 0
+				curl -s -o /dev/null --max-time 1 ${HEARTH_CACERT:+--cacert "$HEARTH_CACERT"} "$HEARTH_URL/healthz" && return 0
 				sleep 0.1
 			done
 		fi
@@ -244,7 +255,7 @@ req() {
 	# HEARTH_TEST_TOKEN: every request sends it (a hearthd with --token)
 	[ -z "${HEARTH_TEST_TOKEN:-}" ] || auth=(-H "Authorization: Bearer $HEARTH_TEST_TOKEN")
 	out=$(curl -s -X "$method" -o "$TEST_TMP/body" -D "$HEADERS" -w '%{http_code} %{time_total}' \
-		--max-time 120 "${auth[@]}" "$@" "$HEARTH_URL$path") || out="curl-failed-$? 0"
+		--max-time 120 ${HEARTH_CACERT:+--cacert "$HEARTH_CACERT"} "${auth[@]}" "$@" "$HEARTH_URL$path") || out="curl-failed-$? 0"
 	STATUS=${out% *}
 	# What the request took on the wire (curl's own clock: no process
 	# start-up in it), in whole milliseconds.

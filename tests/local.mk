@@ -16,7 +16,7 @@ UNIT_TESTS = tests/unit/test_buf tests/unit/test_store tests/unit/test_codestore
 	tests/unit/test_function tests/unit/test_docker_spec tests/unit/test_hdr \
 	tests/unit/test_registry tests/unit/test_frame tests/unit/test_strmap tests/unit/test_b64 \
 	tests/unit/test_jsontext tests/unit/test_asyncstore tests/unit/test_auth \
-	tests/unit/test_sigv4 tests/unit/test_lambdajson
+	tests/unit/test_sigv4 tests/unit/test_lambdajson tests/unit/test_reqcheck
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 # The load generator's histogram (bench/hdr.c).
@@ -38,9 +38,11 @@ EXTRA_DIST += tests/runtimes/fixtures
 # (curl, jq, python3; durability.sh also the sqlite3 CLI).
 HEARTH_API_TESTS = tests/api/functions.sh tests/api/bad-input.sh tests/api/test-events.sh \
 	tests/api/durability.sh tests/api/static.sh tests/api/engine-down.sh tests/api/auth.sh \
-	tests/api/async.sh tests/api/lambda.sh
+	tests/api/async.sh tests/api/lambda.sh tests/api/connections.sh tests/api/tls.sh
 TESTS += $(HEARTH_API_TESTS)
 dist_noinst_SCRIPTS += $(HEARTH_API_TESTS)
+# The raw clients of the connection-layer suites (api/ and integration/).
+EXTRA_DIST += tests/connclient.py
 
 # ---- make check-docker ----------------------------------------------------
 # Each of these fails, never skips, without dockerd (or `make images`), and
@@ -65,7 +67,8 @@ HEARTH_EXEC_TESTS = tests/integration/exec-basic.sh tests/integration/exec-limit
 	tests/integration/events.sh tests/integration/bench-api.sh tests/integration/fnurl.sh \
 	tests/integration/async-basic.sh tests/integration/async-limits.sh \
 	tests/integration/async-fairness.sh tests/integration/async-durability.sh \
-	tests/integration/lambda-sdk.sh tests/integration/lambda-readme.sh
+	tests/integration/lambda-sdk.sh tests/integration/lambda-readme.sh \
+	tests/integration/connections.sh
 dist_noinst_SCRIPTS += $(HEARTH_EXEC_TESTS)
 # The Lambda API through the AWS SDKs: lambda-sdk.sh runs tests/lambda/sdk.mjs
 # with @aws-sdk/client-lambda from npm (package-lock.json pins it; `npm ci`

@@ -14,7 +14,10 @@
  * instead of the 413.  libevent 2.1 has no hook to make that page JSON
  * (evhttp_set_errorcb arrived in 2.2).  Smaller per-route limits (an
  * invocation's INVOKE_PAYLOAD_MAX) are checked by the handlers and
- * answered with JSON. */
+ * answered with JSON.  Under evhttp, the connection layer (conns.h) sees
+ * every connection first: TLS, the cap on connections, the deadlines for
+ * sending a request, and JSON instead of evhttp's HTML for a malformed
+ * one. */
 #include "api.h"
 
 #include <errno.h>
@@ -266,6 +269,7 @@ static void on_request(struct evhttp_request *req, void *arg)
 
 	bool lambda;
 
+	conns_request(a->conns, req);
 	http_begin(req);
 	if (!path || !*path)
 		path = "/";
@@ -295,6 +299,7 @@ static void on_request(struct evhttp_request *req, void *arg)
 int api_new(struct api **out, const struct api_deps *deps, struct hearth_error **err)
 {
 	struct api *a;
+	int r;
 
 	a = calloc(1, sizeof(*a));
 	if (!a)
@@ -321,11 +326,17 @@ int api_new(struct api **out, const struct api_deps *deps, struct hearth_error *
 			log_warn("web dir %s: %s; the dashboard will not be served", deps->web_dir,
 				 strerror(errno));
 	}
+	a->tls = deps->conns.tls != NULL;
 	a->http = evhttp_new(a->base);
 	if (!a->http) {
 		api_free(a);
 		return hearth_error_make(err, ENOMEM, "cannot create the HTTP server");
 	}
+	if ((r = conns_new(&a->conns, a->base, &deps->conns, err)) < 0) {
+		api_free(a);
+		return r;
+	}
+	conns_serve(a->conns, a->http);
 	evhttp_set_max_body_size(a->http, HTTP_BODY_MAX);
 	evhttp_set_max_headers_size(a->http, HTTP_HEADERS_MAX);
 	evhttp_set_timeout(a->http, HTTP_IDLE_TIMEOUT_S);
@@ -377,7 +388,7 @@ int api_listen(struct api *a, const char *host, int port, struct hearth_error **
 	/* Accepted sockets inherit it: without it, a reply that evhttp writes
 	 * in two pieces (above 16 KB) waits for the client's delayed ACK. */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, 128) < 0) {
+	if (bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, HTTP_LISTEN_BACKLOG) < 0) {
 		saved = errno;
 		freeaddrinfo(res);
 		close(fd);
@@ -395,15 +406,19 @@ int api_listen(struct api *a, const char *host, int port, struct hearth_error **
 		return hearth_error_make(err, EIO, "cannot listen on %s: evhttp refused the socket",
 					 shown);
 	}
-	if (port == 0) {
+	conns_listening(a->conns, evhttp_bound_socket_get_listener(a->sock));
+	{
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
 		char h[NI_MAXHOST], p[NI_MAXSERV];
 
+		/* The port as bound (--listen HOST:0 picks one). */
 		if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 &&
 		    getnameinfo((struct sockaddr *)&ss, sl, h, sizeof(h), p, sizeof(p),
 				NI_NUMERICHOST | NI_NUMERICSERV) == 0)
-			log_info("http: listening on %s port %s", h, p);
+			log_info(strchr(h, ':') ? "http: listening on %s://[%s]:%s"
+						: "http: listening on %s://%s:%s",
+				 a->tls ? "https" : "http", h, p);
 	}
 	return 0;
 }
@@ -411,6 +426,7 @@ int api_listen(struct api *a, const char *host, int port, struct hearth_error **
 void api_stop_accepting(struct api *a)
 {
 	if (a && a->sock) {
+		conns_stop_accepting(a->conns);
 		evhttp_del_accept_socket(a->http, a->sock);
 		a->sock = NULL;
 	}
@@ -427,7 +443,8 @@ void api_free(struct api *a)
 	if (!a)
 		return;
 	if (a->http)
-		evhttp_free(a->http);
+		evhttp_free(a->http); /* closes every connection */
+	conns_free(a->conns);
 	free(a->web_root);
 	if (a->token) {
 		OPENSSL_cleanse(a->token, strlen(a->token));

@@ -6,6 +6,7 @@
 
 #include <event2/event.h>
 
+#include "conns.h"
 #include "error.h"
 
 struct registry;
@@ -33,11 +34,13 @@ struct api_deps {
 	 * use; NULL key: signatures are not checked. */
 	const char *aws_region;
 	const char *aws_access_key_id, *aws_secret_access_key;
-	const char *token; /* the bearer token the API needs, or NULL */
+	const char *token;	   /* the bearer token the API needs, or NULL */
+	struct conns_config conns; /* the connection layer: cap, deadlines, TLS */
 };
 
 int api_new(struct api **out, const struct api_deps *deps, struct hearth_error **err);
-/* Binds host:port; -EADDRINUSE with a clear message when taken. */
+/* Binds host:port; -EADDRINUSE with a clear message when taken.  Logs
+ * the address it listens on ("listening on https://127.0.0.1:8443"). */
 int api_listen(struct api *a, const char *host, int port, struct hearth_error **err);
 /* Stops accepting new connections (requests in flight go on). */
 void api_stop_accepting(struct api *a);

@@ -252,6 +252,7 @@ int api_bench(struct api *a, struct evhttp_request *req, const char *idstr,
 		bench_req_free(br);
 		return r;
 	}
-	br->watch = http_watch_new(req, a->base, BENCH_WATCH_AFTER_MS, on_client_gone, br);
+	br->watch = http_watch_new(req, a->conns, a->base, BENCH_WATCH_AFTER_MS, on_client_gone,
+				   br);
 	return 0;
 }

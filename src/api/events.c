@@ -14,6 +14,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "buf.h"
+#include "conns.h"
 #include "http.h"
 #include "jsontext.h"
 #include "log.h"
@@ -28,6 +29,7 @@
 
 struct stream {
 	struct events *ev;
+	struct conns *conns;
 	struct evhttp_request *req;
 	TAILQ_ENTRY(stream) link;
 };
@@ -216,7 +218,7 @@ static void stream_unlink(struct stream *s)
 	struct evhttp_connection *conn = evhttp_request_get_connection(s->req);
 
 	if (conn)
-		evhttp_connection_set_closecb(conn, NULL, NULL);
+		conns_set_closecb(s->conns, conn, NULL, NULL);
 	TAILQ_REMOVE(&s->ev->streams, s, link);
 	s->ev->n_streams--;
 }
@@ -310,7 +312,8 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
 	timer_arm(ev);
 }
 
-int events_stream(struct events *ev, struct evhttp_request *req, struct hearth_error **err)
+int events_stream(struct events *ev, struct conns *cs, struct evhttp_request *req,
+		  struct hearth_error **err)
 {
 	_cleanup_buf_ struct buf b = BUF_INIT(8u << 20);
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
@@ -329,6 +332,7 @@ int events_stream(struct events *ev, struct evhttp_request *req, struct hearth_e
 	if (!s)
 		return hearth_error_make(err, ENOMEM, "out of memory");
 	s->ev = ev;
+	s->conns = cs;
 	s->req = req;
 	TAILQ_INSERT_TAIL(&ev->streams, s, link);
 	ev->n_streams++;
@@ -336,7 +340,7 @@ int events_stream(struct events *ev, struct evhttp_request *req, struct hearth_e
 	evhttp_add_header(h, "X-Accel-Buffering", "no");
 	evhttp_add_header(h, "Connection", "close");
 	http_stream_start(req, "text/event-stream; charset=utf-8");
-	evhttp_connection_set_closecb(evhttp_request_get_connection(req), on_stream_closed, s);
+	conns_set_closecb(cs, evhttp_request_get_connection(req), on_stream_closed, s);
 	stream_send(s, b.ptr, b.len);
 	timer_arm(ev);
 	return 0;

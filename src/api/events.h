@@ -34,6 +34,7 @@
 #define EVENTS_FLUSH_MS 250
 #define EVENTS_PING_S 15
 
+struct conns;
 struct events;
 struct pool;
 
@@ -47,8 +48,10 @@ void events_invocation(void *arg, const struct invoke_summary *s);
 /* A function was created (revision 1), updated or deleted. */
 void events_function(struct events *ev, const char *op, int64_t id, int64_t revision);
 
-/* Takes over req as a stream: -EAGAIN (429) beyond EVENTS_STREAMS_MAX. */
-int events_stream(struct events *ev, struct evhttp_request *req, struct hearth_error **err);
+/* Takes over req as a stream (its client watched through cs):
+ * -EAGAIN (429) beyond EVENTS_STREAMS_MAX. */
+int events_stream(struct events *ev, struct conns *cs, struct evhttp_request *req,
+		  struct hearth_error **err);
 /* Ends every stream now (shutdown: clients reconnect to the next hearthd). */
 void events_close_all(struct events *ev);
 /* Streams open now, and the most bytes waiting for one of their clients

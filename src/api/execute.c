@@ -14,6 +14,7 @@
 #include "asyncq.h"
 #include "bounds.h"
 #include "buf.h"
+#include "conns.h"
 #include "envelope.h"
 #include "function.h"
 #include "http.h"
@@ -36,18 +37,40 @@ static int client_status(int status)
 	return status == ENXIO ? EHOSTDOWN : status;
 }
 
-/* ?async=1 (or true): queue the calls instead of running them now. */
+/* Whether the raw query holds "async" with no value ("?async",
+ * "?x=1&async"), which evhttp's query parser would not read at all. */
+static bool async_bare(struct evhttp_request *req)
+{
+	const char *q = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+
+	while (q && *q) {
+		size_t n = strcspn(q, "&");
+
+		if (n == 5 && strncmp(q, "async", 5) == 0)
+			return true;
+		q += n;
+		if (*q == '&')
+			q++;
+	}
+	return false;
+}
+
+/* ?async=1 (or true, yes, or a bare ?async): queue the calls instead of
+ * running them now; 0, false or no run them now. */
 static int async_requested(struct evhttp_request *req, bool *async, struct hearth_error **err)
 {
 	char v[16];
 
 	*async = false;
-	if (!http_query_arg(req, "async", v, sizeof(v)))
+	if (!http_query_arg(req, "async", v, sizeof(v))) {
+		*async = async_bare(req);
 		return 0;
-	if (strcmp(v, "1") == 0 || strcmp(v, "true") == 0)
+	}
+	if (strcmp(v, "1") == 0 || strcmp(v, "true") == 0 || strcmp(v, "yes") == 0 || !*v)
 		*async = true;
-	else if (strcmp(v, "0") != 0 && strcmp(v, "false") != 0)
-		return hearth_error_make(err, EINVAL, "async: must be 1 or 0 (true or false)");
+	else if (strcmp(v, "0") != 0 && strcmp(v, "false") != 0 && strcmp(v, "no") != 0)
+		return hearth_error_make(err, EINVAL,
+					 "async: must be 1 or 0 (true or false, yes or no)");
 	return 0;
 }
 
@@ -169,7 +192,8 @@ int api_execute(struct api *a, struct evhttp_request *req, const char *idstr,
 	}
 	/* Not answered yet (failures are answered from the loop, never here):
 	 * watch for the client leaving meanwhile. */
-	s->watch = http_watch_new(req, a->base, EXECUTE_WATCH_AFTER_MS, single_client_left, s);
+	s->watch = http_watch_new(req, a->conns, a->base, EXECUTE_WATCH_AFTER_MS,
+				  single_client_left, s);
 	return 0;
 }
 
@@ -187,6 +211,7 @@ struct item {
 
 struct batch {
 	struct evhttp_request *req;
+	struct conns *conns;
 	size_t n, left;
 	struct item *items;
 };
@@ -217,7 +242,7 @@ static void batch_reply(struct batch *b)
 	if (r == 0)
 		r = buf_puts(&out, "]}", &err);
 	if (conn)
-		evhttp_connection_set_closecb(conn, NULL, NULL);
+		conns_set_closecb(b->conns, conn, NULL, NULL);
 	if (r < 0)
 		http_reply_error(b->req, err);
 	else
@@ -459,6 +484,7 @@ int api_execute_batch(struct api *a, struct evhttp_request *req, const char *arg
 		return hearth_error_make(err, ENOMEM, "out of memory");
 	}
 	b->req = req;
+	b->conns = a->conns;
 	b->n = n;
 	/* `left` counts down as items answer; one more for this loop, so no
 	 * item's answer replies while it still runs. */
@@ -472,7 +498,7 @@ int api_execute_batch(struct api *a, struct evhttp_request *req, const char *arg
 		if (item_start(a, it, json_object_array_get_idx(list, i), &ierr) < 0)
 			item_answered(it, item_error(ierr->status, ierr->msg));
 	}
-	evhttp_connection_set_closecb(evhttp_request_get_connection(req), on_batch_conn_close, b);
+	conns_set_closecb(a->conns, evhttp_request_get_connection(req), on_batch_conn_close, b);
 	if (--b->left == 0)
 		batch_reply(b);
 	return 0;

@@ -401,6 +401,7 @@ int api_fnurl(struct api *a, struct evhttp_request *req, const char *path,
 		fnurl_free(fc);
 		return r;
 	}
-	fc->watch = http_watch_new(req, a->base, FNURL_WATCH_AFTER_MS, on_client_gone, fc);
+	fc->watch = http_watch_new(req, a->conns, a->base, FNURL_WATCH_AFTER_MS, on_client_gone,
+				   fc);
 	return 0;
 }

@@ -12,6 +12,7 @@
 #include <event2/event.h>
 #include <event2/keyvalq_struct.h>
 
+#include "conns.h"
 #include "jsontext.h"
 #include "log.h"
 
@@ -21,6 +22,7 @@ int http_status_of(int status)
 {
 	switch (status < 0 ? -status : status) {
 	case EBADMSG: return 400;
+	case ETIME: return 408;
 	case ENOKEY: return 401;
 	case EPERM: return 403;
 	case ENOENT: return 404;
@@ -28,9 +30,12 @@ int http_status_of(int status)
 	case EEXIST: return 409;
 	case ESTALE: return 412;
 	case E2BIG: return 413;
+	case ENOMSG: return 417;
 	case EINVAL: return 422;
 	case EAGAIN: return 429;
+	case EMSGSIZE: return 431;
 	case ENOSYS: return 501;
+	case EUSERS:
 	case EHOSTDOWN:
 	case ECANCELED: /* hearthd is stopping */
 	case ENXIO: return 503;
@@ -43,6 +48,7 @@ const char *http_code_of(int status)
 {
 	switch (status < 0 ? -status : status) {
 	case EBADMSG: return "bad_request";
+	case ETIME: return "request_timeout";
 	case ENOKEY: return "unauthorized";
 	case EPERM: return "forbidden";
 	case ENOENT: return "not_found";
@@ -50,9 +56,12 @@ const char *http_code_of(int status)
 	case EEXIST: return "conflict";
 	case ESTALE: return "precondition_failed";
 	case E2BIG: return "too_large";
+	case ENOMSG: return "expectation_failed";
+	case EMSGSIZE: return "headers_too_large";
 	case EINVAL: return "invalid";
 	case EAGAIN: return "throttled";
 	case ENOSYS: return "not_implemented";
+	case EUSERS:
 	case EHOSTDOWN:
 	case ECANCELED:
 	case ENXIO: return "unavailable";
@@ -74,11 +83,14 @@ static const char *reason(int code)
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
 	case 409: return "Conflict";
 	case 412: return "Precondition Failed";
 	case 413: return "Payload Too Large";
+	case 417: return "Expectation Failed";
 	case 422: return "Unprocessable Entity";
 	case 429: return "Too Many Requests";
+	case 431: return "Request Header Fields Too Large";
 	case 501: return "Not Implemented";
 	case 503: return "Service Unavailable";
 	case 504: return "Gateway Timeout";
@@ -233,6 +245,28 @@ void http_reply_not_allowed(struct evhttp_request *req, const char *allow)
 	http_reply_error_status(req, ENOTSUP, msg);
 }
 
+int http_error_raw(struct buf *out, int status, const char *msg, const char *extra,
+		   struct hearth_error **err)
+{
+	_cleanup_buf_ struct buf body = BUF_INIT(64 * 1024);
+	int code = http_status_of(status), r;
+	char date[64];
+
+	if (!evutil_date_rfc1123(date, sizeof(date), NULL))
+		date[0] = '\0';
+	if ((r = buf_printf(&body, err, "{\"error\":{\"code\":\"%s\",\"message\":",
+			    http_code_of(status))) < 0 ||
+	    (r = jsontext_append_string(&body, msg, strlen(msg), err)) < 0 ||
+	    (r = buf_puts(&body, "}}\n", err)) < 0)
+		return r;
+	if ((r = buf_printf(out, err,
+			    "HTTP/1.1 %d %s\r\nDate: %s\r\nContent-Type: application/json\r\n"
+			    "Content-Length: %zu\r\nConnection: close\r\n%s\r\n",
+			    code, reason(code), date, body.len, extra ? extra : "")) < 0)
+		return r;
+	return buf_append(out, body.ptr, body.len, err);
+}
+
 const char *http_query_arg(struct evhttp_request *req, const char *key, char *dst, size_t size)
 {
 	const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
@@ -282,6 +316,7 @@ int http_body_json(struct evhttp_request *req, size_t max, unsigned flags, json_
 
 struct http_watch {
 	struct evhttp_request *req;
+	struct conns *conns; /* evhttp's close callback is theirs */
 	struct event_base *base;
 	struct event *ev; /* a timer, then the client's socket */
 	void (*gone)(void *arg);
@@ -296,7 +331,7 @@ void http_watch_stop(struct http_watch *w)
 		return;
 	conn = evhttp_request_get_connection(w->req);
 	if (conn)
-		evhttp_connection_set_closecb(conn, NULL, NULL);
+		conns_set_closecb(w->conns, conn, NULL, NULL);
 	if (w->ev)
 		event_free(w->ev);
 	free(w);
@@ -344,8 +379,9 @@ static void on_watch(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-struct http_watch *http_watch_new(struct evhttp_request *req, struct event_base *base, int after_ms,
-				  void (*gone)(void *arg), void *arg)
+struct http_watch *http_watch_new(struct evhttp_request *req, struct conns *cs,
+				  struct event_base *base, int after_ms, void (*gone)(void *arg),
+				  void *arg)
 {
 	struct http_watch *w = calloc(1, sizeof(*w));
 	struct timeval tv = { after_ms / 1000, (after_ms % 1000) * 1000 };
@@ -353,10 +389,11 @@ struct http_watch *http_watch_new(struct evhttp_request *req, struct event_base 
 	if (!w)
 		return NULL;
 	w->req = req;
+	w->conns = cs;
 	w->base = base;
 	w->gone = gone;
 	w->arg = arg;
-	evhttp_connection_set_closecb(evhttp_request_get_connection(req), on_watch_close, w);
+	conns_set_closecb(cs, evhttp_request_get_connection(req), on_watch_close, w);
 	w->ev = evtimer_new(base, on_watch, w);
 	if (w->ev)
 		evtimer_add(w->ev, &tv);

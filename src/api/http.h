@@ -11,7 +11,10 @@
 #include <event2/http.h>
 #include <json-c/json.h>
 
+#include "buf.h"
 #include "error.h"
+
+struct conns;
 
 /* HTTP status for an error status (see error.h), and its JSON code. */
 int http_status_of(int status);
@@ -30,6 +33,12 @@ void http_reply_bytes(struct evhttp_request *req, int code, const char *content_
 void http_reply_error_status(struct evhttp_request *req, int status, const char *msg);
 void http_reply_error(struct evhttp_request *req, const struct hearth_error *e);
 void http_reply_not_allowed(struct evhttp_request *req, const char *allow);
+/* The same JSON error as a whole reply in bytes, for the connection layer
+ * (conns.c) to write itself on a connection evhttp is not reading: status
+ * line, Date, Content-Type, Content-Length, Connection: close, the header
+ * lines in `extra` (each ending in CRLF, or NULL), the body. */
+int http_error_raw(struct buf *out, int status, const char *msg, const char *extra,
+		   struct hearth_error **err);
 /* A reply sent in pieces (an event stream): started with the status line
  * and headers, then evhttp_send_reply_chunk as often as needed, and ended
  * once, by http_stream_end or, when the client left, http_forget. */
@@ -45,8 +54,9 @@ void http_forget(struct evhttp_request *req);
  * go).  When the client goes, gone(arg) runs once, then the request is
  * done with (answered 499, or left to evhttp): nobody touches it again. */
 struct http_watch;
-struct http_watch *http_watch_new(struct evhttp_request *req, struct event_base *base, int after_ms,
-				  void (*gone)(void *arg), void *arg);
+struct http_watch *http_watch_new(struct evhttp_request *req, struct conns *cs,
+				  struct event_base *base, int after_ms, void (*gone)(void *arg),
+				  void *arg);
 /* Before the reply: stops watching (NULL is fine). */
 void http_watch_stop(struct http_watch *w);
 

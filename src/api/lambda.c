@@ -655,6 +655,7 @@ int api_lambda_invoke(struct api *a, struct evhttp_request *req, const char *seg
 		hearth_error_clear(err);
 		return not_found(a, ref, err);
 	}
-	lc->watch = http_watch_new(req, a->base, LAMBDA_WATCH_AFTER_MS, call_client_left, lc);
+	lc->watch = http_watch_new(req, a->conns, a->base, LAMBDA_WATCH_AFTER_MS, call_client_left,
+				   lc);
 	return 0;
 }

@@ -7,6 +7,7 @@
 #include "asyncq.h"
 #include "auth.h"
 #include "buf.h"
+#include "conns.h"
 #include "events.h"
 #include "http.h"
 #include "jsontext.h"
@@ -60,7 +61,8 @@ int api_metrics(struct api *a, struct evhttp_request *req, const char *arg,
 				 (uint64_t)events_streams(a->events), err)) < 0 ||
 	    (r = promtext_single(&b, "hearth_event_stream_backlog_bytes", "gauge",
 				 "The most bytes waiting for one /events client.",
-				 (uint64_t)events_backlog_max(a->events), err)) < 0)
+				 (uint64_t)events_backlog_max(a->events), err)) < 0 ||
+	    (r = conns_metrics(a->conns, &b, err)) < 0)
 		return r;
 	http_reply_bytes(req, 200, "text/plain; version=0.0.4", b.ptr, b.len);
 	return 0;
@@ -69,5 +71,5 @@ int api_metrics(struct api *a, struct evhttp_request *req, const char *arg,
 int api_events(struct api *a, struct evhttp_request *req, const char *arg,
 	       struct hearth_error **err)
 {
-	return events_stream(a->events, req, err);
+	return events_stream(a->events, a->conns, req, err);
 }

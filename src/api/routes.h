@@ -46,6 +46,8 @@ struct api {
 	char *token; /* the bearer token the API needs (auth.h), or NULL */
 	struct evhttp *http;
 	struct evhttp_bound_socket *sock;
+	struct conns *conns; /* every connection under evhttp (conns.h) */
+	bool tls;
 };
 
 /* Every handler: `arg` is the URL's {} segment (a function's id, an

@@ -7,6 +7,7 @@
  * (http_status_of() in http.c).  Statuses used across the tree:
  *
  *   EBADMSG  malformed input (bad JSON, bad frame)      -> 400
+ *   ETIME    a request not sent in time (its head or body) -> 408
  *   EINVAL   well-formed but invalid input               -> 422
  *   ENOKEY   no credentials, or not the right ones       -> 401
  *   EPERM    refused                                     -> 403
@@ -14,6 +15,8 @@
  *   EEXIST   conflicts with an existing object           -> 409
  *   ESTALE   a precondition (a revision) no longer holds -> 412
  *   E2BIG    body or field over its size limit           -> 413
+ *   ENOMSG   an Expect header other than 100-continue    -> 417
+ *   EMSGSIZE a request's line and headers over their limit -> 431
  *   ENOTSUP  method not allowed on this path             -> 405
  *   EAGAIN   throttled, queue full                       -> 429
  *   ETIMEDOUT deadline passed                            -> 504
@@ -21,6 +24,7 @@
  *   ENXIO    a runtime image is missing                  -> 503
  *   EHOSTDOWN container engine unreachable               -> 503
  *   ECANCELED hearthd is stopping                        -> 503
+ *   EUSERS   too many connections open (--max-connections) -> 503
  *   anything else                                        -> 500
  *
  * The Lambda API answers the same statuses with Lambda's own codes and

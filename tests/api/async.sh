@@ -47,8 +47,8 @@ aexec "$F" '{"n":'
 is_error 400 "a payload that is not JSON"
 aexec 424242 '{}'
 is_error 404 "an unknown function"
-req_json POST "/functions/$F/execute?async=yes" '{}'
-is_error 422 "async=yes" "async"
+req_json POST "/functions/$F/execute?async=maybe" '{}'
+is_error 422 "async=maybe" "async"
 python3 -c 'print("[" + "1," * (3 * 1024 * 1024) + "1]")' >"$TEST_TMP/big.json"
 req POST "/functions/$F/execute?async=1" --data-binary @"$TEST_TMP/big.json"
 is_error 413 "a payload over 6 MB"
@@ -143,5 +143,16 @@ is "$STATUS" 202 "re-driven" || diag "$BODY"
 ok "it fails for good again, with fresh tries" wait_until 10 call_is "$DID" '[.status, (.attempts | length), .redrives] | @csv' '"failed",6,1'
 like "$(curl -s --max-time 5 "$HEARTH_URL/metrics")" "hearth_async_attempts_total{function_id=\"$D\",status=\"unavailable\"} 6" \
 	"metrics count the attempts"
+
+# ---- how ?async may be written ---------------------------------------------------------
+req_json POST /functions/ '{"name":"flags","language":"python","code":"def handler(e, c):\n    return e\n"}'
+for q in "async=yes" "async" "x=1&async" "async=true"; do
+	req_json POST "/functions/flags/execute?$q" '{}'
+	is "$STATUS:$(jqr .status)" "202:queued" "?$q queues the call"
+done
+req_json POST "/functions/flags/execute?async=no" '{}'
+is "$STATUS" 503 "?async=no runs it now (no Docker here: 503)"
+req_json POST "/functions/flags/execute?asyncx" '{}'
+is "$STATUS" 503 "?asyncx is not ?async"
 hearth_stop
 done_testing

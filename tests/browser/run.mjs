@@ -2,7 +2,9 @@
 // (playwright-core, headless), against a real hearthd that this script
 // starts on a free port with a temporary data dir (real dockerd, real
 // containers) and stops with SIGTERM at the end.  Prints TAP; exits non-zero
-// when a point failed.
+// when a point failed.  That hearthd runs with --time-scale 20, so an async
+// call's retry comes after 3 s rather than a minute (nothing else depends on
+// it).
 //
 // Environment: HEARTH_BIN (default $top_builddir/src/hearthd), HEARTH_WEB_DIR
 // (default $top_srcdir/web/dist), CHROMIUM (default /usr/bin/chromium),
@@ -25,6 +27,7 @@ const WEB = process.env.HEARTH_WEB_DIR || join(srcdir, 'web/dist');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const ART = process.env.HEARTH_BROWSER_ARTIFACTS || join(builddir, 'tests/browser/artifacts');
 const T0 = Date.now();
+const TIME_SCALE = 20; // the first hearthd's: async retries after 60/20 = 3 s
 
 // playwright-core from the build folder (make check-browser installs it
 // there) or from beside this script (cd tests/browser && npm ci).
@@ -147,6 +150,11 @@ async function editorHas(selector, want, ms = 5000) {
     await page.waitForTimeout(50);
   }
 }
+// The Invoke tab's run mode, chosen as a person would: a click on its label.
+async function runMode(name) {
+  await page.click(`.run-mode label:has-text("${name}")`);
+  assert(await page.getByRole('radio', { name }).isChecked(), `run mode ${name} chosen`);
+}
 // A fresh form: a full load, so nothing a failed step left in a form (the
 // same hash is no navigation) carries over into the next.
 async function freshPage(h, hash) {
@@ -199,7 +207,7 @@ async function main() {
   if (!existsSync(CHROMIUM)) bail(`no chromium at ${CHROMIUM} (apt-get install chromium)`);
   mkdirSync(ART, { recursive: true });
 
-  const h = await startHearth();
+  const h = await startHearth(['--time-scale', String(TIME_SCALE)]);
   diag(`hearthd on ${h.base}, data in ${h.data}; screenshots in ${ART}`);
   const profile = mkdtempSync(join(tmpdir(), 'hearth-chromium-'));
   tmps.push(profile);
@@ -293,13 +301,54 @@ async function main() {
 
   // batch mode
   await step('batch: 5 calls at once through POST /functions/execute, each result listed', async () => {
-    await page.check('text=Batch');
+    await runMode('Batch');
     await page.fill('#batch-n', '5');
     await page.click('.run-btn');
     await page.locator('.batch-table tbody tr').nth(4).waitFor({ timeout: 30000 });
     assert((await page.locator('.batch-table tbody tr').count()) === 5, 'five rows');
     assert((await page.locator('.batch-table .badge.success').count()) === 5, 'five successes');
-    await page.uncheck('text=Batch');
+    await runMode('One call');
+  });
+
+  // asynchronous calls
+  await step('async: the run mode is chosen with the arrow keys, and the shell line becomes ?async=1', async () => {
+    await page.getByRole('radio', { name: 'One call' }).focus();
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowRight');
+    assert(await page.getByRole('radio', { name: 'Async' }).isChecked(), 'two arrows from One call is Async');
+    assert((await page.textContent('.run-btn')).trim() === 'Queue call', 'the button says what it does: ' + (await page.textContent('.run-btn')));
+    assert(await page.locator('#async-hint').isVisible(), 'a line says what async means');
+    await page.click('summary:has-text("Call it from a shell")');
+    const sh = await page.textContent('details.call-it pre');
+    assert(/-X POST '[^']+\/functions\/web-hello\/execute\?async=1' -d/.test(sh) && /\/invocations\/ID/.test(sh) && /\/dead-letters/.test(sh), sh);
+    await page.click('summary:has-text("Call it from a shell")');
+  });
+  let asyncId = null;
+  await step('async: a call is queued (202, its id), then followed until it shows succeeded with its result and logs', async () => {
+    await setEditor('#payload-editor', '{"name": "later"}');
+    await page.click('.run-btn');
+    await page.locator('.accepted', { hasText: '202 Accepted' }).waitFor();
+    asyncId = (await page.textContent('.async-call .facts dd.mono')).trim();
+    assert(/^[0-9a-f-]{36}$/.test(asyncId), 'the call\'s id shows: ' + asyncId);
+    await page.locator('.async-call[data-status="succeeded"]').waitFor({ timeout: 30000 });
+    await page.locator('.async-call .result-value', { hasText: 'hello later' }).waitFor();
+    assert((await page.textContent('.async-call .result-logs')).includes('log line from web-hello'), 'the attempt\'s logs');
+    assert((await page.locator('.attempt-table tbody tr').count()) === 1, 'one attempt listed');
+    assert(!(await page.locator('.follow[data-follow="following"]').count()), 'no longer following');
+    const c = await apiJson(h, 'GET', `/invocations/${asyncId}`);
+    assert(c.body.async === true && c.body.status === 'succeeded' && c.body.payload.name === 'later', JSON.stringify(c.body).slice(0, 300));
+    await page.click('summary:has-text("Call it from a shell")');
+    assert((await page.textContent('details.call-it pre')).includes(`/invocations/${asyncId}`), 'the shell line names the call');
+    await shots('invoke-async');
+    await page.click('summary:has-text("Call it from a shell")');
+  });
+  await step('async: 3 calls at once through POST /functions/execute?async=1, each followed', async () => {
+    await page.fill('#async-n', '3');
+    await page.click('.run-btn');
+    await page.locator('.accepted', { hasText: '3 of 3 queued' }).waitFor();
+    await page.waitForFunction(() => document.querySelectorAll('.async-table .badge.succeeded').length === 3, null, { timeout: 30000 });
+    await page.fill('#async-n', '1');
+    await runMode('One call');
   });
 
   await step('a handler that raises: the error, its stack and the logs show', async () => {
@@ -316,6 +365,65 @@ async function main() {
     assert((await page.textContent('.result-logs')).includes('about to fail'), 'logs too');
     await shots('invoke-error');
     await apiJson(h, 'DELETE', `/functions/${r.body.id}`);
+    await page.goto(h.base + `/#/fn/${fid}/invoke`);
+  });
+
+  // dead letters: a function that always raises, retried once (3 s later at
+  // this hearthd's time scale)
+  let failId = null, deadId = null;
+  await step('dead letters: none yet, and one line says what a dead letter is', async () => {
+    const r = await apiJson(h, 'POST', '/functions/', { name: 'web-dead', language: 'python', async_retries: 1,
+      code: 'def handler(event, context):\n    print("failing on purpose")\n    raise RuntimeError("always fails: " + str(event.get("n")))\n' });
+    assert(r.status === 201, JSON.stringify(r.body));
+    failId = r.body.id;
+    await page.goto(h.base + `/#/fn/${failId}/history`);
+    await page.click('.subtabs a:has-text("Dead letters")');
+    await page.waitForURL(/view=dead/);
+    const empty = page.locator('.dl-empty');
+    await empty.waitFor();
+    assert(/async call that fails on every retry/.test(await empty.textContent()), await empty.textContent());
+    await shots('dead-letters-empty');
+  });
+  await step('dead letters: an async call that always raises is retried, fails, and the Invoke tab says it is a dead letter', async () => {
+    await page.goto(h.base + `/#/fn/${failId}/invoke`);
+    await runMode('Async');
+    await setEditor('#payload-editor', '{"n": 7}');
+    await page.click('.run-btn');
+    await page.locator('.accepted', { hasText: '202 Accepted' }).waitFor();
+    deadId = (await page.textContent('.async-call .facts dd.mono')).trim();
+    await page.locator('.async-call[data-status="failed"]').waitFor({ timeout: 40000 });
+    assert((await page.locator('.attempt-table tbody tr').count()) === 2, 'two attempts: the first and its one retry');
+    assert((await page.textContent('.async-call .result-error')).includes('RuntimeError: always fails: 7'), 'the last attempt\'s error');
+    assert((await page.textContent('.async-call .result-logs')).includes('failing on purpose'), 'and its logs');
+    await shots('invoke-async-failed');
+  });
+  await step('dead letters: listed with when, reason, last error and tries; Redrive queues it again', async () => {
+    await page.click('a.dead-link');
+    await page.waitForURL(/view=dead/);
+    const row = page.locator(`.dl-table tr[data-call="${deadId}"]`);
+    await row.waitFor();
+    const t = await row.textContent();
+    assert(/retries exhausted/.test(t) && /RuntimeError: always fails: 7/.test(t), t);
+    assert((await row.locator('[data-label="Tries"]').textContent()).trim() === '2', 'two tries');
+    assert((await page.textContent('.subtabs')).includes('Dead letters1'), 'the count beside the tab: ' + (await page.textContent('.subtabs')));
+    await page.locator('.async-call[data-status="failed"]').waitFor(); // the call, opened beside the list
+    await shots('dead-letters');
+    await row.locator('button.redrive').click();
+    // queued again: its retry is 3 s off, long enough to see
+    await page.locator('.async-call[data-status="queued"]').waitFor({ timeout: 10000 });
+    assert((await page.textContent('.async-call .facts')).includes('Redriven1 time'), 'it says it was redriven');
+    // it fails again and comes back to the list, which updates by itself
+    await page.locator(`.dl-table tr[data-call="${deadId}"]`, { hasText: 'redriven 1×' }).waitFor({ timeout: 30000 });
+    const c = await apiJson(h, 'GET', `/invocations/${deadId}`);
+    assert(c.body.redrives === 1 && c.body.attempts.length === 4 && c.body.status === 'failed', JSON.stringify(c.body).slice(0, 300));
+  });
+  await step('dead letters: Redrive all (after a confirmation) queues every one again', async () => {
+    await page.click('button.redrive-all');
+    await page.locator('dialog[open]', { hasText: 'Redrive the dead letter?' }).waitFor();
+    await page.click('dialog button[type=submit]:has-text("Redrive all")');
+    await page.locator('.toast', { hasText: '1 call queued again' }).waitFor();
+    await page.locator(`.dl-table tr[data-call="${deadId}"]`, { hasText: 'redriven 2×' }).waitFor({ timeout: 30000 });
+    await apiJson(h, 'DELETE', `/functions/${failId}`);
     await page.goto(h.base + `/#/fn/${fid}/invoke`);
   });
 

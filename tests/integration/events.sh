@@ -50,37 +50,47 @@ ok "a client that left is noticed within 20 s" wait_until 20 eval '[ "$(streams)
 
 # A client that stops reading: it asks, then reads nothing (a small receive
 # buffer), while calls flow.  hearthd ends its stream once 1 MiB waits for
-# it; its memory stays bounded meanwhile.
-python3 - "$HEARTH_PORT" >"$TEST_TMP/stuck.out" 2>&1 <<'PY' &
-import socket, sys, time
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-s.connect(("127.0.0.1", int(sys.argv[1])))
-s.sendall(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
-time.sleep(120)
-PY
-STUCK=$!
-ok "a client that stops reading connects" wait_until 5 eval '[ "$(streams)" = 1 ]'
-"$LOADGEN" --url "$HEARTH_URL/functions/$PY/execute" --body '{"n":0}' \
-	--connections 4 --duration 25 --json >"$TEST_TMP/load.json" &
-LOAD=$!
-# What waits for it, sampled while it piles up: never more than the cap
-# and one flush (at most 256 summaries of ~280 bytes, and a pool event).
-most=0 dropped=
-for i in $(seq 1 250); do
-	b=$(curl -s "$HEARTH_URL/metrics" | awk '$1 == "hearth_event_stream_backlog_bytes" { print $2 }')
-	[ "${b:-0}" -gt "$most" ] && most=$b
-	if [ "$(streams)" = 0 ]; then dropped=yes; break; fi
-	sleep 0.1
-done
-ok "its stream is ended once it falls behind (within the 25 s of load)" test -n "$dropped"
-ok "what waited for it never passed 1 MiB and a flush (most seen: $most bytes)" \
-	test "$most" -le $((1048576 + 131072)) -a "$most" -gt 0
-wait "$LOAD"
-ok "hearthd said why" grep -q "events: a stream's client fell .* behind; ending it" "$HEARTH_LOG"
-is "$(jq '.errors + .non_2xx' "$TEST_TMP/load.json")" 0 "the calls meanwhile all answered 200 ($(jq .requests "$TEST_TMP/load.json") calls)"
-kill "$STUCK" 2>/dev/null
-wait "$STUCK" 2>/dev/null
+# it; its memory stays bounded meanwhile.  Under valgrind hearthd serves
+# some 240 calls a second, whose summaries the kernel's socket buffers
+# absorb: the backlog never reaches 1 MiB in 25 s, so the faster passes
+# make these five points.
+if [ "${HEARTH_VALGRIND:-}" = 1 ]; then
+	for d in "a client that stops reading connects" "its stream is ended once it falls behind" "what waited for it stayed under 1 MiB and a flush" \
+		"hearthd said why" "the calls meanwhile all answered 200"; do
+		skip "$d" "too slow under valgrind to fill 1 MiB"
+	done
+else
+	python3 - "$HEARTH_PORT" >"$TEST_TMP/stuck.out" 2>&1 <<-'PY' &
+	import socket, sys, time
+	s = socket.socket()
+	s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+	s.connect(("127.0.0.1", int(sys.argv[1])))
+	s.sendall(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
+	time.sleep(120)
+	PY
+	STUCK=$!
+	ok "a client that stops reading connects" wait_until 5 eval '[ "$(streams)" = 1 ]'
+	"$LOADGEN" --url "$HEARTH_URL/functions/$PY/execute" --body '{"n":0}' \
+		--connections 4 --duration 25 --json >"$TEST_TMP/load.json" &
+	LOAD=$!
+	# What waits for it, sampled while it piles up: never more than the cap
+	# and one flush (at most 256 summaries of ~280 bytes, and a pool event).
+	most=0 dropped=
+	for i in $(seq 1 250); do
+		b=$(curl -s "$HEARTH_URL/metrics" | awk '$1 == "hearth_event_stream_backlog_bytes" { print $2 }')
+		[ "${b:-0}" -gt "$most" ] && most=$b
+		if [ "$(streams)" = 0 ]; then dropped=yes; break; fi
+		sleep 0.1
+	done
+	ok "its stream is ended once it falls behind (within the 25 s of load)" test -n "$dropped"
+	ok "what waited for it never passed 1 MiB and a flush (most seen: $most bytes)" \
+		test "$most" -le $((1048576 + 131072)) -a "$most" -gt 0
+	wait "$LOAD"
+	ok "hearthd said why" grep -q "events: a stream's client fell .* behind; ending it" "$HEARTH_LOG"
+	is "$(jq '.errors + .non_2xx' "$TEST_TMP/load.json")" 0 "the calls meanwhile all answered 200 ($(jq .requests "$TEST_TMP/load.json") calls)"
+	kill "$STUCK" 2>/dev/null
+	wait "$STUCK" 2>/dev/null
+fi
 
 # At most 32 streams at once; the 33rd is told to come back later.
 pids=()

@@ -46,7 +46,7 @@ export function FunctionPage({ id, tab, query }) {
   const f = summary ? { ...fn, ...summary, code: fn.code } : fn;
 
   let body;
-  if (tab === 'history') body = <HistoryView fn={f} selected={query.get('inv')} />;
+  if (tab === 'history') body = <HistoryView fn={f} selected={query.get('inv')} view={query.get('view')} />;
   else if (tab === 'bench') body = <BenchView fn={f} />;
   else if (tab === 'config') body = <FunctionForm key={`${f.id}:${fn.revision}`} fn={fn} onSaved={(x) => setFn((o) => ({ ...o, ...x }))} />;
   else body = <InvokeView fn={f} />;

@@ -1,7 +1,8 @@
 // views/history.jsx — a function's recent invocations (new ones arrive
 // from the event stream), filtered by status and start kind; one opens
 // with its payload, result, logs and timings, to replay or keep as a test
-// event.
+// event.  Beside them (?view=dead), its dead letters; an async call opens
+// with its attempts, followed while it is unfinished.
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { get, post } from '../api.js';
 import { clock, ms, pretty } from '../format.js';
@@ -10,7 +11,9 @@ import { go } from '../router.js';
 import { store, useStore } from '../store.js';
 import { checkEventName, upsertEvent } from '../testevents.js';
 import { promptDialog, StartBadge, StatusBadge } from '../ui.jsx';
+import { AsyncCallView, FollowState, useFollow } from '../asynccall.jsx';
 import { preparePayload } from './invoke.jsx';
+import { DeadLetters, useDeadLetters } from './deadletters.jsx';
 
 const PAGE = 100;
 
@@ -21,7 +24,39 @@ function fromEvent(c) {
   };
 }
 
-export function HistoryView({ fn, selected }) {
+export function HistoryView({ fn, selected, view }) {
+  const dead = view === 'dead';
+  const dl = useDeadLetters(fn.id);
+  const [bump, setBump] = useState(0); // a redrive: the open call is loaded and followed again
+  const base = `#/fn/${fn.id}/history`;
+  const nDead = dl.list ? `${dl.list.length}${dl.next ? '+' : ''}` : null;
+  useEffect(() => { if (dead) dl.reload(); }, [dead]);
+  const onRedriven = (id) => {
+    if (id && id !== selected) go(`/fn/${fn.id}/history?view=dead&inv=${encodeURIComponent(id)}`);
+    setBump((b) => b + 1);
+  };
+  return (
+    <>
+      <nav class="subtabs" aria-label={`${fn.name} history`}>
+        <a href={base} aria-current={dead ? undefined : 'page'}>Invocations</a>
+        <a href={`${base}?view=dead`} aria-current={dead ? 'page' : undefined}>Dead letters
+          {nDead != null && <span class={`count${dl.list.length ? ' some' : ''}`}>{nDead}</span>}</a>
+      </nav>
+      <div class="grid2 history">
+        {dead ? <DeadLetters fn={fn} dl={dl} selected={selected} onRedriven={onRedriven} />
+          : <Invocations fn={fn} selected={selected} />}
+        {/* no dead letter to choose: no card to choose one in */}
+        {(selected || !dead || (dl.list && dl.list.length > 0)) && <section class="card" aria-labelledby="inv-label">
+          {selected ? <Detail key={`${selected}:${bump}`} fn={fn} id={selected} onRedriven={dl.reload} />
+            : <><h2 id="inv-label">{dead ? 'Dead letter' : 'Invocation'}</h2>
+              <p class="muted">{dead ? 'Choose a dead letter to see its payload, each attempt, its error and logs.' : 'Choose an invocation to see its payload, result, logs and timings.'}</p></>}
+        </section>}
+      </div>
+    </>
+  );
+}
+
+function Invocations({ fn, selected }) {
   const [rows, setRows] = useState(null);
   const [next, setNext] = useState(null);
   const [error, setError] = useState(null);
@@ -66,58 +101,53 @@ export function HistoryView({ fn, selected }) {
   const open = (id) => go(`/fn/${fn.id}/history?inv=${encodeURIComponent(id)}`);
 
   return (
-    <div class="grid2 history">
-      <section class="card" aria-labelledby="hist-label">
-        <header><h2 id="hist-label">Recent invocations</h2><span class="spacer" />{all && <span class="muted small">{shown.length} of {all.length} loaded</span>}</header>
-        <div class="filters">
-          <div class="field">
-            <label for="h-status">Status</label>
-            <select id="h-status" value={status} onChange={(e) => setStatus(e.currentTarget.value)}>
-              <option value="">All</option><option value="success">success</option><option value="error">error</option>
-              <option value="timeout">timeout</option><option value="crashed">crashed</option>
-            </select>
-          </div>
-          <div class="field">
-            <label for="h-start">Start</label>
-            <select id="h-start" value={start} onChange={(e) => setStart(e.currentTarget.value)}>
-              <option value="">All</option><option value="warm">warm</option><option value="stem">stem</option><option value="cold">cold</option>
-            </select>
-          </div>
+    <section class="card" aria-labelledby="hist-label">
+      <header><h2 id="hist-label">Recent invocations</h2><span class="spacer" />{all && <span class="muted small">{shown.length} of {all.length} loaded</span>}</header>
+      <div class="filters">
+        <div class="field">
+          <label for="h-status">Status</label>
+          <select id="h-status" value={status} onChange={(e) => setStatus(e.currentTarget.value)}>
+            <option value="">All</option><option value="success">success</option><option value="error">error</option>
+            <option value="timeout">timeout</option><option value="crashed">crashed</option>
+          </select>
         </div>
-        {error && <p class="form-error" role="alert">{error}</p>}
-        {!all && !error && <p class="muted">Loading…</p>}
-        {all && all.length === 0 && <p class="empty">No invocations yet. <a href={`#/fn/${fn.id}/invoke`}>Invoke it</a>.</p>}
-        {shown && shown.length > 0 && (
-          <div class="table-wrap">
-            <table class="hist-table">
-              <caption class="sr-only">Invocations, newest first; choose one to see it</caption>
-              <thead><tr><th>When</th><th>Status</th><th>Start</th><th class="num">Duration</th><th class="num hide-narrow">Init</th></tr></thead>
-              <tbody>
-                {shown.map((r) => (
-                  <tr key={r.id} class={'clickable' + (r.id === selected ? ' selected' : '')} onClick={() => open(r.id)}>
-                    <td class="nowrap"><a href={`#/fn/${fn.id}/history?inv=${encodeURIComponent(r.id)}`} onClick={(e) => e.stopPropagation()}
-                      aria-current={r.id === selected ? 'true' : undefined}>{clock(r.created_at)}</a></td>
-                    <td><StatusBadge status={r.status} /></td>
-                    <td><StartBadge start={r.start} /></td>
-                    <td class="num">{ms(r.duration_ms)}</td>
-                    <td class="num hide-narrow">{ms(r.init_ms)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
-        {all && all.length > 0 && shown.length === 0 && <p class="empty">No loaded invocation matches these filters.</p>}
-        {next && <div class="row" style="margin-top:10px"><button type="button" onClick={more} disabled={loadingMore}>{loadingMore ? 'Loading…' : 'Load older'}</button></div>}
-      </section>
-      <section class="card" aria-labelledby="inv-label">
-        {selected ? <Detail key={selected} fn={fn} id={selected} /> : <><h2 id="inv-label">Invocation</h2><p class="muted">Choose an invocation to see its payload, result, logs and timings.</p></>}
-      </section>
-    </div>
+        <div class="field">
+          <label for="h-start">Start</label>
+          <select id="h-start" value={start} onChange={(e) => setStart(e.currentTarget.value)}>
+            <option value="">All</option><option value="warm">warm</option><option value="stem">stem</option><option value="cold">cold</option>
+          </select>
+        </div>
+      </div>
+      {error && <p class="form-error" role="alert">{error}</p>}
+      {!all && !error && <p class="muted">Loading…</p>}
+      {all && all.length === 0 && <p class="empty">No invocations yet. <a href={`#/fn/${fn.id}/invoke`}>Invoke it</a>.</p>}
+      {shown && shown.length > 0 && (
+        <div class="table-wrap">
+          <table class="hist-table">
+            <caption class="sr-only">Invocations, newest first; choose one to see it</caption>
+            <thead><tr><th>When</th><th>Status</th><th>Start</th><th class="num">Duration</th><th class="num hide-narrow">Init</th></tr></thead>
+            <tbody>
+              {shown.map((r) => (
+                <tr key={r.id} class={'clickable' + (r.id === selected ? ' selected' : '')} onClick={() => open(r.id)}>
+                  <td class="nowrap"><a href={`#/fn/${fn.id}/history?inv=${encodeURIComponent(r.id)}`} onClick={(e) => e.stopPropagation()}
+                    aria-current={r.id === selected ? 'true' : undefined}>{clock(r.created_at)}</a></td>
+                  <td><StatusBadge status={r.status} /></td>
+                  <td><StartBadge start={r.start} /></td>
+                  <td class="num">{ms(r.duration_ms)}</td>
+                  <td class="num hide-narrow">{ms(r.init_ms)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {all && all.length > 0 && shown.length === 0 && <p class="empty">No loaded invocation matches these filters.</p>}
+      {next && <div class="row" style="margin-top:10px"><button type="button" onClick={more} disabled={loadingMore}>{loadingMore ? 'Loading…' : 'Load older'}</button></div>}
+    </section>
   );
 }
 
-function Detail({ fn, id }) {
+function Detail({ fn, id, onRedriven }) {
   const [rec, setRec] = useState(null);
   const [error, setError] = useState(null);
   const [replay, setReplay] = useState(null);
@@ -143,6 +173,7 @@ function Detail({ fn, id }) {
 
   if (error) return <><h2 id="inv-label">Invocation</h2><p class="form-error" role="alert">{error}</p></>;
   if (!rec) return <><h2 id="inv-label">Invocation</h2><p class="muted">Loading…</p></>;
+  if (rec.async) return <AsyncDetail fn={fn} rec={rec} onRedriven={onRedriven} />;
   // null stands for a payload over 64 KB, which records do not keep
   const hasPayload = 'payload' in rec && rec.payload !== null;
   const payloadText = hasPayload && rec.payload !== null ? pretty(rec.payload) : null;
@@ -182,6 +213,29 @@ function Detail({ fn, id }) {
         <h3 style="margin-bottom:8px">Replayed just now</h3>
         <ResultView env={replay.env} rtt={replay.rtt} />
       </div>}
+    </>
+  );
+}
+
+// An async call: its payload, its state (followed while unfinished), each
+// attempt, and Redrive when it is a dead letter.
+function AsyncDetail({ fn, rec, onRedriven }) {
+  const f = useFollow([rec.id], { initial: { [rec.id]: rec }, onChange: (c) => { if (c[rec.id] && c[rec.id].status !== 'running' && c[rec.id].status !== 'queued') onRedriven(); } });
+  const call = f.calls[rec.id] || rec;
+  const head = useRef(null);
+  useEffect(() => { if (head.current && innerWidth < 820) head.current.scrollIntoView({ block: 'start' }); }, []);
+  const hasPayload = call.payload !== undefined && call.payload !== null;
+  const openInInvoke = () => { preparePayload(fn.id, pretty(call.payload) + '\n'); go(`/fn/${fn.id}/invoke`); };
+  return (
+    <>
+      <header ref={head}><h2 id="inv-label">Async call accepted at {clock(call.created_at)}</h2></header>
+      <div class="row" style="margin-bottom:12px">
+        <button type="button" onClick={openInInvoke} disabled={!hasPayload}>Open in Invoke</button>
+      </div>
+      <FollowState f={f} />
+      <div class="section-label">Payload</div>
+      <pre class="out inv-payload">{hasPayload ? pretty(call.payload) : <span class="muted">(not kept)</span>}</pre>
+      <AsyncCallView call={call} fnId={fn.id} onRedrive={(r) => { f.restart(rec.id, r); onRedriven(); }} />
     </>
   );
 }

@@ -1,11 +1,13 @@
 // views/invoke.jsx — a JSON payload editor (invalid JSON is flagged before
-// anything is sent), saved test events, one call (Ctrl/Cmd-Enter) or a
-// batch of N through POST /functions/execute, and the result.
+// anything is sent), saved test events, and a run mode: one call
+// (Ctrl/Cmd-Enter), a batch of N through POST /functions/execute, or N
+// asynchronous calls (?async=1), followed until they finish; and the result.
 import { useEffect, useState } from 'preact/hooks';
 import { post } from '../api.js';
 import { CodeEditor } from '../editor.jsx';
 import { ms } from '../format.js';
 import { ResultView } from '../result.jsx';
+import { AsyncCallView, CallBadge, FollowState, useFollow } from '../asynccall.jsx';
 import { store } from '../store.js';
 import { checkEventName, loadEvents, saveEvents } from '../testevents.js';
 import { getToken } from '../api.js';
@@ -15,7 +17,7 @@ import { promptDialog, confirmDialog, StartBadge, StatusBadge } from '../ui.jsx'
 // payload, the last result and the last batch.
 const memo = new Map();
 const mem = (id) => {
-  if (!memo.has(id)) memo.set(id, { text: '{\n  "name": "Hearth"\n}\n', result: null, rtt: null, batch: null, eventName: '' });
+  if (!memo.has(id)) memo.set(id, { text: '{\n  "name": "Hearth"\n}\n', result: null, rtt: null, batch: null, queued: null, eventName: '', mode: 'one', nBatch: '10', nAsync: '1' });
   return memo.get(id);
 };
 // The history view hands a payload over with this.
@@ -43,12 +45,14 @@ export function InvokeView({ fn }) {
   const [events, setEvents] = useState(null);
   const [eventsError, setEventsError] = useState(null);
   const [eventName, setEventName] = useState(m.eventName);
-  const [n, setN] = useState('10');
-  const [batchMode, setBatchMode] = useState(false);
+  const [queued, setQueued] = useState(m.queued); // the async calls last sent: {accepted, rtt, count, calls}
+  const [mode, setMode] = useState(m.mode); // one | batch | async
+  const [nBatch, setNBatch] = useState(m.nBatch);
+  const [nAsync, setNAsync] = useState(m.nAsync);
   const [showBad, setShowBad] = useState(false);
   const json = checkJson(text);
 
-  useEffect(() => { Object.assign(m, { text, result, rtt, batch, eventName }); });
+  useEffect(() => { Object.assign(m, { text, result, rtt, batch, queued, eventName, mode, nBatch, nAsync }); });
 
   useEffect(() => {
     loadEvents(fn.id).then(setEvents).catch((e) => {
@@ -63,6 +67,7 @@ export function InvokeView({ fn }) {
     setRtt(performance.now() - r0);
     setResult(env);
     setBatch(null);
+    setQueued(null);
   }
 
   async function runBatch(count) {
@@ -76,6 +81,23 @@ export function InvokeView({ fn }) {
     const first = results.find((x) => x && x.status) || null;
     setResult(first);
     setRtt(null);
+    setQueued(null);
+  }
+
+  // 202 at once: one call through ?async=1, several through the batch's
+  async function runAsync(count) {
+    const r0 = performance.now();
+    let accepted;
+    if (count === 1) {
+      accepted = [await post(`/functions/${fn.id}/execute?async=1`, text)];
+    } else {
+      const payload = JSON.parse(text);
+      const r = await post('/functions/execute?async=1', { invocations: Array.from({ length: count }, () => ({ function_id: fn.id, payload })) });
+      accepted = (r && r.results) || [];
+    }
+    setQueued({ accepted, rtt: performance.now() - r0, count, calls: {}, at: Date.now() });
+    setResult(null);
+    setBatch(null);
   }
 
   async function run() {
@@ -84,15 +106,15 @@ export function InvokeView({ fn }) {
     setRunError(null);
     setRunning(true);
     try {
-      if (batchMode) {
-        const count = Number(n);
-        if (!Number.isInteger(count) || count < 1 || count > 100) { setRunError('Batch size: a whole number from 1 to 100'); return; }
-        await runBatch(count);
+      if (mode !== 'one') {
+        const count = Number(mode === 'batch' ? nBatch : nAsync);
+        if (!Number.isInteger(count) || count < 1 || count > 100) { setRunError('Calls: a whole number from 1 to 100'); return; }
+        await (mode === 'batch' ? runBatch(count) : runAsync(count));
       } else {
         await runOne();
       }
     } catch (e) {
-      setRunError(e.status === 503 ? `${e.message} (is Docker running?)` : e.message);
+      setRunError(e.status === 503 ? `${e.message} (is Docker running?)` : e.status === 429 && mode === 'async' ? `${e.message} (the async queue is full: try again later)` : e.message);
     } finally {
       setRunning(false);
     }
@@ -170,29 +192,104 @@ export function InvokeView({ fn }) {
         <p id="payload-status" class={`json-status ${bad ? 'bad' : json.ok ? 'good' : ''}`} role={bad ? 'alert' : undefined}>
           {bad ? json.message : json.ok ? '✓ Valid JSON' : ''}
         </p>
-        <div class="row">
-          <button class="primary run-btn" type="button" onClick={run} disabled={running} aria-keyshortcuts="Control+Enter Meta+Enter">
-            {running ? 'Running…' : batchMode ? `Run ${n} at once` : 'Run'}
-          </button>
-          <span class="muted small"><kbd>Ctrl</kbd>/<kbd>⌘</kbd>+<kbd>Enter</kbd></span>
-          <span class="spacer" />
-          <label class="row" style="font-weight:500;margin:0;gap:6px">
-            <input type="checkbox" checked={batchMode} onChange={(e) => setBatchMode(e.currentTarget.checked)} /> Batch
-          </label>
-          {batchMode && <label class="row" style="font-weight:500;margin:0;gap:6px" for="batch-n">calls
-            <input id="batch-n" type="number" min="1" max="100" value={n} style="width:80px" onInput={(e) => setN(e.currentTarget.value)} />
+        <div class="run-mode">
+          <span class="label" id="run-mode-label">Run as</span>
+          <div class="seg" role="radiogroup" aria-labelledby="run-mode-label">
+            {MODES.map(([k, label, title]) => (
+              <label key={k} title={title}><input type="radio" name="run-mode" value={k} checked={mode === k} onChange={() => setMode(k)} /><span>{label}</span></label>
+            ))}
+          </div>
+          {mode === 'batch' && <label class="count" for="batch-n">calls
+            <input id="batch-n" type="number" min="1" max="100" value={nBatch} onInput={(e) => setNBatch(e.currentTarget.value)} />
+          </label>}
+          {mode === 'async' && <label class="count" for="async-n">calls
+            <input id="async-n" type="number" min="1" max="100" value={nAsync} onInput={(e) => setNAsync(e.currentTarget.value)} aria-describedby="async-hint" />
           </label>}
         </div>
+        {mode === 'async' && <p class="hint" id="async-hint">Answered at once (202) and kept on disk; it runs when there is room,
+          is retried {retries(fn)} if it fails, and becomes a <a href={`#/fn/${fn.id}/history?view=dead`}>dead letter</a> when every try failed.</p>}
+        <div class="row run-row">
+          <button class="primary run-btn" type="button" onClick={run} disabled={running} aria-keyshortcuts="Control+Enter Meta+Enter">
+            {running ? (mode === 'async' ? 'Queueing…' : 'Running…') : runLabel(mode, mode === 'batch' ? nBatch : nAsync)}
+          </button>
+          <span class="muted small"><kbd>Ctrl</kbd>/<kbd>⌘</kbd>+<kbd>Enter</kbd></span>
+        </div>
         {runError && <p class="form-error" role="alert" style="margin-top:10px">{runError}</p>}
-        <CallItYourself fn={fn} text={json.ok ? text : '{}'} />
+        <CallItYourself fn={fn} text={json.ok ? text : '{}'} mode={mode} count={Number(nAsync)} queued={queued} />
       </section>
 
       <section class="card" aria-labelledby="result-label" aria-live="polite" aria-busy={running ? 'true' : 'false'}>
-        <header><h2 id="result-label">{batch ? 'Batch results' : 'Result'}</h2></header>
-        {batch && <BatchList batch={batch} current={result} onPick={setResult} />}
-        {result ? <ResultView env={result} rtt={rtt} /> : !batch && <p class="muted">Run the function to see its result, logs and timings here.</p>}
+        <header><h2 id="result-label">{queued ? (queued.count > 1 ? 'Async calls' : 'Async call') : batch ? 'Batch results' : 'Result'}</h2></header>
+        {queued ? <AsyncResults key={queued.at} fn={fn} q={queued} />
+          : <>
+            {batch && <BatchList batch={batch} current={result} onPick={setResult} />}
+            {result ? <ResultView env={result} rtt={rtt} /> : !batch && <p class="muted">Run the function to see its result, logs and timings here.</p>}
+          </>}
       </section>
     </div>
+  );
+}
+
+const MODES = [
+  ['one', 'One call', 'Call it and wait for the result (POST /functions/{id}/execute)'],
+  ['batch', 'Batch', 'Several calls at once, answered together (POST /functions/execute)'],
+  ['async', 'Async', 'Queue the call and get its id at once; it runs in the background (?async=1)'],
+];
+const runLabel = (mode, n) => mode === 'one' ? 'Run' : mode === 'batch' ? `Run ${n} at once`
+  : Number(n) === 1 ? 'Queue call' : `Queue ${n} calls`;
+const retries = (fn) => {
+  const r = fn.async_retries ?? 2;
+  return r === 0 ? 'never (async_retries is 0)' : r === 1 ? 'once' : `up to ${r} times`;
+};
+
+// The async calls just sent: what the 202 said, then each call as it goes.
+function AsyncResults({ fn, q }) {
+  const ids = q.accepted.filter((a) => a && a.id).map((a) => a.id);
+  // the snapshot lives in the memo too, so a tab switch shows it at once
+  const f = useFollow(ids, { initial: q.calls, onChange: (c) => { q.calls = c; } });
+  const [sel, setSel] = useState(ids[0] || null);
+  const callOf = (id) => f.calls[id] || { id, function_id: fn.id, status: 'queued', attempts: [] };
+  const single = q.count === 1;
+  const tally = {};
+  for (const id of ids) { const s = callOf(id).status; tally[s] = (tally[s] || 0) + 1; }
+  const failed = q.accepted.length - ids.length;
+  return (
+    <>
+      <p class="accepted small">
+        <span class="badge plain">202 Accepted</span>{' '}
+        {single ? <>queued in {ms(q.rtt)}; followed below</>
+          : <>{ids.length} of {q.count} queued in {ms(q.rtt)}{failed > 0 && `, ${failed} refused`}.
+            {' '}Now: {Object.entries(tally).map(([k, c], i) => <span key={k}>{i ? ', ' : ''}{c} {k}</span>)}</>}
+      </p>
+      <FollowState f={f} what={single ? 'call' : 'calls'} />
+      {!single && (
+        <div class="batch-list table-wrap" style="margin-bottom:14px">
+          <table class="batch-table async-table">
+            <thead><tr><th class="num">#</th><th>Status</th><th class="num">Tries</th><th class="hide-narrow">Start</th><th class="num">Duration</th><th><span class="sr-only">Show</span></th></tr></thead>
+            <tbody>
+              {q.accepted.map((a, i) => {
+                if (!a || !a.id) return (
+                  <tr key={i}><td class="num">{i + 1}</td>
+                    <td colSpan={5}><span class="badge error">{(a && a.error && a.error.code) || 'refused'}</span> <span class="small">{a && a.error && a.error.message}</span></td></tr>
+                );
+                const c = callOf(a.id), at = c.attempts || [], last = at[at.length - 1];
+                return (
+                  <tr key={a.id} class={a.id === sel ? 'selected' : ''} data-call={a.id}>
+                    <td class="num">{i + 1}</td>
+                    <td><CallBadge status={c.status} /></td>
+                    <td class="num">{at.length}</td>
+                    <td class="hide-narrow">{last ? <StartBadge start={last.start} /> : <span class="muted">–</span>}</td>
+                    <td class="num">{last ? ms(last.duration_ms) : '–'}</td>
+                    <td>{a.id !== sel && <button type="button" class="link" onClick={() => setSel(a.id)} aria-label={`Show call ${i + 1}`}>show</button>}</td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {sel && <AsyncCallView key={sel} call={callOf(sel)} fnId={fn.id} onRedrive={(r) => f.restart(sel, r)} linkDead />}
+    </>
   );
 }
 
@@ -228,21 +325,36 @@ function BatchList({ batch, current, onPick }) {
 }
 
 // The same call from a shell: what to paste into a terminal or a script.
-function CallItYourself({ fn, text }) {
+function CallItYourself({ fn, text, mode, count, queued }) {
   const base = location.origin;
   const auth = getToken() ? ` -H "Authorization: Bearer $HEARTH_TOKEN"` : '';
   let body;
   try { body = JSON.stringify(JSON.parse(text)); } catch { body = '{}'; }
-  const q = `'${body.replace(/'/g, `'\\''`)}'`;
-  const lines = [
-    `curl -s${auth} -X POST ${base}/functions/${encodeURIComponent(fn.name)}/execute -d ${q}`,
-  ];
-  if (fn.route) lines.push(`curl -s${fn.route_auth === 'none' ? '' : auth} ${base}/fn${fn.route}`);
+  const sh = (s) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const name = encodeURIComponent(fn.name);
+  const lines = [];
+  let hint;
+  if (mode === 'async') {
+    if (count > 1 && count <= 100) {
+      const batch = `{"invocations":[${Array.from({ length: count }, () => `{"function_id":${fn.id},"payload":${body}}`).join(',')}]}`;
+      lines.push(`curl -s${auth} -X POST '${base}/functions/execute?async=1' -d ${sh(batch)}`);
+    } else {
+      lines.push(`curl -s${auth} -X POST '${base}/functions/${name}/execute?async=1' -d ${sh(body)}`);
+    }
+    const last = queued && queued.accepted.find((a) => a && a.id);
+    lines.push(`curl -s${auth} ${base}/invocations/${last ? last.id : 'ID'}`);
+    lines.push(`curl -s${auth} ${base}/functions/${name}/dead-letters`);
+    hint = `The first line answers 202 with ${count > 1 ? 'an id per call' : 'the call\'s id'}; the second shows a call and its attempts${last ? ' (here, the last one queued)' : ' (put the id in)'}; the third lists the calls that failed for good`;
+  } else {
+    lines.push(`curl -s${auth} -X POST ${base}/functions/${name}/execute -d ${sh(body)}`);
+    hint = 'The first line answers with the same envelope as above';
+  }
+  if (fn.route) { lines.push(`curl -s${fn.route_auth === 'none' ? '' : auth} ${base}/fn${fn.route}`); hint += `; the last calls its function URL (synchronously)`; }
   return (
     <details class="call-it">
       <summary>Call it from a shell</summary>
       <pre class="out small">{lines.join('\n')}</pre>
-      <p class="hint">The first line answers with the same envelope as above{fn.route ? '; the second calls its function URL' : ''}.</p>
+      <p class="hint">{hint}.</p>
     </details>
   );
 }
