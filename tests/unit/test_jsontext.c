@@ -94,6 +94,15 @@ int main(void)
 	deep[2 * 513] = '\0';
 	ok(!jsontext_is_value(deep, strlen(deep)), "513 levels deep is refused");
 	ok(jsontext_is_value(deep + 1, strlen(deep) - 2), "512 levels is fine");
+	{
+		json_object *tree = NULL;
+
+		ok(jsontext_parse(deep + 1, strlen(deep) - 2, 0, "deep", &tree, NULL) == 0 && tree,
+		   "and json-c builds its tree (past its own default bound)");
+		json_object_put(tree);
+		ok(jsontext_parse(deep, strlen(deep), 0, "deep", &tree, NULL) == -EBADMSG,
+		   "513 levels is refused by the parser too");
+	}
 	free(deep);
 
 	/* Errors say where and why. */
