@@ -295,6 +295,9 @@ static int set_architectures(json_object *v, struct fn *f, struct hearth_error *
 					 "architectures: expected one of [\"x86_64\"] or "
 					 "[\"arm64\"]");
 	a = json_object_get_string(json_object_array_get_idx(v, 0));
+	/* "x86_64\u0000..." is not x86_64. */
+	if ((size_t)json_object_get_string_len(json_object_array_get_idx(v, 0)) != strlen(a))
+		return hearth_error_make(err, EINVAL, "architectures: no NUL");
 	if (strcmp(a, "x86_64") != 0 && strcmp(a, "arm64") != 0)
 		return hearth_error_make(err, EINVAL, "architectures: '%s' is not x86_64 or arm64",
 					 a);
