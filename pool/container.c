@@ -71,8 +71,11 @@ static void on_removed(void *arg, const struct hearth_error *err)
 	c->req = NULL;
 	if (c->pool->freeing)
 		return;
-	if (err && err->status != ENOENT)
-		log_warn("pool: removing container %.12s: %s", c->id, err->msg);
+	if (err && err->status != ENOENT) {
+		log_warn("pool: removing container %.12s: %s (removed at the next reconciliation)",
+			 c->id, err->msg);
+		c->pool->resync = true;
+	}
 	ctr_free_soon(c);
 }
 
@@ -98,15 +101,20 @@ void ctr_remove(struct ctr *c, const char *why)
 	ctr_set_state(c, CTR_REMOVING);
 	p->n_ctrs--;
 	p->n_recycled++;
-	if (was_creating) {
-		/* The engine may be making it right now: on_created removes it. */
+	if (was_creating && c->req) {
+		/* The engine is making it right now: on_created removes it. */
 	} else {
+		/* Never created (the create failed, at once or in on_created):
+		 * nothing to remove, but the entry must go, or /pool would
+		 * show it as draining for ever. */
 		if (c->req) {
 			backend_cancel(p->backend, c->req);
 			c->req = NULL;
 		}
-		if (!c->id || backend_remove(p->backend, c->id, on_removed, c, &c->req, NULL) < 0)
+		if (!c->id || backend_remove(p->backend, c->id, on_removed, c, &c->req, NULL) < 0) {
+			p->resync |= c->id != NULL;
 			ctr_free_soon(c);
+		}
 	}
 	if (c->bench) {
 		struct pool_bench *b = c->bench;
@@ -124,7 +132,28 @@ void ctr_remove(struct ctr *c, const char *why)
 		pool_fill_stems(p);
 }
 
-static void ctr_start_failed(struct ctr *c, const struct hearth_error *err)
+/* What the calls waiting for a container get when the engine could not
+ * give one.  An image that is not there is the operator's to fix (ENXIO);
+ * whatever else the engine answered (a 500 while it restarts, "transport
+ * is closing", a timeout, a reply we could not read) means it cannot run
+ * containers now: 503 unavailable, with its words in the message, never
+ * a 500 of ours. */
+static int engine_status(int status)
+{
+	switch (status) {
+	case ENOENT: return ENXIO;
+	case ENXIO:
+	case EHOSTDOWN:
+	case ECANCELED:
+	case ENOMEM: return status;
+	default: return EHOSTDOWN;
+	}
+}
+
+/* engine: the engine failed (create, start, the shim never listening);
+ * otherwise a step of ours did (a folder, the code's links, the socket),
+ * whose status stands (ENOSPC: the data dir is full, 507). */
+static void ctr_start_failed(struct ctr *c, const struct hearth_error *err, bool engine)
 {
 	struct pool *p = c->pool;
 	struct pfn *f = c->fn;
@@ -132,9 +161,13 @@ static void ctr_start_failed(struct ctr *c, const struct hearth_error *err)
 	int status = err ? err->status : EIO;
 	char msg[512];
 
-	/* An image that is not there is the operator's to fix, not Docker's. */
-	if (status == ENOENT)
-		status = ENXIO;
+	if (engine) {
+		status = engine_status(status);
+		/* A create whose answer was lost (the engine going away
+		 * mid-request) may have made a container we have no id for:
+		 * the next reconciliation removes it. */
+		p->resync = true;
+	}
 	snprintf(msg, sizeof(msg), "cannot start a %s container: %s", pool_lang_name(c->lang),
 		 err ? err->msg : "unknown error");
 	log_warn("pool: %s", msg);
@@ -241,7 +274,7 @@ static void on_connect_timer(evutil_socket_t fd, short what, void *arg)
 
 			hearth_error_make(&e, ETIMEDOUT,
 					  "the shim did not listen within the start timeout");
-			ctr_start_failed(c, e);
+			ctr_start_failed(c, e, true);
 			return;
 		}
 		struct timeval tv = { 0, POOL_CONNECT_RETRY_MS * 1000 };
@@ -249,13 +282,13 @@ static void on_connect_timer(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	if (r < 0) {
-		ctr_start_failed(c, err);
+		ctr_start_failed(c, err, false);
 		hearth_error_free(err);
 		return;
 	}
 	if (c->fn) {
 		if (ctr_send_init(c, &err) < 0) {
-			ctr_start_failed(c, err);
+			ctr_start_failed(c, err, false);
 			hearth_error_free(err);
 		}
 		return;
@@ -275,7 +308,7 @@ static void on_started(void *arg, const struct hearth_error *err)
 	if (c->pool->freeing)
 		return;
 	if (err) {
-		ctr_start_failed(c, err);
+		ctr_start_failed(c, err, true);
 		return;
 	}
 	ctr_set_state(c, CTR_CONNECTING);
@@ -294,17 +327,19 @@ static void on_created(void *arg, const char *id, const struct hearth_error *err
 	if (id)
 		c->id = strdup(id);
 	if (c->state == CTR_REMOVING) {
-		if (!c->id || backend_remove(p->backend, c->id, on_removed, c, &c->req, NULL) < 0)
+		if (!c->id || backend_remove(p->backend, c->id, on_removed, c, &c->req, NULL) < 0) {
+			p->resync |= c->id != NULL;
 			ctr_free_soon(c);
+		}
 		return;
 	}
 	if (err || !c->id) {
-		ctr_start_failed(c, err);
+		ctr_start_failed(c, err, true);
 		return;
 	}
 	ctr_set_state(c, CTR_STARTING);
 	if (backend_start(p->backend, c->id, on_started, c, &c->req, &e2) < 0) {
-		ctr_start_failed(c, e2);
+		ctr_start_failed(c, e2, true);
 		hearth_error_free(e2);
 	}
 }
@@ -388,16 +423,22 @@ struct ctr *ctr_start(struct pool *p, enum lang lang, struct pfn *f, struct pool
 		.pids_limit = RUNTIME_PIDS_MAX,
 	};
 
-	if (!c->timer || (r = ctr_make_dirs(c, &err)) < 0 ||
-	    (f && (r = ctr_link_code(c, &err)) < 0))
+	if (!c->timer) {
+		hearth_error_make(&err, ENOMEM, "out of memory");
+		goto fail;
+	}
+	if ((r = ctr_make_dirs(c, &err)) < 0 || (f && (r = ctr_link_code(c, &err)) < 0))
 		goto fail;
 	snprintf(sock, sizeof(sock), "%s/sock", c->dir);
 	snprintf(task, sizeof(task), "%s/task", c->dir);
-	if ((r = backend_create(p->backend, &spec, on_created, c, &c->req, &err)) < 0)
-		goto fail;
+	if ((r = backend_create(p->backend, &spec, on_created, c, &c->req, &err)) < 0) {
+		ctr_start_failed(c, err, true);
+		hearth_error_free(err);
+		return NULL;
+	}
 	return c;
 fail:
-	ctr_start_failed(c, err);
+	ctr_start_failed(c, err, false);
 	hearth_error_free(err);
 	return NULL;
 }

@@ -23,9 +23,13 @@
 
 static void on_orphan_removed(void *arg, const struct hearth_error *err)
 {
-	(void)arg;
-	if (err && err->status != ENOENT && err->status != ECANCELED)
+	struct pool *p = arg;
+
+	if (err && err->status != ENOENT && err->status != ECANCELED) {
 		log_warn("pool: removing a leftover container: %s", err->msg);
+		if (!p->freeing)
+			p->resync = true;
+	}
 }
 
 static void pool_become_ready(struct pool *p)
@@ -50,14 +54,17 @@ static void on_list(void *arg, const struct backend_container *v, size_t n,
 		return;
 	if (err) {
 		log_warn("pool: listing containers: %s", err->msg);
+		p->resync = true;
 		pool_become_ready(p);
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (ctr_by_id(p, v[i].id))
 			continue;
-		if (backend_remove(p->backend, v[i].id, on_orphan_removed, NULL, NULL, NULL) == 0)
+		if (backend_remove(p->backend, v[i].id, on_orphan_removed, p, NULL, NULL) == 0)
 			removed++;
+		else
+			p->resync = true;
 	}
 	if (removed)
 		log_info("pool: removing %zu container(s) left by an earlier run", removed);
@@ -84,8 +91,13 @@ static void pool_reconcile(struct pool *p)
 		return;
 	snprintf(inst, sizeof(inst), "hearth.instance=%s", p->instance);
 	labels[1] = inst;
-	if (backend_list(p->backend, labels, on_list, p, &p->list_req, NULL) < 0)
+	/* A removal that fails from now on is after this list: it sets it
+	 * again. */
+	p->resync = false;
+	if (backend_list(p->backend, labels, on_list, p, &p->list_req, NULL) < 0) {
+		p->resync = true;
 		pool_become_ready(p);
+	}
 }
 
 static void on_event(void *arg, const struct backend_event *ev, const struct hearth_error *err)
@@ -184,6 +196,10 @@ static void on_sweep(evutil_socket_t fd, short what, void *arg)
 		pfn_schedule(f);
 	}
 	pool_fill_stems(p);
+	/* A container whose removal failed is still the engine's: once the
+	 * engine answers, list again and remove what we do not track. */
+	if (p->resync && p->engine_up && p->ready)
+		pool_reconcile(p);
 	evtimer_add(p->sweep, &tv);
 }
 

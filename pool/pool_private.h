@@ -142,6 +142,10 @@ struct pool {
 	bool freeing;
 	bool engine_up;	     /* the last ping was answered */
 	bool engine_checked; /* a ping came back, answered or not */
+	/* A removal failed (the engine restarting, say): the container may
+	 * still be there, untracked.  The sweep lists again (pool_reconcile
+	 * removes what we do not track) until a list comes back. */
+	bool resync;
 	int64_t stem_fail_until_ns;
 	struct event *sweep, *ping, *shutdown_timer;
 	struct bench_list benches; /* every benchmark not yet freed */

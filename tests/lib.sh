@@ -14,12 +14,15 @@
 #   hearth_kill9                  kill -9 and reap
 #   req METHOD PATH [CURL ARGS]   sets STATUS, BODY, HEADERS (a file), ELAPSED_MS
 #                                 (sends HEARTH_TEST_TOKEN as a bearer token when set)
-#   wait_until SECONDS CMD...     polls CMD every 0.1 s, at most SECONDS
+#   wait_until SECONDS CMD...     polls CMD every 0.1 s until it succeeds, at
+#                                 most SECONDS (never an unbounded wait)
 #
 # HEARTH_VALGRIND=1 runs hearthd under valgrind --leak-check=full and
 # hearth_stop checks its verdict.  HEARTH_CACERT=FILE talks HTTPS to a
 # hearthd started with --tls-cert (curl trusts FILE); HEARTH_ULIMIT_N=N
-# starts hearthd with an open-file limit of N (soft and hard).  The trap on EXIT kills only the hearthd
+# starts hearthd with an open-file limit of N (soft and hard).  HEARTH_ENV
+# ("NAME=value ...", no spaces in values) is hearthd's extra environment
+# (an LD_PRELOAD, say), given to it and to nothing else.  The trap on EXIT kills only the hearthd
 # this script started and removes the temporary folder.
 
 set -u
@@ -178,6 +181,10 @@ hearth_start() {
 			--log-level "${HEARTH_LOG_LEVEL:-info}" "$@")
 		if [ -n "${HEARTH_VALGRIND:-}" ]; then
 			cmd=(valgrind --leak-check=full --error-exitcode=99 --quiet "${cmd[@]}")
+		fi
+		if [ -n "${HEARTH_ENV:-}" ]; then
+			# shellcheck disable=SC2206 # NAME=value words, split on purpose
+			cmd=(env $HEARTH_ENV "${cmd[@]}")
 		fi
 		if [ -n "${HEARTH_ULIMIT_N:-}" ]; then
 			cmd=(bash -c 'ulimit -n "$0" && exec "$@"' "$HEARTH_ULIMIT_N" "${cmd[@]}")

@@ -5,7 +5,11 @@
 #                 not exist), through its HTTP API
 # `make check-docker` runs what needs a real dockerd and the hearth/* images:
 #   integration/  the Docker backend, the shim in containers, execution
-# lib.sh is the shell library of api/ and integration/.
+# `make check-faults` runs the load and fault suites (dockerd, the images,
+# root; minutes, not seconds: test.sh runs them once):
+#   faults/       64 clients for a minute, kill -9 under load, dockerd
+#                 stopped and started, a full disk, SIGSTOP mid-call
+# lib.sh is the shell library of api/, integration/ and faults/.
 EXTRA_DIST += tests/unit/tap.h tests/unit/testfs.h tests/lib.sh
 
 # Unit tests: the program tests/unit/NAME is built from tests/unit/NAME.c
@@ -38,11 +42,23 @@ EXTRA_DIST += tests/runtimes/fixtures
 # (curl, jq, python3; durability.sh also the sqlite3 CLI).
 HEARTH_API_TESTS = tests/api/functions.sh tests/api/bad-input.sh tests/api/test-events.sh \
 	tests/api/durability.sh tests/api/static.sh tests/api/engine-down.sh tests/api/auth.sh \
-	tests/api/async.sh tests/api/lambda.sh tests/api/connections.sh tests/api/tls.sh
+	tests/api/async.sh tests/api/lambda.sh tests/api/connections.sh tests/api/tls.sh \
+	tests/api/power-cut.sh
 TESTS += $(HEARTH_API_TESTS)
 dist_noinst_SCRIPTS += $(HEARTH_API_TESTS)
 # The raw clients of the connection-layer suites (api/ and integration/).
 EXTRA_DIST += tests/connclient.py
+# power-cut.sh preloads this into hearthd: a disk image that keeps only
+# what was fsynced.  A plain shared object (no sanitizer, whatever the
+# build: it goes into an ASan hearthd as well as a plain one), built by
+# make check; power-cut.sh also runs tests/faults/client.py.
+check_DATA = tests/api/powercut.so
+tests/api/powercut.so: $(srcdir)/tests/api/powercut.c
+	@$(MKDIR_P) tests/api
+	$(AM_V_CC)$(CC) -std=c11 -D_GNU_SOURCE $(WARN_CFLAGS) -O2 -shared -fPIC \
+		-o $@ $(srcdir)/tests/api/powercut.c -ldl -lpthread
+CLEANFILES += tests/api/powercut.so
+EXTRA_DIST += tests/api/powercut.c tests/faults/client.py
 
 # ---- make check-docker ----------------------------------------------------
 # Each of these fails, never skips, without dockerd (or `make images`), and
@@ -92,3 +108,23 @@ endif
 check-docker:
 	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(DOCKER_TESTS)' TEST_SUITE_LOG=test-suite-docker.log
 MOSTLYCLEANFILES = test-suite-docker.log
+
+# ---- make check-faults ----------------------------------------------------
+# Load and faults against a real hearthd and dockerd (and the images), as
+# root: each fails, never skips, without them, and touches only what it
+# made (its containers by label; disk-full.sh its tmpfs; dockerd-restart.sh
+# a dockerd of its own, never the machine's).  load.sh runs for
+# HEARTH_LOAD_SECONDS (60 by default).  A subset runs with
+# FAULT_TESTS='...'.
+FAULT_TESTS = tests/faults/load.sh tests/faults/crash.sh tests/faults/dockerd-restart.sh \
+	tests/faults/disk-full.sh tests/faults/sigstop.sh
+dist_noinst_SCRIPTS += $(FAULT_TESTS)
+EXTRA_DIST += tests/faults/faults-common.sh
+if HEARTH_NEVER
+TESTS += $(FAULT_TESTS)
+endif
+.PHONY: check-faults
+# (FAULT_TESTS on one line: it goes inside a shell command, as DOCKER_TESTS)
+check-faults:
+	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(FAULT_TESTS)' TEST_SUITE_LOG=test-suite-faults.log
+MOSTLYCLEANFILES += test-suite-faults.log

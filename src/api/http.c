@@ -40,6 +40,7 @@ int http_status_of(int status)
 	case ECANCELED: /* hearthd is stopping */
 	case ENXIO: return 503;
 	case ETIMEDOUT: return 504;
+	case ENOSPC: return 507; /* the data dir is full */
 	default: return 500;
 	}
 }
@@ -66,6 +67,7 @@ const char *http_code_of(int status)
 	case ECANCELED:
 	case ENXIO: return "unavailable";
 	case ETIMEDOUT: return "timeout";
+	case ENOSPC: return "insufficient_storage";
 	default: return "internal";
 	}
 }
@@ -94,6 +96,7 @@ static const char *reason(int code)
 	case 501: return "Not Implemented";
 	case 503: return "Service Unavailable";
 	case 504: return "Gateway Timeout";
+	case 507: return "Insufficient Storage";
 	default: return code >= 500 ? "Internal Server Error" : "Error";
 	}
 }

@@ -14,7 +14,10 @@
 #include "metrics.h"
 #include "pool.h"
 #include "promtext.h"
+#include "records.h"
 #include "routes.h"
+#include "store.h"
+#include "util.h"
 
 int api_healthz(struct api *a, struct evhttp_request *req, const char *arg,
 		struct hearth_error **err)
@@ -51,9 +54,12 @@ int api_metrics(struct api *a, struct evhttp_request *req, const char *arg,
 		struct hearth_error **err)
 {
 	_cleanup_buf_ struct buf b = BUF_INIT(16u << 20);
+	int64_t sql_used, sql_high;
 	int r;
 
+	store_memory(&sql_used, &sql_high);
 	if ((r = metrics_render(a->metrics, &b, err)) < 0 ||
+	    (r = records_metrics(a->records, &b, err)) < 0 ||
 	    (r = pool_metrics(a->pool, &b, err)) < 0 ||
 	    (r = asyncq_metrics(a->asyncq, &b, err)) < 0 ||
 	    (r = promtext_single(&b, "hearth_event_streams", "gauge",
@@ -62,7 +68,16 @@ int api_metrics(struct api *a, struct evhttp_request *req, const char *arg,
 	    (r = promtext_single(&b, "hearth_event_stream_backlog_bytes", "gauge",
 				 "The most bytes waiting for one /events client.",
 				 (uint64_t)events_backlog_max(a->events), err)) < 0 ||
-	    (r = conns_metrics(a->conns, &b, err)) < 0)
+	    (r = conns_metrics(a->conns, &b, err)) < 0 ||
+	    (r = promtext_single(&b, "hearth_sqlite_memory_bytes", "gauge",
+				 "Heap held by SQLite (page caches, statements), every connection.",
+				 (uint64_t)sql_used, err)) < 0 ||
+	    (r = promtext_single(&b, "hearth_sqlite_memory_highwater_bytes", "gauge",
+				 "The most heap SQLite ever held in this run.", (uint64_t)sql_high,
+				 err)) < 0 ||
+	    (r = promtext_single(&b, "hearth_heap_bytes", "gauge",
+				 "Heap in use by hearthd (malloc's count, every arena).",
+				 util_heap_in_use(), err)) < 0)
 		return r;
 	http_reply_bytes(req, 200, "text/plain; version=0.0.4", b.ptr, b.len);
 	return 0;

@@ -25,6 +25,7 @@
  *   EHOSTDOWN container engine unreachable               -> 503
  *   ECANCELED hearthd is stopping                        -> 503
  *   EUSERS   too many connections open (--max-connections) -> 503
+ *   ENOSPC   the data dir is full (SQLite, code store)   -> 507
  *   anything else                                        -> 500
  *
  * The Lambda API answers the same statuses with Lambda's own codes and

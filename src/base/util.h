@@ -1,5 +1,5 @@
 /* util.h — small helpers with no better home: bounded integer parsing
- * (OpenBSD strtonum style), checked path formatting, time. */
+ * (OpenBSD strtonum style), checked path formatting, time, the heap. */
 #ifndef HEARTH_UTIL_H
 #define HEARTH_UTIL_H
 
@@ -17,6 +17,10 @@ int util_snprintf(char *dst, size_t size, struct hearth_error **err, const char 
 /* Milliseconds since the epoch (wall clock) and a monotonic clock in ns. */
 int64_t util_now_ms(void);
 int64_t util_mono_ns(void);
+/* Bytes malloc has handed out and not had back, over every arena (unlike
+ * the RSS, it keeps no peak's pages); 0 where the C library cannot say,
+ * or under a sanitizer's or valgrind's allocator. */
+uint64_t util_heap_in_use(void);
 /* "2026-11-25T19:08:34.123Z" from epoch ms; dst needs 32 bytes. */
 void util_iso8601(int64_t ms, char dst[32]);
 /* mkdir -p with mode 0755 (0700 for the last component when private). */

@@ -3,10 +3,17 @@
  * The batches are written by a thread of their own, on a SQLite connection
  * of its own: a transaction of a few hundred rows takes milliseconds, a WAL
  * checkpoint (fdatasync) tens of them on a busy disk, and neither may stall
- * the event loop that answers calls. */
+ * the event loop that answers calls.
+ *
+ * Memory is bounded whatever the store does: the records waiting for the
+ * writer are capped in number and in bytes (a record keeps up to 64 KB
+ * each of logs, result and event), and when the store cannot take a batch
+ * (the disk is full, say) the batch is dropped, counted and logged (once
+ * when it starts, then every RECORDS_LOG_EVERY_S), never kept to retry. */
 #include "records.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -14,10 +21,15 @@
 #include <time.h>
 
 #include "log.h"
+#include "promtext.h"
+#include "util.h"
 
 #define RECORDS_FLUSH_MS 100
-#define RECORDS_MAX_PENDING 20000 /* beyond this (store failing) the oldest go */
-#define RECORDS_PRUNE_EVERY 10	  /* flushes: about a second under load */
+/* Beyond either (a writer far behind) the oldest records go. */
+#define RECORDS_MAX_PENDING 20000
+#define RECORDS_MAX_PENDING_BYTES (32u << 20)
+#define RECORDS_PRUNE_EVERY 10 /* flushes: about a second under load */
+#define RECORDS_LOG_EVERY_S 10 /* while batches fail, a line this often */
 
 struct records {
 	struct store *wstore; /* the writer thread's connection */
@@ -28,10 +40,22 @@ struct records {
 	/* under mu: */
 	struct store_invocation *pending;
 	size_t n, alloc;
-	uint64_t queued, written; /* records handed over / committed */
+	size_t bytes;		  /* the strings of the pending records */
+	uint64_t queued, written; /* records handed over / written or dropped */
 	bool flush_now, stop, failing;
-	uint64_t dropped;
+	uint64_t dropped; /* not written: the store failed, or the writer fell behind */
 };
+
+static size_t rec_bytes(const struct store_invocation *v)
+{
+	const char *const s[] = { v->id,   v->status, v->start_kind, v->error_json,
+				  v->logs, v->result, v->payload };
+	size_t n = sizeof(*v);
+
+	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
+		n += s[i] ? strlen(s[i]) + 1 : 0;
+	return n;
+}
 
 static void batch_free(struct store_invocation *b, size_t n)
 {
@@ -44,13 +68,16 @@ static void *writer(void *arg)
 {
 	struct records *r = arg;
 	unsigned flushes = 0;
+	int64_t last_log_ns = 0;
+	uint64_t dropped_at_failure = 0;
 
 	pthread_mutex_lock(&r->mu);
 	for (;;) {
 		struct store_invocation *batch;
 		struct hearth_error *err = NULL;
 		size_t bn;
-		uint64_t upto;
+		uint64_t upto, dropped;
+		bool was_failing;
 		int rc;
 
 		while (r->n == 0 && !r->stop)
@@ -74,21 +101,46 @@ static void *writer(void *arg)
 		upto = r->queued;
 		r->pending = NULL;
 		r->n = r->alloc = 0;
+		r->bytes = 0;
 		r->flush_now = false;
+		was_failing = r->failing;
+		dropped = r->dropped;
 		pthread_mutex_unlock(&r->mu);
 
 		rc = store_invocations_insert(r->wstore, batch, bn, &err);
 		if (rc < 0) {
-			log_error("records: %s (%zu records lost)", err->msg, bn);
+			int64_t now = util_mono_ns();
+
+			/* Dropped, not kept: a full disk must not become a
+			 * full memory.  One line when it starts, then a few. */
+			if (!was_failing) {
+				log_error("records: %s: dropping invocation records until the "
+					  "store takes them again (%zu now)",
+					  err->msg, bn);
+				last_log_ns = now;
+				dropped_at_failure = dropped;
+			} else if (now - last_log_ns >= RECORDS_LOG_EVERY_S * 1000000000LL) {
+				log_error("records: still failing (%s): %" PRIu64
+					  " records dropped so far",
+					  err->msg, dropped + bn - dropped_at_failure);
+				last_log_ns = now;
+			}
 			hearth_error_free(err);
-		} else if (++flushes % RECORDS_PRUNE_EVERY == 1 &&
-			   store_invocations_prune(r->wstore, r->retention, NULL) < 0) {
-			log_warn("records: pruning old records failed");
+		} else {
+			if (was_failing)
+				log_info("records: written again after %" PRIu64
+					 " records were dropped",
+					 dropped - dropped_at_failure);
+			if (++flushes % RECORDS_PRUNE_EVERY == 1 &&
+			    store_invocations_prune(r->wstore, r->retention, NULL) < 0)
+				log_warn("records: pruning old records failed");
 		}
 		batch_free(batch, bn);
 
 		pthread_mutex_lock(&r->mu);
 		r->failing = rc < 0;
+		if (rc < 0)
+			r->dropped += bn;
 		r->written = upto;
 		pthread_cond_broadcast(&r->done);
 	}
@@ -131,7 +183,8 @@ void records_add(struct records *r, const struct store_invocation *rec)
 	struct store_invocation *c;
 
 	pthread_mutex_lock(&r->mu);
-	if (r->n >= RECORDS_MAX_PENDING) {
+	while (r->n > 0 && (r->n >= RECORDS_MAX_PENDING || r->bytes >= RECORDS_MAX_PENDING_BYTES)) {
+		r->bytes -= rec_bytes(&r->pending[0]);
 		store_invocation_clear(&r->pending[0]);
 		memmove(&r->pending[0], &r->pending[1], (r->n - 1) * sizeof(*r->pending));
 		r->n--;
@@ -157,6 +210,7 @@ void records_add(struct records *r, const struct store_invocation *rec)
 	c->logs = dup_or_null(rec->logs);
 	c->result = dup_or_null(rec->result);
 	c->payload = dup_or_null(rec->payload);
+	r->bytes += rec_bytes(c);
 	r->queued++;
 	if (r->n == 1)
 		pthread_cond_signal(&r->wake);
@@ -165,11 +219,11 @@ out:
 }
 
 /* Readers wait (on the loop: a control-plane request) until every record
- * handed over so far is committed. */
+ * handed over so far is written, or dropped: what could not be written is
+ * counted and logged, and the reader gets what the store has. */
 int records_flush(struct records *r, struct hearth_error **err)
 {
 	uint64_t want;
-	int rc = 0;
 
 	pthread_mutex_lock(&r->mu);
 	want = r->queued;
@@ -179,10 +233,30 @@ int records_flush(struct records *r, struct hearth_error **err)
 		while (r->written < want)
 			pthread_cond_wait(&r->done, &r->mu);
 	}
-	if (r->failing)
-		rc = hearth_error_make(err, EIO, "the invocation records could not be written");
 	pthread_mutex_unlock(&r->mu);
-	return rc;
+	return 0;
+}
+
+int records_metrics(struct records *r, struct buf *out, struct hearth_error **err)
+{
+	uint64_t dropped, pending, bytes;
+	int rc;
+
+	pthread_mutex_lock(&r->mu);
+	dropped = r->dropped;
+	pending = r->n;
+	bytes = r->bytes;
+	pthread_mutex_unlock(&r->mu);
+	if ((rc = promtext_single(out, "hearth_records_dropped_total", "counter",
+				  "Invocation records never written (store failing, or behind).",
+				  dropped, err)) < 0 ||
+	    (rc = promtext_single(out, "hearth_records_pending", "gauge",
+				  "Invocation records waiting for the next batch.", pending, err)) <
+		    0)
+		return rc;
+	return promtext_single(out, "hearth_records_pending_bytes", "gauge",
+			       "Memory held by the records waiting for the next batch.", bytes,
+			       err);
 }
 
 void records_free(struct records *r)

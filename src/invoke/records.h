@@ -1,12 +1,16 @@
 /* records.h — invocation records, written to the store in batches off the
  * hot path: a call only copies its record into memory; a writer thread,
  * on its own connection to db_path, writes what piled up in one
- * transaction and prunes past the retention bound. */
+ * transaction (about every 100 ms) and prunes past the retention bound.
+ * A batch the store refuses (a full disk) is dropped and counted, and
+ * what waits is bounded in count and bytes: memory never grows with a
+ * failing store. */
 #ifndef HEARTH_RECORDS_H
 #define HEARTH_RECORDS_H
 
 #include <stdint.h>
 
+#include "buf.h"
 #include "error.h"
 #include "store.h"
 
@@ -17,8 +21,11 @@ int records_new(struct records **out, const char *db_path, int64_t retention,
 /* Copies rec (its strings too) into the next batch. */
 void records_add(struct records *r, const struct store_invocation *rec);
 /* Writes the pending batch now (readers call this so they see every
- * answered call). */
+ * answered call); returns when it is written or, the store failing,
+ * dropped.  Never fails: a reader gets what the store has. */
 int records_flush(struct records *r, struct hearth_error **err);
+/* hearth_records_dropped_total, hearth_records_pending(_bytes). */
+int records_metrics(struct records *r, struct buf *out, struct hearth_error **err);
 /* Flushes and frees. */
 void records_free(struct records *r);
 

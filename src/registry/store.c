@@ -12,7 +12,13 @@
  * which fsyncs the WAL at every commit and survives power loss too; the
  * invocation records (telemetry, written in batches from the event loop)
  * commit with NORMAL so an fsync never stalls the loop that serves warm
- * calls. */
+ * calls.
+ *
+ * Memory.  Each connection's page cache is capped (STORE_CACHE_KIB: it
+ * fills as the database grows to the retention bound, then stays), and
+ * the process's SQLite heap has a soft limit beyond which SQLite gives
+ * cache pages back; the WAL file is cut back to STORE_WAL_KEEP_BYTES
+ * after a checkpoint so a burst does not keep its size on disk. */
 #include "store.h"
 
 #include <errno.h>
@@ -27,6 +33,9 @@
 #include "log.h"
 
 #define STORE_BUSY_TIMEOUT_MS 5000
+#define STORE_CACHE_KIB 2048		   /* per connection */
+#define STORE_HEAP_SOFT_LIMIT (24LL << 20) /* every connection of the process */
+#define STORE_WAL_KEEP_BYTES (16LL << 20)
 
 /* Schema migrations: step i takes user_version i to i + 1.  Append only;
  * never edit a step that has shipped. */
@@ -302,22 +311,30 @@ struct store {
 	sqlite3_stmt *st[ST__COUNT];
 };
 
-static int db_error(struct store *s, struct hearth_error **err, int rc, const char *what)
+/* The errno-like status of a SQLite result code. */
+static int status_of(struct store *s, int rc)
 {
-	int status = EIO;
-
 	switch (rc & 0xff) {
 	case SQLITE_BUSY:
-	case SQLITE_LOCKED: status = EBUSY; break;
-	case SQLITE_NOMEM: status = ENOMEM; break;
-	case SQLITE_FULL: status = ENOSPC; break;
+	case SQLITE_LOCKED: return EBUSY;
+	case SQLITE_NOMEM: return ENOMEM;
+	case SQLITE_FULL: return ENOSPC;
+	case SQLITE_IOERR:
+		/* A write the disk had no room for can also come back as an
+		 * I/O error (the WAL index, a sync): the system errno says. */
+		return s->db && sqlite3_system_errno(s->db) == ENOSPC ? ENOSPC : EIO;
 	case SQLITE_READONLY:
 	case SQLITE_PERM:
-	case SQLITE_AUTH: status = EACCES; break;
-	case SQLITE_TOOBIG: status = E2BIG; break;
-	case SQLITE_CONSTRAINT: status = EEXIST; break;
+	case SQLITE_AUTH: return EACCES;
+	case SQLITE_TOOBIG: return E2BIG;
+	case SQLITE_CONSTRAINT: return EEXIST;
+	default: return EIO;
 	}
-	return hearth_error_make(err, status, "%s: %s (sqlite %d)", what,
+}
+
+static int db_error(struct store *s, struct hearth_error **err, int rc, const char *what)
+{
+	return hearth_error_make(err, status_of(s, rc), "%s: %s (sqlite %d)", what,
 				 s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc), rc);
 }
 
@@ -354,7 +371,8 @@ static int exec_sql(struct store *s, const char *sql, struct hearth_error **err)
 	int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
 
 	if (rc != SQLITE_OK) {
-		int r = hearth_error_make(err, EIO, "%s: %s", sql, msg ? msg : sqlite3_errstr(rc));
+		int r = hearth_error_make(err, status_of(s, rc), "%s: %s", sql,
+					  msg ? msg : sqlite3_errstr(rc));
 
 		sqlite3_free(msg);
 		return r;
@@ -495,9 +513,12 @@ fail:
 int store_open(struct store **out, const char *db_path, struct hearth_error **err)
 {
 	struct store *s;
+	char sql[128];
 	int64_t v;
 	int rc, r;
 
+	/* Process-wide and idempotent: every connection shares it. */
+	sqlite3_soft_heap_limit64(STORE_HEAP_SOFT_LIMIT);
 	s = calloc(1, sizeof(*s));
 	if (!s || !(s->path = strdup(db_path))) {
 		free(s);
@@ -520,6 +541,11 @@ int store_open(struct store **out, const char *db_path, struct hearth_error **er
 	if (r < 0)
 		goto fail;
 	r = exec_sql(s, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON", err);
+	if (r < 0)
+		goto fail;
+	snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%d; PRAGMA journal_size_limit = %lld",
+		 STORE_CACHE_KIB, STORE_WAL_KEEP_BYTES);
+	r = exec_sql(s, sql, err);
 	if (r < 0)
 		goto fail;
 	r = pragma_int(s, "PRAGMA foreign_keys", &v, err);
@@ -1070,6 +1096,12 @@ int64_t store_invocations_prune(struct store *s, int64_t keep_n, struct hearth_e
 	deleted = r < 0 ? 0 : sqlite3_changes(s->db);
 	r = tx_end(s, r, err);
 	return r < 0 ? r : deleted;
+}
+
+void store_memory(int64_t *used, int64_t *highwater)
+{
+	*used = sqlite3_memory_used();
+	*highwater = sqlite3_memory_highwater(0);
 }
 
 /* ---- test events ---- */

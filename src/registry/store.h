@@ -87,6 +87,10 @@ int store_invocation_get(struct store *s, const char *id, struct store_invocatio
  * how many were deleted (>= 0) or a negative error. */
 int64_t store_invocations_prune(struct store *s, int64_t keep_n, struct hearth_error **err);
 
+/* The heap SQLite holds now over every connection of the process (page
+ * caches, statements, sorters), and the most it ever held. */
+void store_memory(int64_t *used, int64_t *highwater);
+
 /* A function's saved test events: the JSON text of an array (registry.c
  * validates it), "[]" when none were saved.  -ENOENT without the function;
  * they go with it when it is deleted. */
