@@ -304,6 +304,15 @@ int jsontext_parse(const char *text, size_t len, unsigned flags, const char *wha
 	return 0;
 }
 
+json_object *jsontext_tree(const char *text)
+{
+	json_object *o = NULL;
+
+	if (!text || jsontext_parse(text, strlen(text), 0, "stored JSON", &o, NULL) < 0)
+		return NULL;
+	return o;
+}
+
 bool jsontext_is_value(const char *text, size_t len)
 {
 	size_t at;
