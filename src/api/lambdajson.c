@@ -92,9 +92,9 @@ json_object *lambdajson_configuration(const struct fn *f, const char *region, in
 	lambdajson_revision_id(f, rev);
 	snprintf(group, sizeof(group), "/aws/lambda/%s", f->name);
 	if (f->env_json)
-		env = json_tokener_parse(f->env_json);
+		env = jsontext_tree(f->env_json);
 	if (f->architectures_json)
-		arch = json_tokener_parse(f->architectures_json);
+		arch = jsontext_tree(f->architectures_json);
 	json_object_object_add(o, "FunctionName", json_object_new_string(f->name));
 	json_object_object_add(o, "FunctionArn", json_object_new_string(arn));
 	/* A function made over /functions/ may name a language, no runtime. */

@@ -109,7 +109,7 @@ json_object *fn_to_json(const struct fn *f)
 	if (!o)
 		return NULL;
 	if (f->env_json)
-		env = json_tokener_parse(f->env_json);
+		env = jsontext_tree(f->env_json);
 	if (!env)
 		env = json_object_new_object();
 	util_iso8601(f->created_at, created);
@@ -136,8 +136,7 @@ json_object *fn_to_json(const struct fn *f)
 	json_object_object_add(o, "async_max_age", json_object_new_int(f->async_max_age_s));
 	json_object_object_add(o, "role", str_or_null(f->role));
 	json_object_object_add(o, "architectures",
-			       f->architectures_json ? json_tokener_parse(f->architectures_json)
-						     : NULL);
+			       f->architectures_json ? jsontext_tree(f->architectures_json) : NULL);
 	return o;
 }
 
