@@ -31,7 +31,7 @@ PACKAGES=(build-essential autoconf automake libtool pkg-config
 	libevent-dev libevent-openssl-2.1-7 libsqlite3-dev libjson-c-dev libcurl4-openssl-dev
 	libarchive-dev libssl-dev openssl
 	docker.io debootstrap curl jq sqlite3 python3 nodejs zip unzip busybox-static valgrind
-	procps iproute2 ca-certificates clang-format)
+	procps iproute2 ca-certificates clang-format libjansson-dev)
 missing=()
 for p in "${PACKAGES[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

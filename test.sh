@@ -13,7 +13,9 @@
 #   4. `make distcheck` (the tarball builds, installs and passes make check)
 #   5. `make lint` (every tracked C file as .clang-format has it)
 #   6. `make web-check` (web/dist is what web/src builds, within budget)
-#   7. its duration, with a warning past TEST_BUDGET_S (30 minutes)
+#   7. the libFuzzer harnesses (fuzz/README.md), each for FUZZ_SECONDS
+#      (default 10) in a clang build of their own: one point per harness
+#   8. its duration, with a warning past TEST_BUDGET_S (30 minutes)
 # It ends with how long it took and one line "N passed, N failed" counted
 # over every TAP test point of every pass; the exit status is 0 only when
 # nothing failed.
@@ -61,6 +63,20 @@ setup_lambda_sdks() {
 	fi
 }
 setup_lambda_sdks || { echo "test.sh: the Lambda SDK set-up failed"; echo "0 passed, 1 failed"; exit 1; }
+
+# The fuzzing pass builds with clang and libFuzzer (Debian: clang and
+# libclang-rt-dev, which clang only recommends).
+fuzz_pkgs=()
+for p in clang libclang-rt-dev; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || fuzz_pkgs+=("$p")
+done
+if ((${#fuzz_pkgs[@]})); then
+	say "installing ${fuzz_pkgs[*]} (the fuzzing pass)"
+	SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+	$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+	$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${fuzz_pkgs[@]}" >/dev/null ||
+		say "could not install ${fuzz_pkgs[*]}: the fuzzing pass will fail"
+fi
 
 passed=0
 failed=0
@@ -158,6 +174,34 @@ if make -C "$here/build" -s web-check >"$here/build/web-check.log" 2>&1; then
 else
 	failed=$((failed + 1)); tail -20 "$here/build/web-check.log"; say "web: FAILED (build/web-check.log)"
 fi
+
+say "pass: fuzz"
+# Each harness for FUZZ_SECONDS in build-fuzz (./configure --enable-fuzzing:
+# clang, ASan, UBSan, libFuzzer), from a scratch corpus seeded with the
+# committed one: one point per harness that ran its time without a
+# finding.  Once, not in every pass (every pass replays the corpora in
+# make check).
+fuzz_dir="$here/build-fuzz"
+fuzz_start=$SECONDS
+mkdir -p "$fuzz_dir"
+if { [[ -f "$fuzz_dir/Makefile" ]] || (cd "$fuzz_dir" && "$here/configure" -q --enable-fuzzing); } &&
+	make -C "$fuzz_dir" -j2 -s >"$fuzz_dir/build.log" 2>&1; then
+	harnesses=$(make -C "$fuzz_dir" -s fuzz-list)
+	[[ -n $harnesses ]] || { failed=$((failed + 1)); say "fuzz: no harness listed (make fuzz-list)"; }
+	for h in $harnesses; do
+		if make -C "$fuzz_dir" -s fuzz FUZZ_TARGETS="$h" FUZZ_SECONDS="${FUZZ_SECONDS:-10}" \
+			>"$fuzz_dir/fuzz-$h.log" 2>&1; then
+			passed=$((passed + 1)); say "fuzz $h: ok ($(grep -o 'DONE.*exec/s: [0-9]*' "$fuzz_dir/fuzz-$h.log" | tail -1))"
+		else
+			failed=$((failed + 1)); tail -30 "$fuzz_dir/fuzz-$h.log"
+			say "fuzz $h: FAILED (build-fuzz/fuzz-$h.log, build-fuzz/fuzz/artifacts/)"
+		fi
+	done
+else
+	failed=$((failed + 1)); tail -20 "$fuzz_dir/build.log" 2>/dev/null
+	say "fuzz: the clang build failed (build-fuzz/config.log, build-fuzz/build.log)"
+fi
+say "fuzz: $((SECONDS - fuzz_start)) s (build and runs)"
 
 took=$(($(date +%s) - T_START))
 # The run should fit TEST_BUDGET_S (CI allows 90 minutes; the team keeps

@@ -327,8 +327,12 @@ static void on_created(void *arg, const char *id, const struct hearth_error *err
 	if (id)
 		c->id = strdup(id);
 	if (c->state == CTR_REMOVING) {
+		/* Removed while the engine was making it.  A create that
+		 * failed (the engine going away mid-request, "transport is
+		 * closing") may still have made a container whose id never
+		 * reached us: the next reconciliation removes it. */
 		if (!c->id || backend_remove(p->backend, c->id, on_removed, c, &c->req, NULL) < 0) {
-			p->resync |= c->id != NULL;
+			p->resync = true;
 			ctr_free_soon(c);
 		}
 		return;

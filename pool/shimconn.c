@@ -31,6 +31,7 @@ struct shimconn {
 	void *closed_arg;
 	bool in_cb; /* inside a user callback: free later */
 	bool dead;
+	bool failed; /* told once; nothing is read or answered after */
 };
 
 static void conn_destroy(struct shimconn *c)
@@ -40,13 +41,17 @@ static void conn_destroy(struct shimconn *c)
 	free(c);
 }
 
-/* Tells whoever waits that the connection is gone; returns true when the
- * connection was freed meanwhile. */
+/* Tells whoever waits that the connection is gone, once: the rest of what
+ * the shim sent is not read, whether the callback frees the connection or
+ * not.  Returns true when the connection was freed meanwhile. */
 static bool conn_fail(struct shimconn *c, int status, const char *msg)
 {
 	_cleanup_error_ struct hearth_error *e = NULL;
 	enum pending p = c->pending;
 
+	if (c->failed)
+		return false;
+	c->failed = true;
 	hearth_error_make(&e, status, "%s", msg);
 	c->pending = PEND_NONE;
 	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
@@ -169,7 +174,7 @@ static void on_read(struct bufferevent *bev, void *arg)
 			conn_fail(c, EBADMSG, "the shim sent a malformed frame");
 			return;
 		}
-		if (handle_frame(c, &f))
+		if (handle_frame(c, &f) || c->failed)
 			return;
 		evbuffer_drain(in, need);
 	}
@@ -285,6 +290,8 @@ int shimconn_init(struct shimconn *c, const struct shimconn_init *in, shimconn_r
 	char kv[8192];
 	size_t size = FRAME_HDR_LEN + 2 * (FRAME_FIELD_HDR_LEN + 8);
 
+	if (c->failed)
+		return hearth_error_make(err, EPIPE, "the shim connection failed");
 	if (c->pending != PEND_NONE || c->dead)
 		return hearth_error_make(err, EBUSY, "the shim connection is busy");
 	/* Init is off the hot path: every value is copied, into a scratch
@@ -332,6 +339,8 @@ int shimconn_invoke(struct shimconn *c, const char *request_id, unsigned deadlin
 	struct iovec iov[2];
 	struct frame_writer w;
 
+	if (c->failed)
+		return hearth_error_make(err, EPIPE, "the shim connection failed");
 	if (c->pending != PEND_NONE || c->dead)
 		return hearth_error_make(err, EBUSY, "the shim connection is busy");
 	if (strlen(request_id) > INVOKE_REQUEST_ID_MAX)

@@ -38,7 +38,10 @@ struct shimconn_init {
 };
 
 /* Init or invoke answered: r set, err NULL; or r NULL and err set when the
- * connection failed (EPIPE/ECONNRESET/EBADMSG).  An init answer has status
+ * connection failed (EPIPE/ECONNRESET/EBADMSG).  A failure is told once
+ * (to this callback, or to the closed one when nothing was pending), and
+ * the connection stays failed: nothing more is read, and init and invoke
+ * answer -EPIPE.  An init answer has status
  * INVOCATION_SUCCESS when the handler is loaded, else INVOCATION_ERROR with
  * the runtime's error_type and error_message (file and line). */
 typedef void (*shimconn_reply_cb)(void *arg, const struct shimconn_reply *r,

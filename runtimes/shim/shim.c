@@ -51,14 +51,14 @@ static uint64_t init_budget_ms;
 static char init_lang[8];
 static char init_failure[512]; /* why the last (re)init failed */
 
-static void vwarnx(const char *fmt, va_list ap)
+__attribute__((format(printf, 1, 0))) static void vwarnx(const char *fmt, va_list ap)
 {
 	fputs("hearth-shim: ", stderr);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 }
 
-static void warnx(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) static void warnx(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -66,7 +66,7 @@ static void warnx(const char *fmt, ...)
 	va_end(ap);
 }
 
-static void die(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) static void die(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -202,6 +202,10 @@ static void handle_init(const struct frame *f)
 		case FT_ENV: envsz += 4 + fld.len; break;
 		}
 	}
+	/* The function's timeout is at most Lambda's 15 minutes (and a
+	 * larger one would overflow the init deadline's nanoseconds). */
+	if (tmo > FN_TIMEOUT_MAX * 1000ull)
+		tmo = FN_TIMEOUT_MAX * 1000ull;
 	char langs[8] = "";
 	if (lang && lang->len < sizeof(langs)) {
 		memcpy(langs, lang->val, lang->len);

@@ -53,11 +53,7 @@
  * over both joined by '/' (a segment never holds one).  The first row whose pattern
  * and method match serves the request; a path that matches rows but none
  * of their methods is a 405 naming theirs. */
-static const struct route {
-	const char *pattern;
-	unsigned methods;
-	api_handler fn;
-} routes[] = {
+const struct api_route_row api_routes[] = {
 	{ "/healthz", M_GET | M_HEAD, api_healthz },
 	{ "/functions", M_GET, api_functions_list },
 	{ "/functions", M_POST, api_functions_create },
@@ -92,6 +88,7 @@ static const struct route {
 	{ "/2015-03-31/functions/{}/code", M_PUT, api_lambda_update_code },
 	{ "/2015-03-31/functions/{}/invocations", M_POST, api_lambda_invoke },
 };
+const size_t api_routes_n = sizeof(api_routes) / sizeof(api_routes[0]);
 
 /* API paths, served or planned (function URLs at /fn, the Lambda API):
  * never looked up as files. */
@@ -177,57 +174,88 @@ static void allow_list(unsigned methods, char *dst, size_t size)
 				 names[i].name);
 }
 
-static int route(struct api *a, struct evhttp_request *req, const char *path, bool lambda,
-		 struct hearth_error **err)
+void api_route_find(const char *path, unsigned m, struct api_route *out)
 {
-	unsigned m = (unsigned)evhttp_request_get_command(req), seen = 0;
-	char arg[256], allow[64];
+	unsigned seen = 0;
 
+	memset(out, 0, sizeof(*out));
 	/* Function URLs: every path below /fn is a function's. */
 	if (strncmp(path, "/fn/", 4) == 0 || strcmp(path, "/fn") == 0) {
 		if (m & (M_GET | M_HEAD | M_POST | M_PUT | M_DELETE | EVHTTP_REQ_PATCH |
-			 EVHTTP_REQ_OPTIONS))
-			return api_fnurl(a, req, path[3] ? path + 3 : "/", err);
-		http_reply_not_allowed(req, "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
-		return 0;
+			 EVHTTP_REQ_OPTIONS)) {
+			out->kind = API_ROUTE_FNURL;
+			out->arg = path[3] ? path + 3 : "/";
+			return;
+		}
+		out->kind = API_ROUTE_NOT_ALLOWED;
+		snprintf(out->allow, sizeof(out->allow),
+			 "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
+		return;
 	}
 	/* Literal patterns first: "/functions/execute" is not function
 	 * "execute", whatever the method. */
 	for (int pass = 0; pass < 2 && !seen; pass++) {
-		for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-			bool templated = strstr(routes[i].pattern, "{}") != NULL;
+		for (size_t i = 0; i < api_routes_n; i++) {
+			bool templated = strstr(api_routes[i].pattern, "{}") != NULL;
 
 			if (templated != (pass == 1) ||
-			    !matches(routes[i].pattern, path, arg, sizeof(arg)))
+			    !matches(api_routes[i].pattern, path, out->argbuf, sizeof(out->argbuf)))
 				continue;
-			if (routes[i].methods & m)
-				return routes[i].fn(a, req, templated ? arg : NULL, err);
-			seen |= routes[i].methods;
+			if (api_routes[i].methods & m) {
+				out->kind = API_ROUTE_HANDLER;
+				out->row = &api_routes[i];
+				out->arg = templated ? out->argbuf : NULL;
+				return;
+			}
+			seen |= api_routes[i].methods;
 		}
 	}
-	/* Under the Lambda API, an operation Hearth does not serve. */
-	if (!seen && lambda)
-		return hearth_error_make(err, ENOTSUP,
-					 "Hearth does not serve this operation of the Lambda API: "
-					 "%s %s",
-					 http_method_name(evhttp_request_get_command(req)), path);
-	if (!seen && is_reserved(path))
-		return hearth_error_make(err, ENOENT, "no such endpoint: %s", path);
+	if (!seen && is_reserved(path)) {
+		out->kind = API_ROUTE_NOT_FOUND;
+		return;
+	}
 	if (!seen) {
-		if (m & (M_GET | M_HEAD))
-			return api_webfile(a, req, path, err);
+		if (m & (M_GET | M_HEAD)) {
+			out->kind = API_ROUTE_WEBFILE;
+			out->arg = path;
+			return;
+		}
 		seen = M_GET | M_HEAD;
 	}
-	allow_list(seen, allow, sizeof(allow));
+	out->kind = API_ROUTE_NOT_ALLOWED;
+	allow_list(seen, out->allow, sizeof(out->allow));
+}
+
+/* Under the Lambda API (lambda: api_lambda_path, a reserved prefix), what
+ * no row serves is an operation Hearth does not serve, in Lambda's words. */
+static int route(struct api *a, struct evhttp_request *req, const char *path, bool lambda,
+		 struct hearth_error **err)
+{
+	struct api_route rt;
+
+	api_route_find(path, (unsigned)evhttp_request_get_command(req), &rt);
+	switch (rt.kind) {
+	case API_ROUTE_HANDLER: return rt.row->fn(a, req, rt.arg, err);
+	case API_ROUTE_FNURL: return api_fnurl(a, req, rt.arg, err);
+	case API_ROUTE_WEBFILE: return api_webfile(a, req, rt.arg, err);
+	case API_ROUTE_NOT_FOUND:
+		if (lambda)
+			return hearth_error_make(
+				err, ENOTSUP,
+				"Hearth does not serve this operation of the Lambda API: %s %s",
+				http_method_name(evhttp_request_get_command(req)), path);
+		return hearth_error_make(err, ENOENT, "no such endpoint: %s", path);
+	case API_ROUTE_NOT_ALLOWED: break;
+	}
 	if (lambda) {
-		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", allow);
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", rt.allow);
 		return hearth_error_make(err, ENOTSUP,
 					 "Hearth does not serve this operation of the Lambda API: "
 					 "%s %s (allowed: %s)",
 					 http_method_name(evhttp_request_get_command(req)), path,
-					 allow);
+					 rt.allow);
 	}
-	http_reply_not_allowed(req, allow);
+	http_reply_not_allowed(req, rt.allow);
 	return 0;
 }
 

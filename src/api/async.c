@@ -34,7 +34,7 @@ static json_object *json_time(int64_t ms)
 /* JSON text as stored (NULL stays null). */
 static json_object *json_text(const char *text)
 {
-	return text ? json_tokener_parse(text) : NULL;
+	return text ? jsontext_tree(text) : NULL;
 }
 
 static bool is_queued(const struct store_async_call *c)

@@ -46,14 +46,11 @@ static json_object *record_json(const struct store_invocation *r, bool full)
 	json_object_object_add(o, "init_ms", api_json_ms(r->init_ms));
 	json_object_object_add(o, "queue_ms", api_json_ms(r->queue_ms));
 	json_object_object_add(o, "max_memory_mb", json_object_new_int64(r->max_memory_mb));
-	json_object_object_add(o, "error",
-			       r->error_json ? json_tokener_parse(r->error_json) : NULL);
+	json_object_object_add(o, "error", r->error_json ? jsontext_tree(r->error_json) : NULL);
 	if (full) {
 		json_object_object_add(o, "logs", json_object_new_string(r->logs ? r->logs : ""));
-		json_object_object_add(o, "result",
-				       r->result ? json_tokener_parse(r->result) : NULL);
-		json_object_object_add(o, "payload",
-				       r->payload ? json_tokener_parse(r->payload) : NULL);
+		json_object_object_add(o, "result", r->result ? jsontext_tree(r->result) : NULL);
+		json_object_object_add(o, "payload", r->payload ? jsontext_tree(r->payload) : NULL);
 	}
 	return o;
 }

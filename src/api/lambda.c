@@ -584,31 +584,6 @@ static void on_invoked(void *arg, const struct pool_result *res, const struct he
 	free(lc);
 }
 
-enum lambda_invocation_type { LAMBDA_SYNC, LAMBDA_EVENT, LAMBDA_DRY_RUN };
-
-static int invocation_type(struct evhttp_request *req, enum lambda_invocation_type *t,
-			   struct hearth_error **err)
-{
-	const char *v = evhttp_find_header(evhttp_request_get_input_headers(req),
-					   "X-Amz-Invocation-Type");
-
-	*t = LAMBDA_SYNC;
-	if (!v || strcmp(v, "RequestResponse") == 0)
-		return 0;
-	if (strcmp(v, "Event") == 0)
-		*t = LAMBDA_EVENT;
-	else if (strcmp(v, "DryRun") == 0)
-		*t = LAMBDA_DRY_RUN;
-	else
-		return hearth_error_make(
-			err, EINVAL,
-			"1 validation error detected: Value '%.64s' at "
-			"'invocationType' failed to satisfy constraint: Member must "
-			"satisfy enum value set: [Event, RequestResponse, DryRun]",
-			v);
-	return 0;
-}
-
 /* Event: the call is committed to the durable queue before the 202, and
  * its id is the x-amzn-RequestId, as Lambda's is; a full queue is Lambda's
  * throttle (429 TooManyRequestsException). */
@@ -634,9 +609,10 @@ static int invoke_event(struct api *a, struct evhttp_request *req, int64_t id, c
 int api_lambda_invoke(struct api *a, struct evhttp_request *req, const char *seg,
 		      struct hearth_error **err)
 {
-	const char *log_type = evhttp_find_header(evhttp_request_get_input_headers(req),
-						  "X-Amz-Log-Type");
-	enum lambda_invocation_type type;
+	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+	const char *type = evhttp_find_header(in, "X-Amz-Invocation-Type");
+	const char *log_type = evhttp_find_header(in, "X-Amz-Log-Type");
+	struct lambdajson_invoke opt;
 	struct lambda_call *lc;
 	char ref[256];
 	const char *data;
@@ -646,43 +622,31 @@ int api_lambda_invoke(struct api *a, struct evhttp_request *req, const char *seg
 
 	if ((r = resolve(a, seg, &id, ref, err)) < 0 ||
 	    (r = check_qualifier(a, req, ref, err)) < 0 ||
-	    (r = invocation_type(req, &type, err)) < 0)
+	    (r = lambdajson_invoke_options(type, log_type, &opt, err)) < 0)
 		return r;
 	if (!pool_knows(a->pool, id))
 		return not_found(a, ref, err);
-	if (log_type && strcmp(log_type, "Tail") != 0 && strcmp(log_type, "None") != 0)
-		return hearth_error_make(err, EINVAL,
-					 "1 validation error detected: Value '%.64s' at 'logType' "
-					 "failed to satisfy constraint: Member must satisfy enum "
-					 "value set: [Tail, None]",
-					 log_type);
 	if ((r = http_body(req, INVOKE_PAYLOAD_MAX, &data, &len, NULL)) < 0)
 		return r != -E2BIG ? hearth_error_make(err, -r, "out of memory")
 				   : hearth_error_make(err, E2BIG,
 						       "Request must be smaller than %u bytes for "
 						       "the InvokeFunction operation",
 						       INVOKE_PAYLOAD_MAX);
-	if (jsontext_blank(data, len)) {
-		data = "{}"; /* no payload: an empty event, as Lambda does */
-		len = 2;
-	} else if (!jsontext_is_value(data, len)) {
-		return hearth_error_make(err, EBADMSG,
-					 "Could not parse request body into json: Could not parse "
-					 "payload into json: the payload is not one JSON value");
-	}
-	if (type == LAMBDA_DRY_RUN) {
+	if ((r = lambdajson_invoke_payload(data, len, &data, &len, err)) < 0)
+		return r;
+	if (opt.type == LAMBDAJSON_DRY_RUN) {
 		request_id(req);
 		http_finish(req, 204, NULL);
 		return 0;
 	}
-	if (type == LAMBDA_EVENT)
+	if (opt.type == LAMBDAJSON_EVENT)
 		return invoke_event(a, req, id, ref, data, len, err);
 	lc = calloc(1, sizeof(*lc));
 	if (!lc)
 		return hearth_error_make(err, ENOMEM, "out of memory");
 	lc->a = a;
 	lc->req = req;
-	lc->tail = log_type && strcmp(log_type, "Tail") == 0;
+	lc->tail = opt.tail;
 	snprintf(lc->ref, sizeof(lc->ref), "%s", ref);
 	if ((r = invoke_start(a->invoker, id, data, len, on_invoked, lc, &lc->call, err)) < 0) {
 		free(lc);

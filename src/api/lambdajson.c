@@ -92,9 +92,9 @@ json_object *lambdajson_configuration(const struct fn *f, const char *region, in
 	lambdajson_revision_id(f, rev);
 	snprintf(group, sizeof(group), "/aws/lambda/%s", f->name);
 	if (f->env_json)
-		env = json_tokener_parse(f->env_json);
+		env = jsontext_tree(f->env_json);
 	if (f->architectures_json)
-		arch = json_tokener_parse(f->architectures_json);
+		arch = jsontext_tree(f->architectures_json);
 	json_object_object_add(o, "FunctionName", json_object_new_string(f->name));
 	json_object_object_add(o, "FunctionArn", json_object_new_string(arn));
 	/* A function made over /functions/ may name a language, no runtime. */
@@ -225,24 +225,30 @@ static int config_fields(json_object *req, json_object *native, struct hearth_er
  * ("ACCOUNT:function:NAME") ARN. */
 static int function_name(json_object *req, json_object *native, struct hearth_error **err)
 {
+	static const char marker[] = ":function:";
 	json_object *v;
 	const char *s, *fn;
+	size_t len;
 	int r;
 
 	if ((r = member(req, "FunctionName", json_type_string, &v, err)) < 0)
 		return r;
 	if (!v)
 		return hearth_error_make(err, EINVAL, "FunctionName: is required");
+	/* Whole, NUL bytes and all: a name cut at a NUL would create
+	 * another function than the one named (the registry refuses the NUL). */
 	s = json_object_get_string(v);
-	fn = strstr(s, ":function:");
+	len = (size_t)json_object_get_string_len(v);
+	fn = memmem(s, len, marker, sizeof(marker) - 1);
 	if (fn) {
-		s = fn + strlen(":function:");
-		if (strchr(s, ':'))
+		len -= (size_t)(fn - s) + sizeof(marker) - 1;
+		s = fn + sizeof(marker) - 1;
+		if (memchr(s, ':', len))
 			return hearth_error_make(err, EINVAL,
 						 "FunctionName: a new function's ARN takes no "
 						 "version or alias");
 	}
-	json_object_object_add(native, "name", json_object_new_string(s));
+	json_object_object_add(native, "name", json_object_new_string_len(s, (int)len));
 	return 0;
 }
 
@@ -370,6 +376,55 @@ int lambdajson_update_config_body(json_object *req, struct lambdajson_update *ou
 	    (r = revision_id(req, out, err)) < 0)
 		return r;
 	return finish(native, &out->native, err);
+}
+
+/* ---- Invoke's request ------------------------------------------------------ */
+
+int lambdajson_invoke_options(const char *invocation_type, const char *log_type,
+			      struct lambdajson_invoke *out, struct hearth_error **err)
+{
+	const char *v = invocation_type;
+
+	out->type = LAMBDAJSON_SYNC;
+	out->tail = false;
+	if (v && strcmp(v, "Event") == 0)
+		out->type = LAMBDAJSON_EVENT;
+	else if (v && strcmp(v, "DryRun") == 0)
+		out->type = LAMBDAJSON_DRY_RUN;
+	else if (v && strcmp(v, "RequestResponse") != 0)
+		return hearth_error_make(
+			err, EINVAL,
+			"1 validation error detected: Value '%.64s' at "
+			"'invocationType' failed to satisfy constraint: Member must "
+			"satisfy enum value set: [Event, RequestResponse, DryRun]",
+			v);
+	if (log_type && strcmp(log_type, "Tail") != 0 && strcmp(log_type, "None") != 0)
+		return hearth_error_make(err, EINVAL,
+					 "1 validation error detected: Value '%.64s' at 'logType' "
+					 "failed to satisfy constraint: Member must satisfy enum "
+					 "value set: [Tail, None]",
+					 log_type);
+	out->tail = log_type && strcmp(log_type, "Tail") == 0;
+	return 0;
+}
+
+int lambdajson_invoke_payload(const char *body, size_t len, const char **payload, size_t *plen,
+			      struct hearth_error **err)
+{
+	*payload = NULL;
+	*plen = 0;
+	if (jsontext_blank(body, len)) {
+		*payload = "{}";
+		*plen = 2;
+		return 0;
+	}
+	if (!jsontext_is_value(body, len))
+		return hearth_error_make(err, EBADMSG,
+					 "Could not parse request body into json: Could not parse "
+					 "payload into json: the payload is not one JSON value");
+	*payload = body;
+	*plen = len;
+	return 0;
 }
 
 /* ---- an invocation's error ------------------------------------------------- */

@@ -60,6 +60,21 @@ int lambdajson_update_code_body(json_object *req, struct lambdajson_update *out,
 int lambdajson_update_config_body(json_object *req, struct lambdajson_update *out,
 				  struct hearth_error **err);
 
+/* Invoke's headers: X-Amz-Invocation-Type (RequestResponse, the default;
+ * Event; DryRun) and X-Amz-Log-Type (None, the default; Tail), NULL when
+ * absent; anything else is -EINVAL with Lambda's validation message. */
+enum lambdajson_invocation_type { LAMBDAJSON_SYNC, LAMBDAJSON_EVENT, LAMBDAJSON_DRY_RUN };
+struct lambdajson_invoke {
+	enum lambdajson_invocation_type type;
+	bool tail; /* X-Amz-Log-Type: Tail */
+};
+int lambdajson_invoke_options(const char *invocation_type, const char *log_type,
+			      struct lambdajson_invoke *out, struct hearth_error **err);
+/* Invoke's body as the function's event: the bytes as they came, or "{}"
+ * when blank (as Lambda does); -EBADMSG when it is not one JSON value. */
+int lambdajson_invoke_payload(const char *body, size_t len, const char **payload, size_t *plen,
+			      struct hearth_error **err);
+
 /* A failed invocation's payload, as Lambda sends it with
  * X-Amz-Function-Error: {"errorMessage","errorType","requestId",
  * "stackTrace"} for a handler's error; {"errorMessage":"RequestId: ID

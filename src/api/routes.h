@@ -143,4 +143,33 @@ int api_lambda_invoke(struct api *a, struct evhttp_request *req, const char *fn,
 int api_webfile(struct api *a, struct evhttp_request *req, const char *path,
 		struct hearth_error **err);
 
+/* api.c: the routing table and the decision it makes for a path and a
+ * method, apart from any request (fuzz/api_route.c drives it). */
+struct api_route_row {
+	const char *pattern; /* literal, but "{}" matches one segment */
+	unsigned methods;    /* EVHTTP_REQ_* */
+	api_handler fn;
+};
+extern const struct api_route_row api_routes[];
+extern const size_t api_routes_n;
+
+enum api_route_kind {
+	API_ROUTE_HANDLER,     /* row->fn serves it, with arg (its {} segments, or NULL) */
+	API_ROUTE_FNURL,       /* a function URL: arg is the path below /fn */
+	API_ROUTE_WEBFILE,     /* a file of the dashboard: arg is the path */
+	API_ROUTE_NOT_FOUND,   /* an API path that does not exist (404) */
+	API_ROUTE_NOT_ALLOWED, /* the path exists, not with this method: 405 with allow */
+};
+
+struct api_route {
+	enum api_route_kind kind;
+	const struct api_route_row *row;
+	const char *arg; /* into argbuf or the path */
+	char allow[64];
+	char argbuf[256];
+};
+
+/* path is the URL's path (still encoded), method one EVHTTP_REQ_*. */
+void api_route_find(const char *path, unsigned method, struct api_route *out);
+
 #endif

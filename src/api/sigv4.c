@@ -553,7 +553,9 @@ static int signing_key(const char *secret, const char *date, const char *region,
 
 bool sigv4_is_signed(const struct sigv4_request *req)
 {
-	_cleanup_buf_ struct buf v = BUF_INIT(256);
+	/* As large as read_signature's: an X-Amz-Algorithm too long for a
+	 * smaller one would make a signed request look unsigned. */
+	_cleanup_buf_ struct buf v = BUF_INIT(SIGV4_CANON_MAX);
 
 	return header_get(req, "Authorization") != NULL ||
 	       query_get(req->query, "X-Amz-Algorithm", &v);

@@ -38,7 +38,7 @@ BUF_MUST_CHECK int buf_puts(struct buf *b, const char *s, struct hearth_error **
 BUF_MUST_CHECK int buf_printf(struct buf *b, struct hearth_error **err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 BUF_MUST_CHECK int buf_vprintf(struct buf *b, struct hearth_error **err, const char *fmt,
-			       va_list ap);
+			       va_list ap) __attribute__((format(printf, 3, 0)));
 /* Hands the bytes to the caller (always a malloc'd, NUL-terminated string,
  * even when empty, or NULL on allocation failure); the buf is empty after. */
 char *buf_detach(struct buf *b, size_t *len);

@@ -275,7 +275,9 @@ int jsontext_parse(const char *text, size_t len, unsigned flags, const char *wha
 	}
 	if (!out && !(flags & JSONTEXT_NOT_NULL))
 		return 0;
-	tok = json_tokener_new_ex(JSON_TOKENER_DEFAULT_DEPTH * 2);
+	/* json-c's own bound (32 by default) must not refuse what the scanner
+	 * took: as deep as the scanner, and one more for json-c's count. */
+	tok = json_tokener_new_ex(JSONTEXT_DEPTH_MAX + 1);
 	if (!tok)
 		return hearth_error_make(err, ENOMEM, "out of memory");
 	o = json_tokener_parse_ex(tok, text, (int)len);
@@ -300,6 +302,15 @@ int jsontext_parse(const char *text, size_t len, unsigned flags, const char *wha
 	else
 		json_object_put(o);
 	return 0;
+}
+
+json_object *jsontext_tree(const char *text)
+{
+	json_object *o = NULL;
+
+	if (!text || jsontext_parse(text, strlen(text), 0, "stored JSON", &o, NULL) < 0)
+		return NULL;
+	return o;
 }
 
 bool jsontext_is_value(const char *text, size_t len)

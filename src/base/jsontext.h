@@ -33,6 +33,11 @@ enum jsontext_flags {
  * -E2BIG past INT_MAX bytes. */
 int jsontext_parse(const char *text, size_t len, unsigned flags, const char *what,
 		   json_object **out, struct hearth_error **err);
+/* The tree of JSON text hearthd checked before it stored it (a result, a
+ * payload, an env): as deep as the scanner allows, where json-c's own
+ * json_tokener_parse stops at 32 levels and gives NULL.  NULL for `null`,
+ * for NULL, and for text that is not JSON after all. */
+json_object *jsontext_tree(const char *text);
 /* Whether text is one JSON value (null included): the scanner alone, no
  * tree and no message, for the invocation path's payloads and results. */
 bool jsontext_is_value(const char *text, size_t len);

@@ -109,7 +109,7 @@ json_object *fn_to_json(const struct fn *f)
 	if (!o)
 		return NULL;
 	if (f->env_json)
-		env = json_tokener_parse(f->env_json);
+		env = jsontext_tree(f->env_json);
 	if (!env)
 		env = json_object_new_object();
 	util_iso8601(f->created_at, created);
@@ -136,8 +136,7 @@ json_object *fn_to_json(const struct fn *f)
 	json_object_object_add(o, "async_max_age", json_object_new_int(f->async_max_age_s));
 	json_object_object_add(o, "role", str_or_null(f->role));
 	json_object_object_add(o, "architectures",
-			       f->architectures_json ? json_tokener_parse(f->architectures_json)
-						     : NULL);
+			       f->architectures_json ? jsontext_tree(f->architectures_json) : NULL);
 	return o;
 }
 
@@ -295,6 +294,9 @@ static int set_architectures(json_object *v, struct fn *f, struct hearth_error *
 					 "architectures: expected one of [\"x86_64\"] or "
 					 "[\"arm64\"]");
 	a = json_object_get_string(json_object_array_get_idx(v, 0));
+	/* "x86_64\u0000..." is not x86_64. */
+	if ((size_t)json_object_get_string_len(json_object_array_get_idx(v, 0)) != strlen(a))
+		return hearth_error_make(err, EINVAL, "architectures: no NUL");
 	if (strcmp(a, "x86_64") != 0 && strcmp(a, "arm64") != 0)
 		return hearth_error_make(err, EINVAL, "architectures: '%s' is not x86_64 or arm64",
 					 a);

@@ -141,11 +141,13 @@ async function setEditor(selector, text) {
 }
 const editorText = (selector) => page.$eval(selector, (el) => el.closest('.cm-editor').querySelector('.cm-content').innerText);
 // Waits (at most ms) until an editor's text contains what is wanted; a
-// render may trail the input that causes it.
-async function editorHas(selector, want, ms = 5000) {
+// render may trail the input that causes it, and on a loaded machine the
+// editor itself may not be there yet.
+async function editorHas(selector, want, ms = 10000) {
   const until = Date.now() + ms;
   for (;;) {
-    if ((await editorText(selector)).includes(want)) return true;
+    const text = await editorText(selector).catch(() => '');
+    if (text.includes(want)) return true;
     if (Date.now() > until) return false;
     await page.waitForTimeout(50);
   }

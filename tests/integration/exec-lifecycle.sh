@@ -31,12 +31,13 @@ is "$STATUS:$(jqr .revision)" "200:3" "PUT env only: revision 3" || diag "$(last
 execute "$UPD" '{"n":3}'
 is "$STATUS:$(jqr '[.revision, .result.x] | @csv')" '200:3,"hello"' "the very next call sees the new env" || diag "$(last)"
 
-# An update while a call runs: that call finishes on its old container,
+# An update while a call runs (4 s: the update and a call meanwhile must
+# fit in it, under ASan on a loaded machine too): that call finishes on its old container,
 # new calls go to the new revision, the old container goes afterwards.
 ok "a revision 3 container is idle" wait_until 10 eval \
 	'[ -n "$(pool_json | jq --argjson f "$UPD" ".containers[] | select(.function_id == \$f and .revision == 3 and .state == \"idle\")")" ]'
 OLD=$(pool_ids "$UPD")
-curl -s --max-time 20 -o "$TEST_TMP/inflight.body" -w '%{http_code}' --data-binary '{"sleep":1.5,"n":"inflight"}' \
+curl -s --max-time 20 -o "$TEST_TMP/inflight.body" -w '%{http_code}' --data-binary '{"sleep":4,"n":"inflight"}' \
 	"$HEARTH_URL/functions/$UPD/execute" >"$TEST_TMP/inflight.code" &
 INFLIGHT=$!
 ok "the slow call is running (a busy container)" wait_until 5 pool_has "$UPD" 1 busy

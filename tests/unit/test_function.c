@@ -86,6 +86,8 @@ static const struct bad bad_creates[] = {
 	  "runtime: expected a string or null" },
 	{ "{\"name\":\"a\"," PY ",\"architectures\":[\"sparc\"]}", EINVAL, 422,
 	  "architectures: 'sparc' is not x86_64 or arm64" },
+	{ "{\"name\":\"a\"," PY ",\"architectures\":[\"x86_64\\u0000\"]}", EINVAL, 422,
+	  "architectures: no NUL" },
 	{ "{\"name\":\"a\"," PY ",\"architectures\":[\"x86_64\",\"arm64\"]}", EINVAL, 422,
 	  "architectures: expected one of" },
 	{ "{\"name\":\"a\"," PY ",\"architectures\":\"x86_64\"}", EINVAL, 422,

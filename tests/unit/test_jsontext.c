@@ -94,6 +94,32 @@ int main(void)
 	deep[2 * 513] = '\0';
 	ok(!jsontext_is_value(deep, strlen(deep)), "513 levels deep is refused");
 	ok(jsontext_is_value(deep + 1, strlen(deep) - 2), "512 levels is fine");
+	{
+		json_object *tree = NULL;
+
+		ok(jsontext_parse(deep + 1, strlen(deep) - 2, 0, "deep", &tree, NULL) == 0 && tree,
+		   "and json-c builds its tree (past its own default bound)");
+		json_object_put(tree);
+		ok(jsontext_parse(deep, strlen(deep), 0, "deep", &tree, NULL) == -EBADMSG,
+		   "513 levels is refused by the parser too");
+		/* What hearthd stored reads back whole: json_tokener_parse
+		 * gives NULL past 32 levels (a result read as null). */
+		deep[2 * 513 - 1] = '\0';
+		tree = json_tokener_parse(deep + 1);
+		ok(tree == NULL, "json_tokener_parse alone gives up on 512 levels");
+		json_object_put(tree);
+		tree = jsontext_tree(deep + 1);
+		ok(tree && json_object_is_type(tree, json_type_array),
+		   "jsontext_tree reads the 512 levels a stored result may have");
+		json_object_put(tree);
+		ok(jsontext_tree("null") == NULL && jsontext_tree(NULL) == NULL &&
+			   jsontext_tree("{'a':1}") == NULL,
+		   "jsontext_tree: NULL for null, no text, and what is not JSON");
+		tree = jsontext_tree("{\"a\":[1,2]}");
+		ok(tree && json_object_array_length(json_object_object_get(tree, "a")) == 2,
+		   "and the tree of an object");
+		json_object_put(tree);
+	}
 	free(deep);
 
 	/* Errors say where and why. */

@@ -169,6 +169,15 @@ static void test_create(void)
 		     "\"Timeout\":\"3\",\"Code\":{\"ZipFile\":\"UEsFBg==\"}}",
 		     NULL, -EINVAL, "Timeout: expected an integer, got string",
 		     "a Timeout that is not an integer names the member");
+	check_create("{\"FunctionName\":\"ab\\u0000cd\",\"Runtime\":\"python3.12\","
+		     "\"Handler\":\"a.b\",\"Code\":{\"ZipFile\":\"UEsFBg==\"}}",
+		     "{\"name\":\"ab\\u0000cd\",\"handler\":\"a.b\",\"runtime\":\"python3.12\","
+		     "\"zip\":\"UEsFBg==\"}",
+		     0, NULL, "a FunctionName with a NUL goes whole (the registry refuses it)");
+	check_create("{\"FunctionName\":\"0:function:f\\u0000:1\",\"Runtime\":\"python3.12\","
+		     "\"Handler\":\"a.b\",\"Code\":{\"ZipFile\":\"UEsFBg==\"}}",
+		     NULL, -EINVAL, "FunctionName: a new function's ARN takes no version",
+		     "a version after a NUL is seen");
 	check_create("{\"Runtime\":\"python3.12\",\"Handler\":\"a.b\"}", NULL, -EINVAL,
 		     "FunctionName: is required", "FunctionName is required");
 	check_create("[1]", NULL, -EBADMSG, "Could not parse request body into json",
@@ -204,6 +213,41 @@ static void test_updates(void)
 	   "UpdateFunctionConfiguration: Environment without Variables clears them");
 	free(u.native);
 	json_object_put(o);
+}
+
+static void test_invoke_request(void)
+{
+	struct lambdajson_invoke o;
+	struct hearth_error *err = NULL;
+	const char *p;
+	size_t n;
+
+	ok(lambdajson_invoke_options(NULL, NULL, &o, &err) == 0 && o.type == LAMBDAJSON_SYNC &&
+		   !o.tail,
+	   "Invoke without headers: RequestResponse, no tail");
+	ok(lambdajson_invoke_options("Event", "Tail", &o, &err) == 0 &&
+		   o.type == LAMBDAJSON_EVENT && o.tail,
+	   "Invoke: Event, Tail");
+	ok(lambdajson_invoke_options("DryRun", "None", &o, &err) == 0 &&
+		   o.type == LAMBDAJSON_DRY_RUN && !o.tail,
+	   "Invoke: DryRun, None");
+	ok(lambdajson_invoke_options("event", NULL, &o, &err) == -EINVAL &&
+		   strstr(err->msg, "'event' at 'invocationType'"),
+	   "Invoke: an unknown invocation type is refused, named");
+	hearth_error_clear(&err);
+	ok(lambdajson_invoke_options(NULL, "All", &o, &err) == -EINVAL &&
+		   strstr(err->msg, "'All' at 'logType'"),
+	   "Invoke: an unknown log type is refused, named");
+	hearth_error_clear(&err);
+	ok(lambdajson_invoke_payload(" \r\n", 3, &p, &n, &err) == 0 && n == 2 &&
+		   !memcmp(p, "{}", 2),
+	   "Invoke: a blank body is the event {}");
+	ok(lambdajson_invoke_payload(" [1] ", 5, &p, &n, &err) == 0 && n == 5 &&
+		   !memcmp(p, " [1] ", 5),
+	   "Invoke: the payload goes as it came");
+	ok(lambdajson_invoke_payload("{} {}", 5, &p, &n, &err) == -EBADMSG && !p,
+	   "Invoke: a body that is not one JSON value is refused");
+	hearth_error_clear(&err);
 }
 
 static void check_error(const struct pool_result *res, const char *want, const char *desc)
@@ -300,6 +344,7 @@ int main(void)
 	test_configuration();
 	test_create();
 	test_updates();
+	test_invoke_request();
 	test_invoke_error();
 	test_errors();
 	return tap_done();

@@ -460,6 +460,16 @@ static void test_double_encoding(void)
 	parse(vectors[27].text, &p);
 	ok(sigv4_is_signed(&p.req), "and so is a presigned URL");
 	free(p.copy);
+	{
+		char q[600] = "X-Amz-Algorithm=";
+		struct sigv4_request r = { "GET", "/", q, NULL, 0, "", 0 };
+
+		memset(q + strlen(q), 'A', 400);
+		ok(sigv4_is_signed(&r) && sigv4_verify(&good, &r, &why, NULL) == -EPERM &&
+			   why != SIGV4_MISSING_TOKEN,
+		   "a presigned URL with a long X-Amz-Algorithm is signed (badly), as the "
+		   "verifier sees it");
+	}
 }
 
 int main(void)
