@@ -107,6 +107,7 @@ struct lg {
 	uint64_t measured;		  /* answers recorded after the warmup */
 	uint64_t status[600];
 	uint64_t status_other;
+	struct hdr *by_status[600]; /* each status's own latencies, made on its first answer */
 	uint64_t errors[E__N];
 	uint64_t bytes_read;
 	uint64_t t_start, t_measure, t_end, t_last;
@@ -434,10 +435,15 @@ static void conn_request_done(struct conn *c, int err)
 		} else {
 			hdr_record(lg->hist, t - c->t0);
 			lg->measured++;
-			if (c->status >= 0 && c->status < 600)
+			if (c->status >= 0 && c->status < 600) {
 				lg->status[c->status]++;
-			else
+				struct hdr **h = &lg->by_status[c->status];
+				if (!*h && !(*h = hdr_new()))
+					die("out of memory");
+				hdr_record(*h, t - c->t0);
+			} else {
 				lg->status_other++;
+			}
 		}
 		lg->t_last = t;
 	} else if (lg->done >= lg->o.warmup) {
@@ -889,6 +895,10 @@ static void report(struct lg *lg)
 			non2xx += lg->status[i];
 	non2xx += lg->status_other;
 	double rps = secs > 0 ? (double)lg->measured / secs : 0.0;
+	uint64_t good = 0;
+	for (int i = 200; i < 300; i++)
+		good += lg->status[i];
+	double good_rps = secs > 0 ? (double)good / secs : 0.0;
 	FILE *f = stdout;
 
 	if (o->json) {
@@ -923,6 +933,22 @@ static void report(struct lg *lg)
 		for (size_t i = 0; i < sizeof(pcts) / sizeof(pcts[0]); i++)
 			fprintf(f, ",\"%s\":%.3f", pcts[i].key, hdr_percentile(h, pcts[i].p) / 1e3);
 		fprintf(f, ",\"max\":%.3f}", hdr_max(h) / 1e3);
+		/* Per status: a fast 429 and a slow 200 are different stories. */
+		fprintf(f, ",\"goodput_rps\":%.1f,\"latency_by_status_us\":{", good_rps);
+		first = 1;
+		for (int i = 0; i < 600; i++) {
+			const struct hdr *hs = lg->by_status[i];
+			if (!hs)
+				continue;
+			fprintf(f, "%s\"%d\":{\"count\":%" PRIu64 ",\"mean\":%.3f",
+				first ? "" : ",", i, hdr_count(hs), hdr_mean(hs) / 1e3);
+			for (size_t k = 0; k < sizeof(pcts) / sizeof(pcts[0]); k++)
+				fprintf(f, ",\"%s\":%.3f", pcts[k].key,
+					hdr_percentile(hs, pcts[k].p) / 1e3);
+			fprintf(f, ",\"max\":%.3f}", hdr_max(hs) / 1e3);
+			first = 0;
+		}
+		fprintf(f, "}");
 		/* Non-empty buckets as [low_us, high_us, count]: enough for
 		 * the chart to draw the distribution and to merge runs. */
 		fprintf(f, ",\"histogram\":[");
@@ -954,7 +980,17 @@ static void report(struct lg *lg)
 			fprintf(f, "  %d: %" PRIu64, i, lg->status[i]);
 	if (lg->status_other)
 		fprintf(f, "  other: %" PRIu64, lg->status_other);
-	fprintf(f, "\n  non-2xx %" PRIu64 ", errors %" PRIu64, non2xx, errs);
+	fputc('\n', f);
+	for (int i = 0; i < 600; i++) {
+		const struct hdr *hs = lg->by_status[i];
+		if (!hs || hdr_count(hs) == lg->measured)
+			continue;
+		fprintf(f, "  %d (µs)    p50 %9.1f   p99 %9.1f   p99.9 %9.1f   max %9.1f\n", i,
+			hdr_percentile(hs, 50) / 1e3, hdr_percentile(hs, 99) / 1e3,
+			hdr_percentile(hs, 99.9) / 1e3, hdr_max(hs) / 1e3);
+	}
+	fprintf(f, "  goodput    %12.1f 2xx/s\n", good_rps);
+	fprintf(f, "  non-2xx %" PRIu64 ", errors %" PRIu64, non2xx, errs);
 	for (int i = 0; i < E__N; i++)
 		if (lg->errors[i])
 			fprintf(f, " (%s %" PRIu64 ")", err_names[i], lg->errors[i]);
@@ -1054,6 +1090,8 @@ int main(int argc, char **argv)
 	event_free(lg.ev_sigint);
 	event_base_free(lg.base);
 	hdr_free(lg.hist);
+	for (int i = 0; i < 600; i++)
+		hdr_free(lg.by_status[i]);
 	freeaddrinfo(lg.ai);
 	free(lg.req);
 	free(lg.o.body);

@@ -27,13 +27,25 @@ bench_echo_server_SOURCES = bench/echo-server.c
 bench_echo_server_CFLAGS = -std=c11 $(WARN_CFLAGS) -O2 $(LIBEVENT_CFLAGS)
 bench_echo_server_LDADD = $(LIBEVENT_LIBS)
 
+# floor-server: the floor a warm call is measured against (issue 12): an
+# evhttp server that hands each body over a pipe to 4 long-lived python3
+# or node workers (bench/floor-worker.py, .js) running the same handler.
+noinst_PROGRAMS += bench/floor-server
+bench_floor_server_SOURCES = bench/floor-server.c
+bench_floor_server_CPPFLAGS = -D_GNU_SOURCE
+bench_floor_server_CFLAGS = -std=c11 $(WARN_CFLAGS) -O2 $(LIBEVENT_CFLAGS)
+bench_floor_server_LDADD = $(LIBEVENT_LIBS)
+dist_noinst_DATA += bench/floor-worker.py bench/floor-worker.js
+
 
 # make bench: everything in one go against a hearthd of this build tree
-# (bench/run-bench.sh; BENCH_ARGS passes options, e.g. BENCH_ARGS=--quick).
+# (bench/run-bench.sh; BENCH_ARGS passes options, e.g. BENCH_ARGS=--quick,
+# or BENCH_ARGS=--warm-path for only the warm path vs the floor).
 # The report goes to $(BENCH_OUT), by default bench/ in the source tree.
 BENCH_OUT = $(abs_top_srcdir)/bench
-dist_noinst_SCRIPTS += bench/run-bench.sh bench/chart.py
+dist_noinst_SCRIPTS += bench/run-bench.sh bench/chart.py bench/floor.py bench/sched-tail.py
 .PHONY: bench
-bench: bench/loadgen$(EXEEXT) bench/echo-server$(EXEEXT) src/hearthd$(EXEEXT)
+bench: bench/loadgen$(EXEEXT) bench/echo-server$(EXEEXT) bench/floor-server$(EXEEXT) \
+		src/hearthd$(EXEEXT)
 	$(SHELL) $(abs_top_srcdir)/bench/run-bench.sh --builddir $(abs_top_builddir) \
 		--srcdir $(abs_top_srcdir) --out $(BENCH_OUT) $(BENCH_ARGS)

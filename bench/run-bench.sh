@@ -11,6 +11,16 @@
 #
 # usage: run-bench.sh --builddir DIR --srcdir DIR [--out DIR] [--quick]
 #                     [--docker-socket PATH] [--keep-tmp] [--no-docker]
+#                     [--warm-path | --no-warm-path] [--lang python|node]
+#                     [--rounds N] [--calls N] [--no-large] [--no-overload]
+#
+# The warm path vs the floor (issue 12, bench/floor.py) runs in the same
+# hearthd after the warm and work scenarios; --warm-path runs only that
+# (6-7 minutes; with --quick about 2), --no-warm-path everything but
+# it.  --lang, --rounds (default 3), --calls (c=1 calls per round, default
+# 30000), --no-large and --no-overload narrow it down.  It writes
+# floor.json and the floor:begin/end block of RESULTS.md; --warm-path
+# leaves results.json, latency.svg and the bench:begin/end block alone.
 #
 # Needs curl and python3 (stdlib only); docker for the baselines.
 # The hearthd it starts is stopped by its PID; the temp dir is removed.
@@ -20,6 +30,7 @@
 set -euo pipefail
 
 BUILDDIR= SRCDIR= OUT= QUICK=0 KEEP=0 NO_DOCKER=0 ORIG_ARGS="$*"
+WARM_PATH=1 WARM_PATH_ONLY=0 FLOOR_ARGS=()
 DOCKER_SOCKET=${HEARTH_DOCKER_SOCKET:-/var/run/docker.sock}
 # For testing the harness itself: hearthd gets this socket instead (e.g. a
 # path with no dockerd, so that it touches no container), the baselines
@@ -34,7 +45,12 @@ while [ $# -gt 0 ]; do
 	--keep-tmp) KEEP=1; shift ;;
 	--no-docker) NO_DOCKER=1; shift ;;
 	--docker-socket) DOCKER_SOCKET=$2; shift 2 ;;
-	-h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--warm-path) WARM_PATH_ONLY=1 WARM_PATH=1; shift ;;
+	--no-warm-path) WARM_PATH=0 WARM_PATH_ONLY=0; shift ;;
+	--lang) FLOOR_ARGS+=(--langs "$2"); shift 2 ;;
+	--rounds|--calls) FLOOR_ARGS+=("$1" "$2"); shift 2 ;;
+	--no-large|--no-overload) FLOOR_ARGS+=("$1"); shift ;;
+	-h|--help) sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "run-bench.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
 	esac
 done
@@ -45,6 +61,7 @@ LOADGEN=$BUILDDIR/bench/loadgen
 HEARTHD=${BENCH_HEARTHD:-$BUILDDIR/src/hearthd}	# BENCH_HEARTHD: another hearthd binary
 SHIM_RTT=$BUILDDIR/bench/shim_rtt
 SHIM=$BUILDDIR/runtimes/shim/hearth-shim
+FLOOR_SERVER=$BUILDDIR/bench/floor-server
 CHART=$SRCDIR/bench/chart.py
 IMAGE_PY=${BENCH_IMAGE_PYTHON:-hearth/python:latest}
 IMAGE_NODE=${BENCH_IMAGE_NODE:-hearth/node:latest}
@@ -535,7 +552,9 @@ EOF
 
 # ---- floor: the same handler over a bare pipe, no HTTP, no container -------
 
-if [ -x "$SHIM_RTT" ] && [ -x "$SHIM" ]; then
+if [ "$WARM_PATH_ONLY" = 1 ]; then
+	:	# only the warm path vs the floor, below
+elif [ -x "$SHIM_RTT" ] && [ -x "$SHIM" ]; then
 	log "floor: bare pipe and hearth-shim round trips (bench/shim_rtt)"
 	la0
 	# (it exits 1 when the shim misses its own target; the table is there)
@@ -558,6 +577,36 @@ fi
 
 start_hearthd
 log "hearthd $HEARTH_PID on $HEARTH_URL"
+
+# floor_vs_warm: the warm path against the floor (bench/floor.py), on this
+# hearthd, in the same run.
+floor_vs_warm() {
+	local quick=()
+	[ "$WARM_PATH" = 1 ] || return 0
+	if [ "$NO_DOCKER" = 1 ] || [ "$DOCKER_VERSION" = unavailable ]; then
+		log "SKIPPED the warm path vs the floor: no Docker at $DOCKER_SOCKET"
+		return 0
+	fi
+	if [ ! -x "$FLOOR_SERVER" ]; then
+		log "SKIPPED the warm path vs the floor: no $FLOOR_SERVER (make bench builds it)"
+		return 0
+	fi
+	[ "$QUICK" = 1 ] && quick=(--quick --calls 5000 --tput-secs 2 --quiet-wait 0)
+	log "the warm path vs the floor (bench/floor.py)"
+	mkdir -p "$TMP/floor" "$OUT"
+	DOCKER_HOST=unix://$DOCKER_SOCKET python3 "$SRCDIR/bench/floor.py" --url "$HEARTH_URL" \
+		--hearthd-pid "$HEARTH_PID" --loadgen "$LOADGEN" --floor-server "$FLOOR_SERVER" \
+		--srcdir "$SRCDIR" --tmp "$TMP/floor" --out "$OUT" --machine "$TMP/machine.json" \
+		--image-python "$IMAGE_PY" --image-node "$IMAGE_NODE" \
+		--baseline "$SRCDIR/bench/floor-baseline.json" "${quick[@]}" "${FLOOR_ARGS[@]}" ||
+		log "the warm path vs the floor: some part failed (see above)"
+}
+if [ "$WARM_PATH_ONLY" = 1 ]; then
+	floor_vs_warm
+	stop_hearthd
+	log "wrote $OUT/RESULTS.md (the floor block) and $OUT/floor.json in $(($(date +%s) - T_BEGIN)) s"
+	exit 0
+fi
 
 loadgen_run floor-http "floor: GET /healthz over HTTP (no function)" floor 1 \
 	--url "$HEARTH_URL/healthz" --connections 1 --warmup "$WARM_WARMUP" --requests "$WARM_CALLS"
@@ -659,6 +708,9 @@ work_run() {
 work_run json "$FN_JSON" "$TMP/doc100k.json" "work: JSON dumps+loads of 100 KB (python)"
 work_run float "$FN_FLOAT" "$TMP/float.json" "work: float loop, 20k iterations (python)"
 work_run html "$FN_HTML" "$TMP/html.json" "work: dynamic HTML, 1000 items (python, SeBS 110)"
+
+# The functions above keep their containers (idle) meanwhile.
+floor_vs_warm
 
 # ---- stem: a function's first call served by a stem cell ------------------
 
