@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 
 #include "b64.h"
+#include "envelope.h"
 #include "jsontext.h"
 #include "util.h"
 
@@ -429,11 +430,6 @@ int lambdajson_invoke_payload(const char *body, size_t len, const char **payload
 
 /* ---- an invocation's error ------------------------------------------------- */
 
-static int put_bytes(struct buf *b, struct bytes s, struct hearth_error **err)
-{
-	return jsontext_append_string(b, s.ptr ? s.ptr : "", s.len, err);
-}
-
 int lambdajson_invoke_error(struct buf *b, const struct pool_result *res, struct hearth_error **err)
 {
 	_cleanup_buf_ struct buf msg = BUF_INIT(16 * HEARTH_KiB);
@@ -456,24 +452,21 @@ int lambdajson_invoke_error(struct buf *b, const struct pool_result *res, struct
 		    (r = buf_puts(b, "{\"errorMessage\":", err)) < 0 ||
 		    (r = jsontext_append_string(b, msg.ptr, msg.len, err)) < 0 ||
 		    (r = buf_puts(b, ",\"errorType\":", err)) < 0 ||
-		    (r = put_bytes(b, res->error_type, err)) < 0)
+		    (r = envelope_append_string(b, res->error_type, err)) < 0)
 			return r;
 		return buf_puts(b, "}", err);
 	}
 	if ((r = buf_puts(b, "{\"errorMessage\":", err)) < 0 ||
-	    (r = put_bytes(b, res->error_message, err)) < 0 ||
+	    (r = envelope_append_string(b, res->error_message, err)) < 0 ||
 	    (r = buf_puts(b, ",\"errorType\":", err)) < 0 ||
-	    (r = put_bytes(b, res->error_type, err)) < 0 ||
+	    (r = envelope_append_string(b, res->error_type, err)) < 0 ||
 	    (r = buf_printf(b, err, ",\"requestId\":\"%s\",\"stackTrace\":", res->request_id)) < 0)
 		return r;
 	/* The runtimes send their stack as a JSON list of strings, as Lambda's
-	 * stackTrace is; anything else is left out rather than break JSON. */
-	if (res->error_stack.len && res->error_stack.ptr[0] == '[' &&
-	    jsontext_is_value(res->error_stack.ptr, res->error_stack.len))
-		r = buf_append(b, res->error_stack.ptr, res->error_stack.len, err);
-	else
-		r = buf_puts(b, "[]", err);
-	return r < 0 ? r : buf_puts(b, "}", err);
+	 * stackTrace is. */
+	if ((r = envelope_append_stack(b, res, err)) < 0)
+		return r;
+	return buf_puts(b, "}", err);
 }
 
 /* ---- errors -------------------------------------------------------------------- */

@@ -6,9 +6,17 @@
 
 #include "jsontext.h"
 
-static int append_bytes_string(struct buf *b, struct bytes s, struct hearth_error **err)
+int envelope_append_string(struct buf *b, struct bytes s, struct hearth_error **err)
 {
 	return jsontext_append_string(b, s.ptr ? s.ptr : "", s.len, err);
+}
+
+int envelope_append_stack(struct buf *b, const struct pool_result *res, struct hearth_error **err)
+{
+	if (res->error_stack.len && res->error_stack.ptr[0] == '[' &&
+	    jsontext_is_value(res->error_stack.ptr, res->error_stack.len))
+		return buf_append(b, res->error_stack.ptr, res->error_stack.len, err);
+	return buf_puts(b, "[]", err);
 }
 
 int envelope_write_error(struct buf *b, const struct pool_result *res, struct hearth_error **err)
@@ -18,19 +26,14 @@ int envelope_write_error(struct buf *b, const struct pool_result *res, struct he
 	if (res->status == INVOCATION_SUCCESS)
 		return buf_puts(b, "null", err);
 	if ((r = buf_puts(b, "{\"type\":", err)) < 0 ||
-	    (r = append_bytes_string(b, res->error_type, err)) < 0 ||
+	    (r = envelope_append_string(b, res->error_type, err)) < 0 ||
 	    (r = buf_puts(b, ",\"message\":", err)) < 0 ||
-	    (r = append_bytes_string(b, res->error_message, err)) < 0 ||
+	    (r = envelope_append_string(b, res->error_message, err)) < 0 ||
 	    (r = buf_puts(b, ",\"stack\":", err)) < 0)
 		return r;
-	/* The runtime's stack is a JSON array of strings; anything else is
-	 * dropped rather than break the envelope. */
-	if (res->error_stack.len && res->error_stack.ptr[0] == '[' &&
-	    jsontext_is_value(res->error_stack.ptr, res->error_stack.len))
-		r = buf_append(b, res->error_stack.ptr, res->error_stack.len, err);
-	else
-		r = buf_puts(b, "[]", err);
-	return r < 0 ? r : buf_puts(b, "}", err);
+	if ((r = envelope_append_stack(b, res, err)) < 0)
+		return r;
+	return buf_puts(b, "}", err);
 }
 
 int envelope_write(struct buf *b, const struct pool_result *res, struct hearth_error **err)
@@ -50,7 +53,7 @@ int envelope_write(struct buf *b, const struct pool_result *res, struct hearth_e
 	if (r < 0 || (r = buf_puts(b, ",\"error\":", err)) < 0 ||
 	    (r = envelope_write_error(b, res, err)) < 0 ||
 	    (r = buf_puts(b, ",\"logs\":", err)) < 0 ||
-	    (r = append_bytes_string(b, res->logs, err)) < 0)
+	    (r = envelope_append_string(b, res->logs, err)) < 0)
 		return r;
 	return buf_printf(
 		b, err,

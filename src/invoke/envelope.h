@@ -18,4 +18,11 @@ int envelope_write(struct buf *b, const struct pool_result *res, struct hearth_e
  * success (invocation records keep it). */
 int envelope_write_error(struct buf *b, const struct pool_result *res, struct hearth_error **err);
 
+/* Pieces the Lambda API's error payload shares with the envelope:
+ * bytes as a JSON string literal (none is ""), and the runtime's stack as
+ * the JSON array of strings it sent, or [] for anything else, so a
+ * hostile runtime cannot break the JSON around it. */
+int envelope_append_string(struct buf *b, struct bytes s, struct hearth_error **err);
+int envelope_append_stack(struct buf *b, const struct pool_result *res, struct hearth_error **err);
+
 #endif
