@@ -101,13 +101,8 @@ static int execute(struct pool *p, int64_t function_id, const char *request_id, 
 	if (!call)
 		return hearth_error_make(err, ENOMEM, "out of memory");
 	call->background = background;
-	call->timer = evtimer_new(p->base, call_queue_timeout, call);
 	if (callp)
 		*callp = call;
-	if (!call->timer) {
-		call_fail_soon(call, ENOMEM, "out of memory");
-		return 0;
-	}
 	if (p->shutting_down) {
 		call_fail_soon(call, ECANCELED, "hearthd is shutting down");
 		return 0;
@@ -133,6 +128,13 @@ static int execute(struct pool *p, int64_t function_id, const char *request_id, 
 			       backend_last_error(p->backend)
 				       ? backend_last_error(p->backend)
 				       : "the container engine is unreachable");
+		return 0;
+	}
+	/* Only a queued call needs its wait limit: the warm path above
+	 * allocates no timer (the container's backstop watches its deadline). */
+	call->timer = evtimer_new(p->base, call_queue_timeout, call);
+	if (!call->timer) {
+		call_fail_soon(call, ENOMEM, "out of memory");
 		return 0;
 	}
 	enqueue(f, call);
