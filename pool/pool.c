@@ -353,7 +353,7 @@ int pool_new(struct pool **out, struct event_base *base, const struct pool_confi
 	if ((r = engine_init(p, err)) < 0)
 		goto fail;
 	p->shutdown_timer = evtimer_new(base, on_shutdown_timer, p);
-	if (!p->image[0] || !p->image[1] || !p->shutdown_timer) {
+	if (!p->image[0] || !p->image[1] || !p->shutdown_timer || call_fails_init(p) < 0) {
 		r = hearth_error_make(err, ENOMEM, "out of memory");
 		goto fail;
 	}
@@ -372,6 +372,8 @@ void pool_free(struct pool *p)
 	if (!p)
 		return;
 	p->freeing = true;
+	/* Failures on their way are answered, not lost. */
+	call_fails_flush(p);
 	if (p->backend)
 		backend_free(p->backend); /* pending callbacks see `freeing` */
 	while ((c = TAILQ_FIRST(&p->ctrs)) != NULL) {
@@ -412,6 +414,8 @@ void pool_free(struct pool *p)
 	engine_free(p);
 	if (p->shutdown_timer)
 		event_free(p->shutdown_timer);
+	if (p->fail_ev)
+		event_free(p->fail_ev);
 	free(p->image[0]);
 	free(p->image[1]);
 	free(p);
