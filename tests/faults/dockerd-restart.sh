@@ -1,8 +1,9 @@
 #!/bin/bash
 # dockerd really stopped and started again under load.  The machine's own
 # dockerd is never touched: this suite runs a private one (its own data
-# root, exec root, pid file, socket, containerd namespace and cgroup
-# parent; no bridge, no iptables: Hearth's containers have no network),
+# root, a shared mount of the suite's own, exec root, pid file, socket,
+# containerd namespace and cgroup parent; no bridge, no iptables:
+# Hearth's containers have no network),
 # loads the two runtime images into it from the machine's dockerd, and
 # points a hearthd at it.  Under load it sends that dockerd SIGTERM, waits
 # for it to exit, starts it again on the same data root, and checks:
@@ -33,6 +34,26 @@ done
 # ---- the private dockerd ---------------------------------------------------------
 PD_PID=
 PD_CGROUP=hearth-test-docker-$$	# this run's containers, and no one else's
+# Its data root is a mount of this suite's own, made once and kept across
+# the restart.  Left to itself, on a machine whose / is not a shared mount
+# (this one), dockerd bind-mounts its data root onto itself at start and
+# unmounts that at shutdown; but it still answers requests on connections
+# already open (hearthd's) after that, until it exits, and a container
+# created then has its layers mounted on the folder beneath, where no
+# request finishes unmounting them.  The next dockerd's own bind mount hides
+# those mounts: it cannot unmount them by their path, nor remove the
+# folders they sit on (EBUSY), and the container stays "removing" for
+# good.  A data root that is already a shared mount point dockerd leaves
+# alone (neither remounts nor unmounts it), so a mount made that late is
+# on the path the next dockerd sees, and it unmounts it when it removes the
+# container.  The exit trap unmounts it.
+pd_mount_root() {
+	[ "$(id -u)" = 0 ] || bail "the private dockerd needs root"
+	mkdir -p "$PD/root" || return 1
+	mount --bind "$PD/root" "$PD/root" && mount --make-shared "$PD/root"
+}
+# The processes of our containers: those in this run's cgroup parent.
+pd_survivors() { cat /sys/fs/cgroup/pids/"$PD_CGROUP"/*/cgroup.procs /sys/fs/cgroup/"$PD_CGROUP"/*/cgroup.procs 2>/dev/null; }
 pd_up() { timeout 5 docker -H "unix://$PD/docker.sock" version >/dev/null 2>&1; }
 pd_start() {
 	mkdir -p "$PD"
@@ -71,7 +92,29 @@ _pd_exit() {
 	fi
 	p=$(cat "$PD/x/containerd/containerd.pid" 2>/dev/null)
 	[ -n "$p" ] && grep -q "$PD" "/proc/$p/cmdline" 2>/dev/null && kill -KILL "$p" 2>/dev/null
+	# Shims of our containerd that outlive it: those of containers whose
+	# start was cut short as dockerd went ("failed to delete failed start
+	# container"), which no later containerd knows of.  Only processes whose
+	# command line names our containerd's socket.
+	for p in /proc/[0-9]*; do
+		tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF -- "-address $PD/x/containerd/containerd.sock " &&
+			kill -KILL "${p#/proc/}" 2>/dev/null
+	done
+	# Ours only: below our folder, the deepest first, the data root's own
+	# mount after what is on it.
 	findmnt -rn -o TARGET | grep -F "$PD/" | sort -r | while read -r m; do umount -l "$m"; done
+	# The cgroups dockerd made under this run's parent (any process still in
+	# one is of our containers: killed), and the parent; rmdir removes no
+	# cgroup that has a process.
+	if [ -n "$(pd_survivors)" ]; then
+		pd_survivors | xargs -r kill -KILL 2>/dev/null
+		wait_until 5 eval '[ -z "$(pd_survivors)" ]'
+	fi
+	for p in /sys/fs/cgroup/*/"$PD_CGROUP" /sys/fs/cgroup/"$PD_CGROUP"; do
+		[ -d "$p" ] || continue
+		find "$p" -mindepth 1 -depth -type d -exec rmdir {} + 2>/dev/null
+		rmdir "$p" 2>/dev/null
+	done
 	INST=	# nothing of ours is left on the machine's dockerd to look for
 	(exit $rc)
 	_exec_exit
@@ -79,6 +122,7 @@ _pd_exit() {
 trap _pd_exit EXIT
 
 T0=$(now_ms)
+pd_mount_root || bail "cannot make $PD/root a shared mount of its own"
 ok "a private dockerd starts (data root $PD/root)" pd_start || {
 	tail -20 "$PD/dockerd.log" | sed 's/^/# dockerd: /'
 	bail "a private dockerd would not start here"
@@ -107,7 +151,6 @@ diag "dockerd stopped in $(($(now_ms) - T_STOP)) ms"
 # a loaded machine some outlive it (their containerd shims go on) and keep
 # serving warm calls, which is right but not the outage this suite is
 # about.  Those are killed here: processes in this run's cgroup parent only.
-pd_survivors() { cat /sys/fs/cgroup/pids/"$PD_CGROUP"/*/cgroup.procs /sys/fs/cgroup/"$PD_CGROUP"/*/cgroup.procs 2>/dev/null; }
 n=$(pd_survivors | wc -l)
 if [ "$n" -gt 0 ]; then
 	diag "$n process(es) of the containers outlived dockerd: killed"
@@ -164,6 +207,10 @@ ok "no container leaked: dockerd runs for this hearthd exactly what /pool lists"
 	for id in $(our_ctrs); do
 		pool_json | jq -e --arg id "$id" '[.containers[].container] | index($id)' >/dev/null && continue
 		diag "$id: $(dk inspect -f '{{.State.Status}} created {{.Created}}' "$id" 2>&1)"
+		# A layer mount that dockerd cannot see holds the folder: which.
+		md=$(dk inspect -f '{{index .GraphDriver.Data "MergedDir"}}' "$id" 2>/dev/null)
+		[ -n "$md" ] && grep -F " $md " /proc/self/mountinfo | cut -d' ' -f1-5 |
+			while read -r l; do diag "  mounted: $l (mount id, parent id, dev, root, target)"; done
 		grep -F "${id:0:12}" "$HEARTH_LOG" | tail -5 | sed "s/^/  log: /" | while read -r l; do diag "$l"; done
 	done
 }
