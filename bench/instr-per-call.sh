@@ -59,7 +59,7 @@ total_ir() {
 	kill "$HP"
 	wait "$HP" || true
 	HP=
-	callgrind_annotate "$TMP"/cg.* 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1; exit }'
+	callgrind_annotate "$TMP"/cg.* 2>/dev/null | awk '/PROGRAM TOTALS/ && !n++ { gsub(",", "", $1); print $1 }'
 }
 
 a=$(total_ir "$N1")
