@@ -43,7 +43,8 @@ dist_noinst_DATA += bench/floor-worker.py bench/floor-worker.js
 # or BENCH_ARGS=--warm-path for only the warm path vs the floor).
 # The report goes to $(BENCH_OUT), by default bench/ in the source tree.
 BENCH_OUT = $(abs_top_srcdir)/bench
-dist_noinst_SCRIPTS += bench/run-bench.sh bench/chart.py bench/floor.py bench/sched-tail.py
+dist_noinst_SCRIPTS += bench/run-bench.sh bench/chart.py bench/floor.py bench/sched-tail.py \
+	bench/instr-per-call.sh
 .PHONY: bench
 bench: bench/loadgen$(EXEEXT) bench/echo-server$(EXEEXT) bench/floor-server$(EXEEXT) \
 		src/hearthd$(EXEEXT)

@@ -17,6 +17,7 @@
 
 #include "bounds.h"
 #include "log.h"
+#include "loop.h"
 #include "pool_private.h"
 #include "util.h"
 
@@ -72,25 +73,41 @@ void call_fail_now(struct pool_call *call, int status, const char *msg)
 	call_free(call);
 }
 
-struct deferred_fail {
-	struct pool_call *call;
-	int status;
-	char msg[256];
-};
-
-static void deferred_fail_cb(evutil_socket_t fd, short what, void *arg)
+static void on_fails(evutil_socket_t fd, short what, void *arg)
 {
-	struct deferred_fail *d = arg;
+	call_fails_flush(arg);
+}
 
-	call_fail_now(d->call, d->status, d->msg);
-	free(d);
+int call_fails_init(struct pool *p)
+{
+	TAILQ_INIT(&p->fails);
+	p->fail_ev = event_new(p->base, -1, 0, on_fails, p);
+	if (!p->fail_ev)
+		return -ENOMEM;
+	event_priority_set(p->fail_ev, LOOP_PRIO_BACKEND);
+	return 0;
+}
+
+/* Answers every deferred failure, in the order they were made (those made
+ * meanwhile too). */
+void call_fails_flush(struct pool *p)
+{
+	struct deferred_fail *d;
+
+	if (!p->fail_ev)
+		return;
+	while ((d = TAILQ_FIRST(&p->fails)) != NULL) {
+		TAILQ_REMOVE(&p->fails, d, link);
+		call_fail_now(d->call, d->status, d->msg);
+		free(d);
+	}
 }
 
 /* Fails a call from the loop, never inside pool_execute's caller. */
 void call_fail_soon(struct pool_call *call, int status, const char *fmt, ...)
 {
+	struct pool *p = call->pool;
 	struct deferred_fail *d = calloc(1, sizeof(*d));
-	struct timeval now = { 0, 0 };
 	va_list ap;
 
 	if (!d) {
@@ -103,10 +120,9 @@ void call_fail_soon(struct pool_call *call, int status, const char *fmt, ...)
 	vsnprintf(d->msg, sizeof(d->msg), fmt, ap);
 	va_end(ap);
 	call_unqueue(call);
-	if (event_base_once(call->pool->base, -1, EV_TIMEOUT, deferred_fail_cb, d, &now) < 0) {
-		free(d);
-		call_fail_now(call, ENOMEM, "out of memory");
-	}
+	if (TAILQ_EMPTY(&p->fails))
+		event_active(p->fail_ev, EV_TIMEOUT, 0);
+	TAILQ_INSERT_TAIL(&p->fails, d, link);
 }
 
 /* Callers may sit inside pool_execute(): answers always come from the

@@ -101,13 +101,8 @@ static int execute(struct pool *p, int64_t function_id, const char *request_id, 
 	if (!call)
 		return hearth_error_make(err, ENOMEM, "out of memory");
 	call->background = background;
-	call->timer = evtimer_new(p->base, call_queue_timeout, call);
 	if (callp)
 		*callp = call;
-	if (!call->timer) {
-		call_fail_soon(call, ENOMEM, "out of memory");
-		return 0;
-	}
 	if (p->shutting_down) {
 		call_fail_soon(call, ECANCELED, "hearthd is shutting down");
 		return 0;
@@ -133,6 +128,13 @@ static int execute(struct pool *p, int64_t function_id, const char *request_id, 
 			       backend_last_error(p->backend)
 				       ? backend_last_error(p->backend)
 				       : "the container engine is unreachable");
+		return 0;
+	}
+	/* Only a queued call needs its wait limit: the warm path above
+	 * allocates no timer (the container's backstop watches its deadline). */
+	call->timer = evtimer_new(p->base, call_queue_timeout, call);
+	if (!call->timer) {
+		call_fail_soon(call, ENOMEM, "out of memory");
 		return 0;
 	}
 	enqueue(f, call);
@@ -351,7 +353,7 @@ int pool_new(struct pool **out, struct event_base *base, const struct pool_confi
 	if ((r = engine_init(p, err)) < 0)
 		goto fail;
 	p->shutdown_timer = evtimer_new(base, on_shutdown_timer, p);
-	if (!p->image[0] || !p->image[1] || !p->shutdown_timer) {
+	if (!p->image[0] || !p->image[1] || !p->shutdown_timer || call_fails_init(p) < 0) {
 		r = hearth_error_make(err, ENOMEM, "out of memory");
 		goto fail;
 	}
@@ -370,6 +372,8 @@ void pool_free(struct pool *p)
 	if (!p)
 		return;
 	p->freeing = true;
+	/* Failures on their way are answered, not lost. */
+	call_fails_flush(p);
 	if (p->backend)
 		backend_free(p->backend); /* pending callbacks see `freeing` */
 	while ((c = TAILQ_FIRST(&p->ctrs)) != NULL) {
@@ -410,6 +414,8 @@ void pool_free(struct pool *p)
 	engine_free(p);
 	if (p->shutdown_timer)
 		event_free(p->shutdown_timer);
+	if (p->fail_ev)
+		event_free(p->fail_ev);
 	free(p->image[0]);
 	free(p->image[1]);
 	free(p);

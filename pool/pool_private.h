@@ -109,6 +109,16 @@ struct pool_call {
 };
 TAILQ_HEAD(call_list, pool_call);
 
+/* A call failed inside pool_execute's caller, answered from the loop
+ * (call_fail_soon). */
+struct deferred_fail {
+	struct pool_call *call;
+	int status;
+	char msg[256];
+	TAILQ_ENTRY(deferred_fail) link;
+};
+TAILQ_HEAD(deferred_list, deferred_fail);
+
 struct pfn {
 	struct pool *pool;
 	int64_t id;
@@ -148,6 +158,10 @@ struct pool {
 	bool resync;
 	int64_t stem_fail_until_ns;
 	struct event *sweep, *ping, *shutdown_timer;
+	/* call_fail_soon's answers: one event of the backend priority
+	 * (loop.h), so a 429 leaves before the next client is read. */
+	struct deferred_list fails;
+	struct event *fail_ev;
 	struct bench_list benches; /* every benchmark not yet freed */
 	struct backend_req *watch_req, *ping_req, *list_req;
 	void (*shutdown_done)(void *);
@@ -183,6 +197,10 @@ void call_unqueue(struct pool_call *call);
  * only), or soon (from the loop, so a caller inside pool_execute never
  * sees its callback before pool_execute returns). */
 void call_fail_now(struct pool_call *call, int status, const char *msg);
+/* pool_new's and pool_free's: the deferred answers' event, and answering
+ * the ones left at the end. */
+int call_fails_init(struct pool *p);
+void call_fails_flush(struct pool *p);
 void call_fail_soon(struct pool_call *call, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void call_queue_timeout(evutil_socket_t fd, short what, void *arg);

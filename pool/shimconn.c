@@ -18,6 +18,7 @@
 #include <json-c/json.h>
 
 #include "frame.h"
+#include "loop.h"
 #include "util.h"
 
 enum pending { PEND_NONE, PEND_INIT, PEND_INVOKE };
@@ -241,27 +242,54 @@ int shimconn_connect(struct shimconn **out, struct event_base *base, const char 
 	}
 	c->closed_cb = closed;
 	c->closed_arg = arg;
+	/* A reply is read before any client's request (loop.h). */
+	bufferevent_priority_set(c->bev, LOOP_PRIO_BACKEND);
 	bufferevent_setcb(c->bev, on_read, NULL, on_event, c);
 	bufferevent_enable(c->bev, EV_READ);
 	*out = c;
 	return 0;
 }
 
-/* Appends the request's frame to the connection's output and makes it
- * the one awaiting an answer.  Each piece is copied into the evbuffer, the payload too, so
- * nothing the writer referenced needs to outlive this call. */
+/* Sends the request's frame and makes it the one awaiting an answer.  With
+ * nothing queued before it (the usual case) the frame goes straight to the
+ * socket, one writev, with no wait for the loop's next turn and no
+ * epoll_ctl; what the socket does not take (or all of it, on any error:
+ * the bufferevent then meets the error itself) is copied into the
+ * connection's output, so nothing the writer referenced needs to outlive
+ * this call. */
 static int send_request(struct shimconn *c, struct frame_writer *w, enum pending p,
 			shimconn_reply_cb cb, void *arg, struct hearth_error **err)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
-	size_t len;
+	evutil_socket_t fd = bufferevent_getfd(c->bev);
+	size_t len, skip = 0;
 	int n = frame_writer_finish(w, &len);
 
 	if (n < 0)
 		return hearth_error_make(err, E2BIG, "frame: %s", frame_strerror(n));
-	for (int i = 0; i < n; i++)
-		if (evbuffer_add(out, w->iov[i].iov_base, w->iov[i].iov_len) < 0)
+	if (fd >= 0 && evbuffer_get_length(out) == 0) {
+		struct msghdr mh = { .msg_iov = w->iov, .msg_iovlen = (size_t)n };
+		ssize_t sent = sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (sent > 0)
+			skip = (size_t)sent;
+	}
+	for (int i = 0; i < n; i++) {
+		const char *base = w->iov[i].iov_base;
+		size_t l = w->iov[i].iov_len;
+
+		if (skip >= l) {
+			skip -= l;
+			continue;
+		}
+		if (evbuffer_add(out, base + skip, l - skip) < 0) {
+			/* Part of the frame may be out already: the stream is
+			 * past saving. */
+			c->failed = true;
 			return hearth_error_make(err, ENOMEM, "out of memory");
+		}
+		skip = 0;
+	}
 	c->pending = p;
 	c->reply_cb = cb;
 	c->req_arg = arg;

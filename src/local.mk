@@ -8,6 +8,7 @@ src_libhearth_a_SOURCES = \
 	src/base/error.c src/base/error.h \
 	src/base/buf.c src/base/buf.h \
 	src/base/log.c src/base/log.h \
+	src/base/loop.c src/base/loop.h \
 	src/base/util.c src/base/util.h \
 	src/base/jsontext.c src/base/jsontext.h \
 	src/base/promtext.c src/base/promtext.h \

@@ -27,6 +27,7 @@
 #include "events.h"
 #include "bounds.h"
 #include "log.h"
+#include "loop.h"
 #include "invoke.h"
 #include "metrics.h"
 #include "pool.h"
@@ -235,7 +236,7 @@ static int start(struct daemon *d, struct hearth_error **err)
 		return hearth_error_wrap(err, "store");
 	if ((r = codestore_open(&d->codes, d->cfg.data_dir, err)) < 0)
 		return hearth_error_wrap(err, "code store");
-	d->base = event_base_new();
+	d->base = loop_new();
 	if (!d->base)
 		return hearth_error_make(err, ENOMEM, "cannot create the event loop");
 	/* The one place that knows which container engine runs the pool. */

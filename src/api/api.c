@@ -135,7 +135,8 @@ static bool matches(const char *pattern, const char *path, char *arg, size_t arg
 	size_t pre, seg, used = 0;
 
 	arg[0] = '\0';
-	while ((hole = strstr(pattern, "{}")) != NULL) {
+	/* A pattern's only '{' is a hole's "{}". */
+	while ((hole = strchr(pattern, '{')) != NULL) {
 		pre = (size_t)(hole - pattern);
 		if (strncmp(pattern, path, pre) != 0)
 			return false;
@@ -146,10 +147,16 @@ static bool matches(const char *pattern, const char *path, char *arg, size_t arg
 		/* An over-long segment cannot be an id or a name: cut, it is a
 		 * 404. */
 		if (used < argsz) {
-			int w = snprintf(arg + used, argsz - used, "%s%.*s", used ? "/" : "",
-					 (int)seg, path);
+			size_t need = (used ? 1 : 0) + seg, room = argsz - 1 - used;
+			char *at = arg + used;
 
-			used = w < 0 ? argsz : used + (size_t)w;
+			if (used && room) {
+				*at++ = '/';
+				room--;
+			}
+			memcpy(at, path, seg < room ? seg : room);
+			at[seg < room ? seg : room] = '\0';
+			used += need;
 		}
 		path += seg;
 		pattern = hole + 2;
@@ -196,7 +203,7 @@ void api_route_find(const char *path, unsigned m, struct api_route *out)
 	 * "execute", whatever the method. */
 	for (int pass = 0; pass < 2 && !seen; pass++) {
 		for (size_t i = 0; i < api_routes_n; i++) {
-			bool templated = strstr(api_routes[i].pattern, "{}") != NULL;
+			bool templated = strchr(api_routes[i].pattern, '{') != NULL;
 
 			if (templated != (pass == 1) ||
 			    !matches(api_routes[i].pattern, path, out->argbuf, sizeof(out->argbuf)))

@@ -311,30 +311,57 @@ static void read_head(struct conn *c)
 		c->started = true;
 		arm(c, (int64_t)cs->cfg.header_timeout_s * 1000);
 	}
-	while (r == 0 && c->scanned < len) {
-		struct evbuffer_ptr at, eol;
-		size_t eol_len = 0, n;
+	/* Bytes in one piece (a request's head nearly always is) are scanned
+	 * in place; otherwise through evbuffer's search. */
+	const char *flat = len && evbuffer_get_contiguous_space(in) == len
+				   ? (const char *)evbuffer_pullup(in, (ssize_t)len)
+				   : NULL;
 
+	while (r == 0 && c->scanned < len) {
 		/* From one byte back: a CR may end what was searched before. */
-		evbuffer_ptr_set(in, &at,
-				 c->scanned > c->line_start ? c->scanned - 1 : c->line_start,
-				 EVBUFFER_PTR_SET);
-		eol = evbuffer_search_eol(in, &at, &eol_len, EVBUFFER_EOL_CRLF);
-		if (eol.pos < 0) {
+		size_t from = c->scanned > c->line_start ? c->scanned - 1 : c->line_start;
+		size_t eol_len = 0, eol_pos = 0, n;
+
+		if (flat) {
+			const char *lf = memchr(flat + from, '\n', len - from);
+
+			if (lf) {
+				eol_pos = (size_t)(lf - flat);
+				eol_len = 1;
+				if (eol_pos > from && flat[eol_pos - 1] == '\r') {
+					eol_pos--;
+					eol_len = 2;
+				}
+			}
+		} else {
+			struct evbuffer_ptr at, eol;
+
+			evbuffer_ptr_set(in, &at, from, EVBUFFER_PTR_SET);
+			eol = evbuffer_search_eol(in, &at, &eol_len, EVBUFFER_EOL_CRLF);
+			eol_pos = eol.pos < 0 ? 0 : (size_t)eol.pos;
+			eol_len = eol.pos < 0 ? 0 : eol_len;
+		}
+		if (eol_len == 0) {
 			c->scanned = len;
 			r = reqcheck_partial(&c->rc, len - c->line_start, &err);
 			break;
 		}
-		n = (size_t)eol.pos - c->line_start;
+		n = eol_pos - c->line_start;
 		if (n > cs->cfg.max_head) {
 			r = reqcheck_partial(&c->rc, n, &err);
 		} else {
-			evbuffer_ptr_set(in, &at, c->line_start, EVBUFFER_PTR_SET);
-			evbuffer_copyout_from(in, &at, cs->line, n);
+			if (flat) {
+				memcpy(cs->line, flat + c->line_start, n);
+			} else {
+				struct evbuffer_ptr at;
+
+				evbuffer_ptr_set(in, &at, c->line_start, EVBUFFER_PTR_SET);
+				evbuffer_copyout_from(in, &at, cs->line, n);
+			}
 			cs->line[n] = '\0';
 			r = reqcheck_line(&c->rc, cs->line, n, &err);
 		}
-		c->line_start = c->scanned = (size_t)eol.pos + eol_len;
+		c->line_start = c->scanned = eol_pos + eol_len;
 	}
 	if (r == 1) {
 		c->state = CONN_BODY;

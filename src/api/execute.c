@@ -147,8 +147,8 @@ static void on_single_done(void *arg, const struct pool_result *res,
 		if (res->status != INVOCATION_SUCCESS)
 			evhttp_add_header(h, "X-Amz-Function-Error", "Unhandled");
 		evhttp_add_header(h, "X-Hearth-Invocation-Id", res->request_id);
-		http_reply_bytes(s->req, res->status == INVOCATION_TIMEOUT ? 504 : 200,
-				 "application/json", b.ptr, b.len);
+		http_reply_buf(s->req, res->status == INVOCATION_TIMEOUT ? 504 : 200,
+			       "application/json", &b);
 	}
 	free(s);
 }

@@ -193,6 +193,35 @@ void http_reply_bytes(struct evhttp_request *req, int code, const char *content_
 	evbuffer_free(b);
 }
 
+static void free_body(const void *data, size_t len, void *arg)
+{
+	(void)len;
+	(void)arg;
+	free((void *)data);
+}
+
+void http_reply_buf(struct evhttp_request *req, int code, const char *content_type,
+		    struct buf *body)
+{
+	struct evbuffer *b = evbuffer_new();
+	size_t len;
+	char *p;
+
+	if (content_type)
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+				  content_type);
+	p = b ? buf_detach(body, &len) : NULL;
+	if (!p || evbuffer_add_reference(b, p, len, free_body, NULL) < 0) {
+		free(p);
+		if (b)
+			evbuffer_free(b);
+		http_finish(req, 500, NULL);
+		return;
+	}
+	http_finish(req, code, b);
+	evbuffer_free(b);
+}
+
 void http_reply_json(struct evhttp_request *req, int code, json_object *o)
 {
 	struct evbuffer *body = evbuffer_new();

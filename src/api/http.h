@@ -30,6 +30,10 @@ void http_reply_json(struct evhttp_request *req, int code, json_object *o);
 /* body is sent as is with the content type given. */
 void http_reply_bytes(struct evhttp_request *req, int code, const char *content_type,
 		      const char *body, size_t len);
+/* The same with the body's bytes handed over, not copied (buf is empty
+ * after). */
+void http_reply_buf(struct evhttp_request *req, int code, const char *content_type,
+		    struct buf *body);
 void http_reply_error_status(struct evhttp_request *req, int status, const char *msg);
 void http_reply_error(struct evhttp_request *req, const struct hearth_error *e);
 void http_reply_not_allowed(struct evhttp_request *req, const char *allow);

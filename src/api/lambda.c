@@ -532,7 +532,7 @@ static void add_tail(struct evhttp_request *req, const struct pool_result *res)
 	const char *p;
 	size_t n;
 
-	if (invoke_write_lambda_logs(&logs, res, INVOKE_LOGS_MAX, NULL) < 0)
+	if (invoke_write_lambda_logs(&logs, res, INVOKE_LOGS_MAX, util_now_ms(), NULL) < 0)
 		return;
 	p = logs.ptr;
 	n = logs.len;

@@ -60,7 +60,13 @@ static int request_line(struct reqcheck *rc, char *line, struct hearth_error **e
 		return hearth_error_make(err, EBADMSG,
 					 "malformed request line: expected METHOD TARGET HTTP/1.1");
 	version++;
-	if (sscanf(version, "HTTP/%d.%d%c", &major, &minor, &ch) != 2 || major > 1)
+	/* The two every client sends, without sscanf; anything else is
+	 * parsed. */
+	if (strncmp(version, "HTTP/1.", 7) == 0 && (version[7] == '1' || version[7] == '0') &&
+	    version[8] == '\0') {
+		major = 1;
+		minor = version[7] - '0';
+	} else if (sscanf(version, "HTTP/%d.%d%c", &major, &minor, &ch) != 2 || major > 1)
 		return hearth_error_make(err, EBADMSG,
 					 "unsupported HTTP version '%.32s' (HTTP/1.1 or 1.0)",
 					 version);

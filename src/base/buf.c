@@ -2,6 +2,7 @@
 #include "buf.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +57,11 @@ static int grow(struct buf *b, size_t extra, struct hearth_error **err)
 	return 0;
 }
 
+int buf_reserve(struct buf *b, size_t extra, struct hearth_error **err)
+{
+	return grow(b, extra, err);
+}
+
 int buf_append(struct buf *b, const void *data, size_t len, struct hearth_error **err)
 {
 	int r = grow(b, len, err);
@@ -77,14 +83,19 @@ int buf_puts(struct buf *b, const char *s, struct hearth_error **err)
 
 int buf_vprintf(struct buf *b, struct hearth_error **err, const char *fmt, va_list ap)
 {
+	char small[256];
 	va_list cp;
 	int n, r;
 
+	/* Formatted once when it fits the stack (nearly every line), twice
+	 * only when it is longer. */
 	va_copy(cp, ap);
-	n = vsnprintf(NULL, 0, fmt, cp);
+	n = vsnprintf(small, sizeof(small), fmt, cp);
 	va_end(cp);
 	if (n < 0)
 		return hearth_error_make(err, EINVAL, "bad format");
+	if ((size_t)n < sizeof(small))
+		return buf_append(b, small, (size_t)n, err);
 	r = grow(b, (size_t)n, err);
 	if (r < 0)
 		return r;
@@ -121,4 +132,53 @@ char *buf_detach(struct buf *b, size_t *len)
 	b->len = 0;
 	b->alloc = 0;
 	return p;
+}
+
+int buf_i64(struct buf *b, int64_t v, struct hearth_error **err)
+{
+	char tmp[24], *e = tmp + sizeof(tmp), *p = e;
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*--p = '-';
+	return buf_append(b, p, (size_t)(e - p), err);
+}
+
+int buf_fixed(struct buf *b, double v, int decimals, struct hearth_error **err)
+{
+	static const double scale[] = { 1, 10, 100, 1e3, 1e4, 1e5, 1e6 };
+	char tmp[40], *e = tmp + sizeof(tmp), *p = e;
+	double x, fl, frac;
+	uint64_t u;
+
+	if (decimals < 0 || decimals > 6 || !(fabs(v) < 1e12) ||
+	    !(fabs(v) * scale[decimals] < 0x1p52))
+		return buf_printf(b, err, "%.*f", decimals, v);
+	/* printf rounds v's exact value, half to even.  The product is
+	 * rounded once more; where that lands on a half, the product's exact
+	 * remainder (fma) tells which side the true value is on. */
+	x = fabs(v) * scale[decimals];
+	fl = floor(x);
+	frac = x - fl;
+	if (frac > 0.5 || (frac == 0.5 && fma(fabs(v), scale[decimals], -x) > 0) ||
+	    (frac == 0.5 && fma(fabs(v), scale[decimals], -x) == 0 && fmod(fl, 2) != 0))
+		fl += 1;
+	u = (uint64_t)fl;
+	for (int i = 0; i < decimals; i++) {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	}
+	if (decimals)
+		*--p = '.';
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (signbit(v))
+		*--p = '-';
+	return buf_append(b, p, (size_t)(e - p), err);
 }

@@ -53,11 +53,16 @@ static bool fail(struct scan *sc, const char *why)
 	return false;
 }
 
-static void skip_space(struct scan *sc)
+static inline void skip_space(struct scan *sc)
 {
-	while (sc->p < sc->end &&
-	       (*sc->p == ' ' || *sc->p == '\t' || *sc->p == '\n' || *sc->p == '\r'))
-		sc->p++;
+	const unsigned char *p = sc->p, *end = sc->end;
+
+	if (p<end && * p> ' ')
+		return; /* compact JSON: nearly always */
+
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	sc->p = p;
 }
 
 /* One UTF-8 sequence at sc->p (its first byte >= 0x80): well-formed, no
@@ -84,14 +89,16 @@ static bool is_hex(unsigned char c)
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
-static bool scan_string(struct scan *sc)
+static inline bool scan_string(struct scan *sc)
 {
 	sc->p++; /* the opening quote */
 	for (;;) {
 		/* the common run: plain printable ASCII */
-		while (sc->p < sc->end && *sc->p >= 0x20 && *sc->p < 0x80 && *sc->p != '"' &&
-		       *sc->p != '\\')
-			sc->p++;
+		const unsigned char *p = sc->p, *end = sc->end;
+
+		while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+			p++;
+		sc->p = p;
 		if (sc->p == sc->end)
 			return fail(sc, "unexpected end of input");
 		if (*sc->p == '"') {
@@ -132,13 +139,14 @@ static bool scan_string(struct scan *sc)
 	}
 }
 
-static bool digits(struct scan *sc)
+static inline bool digits(struct scan *sc)
 {
-	const unsigned char *from = sc->p;
+	const unsigned char *from = sc->p, *p = from, *end = sc->end;
 
-	while (sc->p < sc->end && *sc->p >= '0' && *sc->p <= '9')
-		sc->p++;
-	return sc->p > from;
+	while (p < end && *p >= '0' && *p <= '9')
+		p++;
+	sc->p = p;
+	return p > from;
 }
 
 /* -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?: no NaN, no Infinity, no

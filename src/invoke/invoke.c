@@ -67,14 +67,36 @@ void invoke_free(struct invoker *x)
 
 /* A UUID-shaped id: 64 random bits per daemon run plus a counter, so it is
  * unique without a syscall per call. */
+static char *hex(char *at, uint64_t v, int digits)
+{
+	static const char xd[] = "0123456789abcdef";
+
+	for (int i = digits - 1; i >= 0; i--) {
+		at[i] = xd[v & 0xf];
+		v >>= 4;
+	}
+	return at + digits;
+}
+
+/* xxxxxxxx-xxxx-4xxx-axxx-xxxxxxxxxxxx: the daemon's 64 random bits, then
+ * the counter; written digit by digit (the hot path). */
 void invoke_new_id(struct invoker *x, char dst[INVOKE_ID_LEN])
 {
 	uint64_t c = ++x->id_counter;
+	char *at = dst;
 
-	snprintf(dst, INVOKE_ID_LEN,
-		 "%08" PRIx64 "-%04" PRIx64 "-4%03" PRIx64 "-a%03" PRIx64 "-%012" PRIx64,
-		 x->id_prefix >> 32, (x->id_prefix >> 16) & 0xffff, x->id_prefix & 0xfff,
-		 (c >> 48) & 0xfff, c & (uint64_t)0xffffffffffff);
+	at = hex(at, x->id_prefix >> 32, 8);
+	*at++ = '-';
+	at = hex(at, (x->id_prefix >> 16) & 0xffff, 4);
+	*at++ = '-';
+	*at++ = '4';
+	at = hex(at, x->id_prefix & 0xfff, 3);
+	*at++ = '-';
+	*at++ = 'a';
+	at = hex(at, (c >> 48) & 0xfff, 3);
+	*at++ = '-';
+	at = hex(at, c & (uint64_t)0xffffffffffff, 12);
+	*at = '\0';
 }
 
 /* A successful call's result must be JSON: empty reads null, and anything
@@ -100,34 +122,43 @@ static void check_result(struct pool_result *res)
 }
 
 int invoke_write_lambda_logs(struct buf *b, const struct pool_result *res, size_t max_own,
-			     struct hearth_error **err)
+			     int64_t at_ms, struct hearth_error **err)
 {
 	size_t own = res->logs.len > max_own ? max_own : res->logs.len;
 	double billed = ceil(res->duration_ms);
 	int r;
 
-	if ((r = buf_printf(b, err, "START RequestId: %s Version: $LATEST\n", res->request_id)) <
-		    0 ||
+	if ((r = buf_puts(b, "START RequestId: ", err)) < 0 ||
+	    (r = buf_puts(b, res->request_id, err)) < 0 ||
+	    (r = buf_puts(b, " Version: $LATEST\n", err)) < 0 ||
 	    (own && (r = buf_append(b, res->logs.ptr, own, err)) < 0) ||
 	    (own && res->logs.ptr[own - 1] != '\n' && (r = buf_puts(b, "\n", err)) < 0))
 		return r;
 	if (res->status == INVOCATION_TIMEOUT) {
 		char at[32];
 
-		util_iso8601(util_now_ms(), at);
+		util_iso8601(at_ms, at);
 		if ((r = buf_printf(b, err, "%s %s Task timed out after %d.00 seconds\n", at,
 				    res->request_id, res->timeout_s)) < 0)
 			return r;
 	}
-	if ((r = buf_printf(
-		     b, err,
-		     "END RequestId: %s\nREPORT RequestId: %s\tDuration: %.2f ms\t"
-		     "Billed Duration: %.0f ms\tMemory Size: %d MB\tMax Memory Used: %.0f MB\t",
-		     res->request_id, res->request_id, res->duration_ms, billed < 1 ? 1 : billed,
-		     res->memory_mb, res->max_memory_mb)) < 0)
+	if ((r = buf_puts(b, "END RequestId: ", err)) < 0 ||
+	    (r = buf_puts(b, res->request_id, err)) < 0 ||
+	    (r = buf_puts(b, "\nREPORT RequestId: ", err)) < 0 ||
+	    (r = buf_puts(b, res->request_id, err)) < 0 ||
+	    (r = buf_puts(b, "\tDuration: ", err)) < 0 ||
+	    (r = buf_fixed(b, res->duration_ms, 2, err)) < 0 ||
+	    (r = buf_puts(b, " ms\tBilled Duration: ", err)) < 0 ||
+	    (r = buf_fixed(b, billed < 1 ? 1 : billed, 0, err)) < 0 ||
+	    (r = buf_puts(b, " ms\tMemory Size: ", err)) < 0 ||
+	    (r = buf_i64(b, res->memory_mb, err)) < 0 ||
+	    (r = buf_puts(b, " MB\tMax Memory Used: ", err)) < 0 ||
+	    (r = buf_fixed(b, res->max_memory_mb, 0, err)) < 0 ||
+	    (r = buf_puts(b, " MB\t", err)) < 0)
 		return r;
 	if (res->start != POOL_START_WARM &&
-	    (r = buf_printf(b, err, "Init Duration: %.2f ms\t", res->init_ms)) < 0)
+	    ((r = buf_puts(b, "Init Duration: ", err)) < 0 ||
+	     (r = buf_fixed(b, res->init_ms, 2, err)) < 0 || (r = buf_puts(b, " ms\t", err)) < 0))
 		return r;
 	if (res->status == INVOCATION_TIMEOUT && (r = buf_puts(b, "Status: timeout\t", err)) < 0)
 		return r;
@@ -136,38 +167,6 @@ int invoke_write_lambda_logs(struct buf *b, const struct pool_result *res, size_
 			    res->error_type.ptr ? res->error_type.ptr : "")) < 0)
 		return r;
 	return buf_puts(b, "\n", err);
-}
-
-/* The record of a call that ran, queued for the batched store write (the
- * records module copies it). */
-static void record(struct invoke_call *c, const struct pool_result *res)
-{
-	struct store_invocation rec = { 0 };
-	_cleanup_buf_ struct buf ej = BUF_INIT(1u << 20);
-	_cleanup_buf_ struct buf logs = BUF_INIT(INVOKE_LOGS_MAX + 4 * HEARTH_KiB);
-	_cleanup_free_ char *result = NULL, *payload = NULL;
-
-	rec.id = c->request_id;
-	rec.function_id = res->function_id;
-	rec.revision = res->revision;
-	rec.status = (char *)invocation_status_name(res->status);
-	rec.start_kind = (char *)pool_start_name(res->start);
-	rec.created_at = c->created_ms;
-	rec.duration_ms = res->duration_ms;
-	rec.init_ms = res->init_ms;
-	rec.queue_ms = res->queue_ms;
-	rec.max_memory_mb = (int64_t)(res->max_memory_mb + 0.5);
-	if (res->status != INVOCATION_SUCCESS && envelope_write_error(&ej, res, NULL) == 0)
-		rec.error_json = ej.ptr;
-	/* Lambda's lines around what the function printed; out of memory,
-	 * the record keeps what was written. */
-	(void)invoke_write_lambda_logs(&logs, res, INVOKE_LOGS_MAX, NULL);
-	rec.logs = logs.ptr;
-	if (res->status == INVOCATION_SUCCESS && res->result.len <= INVOKE_RECORD_BODY_MAX)
-		rec.result = result = strndup(res->result.ptr, res->result.len);
-	if (c->payload && c->payload_len <= INVOKE_RECORD_BODY_MAX)
-		rec.payload = payload = strndup(c->payload, c->payload_len);
-	records_add(c->x->records, &rec);
 }
 
 static void call_free(struct invoke_call *c)
@@ -180,6 +179,7 @@ static void on_pool_done(void *arg, const struct pool_result *pres, const struct
 {
 	struct invoke_call *c = arg;
 	struct pool_result res;
+	struct records_entry *entry;
 	int64_t now;
 
 	if (!pres) {
@@ -191,20 +191,15 @@ static void on_pool_done(void *arg, const struct pool_result *pres, const struct
 	}
 	res = *pres;
 	check_result(&res);
-	if (c->flags & INVOKE_DONE_FIRST) {
-		/* The record below still wants the payload, which the caller
-		 * may let go in its callback. */
-		if (!c->payload_copy && c->payload && c->payload_len <= INVOKE_RECORD_BODY_MAX)
-			c->payload_copy = strndup(c->payload, c->payload_len);
-		c->payload = c->payload_copy;
-		c->payload_len = c->payload_copy ? c->payload_len : 0;
-		if (!c->abandoned)
-			c->cb(c->arg, &res, NULL);
-	}
+	/* The record's copy is made now (the caller may let the payload go
+	 * in its callback); the writer thread formats it. */
+	entry = records_entry_new(&res, c->created_ms, c->payload, c->payload_len);
+	if (c->flags & INVOKE_DONE_FIRST && !c->abandoned)
+		c->cb(c->arg, &res, NULL);
 	now = util_mono_ns();
 	metrics_observe(c->x->metrics, c->function_id, res.status, res.start,
 			(double)(now - c->t0_ns) / 1e6, res.duration_ms, now, c->created_ms);
-	record(c, &res);
+	records_push(c->x->records, entry);
 	if (c->x->observer) {
 		struct invoke_summary sum = {
 			.id = c->request_id,
@@ -231,6 +226,7 @@ static int start(struct invoker *x, const char *request_id, int64_t function_id,
 		 struct invoke_call **callp, struct hearth_error **err)
 {
 	struct invoke_call *c = calloc(1, sizeof(*c));
+	size_t len_id;
 	int r;
 
 	if (!c)
@@ -244,7 +240,9 @@ static int start(struct invoker *x, const char *request_id, int64_t function_id,
 	c->payload_len = len;
 	c->t0_ns = util_mono_ns();
 	c->created_ms = util_now_ms();
-	snprintf(c->request_id, sizeof(c->request_id), "%s", request_id);
+	len_id = strnlen(request_id, sizeof(c->request_id) - 1);
+	memcpy(c->request_id, request_id, len_id);
+	c->request_id[len_id] = '\0';
 	r = (flags & INVOKE_BACKGROUND)
 		    ? pool_execute_background(x->pool, function_id, c->request_id, payload, len,
 					      on_pool_done, c, &c->pcall, err)

@@ -91,9 +91,10 @@ int invoke_start_as(struct invoker *x, const char *request_id, int64_t function_
  * start and Status for a call that did not end on its own).  Invocation
  * records keep this; the Lambda API's tail is its end.  The execute
  * envelope's "logs" stay the function's own output: it carries the same
- * figures as fields. */
+ * figures as fields.  at_ms (epoch ms) is when the call ended: the
+ * timeout line's time. */
 int invoke_write_lambda_logs(struct buf *b, const struct pool_result *res, size_t max_own,
-			     struct hearth_error **err);
+			     int64_t at_ms, struct hearth_error **err);
 
 /* The call's request id (a UUID), for headers and logs. */
 const char *invoke_call_id(const struct invoke_call *c);

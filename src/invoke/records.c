@@ -9,7 +9,12 @@
  * writer are capped in number and in bytes (a record keeps up to 64 KB
  * each of logs, result and event), and when the store cannot take a batch
  * (the disk is full, say) the batch is dropped, counted and logged (once
- * when it starts, then every RECORDS_LOG_EVERY_S), never kept to retry. */
+ * when it starts, then every RECORDS_LOG_EVERY_S), never kept to retry.
+ *
+ * The loop's share is one allocation and a few copies per call
+ * (records_entry_new), and a pointer handed over under the lock; the
+ * writer thread formats the record (Lambda's log lines, the error's JSON)
+ * before it writes the batch. */
 #include "records.h"
 
 #include <errno.h>
@@ -20,6 +25,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "envelope.h"
+#include "invoke.h"
 #include "log.h"
 #include "promtext.h"
 #include "util.h"
@@ -38,29 +45,138 @@ struct records {
 	pthread_mutex_t mu;
 	pthread_cond_t wake, done;
 	/* under mu: */
-	struct store_invocation *pending;
+	struct records_entry **pending;
 	size_t n, alloc;
-	size_t bytes;		  /* the strings of the pending records */
+	size_t bytes;		  /* what the pending entries hold */
 	uint64_t queued, written; /* records handed over / written or dropped */
 	bool flush_now, stop, failing;
 	uint64_t dropped; /* not written: the store failed, or the writer fell behind */
 };
 
-static size_t rec_bytes(const struct store_invocation *v)
-{
-	const char *const s[] = { v->id,   v->status, v->start_kind, v->error_json,
-				  v->logs, v->result, v->payload };
-	size_t n = sizeof(*v);
+/* A call's ending as the pool told it, its bytes copied behind it: all the
+ * record needs, nothing formatted yet. */
+struct records_entry {
+	struct pool_result res; /* its strings and bytes point into data */
+	int64_t created_ms, ended_ms;
+	const char *payload; /* NUL-terminated, or NULL (over the record's cap) */
+	size_t size;	     /* the allocation */
+	char data[];
+};
 
-	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
-		n += s[i] ? strlen(s[i]) + 1 : 0;
-	return n;
+static char *put(char **at, const char *src, size_t len)
+{
+	char *p = *at;
+
+	if (len)
+		memcpy(p, src, len);
+	p[len] = '\0';
+	*at += len + 1;
+	return p;
 }
 
-static void batch_free(struct store_invocation *b, size_t n)
+static struct bytes put_bytes(char **at, struct bytes b)
+{
+	return (struct bytes){ b.len ? put(at, b.ptr, b.len) : NULL, b.len };
+}
+
+struct records_entry *records_entry_new(const struct pool_result *res, int64_t created_ms,
+					const char *payload, size_t payload_len)
+{
+	bool ok = res->status == INVOCATION_SUCCESS;
+	size_t logs = res->logs.len > INVOKE_LOGS_MAX ? INVOKE_LOGS_MAX : res->logs.len;
+	size_t result = ok && res->result.len <= INVOKE_RECORD_BODY_MAX ? res->result.len : 0;
+	bool keep_payload = payload && payload_len <= INVOKE_RECORD_BODY_MAX;
+	size_t size = sizeof(struct records_entry) + strlen(res->request_id) + 1 + logs + 1 +
+		      (result ? result + 1 : 0) + (keep_payload ? payload_len + 1 : 0);
+	struct records_entry *e;
+	char *at;
+
+	if (!ok)
+		size += res->error_type.len + res->error_message.len + res->error_stack.len + 3;
+	e = malloc(size);
+	if (!e)
+		return NULL;
+	at = e->data;
+	e->size = size;
+	e->created_ms = created_ms;
+	e->ended_ms = util_now_ms();
+	e->res = *res;
+	e->res.request_id = put(&at, res->request_id, strlen(res->request_id));
+	e->res.logs = put_bytes(&at, (struct bytes){ res->logs.ptr, logs });
+	e->res.result = result ? put_bytes(&at, res->result) : (struct bytes){ NULL, 0 };
+	if (ok) {
+		e->res.error_type = e->res.error_message = e->res.error_stack = (struct bytes){
+			NULL, 0
+		};
+	} else {
+		e->res.error_type = put_bytes(&at, res->error_type);
+		e->res.error_message = put_bytes(&at, res->error_message);
+		e->res.error_stack = put_bytes(&at, res->error_stack);
+	}
+	e->payload = keep_payload ? put(&at, payload, payload_len) : NULL;
+	return e;
+}
+
+/* The row of an entry, formatted (on the writer thread); *owned gets what
+ * was allocated for it. */
+static void entry_row(const struct records_entry *e, struct store_invocation *v, char *owned[2])
+{
+	const struct pool_result *res = &e->res;
+	struct buf ej = BUF_INIT(1u << 20);
+	struct buf logs = BUF_INIT(INVOKE_LOGS_MAX + 4 * HEARTH_KiB);
+
+	memset(v, 0, sizeof(*v));
+	v->id = (char *)res->request_id;
+	v->function_id = res->function_id;
+	v->revision = res->revision;
+	v->status = (char *)invocation_status_name(res->status);
+	v->start_kind = (char *)pool_start_name(res->start);
+	v->created_at = e->created_ms;
+	v->duration_ms = res->duration_ms;
+	v->init_ms = res->init_ms;
+	v->queue_ms = res->queue_ms;
+	v->max_memory_mb = (int64_t)(res->max_memory_mb + 0.5);
+	owned[0] = owned[1] = NULL;
+	if (res->status != INVOCATION_SUCCESS && envelope_write_error(&ej, res, NULL) == 0)
+		v->error_json = owned[0] = buf_detach(&ej, NULL);
+	buf_release(&ej);
+	/* Lambda's lines around what the function printed; out of memory,
+	 * the record keeps what was written. */
+	(void)invoke_write_lambda_logs(&logs, res, INVOKE_LOGS_MAX, e->ended_ms, NULL);
+	v->logs = owned[1] = buf_detach(&logs, NULL);
+	v->result = (char *)res->result.ptr;
+	v->payload = (char *)e->payload;
+}
+
+/* Formats and writes a batch in one transaction. */
+static int batch_write(struct store *s, struct records_entry **batch, size_t n,
+		       struct hearth_error **err)
+{
+	struct store_invocation *rows = n ? calloc(n, sizeof(*rows)) : NULL;
+	char *(*owned)[2] = n ? calloc(n, sizeof(*owned)) : NULL;
+	int rc;
+
+	if (n && (!rows || !owned)) {
+		free(rows);
+		free(owned);
+		return hearth_error_make(err, ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < n; i++)
+		entry_row(batch[i], &rows[i], owned[i]);
+	rc = store_invocations_insert(s, rows, n, err);
+	for (size_t i = 0; i < n; i++) {
+		free(owned[i][0]);
+		free(owned[i][1]);
+	}
+	free(rows);
+	free(owned);
+	return rc;
+}
+
+static void batch_free(struct records_entry **b, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		store_invocation_clear(&b[i]);
+		free(b[i]);
 	free(b);
 }
 
@@ -73,7 +189,7 @@ static void *writer(void *arg)
 
 	pthread_mutex_lock(&r->mu);
 	for (;;) {
-		struct store_invocation *batch;
+		struct records_entry **batch;
 		struct hearth_error *err = NULL;
 		size_t bn;
 		uint64_t upto, dropped;
@@ -107,7 +223,7 @@ static void *writer(void *arg)
 		dropped = r->dropped;
 		pthread_mutex_unlock(&r->mu);
 
-		rc = store_invocations_insert(r->wstore, batch, bn, &err);
+		rc = batch_write(r->wstore, batch, bn, &err);
 		if (rc < 0) {
 			int64_t now = util_mono_ns();
 
@@ -173,19 +289,14 @@ int records_new(struct records **out, const char *db_path, int64_t retention,
 	return 0;
 }
 
-static char *dup_or_null(const char *s)
+void records_push(struct records *r, struct records_entry *e)
 {
-	return s ? strdup(s) : NULL;
-}
-
-void records_add(struct records *r, const struct store_invocation *rec)
-{
-	struct store_invocation *c;
-
+	if (!e)
+		return;
 	pthread_mutex_lock(&r->mu);
 	while (r->n > 0 && (r->n >= RECORDS_MAX_PENDING || r->bytes >= RECORDS_MAX_PENDING_BYTES)) {
-		r->bytes -= rec_bytes(&r->pending[0]);
-		store_invocation_clear(&r->pending[0]);
+		r->bytes -= r->pending[0]->size;
+		free(r->pending[0]);
 		memmove(&r->pending[0], &r->pending[1], (r->n - 1) * sizeof(*r->pending));
 		r->n--;
 		if (r->dropped++ % 1000 == 0)
@@ -194,27 +305,21 @@ void records_add(struct records *r, const struct store_invocation *rec)
 	}
 	if (r->n == r->alloc) {
 		size_t na = r->alloc ? r->alloc * 2 : 64;
-		struct store_invocation *np = realloc(r->pending, na * sizeof(*np));
+		struct records_entry **np = realloc(r->pending, na * sizeof(*np));
 
-		if (!np)
-			goto out;
+		if (!np) {
+			pthread_mutex_unlock(&r->mu);
+			free(e);
+			return;
+		}
 		r->pending = np;
 		r->alloc = na;
 	}
-	c = &r->pending[r->n++];
-	*c = *rec;
-	c->id = dup_or_null(rec->id);
-	c->status = dup_or_null(rec->status);
-	c->start_kind = dup_or_null(rec->start_kind);
-	c->error_json = dup_or_null(rec->error_json);
-	c->logs = dup_or_null(rec->logs);
-	c->result = dup_or_null(rec->result);
-	c->payload = dup_or_null(rec->payload);
-	r->bytes += rec_bytes(c);
+	r->pending[r->n++] = e;
+	r->bytes += e->size;
 	r->queued++;
 	if (r->n == 1)
 		pthread_cond_signal(&r->wake);
-out:
 	pthread_mutex_unlock(&r->mu);
 }
 

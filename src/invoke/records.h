@@ -12,14 +12,21 @@
 
 #include "buf.h"
 #include "error.h"
+#include "pool.h"
 #include "store.h"
 
 struct records;
 
 int records_new(struct records **out, const char *db_path, int64_t retention,
 		struct hearth_error **err);
-/* Copies rec (its strings too) into the next batch. */
-void records_add(struct records *r, const struct store_invocation *rec);
+/* A call's record: the pool's result with its bytes (logs and result
+ * up to their caps, the error's parts) and the event (up to its cap)
+ * copied into one allocation, now; formatted later, by the writer.  NULL
+ * when memory ran out (the record is lost, the call is not). */
+struct records_entry *records_entry_new(const struct pool_result *res, int64_t created_ms,
+					const char *payload, size_t payload_len);
+/* Hands e (NULL: nothing) over to the next batch. */
+void records_push(struct records *r, struct records_entry *e);
 /* Writes the pending batch now (readers call this so they see every
  * answered call); returns when it is written or, the store failing,
  * dropped.  Never fails: a reader gets what the store has. */
