@@ -190,7 +190,9 @@ static bool model_fields(const struct ref_field *rf, long nf, bool tiles, struct
 
 /* The events a straightforward reading of the stream predicts: hearthd
  * looks at a header once its 8 bytes are in, at a frame once it is whole;
- * init is asked first, an invoke after every answer. */
+ * init is asked first, an invoke after every answer; a PONG is never
+ * asked (hearthd sends no PING), so it fails the connection like any
+ * other frame out of turn. */
 static size_t model(const uint8_t *data, size_t size, struct ev *out, struct ref_field *rf)
 {
 	size_t pos = 0, n = 0;
@@ -217,7 +219,6 @@ static size_t model(const uint8_t *data, size_t size, struct ev *out, struct ref
 		if (!model_fields(rf, nf, tiles, &e))
 			goto fail;
 		switch (f.type) {
-		case FRAME_PONG: break;
 		case FRAME_READY:
 		case FRAME_INIT_ERROR:
 			if (!init_pending)

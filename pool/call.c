@@ -88,16 +88,18 @@ int call_fails_init(struct pool *p)
 	return 0;
 }
 
-/* Answers every deferred failure, in the order they were made (those made
- * meanwhile too). */
+/* Answers the deferred failures made so far, in order; those made by the
+ * callbacks meanwhile wait for the loop's next pass (their own event). */
 void call_fails_flush(struct pool *p)
 {
+	struct deferred_list now = TAILQ_HEAD_INITIALIZER(now);
 	struct deferred_fail *d;
 
 	if (!p->fail_ev)
 		return;
-	while ((d = TAILQ_FIRST(&p->fails)) != NULL) {
-		TAILQ_REMOVE(&p->fails, d, link);
+	TAILQ_CONCAT(&now, &p->fails, link);
+	while ((d = TAILQ_FIRST(&now)) != NULL) {
+		TAILQ_REMOVE(&now, d, link);
 		call_fail_now(d->call, d->status, d->msg);
 		free(d);
 	}

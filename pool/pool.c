@@ -414,8 +414,12 @@ void pool_free(struct pool *p)
 	engine_free(p);
 	if (p->shutdown_timer)
 		event_free(p->shutdown_timer);
-	if (p->fail_ev)
+	if (p->fail_ev) {
+		/* what the answers above failed in their turn */
+		while (!TAILQ_EMPTY(&p->fails))
+			call_fails_flush(p);
 		event_free(p->fail_ev);
+	}
 	free(p->image[0]);
 	free(p->image[1]);
 	free(p);

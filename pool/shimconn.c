@@ -122,7 +122,11 @@ static bool handle_frame(struct shimconn *c, const struct frame *f)
 	if (frame_validate(f) < 0 || parse_reply(f, &r, &st) < 0)
 		return conn_fail(c, EBADMSG, "the shim sent a malformed frame");
 	switch (f->type) {
-	case FRAME_PONG: return false;
+	case FRAME_PONG:
+		/* hearthd sends no PING: a PONG is unasked.  Every frame a shim
+		 * may send answers a request, so what it can make the loop do at
+		 * the backend priority (loop.h) is bounded by what was asked. */
+		return conn_fail(c, EBADMSG, "the shim sent a PONG unasked");
 	case FRAME_READY:
 	case FRAME_INIT_ERROR:
 		if (c->pending != PEND_INIT)

@@ -207,17 +207,17 @@ void http_reply_buf(struct evhttp_request *req, int code, const char *content_ty
 	size_t len;
 	char *p;
 
-	if (content_type)
-		evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
-				  content_type);
 	p = b ? buf_detach(body, &len) : NULL;
 	if (!p || evbuffer_add_reference(b, p, len, free_body, NULL) < 0) {
 		free(p);
 		if (b)
 			evbuffer_free(b);
-		http_finish(req, 500, NULL);
+		http_reply_error_status(req, ENOMEM, "out of memory");
 		return;
 	}
+	if (content_type)
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+				  content_type);
 	http_finish(req, code, b);
 	evbuffer_free(b);
 }

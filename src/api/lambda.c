@@ -22,6 +22,7 @@
 #include "b64.h"
 #include "bounds.h"
 #include "buf.h"
+#include "envelope.h"
 #include "http.h"
 #include "invoke.h"
 #include "jsontext.h"
@@ -532,7 +533,7 @@ static void add_tail(struct evhttp_request *req, const struct pool_result *res)
 	const char *p;
 	size_t n;
 
-	if (invoke_write_lambda_logs(&logs, res, INVOKE_LOGS_MAX, util_now_ms(), NULL) < 0)
+	if (envelope_write_lambda_logs(&logs, res, INVOKE_LOGS_MAX, util_now_ms(), NULL) < 0)
 		return;
 	p = logs.ptr;
 	n = logs.len;

@@ -57,7 +57,7 @@ static inline void skip_space(struct scan *sc)
 {
 	const unsigned char *p = sc->p, *end = sc->end;
 
-	if (p<end && * p> ' ')
+	if (p < end && (*p > ' '))
 		return; /* compact JSON: nearly always */
 
 	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))

@@ -6,7 +6,12 @@
  * client-side callbacks.  Under a flood of clients (hundreds of
  * connections, most answered 429) a container's next call then still
  * leaves as soon as its reply is in, instead of after a pass over every
- * ready connection. */
+ * ready connection.
+ *
+ * The other way round, clients wait only for backend work that hearthd
+ * asked for: a shim answers the one request it was sent (any frame out of
+ * turn fails its connection, pool/shimconn.c), and a deferred failure is
+ * answered once; so the backend priority is never busy for long. */
 #ifndef HEARTH_LOOP_H
 #define HEARTH_LOOP_H
 

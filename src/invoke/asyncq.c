@@ -245,7 +245,7 @@ static void on_attempt_done(void *arg, const struct pool_result *res,
 			rec.error_json = ej.ptr;
 		/* Lambda's lines around the function's output, as the attempt's
 		 * invocation record has them (one writer, invoke.h). */
-		(void)invoke_write_lambda_logs(&lb, res, INVOKE_LOGS_MAX, util_now_ms(), NULL);
+		(void)envelope_write_lambda_logs(&lb, res, INVOKE_LOGS_MAX, util_now_ms(), NULL);
 		rec.logs = logs = buf_detach(&lb, NULL);
 		if (res->status == INVOCATION_SUCCESS && res->result.len <= INVOKE_RECORD_BODY_MAX)
 			rec.result = result = strndup(res->result.ptr, res->result.len);

@@ -6,6 +6,9 @@
 #ifndef HEARTH_ENVELOPE_H
 #define HEARTH_ENVELOPE_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "buf.h"
 #include "error.h"
 #include "pool.h"
@@ -24,5 +27,18 @@ int envelope_write_error(struct buf *b, const struct pool_result *res, struct he
  * hostile runtime cannot break the JSON around it. */
 int envelope_append_string(struct buf *b, struct bytes s, struct hearth_error **err);
 int envelope_append_stack(struct buf *b, const struct pool_result *res, struct hearth_error **err);
+
+/* A call's logs as Lambda writes them: "START RequestId: <id> Version:
+ * $LATEST", the function's own output (its first max_own bytes), Lambda's
+ * "Task timed out after N.NN seconds" line on a timeout, "END RequestId:
+ * <id>" and the tab-separated REPORT line (Duration, Billed Duration,
+ * Memory Size, Max Memory Used, then Init Duration after a cold or stem
+ * start and Status for a call that did not end on its own).  Invocation
+ * records keep this; the Lambda API's tail is its end.  The execute
+ * envelope's "logs" stay the function's own output: it carries the same
+ * figures as fields.  at_ms (epoch ms) is when the call ended: the
+ * timeout line's time. */
+int envelope_write_lambda_logs(struct buf *b, const struct pool_result *res, size_t max_own,
+			       int64_t at_ms, struct hearth_error **err);
 
 #endif

@@ -65,8 +65,6 @@ void invoke_free(struct invoker *x)
 	free(x);
 }
 
-/* A UUID-shaped id: 64 random bits per daemon run plus a counter, so it is
- * unique without a syscall per call. */
 static char *hex(char *at, uint64_t v, int digits)
 {
 	static const char xd[] = "0123456789abcdef";
@@ -78,8 +76,9 @@ static char *hex(char *at, uint64_t v, int digits)
 	return at + digits;
 }
 
-/* xxxxxxxx-xxxx-4xxx-axxx-xxxxxxxxxxxx: the daemon's 64 random bits, then
- * the counter; written digit by digit (the hot path). */
+/* A UUID-shaped id, xxxxxxxx-xxxx-4xxx-axxx-xxxxxxxxxxxx: 64 random bits
+ * per daemon run plus a counter, so it is unique without a syscall per
+ * call; written digit by digit (the hot path). */
 void invoke_new_id(struct invoker *x, char dst[INVOKE_ID_LEN])
 {
 	uint64_t c = ++x->id_counter;
@@ -119,54 +118,6 @@ static void check_result(struct pool_result *res)
 	res->result = (struct bytes){ NULL, 0 };
 	res->error_type = (struct bytes){ bad_type, sizeof(bad_type) - 1 };
 	res->error_message = (struct bytes){ bad_msg, sizeof(bad_msg) - 1 };
-}
-
-int invoke_write_lambda_logs(struct buf *b, const struct pool_result *res, size_t max_own,
-			     int64_t at_ms, struct hearth_error **err)
-{
-	size_t own = res->logs.len > max_own ? max_own : res->logs.len;
-	double billed = ceil(res->duration_ms);
-	int r;
-
-	if ((r = buf_puts(b, "START RequestId: ", err)) < 0 ||
-	    (r = buf_puts(b, res->request_id, err)) < 0 ||
-	    (r = buf_puts(b, " Version: $LATEST\n", err)) < 0 ||
-	    (own && (r = buf_append(b, res->logs.ptr, own, err)) < 0) ||
-	    (own && res->logs.ptr[own - 1] != '\n' && (r = buf_puts(b, "\n", err)) < 0))
-		return r;
-	if (res->status == INVOCATION_TIMEOUT) {
-		char at[32];
-
-		util_iso8601(at_ms, at);
-		if ((r = buf_printf(b, err, "%s %s Task timed out after %d.00 seconds\n", at,
-				    res->request_id, res->timeout_s)) < 0)
-			return r;
-	}
-	if ((r = buf_puts(b, "END RequestId: ", err)) < 0 ||
-	    (r = buf_puts(b, res->request_id, err)) < 0 ||
-	    (r = buf_puts(b, "\nREPORT RequestId: ", err)) < 0 ||
-	    (r = buf_puts(b, res->request_id, err)) < 0 ||
-	    (r = buf_puts(b, "\tDuration: ", err)) < 0 ||
-	    (r = buf_fixed(b, res->duration_ms, 2, err)) < 0 ||
-	    (r = buf_puts(b, " ms\tBilled Duration: ", err)) < 0 ||
-	    (r = buf_fixed(b, billed < 1 ? 1 : billed, 0, err)) < 0 ||
-	    (r = buf_puts(b, " ms\tMemory Size: ", err)) < 0 ||
-	    (r = buf_i64(b, res->memory_mb, err)) < 0 ||
-	    (r = buf_puts(b, " MB\tMax Memory Used: ", err)) < 0 ||
-	    (r = buf_fixed(b, res->max_memory_mb, 0, err)) < 0 ||
-	    (r = buf_puts(b, " MB\t", err)) < 0)
-		return r;
-	if (res->start != POOL_START_WARM &&
-	    ((r = buf_puts(b, "Init Duration: ", err)) < 0 ||
-	     (r = buf_fixed(b, res->init_ms, 2, err)) < 0 || (r = buf_puts(b, " ms\t", err)) < 0))
-		return r;
-	if (res->status == INVOCATION_TIMEOUT && (r = buf_puts(b, "Status: timeout\t", err)) < 0)
-		return r;
-	if (res->status == INVOCATION_CRASHED &&
-	    (r = buf_printf(b, err, "Status: error\tError Type: %.*s\t", (int)res->error_type.len,
-			    res->error_type.ptr ? res->error_type.ptr : "")) < 0)
-		return r;
-	return buf_puts(b, "\n", err);
 }
 
 static void call_free(struct invoke_call *c)

@@ -83,19 +83,6 @@ int invoke_start_as(struct invoker *x, const char *request_id, int64_t function_
 		    const char *payload, size_t len, invoke_done_cb cb, void *arg,
 		    struct invoke_call **callp, struct hearth_error **err);
 
-/* A call's logs as Lambda writes them: "START RequestId: <id> Version:
- * $LATEST", the function's own output (its first max_own bytes), Lambda's
- * "Task timed out after N.NN seconds" line on a timeout, "END RequestId:
- * <id>" and the tab-separated REPORT line (Duration, Billed Duration,
- * Memory Size, Max Memory Used, then Init Duration after a cold or stem
- * start and Status for a call that did not end on its own).  Invocation
- * records keep this; the Lambda API's tail is its end.  The execute
- * envelope's "logs" stay the function's own output: it carries the same
- * figures as fields.  at_ms (epoch ms) is when the call ended: the
- * timeout line's time. */
-int invoke_write_lambda_logs(struct buf *b, const struct pool_result *res, size_t max_own,
-			     int64_t at_ms, struct hearth_error **err);
-
 /* The call's request id (a UUID), for headers and logs. */
 const char *invoke_call_id(const struct invoke_call *c);
 /* Takes back a call still waiting for a container: true when it was (it

@@ -26,7 +26,6 @@
 #include <time.h>
 
 #include "envelope.h"
-#include "invoke.h"
 #include "log.h"
 #include "promtext.h"
 #include "util.h"
@@ -79,6 +78,16 @@ static struct bytes put_bytes(char **at, struct bytes b)
 	return (struct bytes){ b.len ? put(at, b.ptr, b.len) : NULL, b.len };
 }
 
+/* An error's part kept in a record: the writer keeps the error's JSON up
+ * to 1 MiB, so more would be held only to be dropped. */
+#define RECORDS_ERROR_PART_MAX (256u * HEARTH_KiB)
+
+static struct bytes capped(struct bytes b)
+{
+	return (struct bytes){ b.ptr,
+			       b.len > RECORDS_ERROR_PART_MAX ? RECORDS_ERROR_PART_MAX : b.len };
+}
+
 struct records_entry *records_entry_new(const struct pool_result *res, int64_t created_ms,
 					const char *payload, size_t payload_len)
 {
@@ -92,7 +101,8 @@ struct records_entry *records_entry_new(const struct pool_result *res, int64_t c
 	char *at;
 
 	if (!ok)
-		size += res->error_type.len + res->error_message.len + res->error_stack.len + 3;
+		size += capped(res->error_type).len + capped(res->error_message).len +
+			capped(res->error_stack).len + 3;
 	e = malloc(size);
 	if (!e)
 		return NULL;
@@ -109,9 +119,9 @@ struct records_entry *records_entry_new(const struct pool_result *res, int64_t c
 			NULL, 0
 		};
 	} else {
-		e->res.error_type = put_bytes(&at, res->error_type);
-		e->res.error_message = put_bytes(&at, res->error_message);
-		e->res.error_stack = put_bytes(&at, res->error_stack);
+		e->res.error_type = put_bytes(&at, capped(res->error_type));
+		e->res.error_message = put_bytes(&at, capped(res->error_message));
+		e->res.error_stack = put_bytes(&at, capped(res->error_stack));
 	}
 	e->payload = keep_payload ? put(&at, payload, payload_len) : NULL;
 	return e;
@@ -142,7 +152,7 @@ static void entry_row(const struct records_entry *e, struct store_invocation *v,
 	buf_release(&ej);
 	/* Lambda's lines around what the function printed; out of memory,
 	 * the record keeps what was written. */
-	(void)invoke_write_lambda_logs(&logs, res, INVOKE_LOGS_MAX, e->ended_ms, NULL);
+	(void)envelope_write_lambda_logs(&logs, res, INVOKE_LOGS_MAX, e->ended_ms, NULL);
 	v->logs = owned[1] = buf_detach(&logs, NULL);
 	v->result = (char *)res->result.ptr;
 	v->payload = (char *)e->payload;
@@ -291,9 +301,13 @@ int records_new(struct records **out, const char *db_path, int64_t retention,
 
 void records_push(struct records *r, struct records_entry *e)
 {
-	if (!e)
-		return;
 	pthread_mutex_lock(&r->mu);
+	if (!e) {
+		/* records_entry_new ran out of memory: lost, and counted */
+		r->dropped++;
+		pthread_mutex_unlock(&r->mu);
+		return;
+	}
 	while (r->n > 0 && (r->n >= RECORDS_MAX_PENDING || r->bytes >= RECORDS_MAX_PENDING_BYTES)) {
 		r->bytes -= r->pending[0]->size;
 		free(r->pending[0]);
@@ -308,6 +322,7 @@ void records_push(struct records *r, struct records_entry *e)
 		struct records_entry **np = realloc(r->pending, na * sizeof(*np));
 
 		if (!np) {
+			r->dropped++;
 			pthread_mutex_unlock(&r->mu);
 			free(e);
 			return;

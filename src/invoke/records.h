@@ -25,7 +25,8 @@ int records_new(struct records **out, const char *db_path, int64_t retention,
  * when memory ran out (the record is lost, the call is not). */
 struct records_entry *records_entry_new(const struct pool_result *res, int64_t created_ms,
 					const char *payload, size_t payload_len);
-/* Hands e (NULL: nothing) over to the next batch. */
+/* Hands e over to the next batch (NULL, a record lost to out of memory:
+ * counted as dropped). */
 void records_push(struct records *r, struct records_entry *e);
 /* Writes the pending batch now (readers call this so they see every
  * answered call); returns when it is written or, the store failing,
