@@ -1,0 +1,195 @@
+/* Unit tests for records.c: a call's record as the store keeps it, made
+ * from the pool's result on the loop (records_entry_new, one copy) and
+ * formatted by the writer thread.  The expected rows are written here
+ * with printf and the formats the loop used before the writer formatted
+ * them, so the two ways agree byte for byte. */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bounds.h"
+#include "buf.h"
+#include "records.h"
+#include "store.h"
+#include "tap.h"
+#include "testfs.h"
+
+static char *lambda_logs(const struct pool_result *res, const char *own)
+{
+	static char out[8192];
+	double billed = ceil(res->duration_ms);
+	int n = snprintf(out, sizeof(out), "START RequestId: %s Version: $LATEST\n%s%s",
+			 res->request_id, own, own[0] && own[strlen(own) - 1] != '\n' ? "\n" : "");
+
+	if (res->status == INVOCATION_TIMEOUT)
+		n += snprintf(out + n, sizeof(out) - (size_t)n,
+			      "TIME %s Task timed out after %d.00 seconds\n", res->request_id,
+			      res->timeout_s);
+	n += snprintf(out + n, sizeof(out) - (size_t)n,
+		      "END RequestId: %s\nREPORT RequestId: %s\tDuration: %.2f ms\t"
+		      "Billed Duration: %.0f ms\tMemory Size: %d MB\tMax Memory Used: %.0f MB\t",
+		      res->request_id, res->request_id, res->duration_ms, billed < 1 ? 1 : billed,
+		      res->memory_mb, res->max_memory_mb);
+	if (res->start != POOL_START_WARM)
+		n += snprintf(out + n, sizeof(out) - (size_t)n, "Init Duration: %.2f ms\t",
+			      res->init_ms);
+	if (res->status == INVOCATION_TIMEOUT)
+		n += snprintf(out + n, sizeof(out) - (size_t)n, "Status: timeout\t");
+	snprintf(out + n, sizeof(out) - (size_t)n, "\n");
+	return out;
+}
+
+/* The stored logs with the timeout line's time (the writer's clock) put
+ * back to "TIME", so they compare with lambda_logs. */
+static void untime(char *logs)
+{
+	char *p = strstr(logs, " Task timed out after ");
+	char *line;
+
+	if (!p)
+		return;
+	while (p > logs && p[-1] != '\n')
+		p--;
+	line = p;
+	p = strchr(line, ' '); /* the ISO-8601 time, then " <id> Task ..." */
+	if (p && (size_t)(p - line) >= 4) {
+		memcpy(line, "TIME", 4);
+		memmove(line + 4, p, strlen(p) + 1);
+	}
+}
+
+int main(void)
+{
+	char dir[] = "/tmp/hearth-test-records-XXXXXX";
+	char db[256];
+	struct store *s = NULL;
+	struct records *r = NULL;
+	struct hearth_error *err = NULL;
+	struct store_invocation got = { 0 };
+	struct buf metrics = BUF_INIT(1 << 16);
+
+	if (!mkdtemp(dir)) {
+		printf("Bail out! mkdtemp: %s\n", strerror(errno));
+		return 1;
+	}
+	snprintf(db, sizeof(db), "%s/hearth.db", dir);
+	is_int(store_open(&s, db, &err), 0, "the store opens");
+	is_int(records_new(&r, db, 1000, &err), 0, "the records writer starts");
+	if (!s || !r) {
+		printf("Bail out! %s\n", err ? err->msg : "no store");
+		return 1;
+	}
+
+	/* A timeout after a stem start: every line Lambda writes. */
+	{
+		char id[] = "req-timeout", logs[] = "hello\nworld", type[] = "Runtime.Timeout",
+		     msg[] = "Task timed out after 3.00 seconds", payload[] = "{\"a\":1}";
+		struct pool_result res = {
+			.request_id = id,
+			.function_id = 7,
+			.revision = 2,
+			.status = INVOCATION_TIMEOUT,
+			.logs = { logs, sizeof(logs) - 1 },
+			.error_type = { type, sizeof(type) - 1 },
+			.error_message = { msg, sizeof(msg) - 1 },
+			.start = POOL_START_STEM,
+			.duration_ms = 3000.0004,
+			.init_ms = 12.345,
+			.queue_ms = 0.5,
+			.max_memory_mb = 12.5,
+			.memory_mb = 128,
+			.timeout_s = 3,
+		};
+		struct records_entry *e =
+			records_entry_new(&res, 1700000000123, payload, sizeof(payload) - 1);
+		char want[8192];
+
+		ok(e != NULL, "an entry is made");
+		snprintf(want, sizeof(want), "%s", lambda_logs(&res, "hello\nworld"));
+		/* the entry holds copies: the caller's bytes may go */
+		memset(id, 'x', sizeof(id) - 1);
+		memset(logs, 'x', sizeof(logs) - 1);
+		memset(type, 'x', sizeof(type) - 1);
+		memset(msg, 'x', sizeof(msg) - 1);
+		memset(payload, 'x', sizeof(payload) - 1);
+		records_push(r, e);
+		is_int(records_flush(r, &err), 0, "flushed");
+		is_int(store_invocation_get(s, "req-timeout", &got, &err), 0, "the record is stored");
+		if (got.logs)
+			untime(got.logs);
+		is_str(got.logs ? got.logs : "(null)", want,
+		       "its logs are the lines the loop used to write, byte for byte");
+		is_str(got.error_json ? got.error_json : "(null)",
+		       "{\"type\":\"Runtime.Timeout\",\"message\":\"Task timed out after 3.00 "
+		       "seconds\",\"stack\":[]}",
+		       "its error is the envelope's error member");
+		is_str(got.payload ? got.payload : "(null)", "{\"a\":1}", "the event is kept");
+		ok(got.result == NULL, "a timeout keeps no result");
+		is_str(got.status ? got.status : "", "timeout", "status");
+		is_str(got.start_kind ? got.start_kind : "", "stem", "start kind");
+		ok(got.function_id == 7 && got.revision == 2 && got.created_at == 1700000000123 &&
+			   got.max_memory_mb == 13 && fabs(got.duration_ms - 3000.0004) < 1e-9 &&
+			   fabs(got.init_ms - 12.345) < 1e-9 && fabs(got.queue_ms - 0.5) < 1e-9,
+		   "the figures are stored as given (memory rounded)");
+		store_invocation_clear(&got);
+	}
+
+	/* A warm success: no Init Duration, the result kept; a result over the
+	 * record's cap is not. */
+	{
+		char result[] = "{\"ok\":true}";
+		struct pool_result res = {
+			.request_id = "req-ok",
+			.function_id = 7,
+			.revision = 2,
+			.status = INVOCATION_SUCCESS,
+			.result = { result, sizeof(result) - 1 },
+			.start = POOL_START_WARM,
+			.duration_ms = 0.0451,
+			.max_memory_mb = 9.0,
+			.memory_mb = 256,
+			.timeout_s = 3,
+		};
+		char *big = malloc(INVOKE_RECORD_BODY_MAX + 2);
+		char want[8192];
+
+		snprintf(want, sizeof(want), "%s", lambda_logs(&res, ""));
+		records_push(r, records_entry_new(&res, 1700000000200, NULL, 0));
+		if (big) {
+			memset(big, '1', INVOKE_RECORD_BODY_MAX + 1);
+			big[INVOKE_RECORD_BODY_MAX + 1] = '\0';
+			res.request_id = "req-big";
+			res.result = (struct bytes){ big, INVOKE_RECORD_BODY_MAX + 1 };
+			records_push(r, records_entry_new(&res, 1700000000300, big,
+							  INVOKE_RECORD_BODY_MAX + 1));
+			free(big);
+		}
+		is_int(records_flush(r, &err), 0, "flushed");
+		is_int(store_invocation_get(s, "req-ok", &got, &err), 0, "the success is stored");
+		is_str(got.logs ? got.logs : "(null)", want, "START, END and REPORT, no Init Duration");
+		is_str(got.result ? got.result : "(null)", "{\"ok\":true}", "the result is kept");
+		ok(got.error_json == NULL && got.payload == NULL, "no error, no event");
+		store_invocation_clear(&got);
+		is_int(store_invocation_get(s, "req-big", &got, &err), 0, "the big one is stored");
+		ok(got.result == NULL && got.payload == NULL,
+		   "a result and an event over the record's cap are not kept");
+		store_invocation_clear(&got);
+	}
+
+	/* A record lost to out of memory is counted. */
+	records_push(r, NULL);
+	is_int(records_metrics(r, &metrics, &err), 0, "metrics");
+	ok(strstr(metrics.ptr, "hearth_records_dropped_total 1\n") != NULL,
+	   "a record lost to out of memory counts as dropped");
+
+	buf_release(&metrics);
+	records_free(r);
+	store_close(s);
+	hearth_error_free(err);
+	testfs_remove(dir);
+	return tap_done();
+}
