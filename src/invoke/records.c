@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <time.h>
 
 #include "envelope.h"
@@ -36,6 +37,9 @@
 #define RECORDS_MAX_PENDING_BYTES (32u << 20)
 #define RECORDS_PRUNE_EVERY 10 /* flushes: about a second under load */
 #define RECORDS_LOG_EVERY_S 10 /* while batches fail, a line this often */
+/* Rows per transaction: a few hundred microseconds of the writer's work
+ * between two chances for the loop to take the CPU back. */
+#define RECORDS_PIECE 16
 
 struct records {
 	struct store *wstore; /* the writer thread's connection */
@@ -158,28 +162,36 @@ static void entry_row(const struct records_entry *e, struct store_invocation *v,
 	v->payload = (char *)e->payload;
 }
 
-/* Formats and writes a batch in one transaction. */
-static int batch_write(struct store *s, struct records_entry **batch, size_t n,
+/* Formats and writes a batch, RECORDS_PIECE rows to a transaction, and
+ * lets the CPU go between pieces: the loop, woken on the CPU this thread
+ * holds, would otherwise wait there for the whole batch (milliseconds;
+ * bench/RESULTS.md).  *lost counts the rows of the pieces the store
+ * refused; the first refusal is the error. */
+static int batch_write(struct store *s, struct records_entry **batch, size_t n, size_t *lost,
 		       struct hearth_error **err)
 {
-	struct store_invocation *rows = n ? calloc(n, sizeof(*rows)) : NULL;
-	char *(*owned)[2] = n ? calloc(n, sizeof(*owned)) : NULL;
-	int rc;
+	int rc = 0;
 
-	if (n && (!rows || !owned)) {
-		free(rows);
-		free(owned);
-		return hearth_error_make(err, ENOMEM, "out of memory");
+	*lost = 0;
+	for (size_t at = 0; at < n; at += RECORDS_PIECE) {
+		struct store_invocation rows[RECORDS_PIECE];
+		char *owned[RECORDS_PIECE][2];
+		size_t k = n - at < RECORDS_PIECE ? n - at : RECORDS_PIECE;
+		int r;
+
+		for (size_t i = 0; i < k; i++)
+			entry_row(batch[at + i], &rows[i], owned[i]);
+		r = store_invocations_insert(s, rows, k, rc < 0 ? NULL : err);
+		for (size_t i = 0; i < k; i++) {
+			free(owned[i][0]);
+			free(owned[i][1]);
+		}
+		if (r < 0) {
+			*lost += k;
+			rc = rc < 0 ? rc : r;
+		}
+		sched_yield();
 	}
-	for (size_t i = 0; i < n; i++)
-		entry_row(batch[i], &rows[i], owned[i]);
-	rc = store_invocations_insert(s, rows, n, err);
-	for (size_t i = 0; i < n; i++) {
-		free(owned[i][0]);
-		free(owned[i][1]);
-	}
-	free(rows);
-	free(owned);
 	return rc;
 }
 
@@ -203,6 +215,7 @@ static void *writer(void *arg)
 		struct hearth_error *err = NULL;
 		size_t bn;
 		uint64_t upto, dropped;
+		size_t lost;
 		bool was_failing;
 		int rc;
 
@@ -233,7 +246,7 @@ static void *writer(void *arg)
 		dropped = r->dropped;
 		pthread_mutex_unlock(&r->mu);
 
-		rc = batch_write(r->wstore, batch, bn, &err);
+		rc = batch_write(r->wstore, batch, bn, &lost, &err);
 		if (rc < 0) {
 			int64_t now = util_mono_ns();
 
@@ -242,13 +255,13 @@ static void *writer(void *arg)
 			if (!was_failing) {
 				log_error("records: %s: dropping invocation records until the "
 					  "store takes them again (%zu now)",
-					  err->msg, bn);
+					  err->msg, lost);
 				last_log_ns = now;
 				dropped_at_failure = dropped;
 			} else if (now - last_log_ns >= RECORDS_LOG_EVERY_S * 1000000000LL) {
 				log_error("records: still failing (%s): %" PRIu64
 					  " records dropped so far",
-					  err->msg, dropped + bn - dropped_at_failure);
+					  err->msg, dropped + lost - dropped_at_failure);
 				last_log_ns = now;
 			}
 			hearth_error_free(err);
@@ -266,7 +279,7 @@ static void *writer(void *arg)
 		pthread_mutex_lock(&r->mu);
 		r->failing = rc < 0;
 		if (rc < 0)
-			r->dropped += bn;
+			r->dropped += lost;
 		r->written = upto;
 		pthread_cond_broadcast(&r->done);
 	}
