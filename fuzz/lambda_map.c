@@ -65,6 +65,15 @@ static bool absent_or(json_object *o, const char *key, json_type t)
 	return !v || json_object_is_type(v, t);
 }
 
+/* A string member with no NUL in it, or not a string, or absent. */
+static bool no_nul(json_object *o, const char *key)
+{
+	json_object *v = get(o, key);
+
+	return !v || !json_object_is_type(v, json_type_string) ||
+	       strlen(json_object_get_string(v)) == (size_t)json_object_get_string_len(v);
+}
+
 static bool same_bytes(json_object *v, const char *s, size_t n)
 {
 	return v && json_object_is_type(v, json_type_string) &&
@@ -365,12 +374,12 @@ static void lambda_body(int op, const char *text, size_t size)
 		want = json_object_is_type(req, json_type_object) && code_ok(req) &&
 		       absent_or(req, "Architectures", json_type_array) &&
 		       absent_or(req, "DryRun", json_type_boolean) &&
-		       absent_or(req, "RevisionId", json_type_string);
+		       absent_or(req, "RevisionId", json_type_string) && no_nul(req, "RevisionId");
 		r = lambdajson_update_code_body(req, &u, &err);
 		native = u.native;
 	} else {
 		want = json_object_is_type(req, json_type_object) && config_ok(req) &&
-		       absent_or(req, "RevisionId", json_type_string);
+		       absent_or(req, "RevisionId", json_type_string) && no_nul(req, "RevisionId");
 		r = lambdajson_update_config_body(req, &u, &err);
 		native = u.native;
 	}

@@ -336,9 +336,14 @@ static int revision_id(json_object *req, struct lambdajson_update *out, struct h
 	json_object *v;
 	int r = member(req, "RevisionId", json_type_string, &v, err);
 
-	if (r == 0 && v)
-		out->revision_id = json_object_get_string(v);
-	return r;
+	if (r < 0 || !v)
+		return r;
+	/* A revision id is a UUID: one with a NUL in it is none of ours
+	 * (and would be cut short as a C string). */
+	if (strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v))
+		return hearth_error_make(err, EINVAL, "RevisionId: contains a NUL character");
+	out->revision_id = json_object_get_string(v);
+	return 0;
 }
 
 int lambdajson_update_code_body(json_object *req, struct lambdajson_update *out,

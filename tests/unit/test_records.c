@@ -104,8 +104,8 @@ int main(void)
 			.memory_mb = 128,
 			.timeout_s = 3,
 		};
-		struct records_entry *e =
-			records_entry_new(&res, 1700000000123, payload, sizeof(payload) - 1);
+		struct records_entry *e = records_entry_new(&res, 1700000000123, payload,
+							    sizeof(payload) - 1);
 		char want[8192];
 
 		ok(e != NULL, "an entry is made");
@@ -118,7 +118,8 @@ int main(void)
 		memset(payload, 'x', sizeof(payload) - 1);
 		records_push(r, e);
 		is_int(records_flush(r, &err), 0, "flushed");
-		is_int(store_invocation_get(s, "req-timeout", &got, &err), 0, "the record is stored");
+		is_int(store_invocation_get(s, "req-timeout", &got, &err), 0,
+		       "the record is stored");
 		if (got.logs)
 			untime(got.logs);
 		is_str(got.logs ? got.logs : "(null)", want,
@@ -170,7 +171,8 @@ int main(void)
 		}
 		is_int(records_flush(r, &err), 0, "flushed");
 		is_int(store_invocation_get(s, "req-ok", &got, &err), 0, "the success is stored");
-		is_str(got.logs ? got.logs : "(null)", want, "START, END and REPORT, no Init Duration");
+		is_str(got.logs ? got.logs : "(null)", want,
+		       "START, END and REPORT, no Init Duration");
 		is_str(got.result ? got.result : "(null)", "{\"ok\":true}", "the result is kept");
 		ok(got.error_json == NULL && got.payload == NULL, "no error, no event");
 		store_invocation_clear(&got);
