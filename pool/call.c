@@ -95,8 +95,6 @@ void call_fails_flush(struct pool *p)
 	struct deferred_list now = TAILQ_HEAD_INITIALIZER(now);
 	struct deferred_fail *d;
 
-	if (!p->fail_ev)
-		return;
 	TAILQ_CONCAT(&now, &p->fails, link);
 	while ((d = TAILQ_FIRST(&now)) != NULL) {
 		TAILQ_REMOVE(&now, d, link);

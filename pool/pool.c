@@ -372,8 +372,6 @@ void pool_free(struct pool *p)
 	if (!p)
 		return;
 	p->freeing = true;
-	/* Failures on their way are answered, not lost. */
-	call_fails_flush(p);
 	if (p->backend)
 		backend_free(p->backend); /* pending callbacks see `freeing` */
 	while ((c = TAILQ_FIRST(&p->ctrs)) != NULL) {
@@ -415,7 +413,8 @@ void pool_free(struct pool *p)
 	if (p->shutdown_timer)
 		event_free(p->shutdown_timer);
 	if (p->fail_ev) {
-		/* what the answers above failed in their turn */
+		/* Failures on their way are answered, not lost: those made
+		 * before, and those the answers above made in their turn. */
 		while (!TAILQ_EMPTY(&p->fails))
 			call_fails_flush(p);
 		event_free(p->fail_ev);

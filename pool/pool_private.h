@@ -197,8 +197,8 @@ void call_unqueue(struct pool_call *call);
  * only), or soon (from the loop, so a caller inside pool_execute never
  * sees its callback before pool_execute returns). */
 void call_fail_now(struct pool_call *call, int status, const char *msg);
-/* pool_new's and pool_free's: the deferred answers' event, and answering
- * the ones left at the end. */
+/* pool_new's: the deferred answers' event (and its list); the event's
+ * callback, and pool_free at the end: answering them. */
 int call_fails_init(struct pool *p);
 void call_fails_flush(struct pool *p);
 void call_fail_soon(struct pool_call *call, int status, const char *fmt, ...)

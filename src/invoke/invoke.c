@@ -2,20 +2,14 @@
 #include "invoke.h"
 
 #include <errno.h>
-#include <inttypes.h>
-#include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "envelope.h"
 #include "jsontext.h"
 #include "metrics.h"
 #include "records.h"
-#include "store.h"
 #include "util.h"
 
 struct invoker {
