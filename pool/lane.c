@@ -33,6 +33,11 @@ enum lane_state {
 /* Reads per wake-up of what nobody asked for (a handler writing into the
  * pipes, logs): a writer that keeps a pipe full cannot hold the loop. */
 #define READS_MAX 16
+/* Bytes a call may send hearthd that are no part of its answer (on the
+ * result pipe: any beyond its answer; on the channel: messages without
+ * the nonce) before it counts as broken.  The answers are read at the
+ * backend priority (loop.h), so a flood of junk must not last. */
+#define JUNK_MAX (1u << 20)
 
 struct lane {
 	int fd[4];
@@ -47,6 +52,7 @@ struct lane {
 	struct chan_answer ans;
 	uint8_t resbuf[CHAN_RES_BUF];
 	size_t reslen;
+	size_t junk; /* JUNK_MAX */
 	/* What of a large invoke the channel has not taken yet: the head
 	 * message (while head_len) and the payload from out_off on; owned
 	 * (out_buf) once lane_invoke has returned. */
@@ -67,7 +73,8 @@ struct lane {
 	char logs[INVOKE_LOGS_MAX + CHAN_LOGS_MARKER_MAX];
 	size_t loglen;
 	uint64_t logdropped;
-	bool logs_stale; /* the last answer's: cleared before the next bytes */
+	bool logs_stale;  /* the last answer's: cleared before the next bytes */
+	bool logs_paused; /* full between calls: the writer waits (frozen) */
 };
 
 /* One message of the channel (or the pipe's, copied out): the loop is
@@ -109,6 +116,14 @@ static void logs_drain(struct lane *l)
 				l->loglen += (size_t)r;
 			else
 				l->logdropped += (uint64_t)r;
+			/* Between calls, output past the cap waits in the pipe
+			 * until the next call: Lambda freezes an idle sandbox,
+			 * and a background writer costs the loop nothing. */
+			if (l->state != LANE_CALL && l->loglen >= INVOKE_LOGS_MAX) {
+				event_del(l->ev_log);
+				l->logs_paused = true;
+				return;
+			}
 			continue;
 		}
 		if (r < 0 && errno == EINTR)
@@ -219,6 +234,28 @@ void lane_died(struct lane *l, struct bytes why, uint64_t max_rss_kb)
 	l->ops.answer(l->arg, &r); /* may free l */
 }
 
+/* The runtime wrote on its answer lanes between calls: a runtime only
+ * answers what it was asked, so this is a handler at work (or a broken
+ * bootstrap).  Like a frame the shim sends unasked, it ends the
+ * container: nothing hearthd reads at the backend priority is unasked. */
+static void lane_unasked(struct lane *l)
+{
+	lane_kill(l, INVOCATION_CRASHED, "Runtime.ProtocolError",
+		  "the runtime wrote on its answer lanes between calls");
+}
+
+/* Counts bytes of a call that are no part of its answer; true when that
+ * ended the call (the lane was killed). */
+static bool lane_junk(struct lane *l, size_t n)
+{
+	l->junk += n;
+	if (l->junk <= JUNK_MAX)
+		return false;
+	lane_kill(l, INVOCATION_CRASHED, "Runtime.ProtocolError",
+		  "the runtime wrote over 1 MiB that was no answer");
+	return true;
+}
+
 /* ---- the answer ----------------------------------------------------- */
 
 static void lane_answer(struct lane *l)
@@ -275,14 +312,16 @@ static void on_res(evutil_socket_t fd, short what, void *arg)
 
 		if (r > 0) {
 			if (l->state != LANE_CALL) {
-				l->reslen = 0; /* nobody asked: dropped */
-				continue;
+				lane_unasked(l);
+				return;
 			}
 			l->reslen += (size_t)r;
 			if (chan_res_take(l->resbuf, &l->reslen, l->nonce, msgbuf, &n)) {
 				take_msg(l, msgbuf, n); /* may free l */
 				return;
 			}
+			if (lane_junk(l, (size_t)r))
+				return;
 			continue;
 		}
 		if (r < 0 && errno == EINTR)
@@ -302,13 +341,19 @@ static void on_chan(evutil_socket_t fd, short what, void *arg)
 		ssize_t n = recv(l->fd[L_CHAN], msgbuf, sizeof(msgbuf), MSG_DONTWAIT);
 
 		if (n > 0) {
+			if (l->state != LANE_CALL) {
+				lane_unasked(l);
+				return;
+			}
 			/* Anything without the nonce is a handler writing into
-			 * the channel, or a stale message: dropped. */
-			if (l->state == LANE_CALL && n >= CHAN_NONCE_LEN + 1 &&
+			 * the channel: dropped. */
+			if (n >= CHAN_NONCE_LEN + 1 &&
 			    memcmp(msgbuf, l->nonce, CHAN_NONCE_LEN) == 0) {
 				take_msg(l, msgbuf, (size_t)n); /* may free l */
 				return;
 			}
+			if (lane_junk(l, (size_t)n))
+				return;
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
@@ -409,6 +454,11 @@ int lane_invoke(struct lane *l, const char *request_id, unsigned deadline_ms, co
 	if (len > INVOKE_PAYLOAD_MAX)
 		return hearth_error_make(err, E2BIG, "payload over %u bytes", INVOKE_PAYLOAD_MAX);
 	logs_reset_if_stale(l);
+	if (l->logs_paused && l->fd[L_LOG] >= 0) {
+		event_add(l->ev_log, NULL);
+		l->logs_paused = false;
+	}
+	l->junk = 0;
 	chan_nonce_next(&l->rng, l->nonce);
 	hl = chan_invoke_head(hdr, l->nonce, deadline_ms, (uint32_t)len,
 			      (const uint8_t *)request_id, (uint32_t)rid_len);
