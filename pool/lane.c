@@ -150,6 +150,17 @@ static struct bytes logs_view(struct lane *l)
 	return (struct bytes){ l->logs, l->loglen + m };
 }
 
+/* Forgets what of a large invoke the channel has not taken yet. */
+static void out_drop(struct lane *l)
+{
+	event_del(l->ev_out);
+	free(l->out_buf);
+	l->out_buf = NULL;
+	l->out = NULL;
+	l->head_len = 0;
+	l->out_len = l->out_off = 0;
+}
+
 /* ---- ending --------------------------------------------------------- */
 
 /* Stops reading the runtime and asks the owner to have it ended. */
@@ -164,12 +175,8 @@ static void lane_kill(struct lane *l, enum invocation_status st, const char *typ
 	l->state = LANE_KILLED;
 	event_del(l->ev_res);
 	event_del(l->ev_chan);
-	event_del(l->ev_out);
 	evtimer_del(l->ev_timer);
-	free(l->out_buf);
-	l->out_buf = NULL;
-	l->out = NULL;
-	l->head_len = 0;
+	out_drop(l);
 	l->ops.kill(l->arg, st, type, msg); /* may free l: nothing after */
 }
 
@@ -280,6 +287,9 @@ static void lane_answer(struct lane *l)
 	l->state = LANE_IDLE;
 	l->fail_queued = false;
 	evtimer_del(l->ev_timer);
+	/* A runtime that answers before it has its whole payload gets none
+	 * of the rest: the next call's messages must not follow it. */
+	out_drop(l);
 	l->logs_stale = true;
 	l->ops.answer(l->arg, &r); /* may free l */
 }
@@ -429,12 +439,15 @@ static void on_out(evutil_socket_t fd, short what, void *arg)
 
 	if (r == 0)
 		return;
-	event_del(l->ev_out);
-	free(l->out_buf);
-	l->out_buf = NULL;
-	l->out = NULL;
+	out_drop(l);
 	if (r < 0)
 		lane_gone(l);
+}
+
+void lane_release(struct lane *l)
+{
+	if (l->ans.alloc > CHAN_MSG_MAX && l->state != LANE_CALL)
+		chan_answer_free(&l->ans);
 }
 
 int lane_invoke(struct lane *l, const char *request_id, unsigned deadline_ms, const void *payload,

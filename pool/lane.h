@@ -52,6 +52,9 @@ int lane_invoke(struct lane *l, const char *request_id, unsigned deadline_ms, co
  * in flight, if any, with what lane_ops.kill said (a crash says why).
  * The lane is dead from then on. */
 void lane_died(struct lane *l, struct bytes why, uint64_t max_rss_kb);
+/* After the owner's answer callback: lets go of a large answer's buffer,
+ * so an idle container does not keep megabytes. */
+void lane_release(struct lane *l);
 void lane_free(struct lane *l);
 
 #endif

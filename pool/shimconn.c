@@ -185,8 +185,8 @@ static void lane_on_answer(void *arg, const struct shimconn_reply *r)
 	c->pending = PEND_NONE;
 	c->in_cb = true;
 	c->reply_cb(c->req_arg, r, NULL);
-	if (outer)
-		cb_end(c);
+	if (outer && !cb_end(c) && c->lane)
+		lane_release(c->lane);
 }
 
 static int send_frame(struct shimconn *c, struct frame_writer *w, struct hearth_error **err);
