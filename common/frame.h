@@ -37,6 +37,8 @@ enum frame_type {
 	FRAME_PONG = 7,	       /* shim -> hearthd */
 	FRAME_SHUTDOWN = 8,    /* hearthd -> shim */
 	FRAME_PROTO_ERROR = 9, /* shim -> hearthd: the last frame was refused */
+	FRAME_KILL = 10,       /* hearthd -> shim: end the runtime (direct lane) */
+	FRAME_DIED = 11,       /* shim -> hearthd: the runtime is gone, and why */
 };
 
 enum frame_tag {
@@ -48,6 +50,7 @@ enum frame_tag {
 	FT_FUNCTION_NAME = 5, /* bytes */
 	FT_MEMORY_MB = 6,     /* u64 */
 	FT_TIMEOUT_MS = 7,    /* u64: the function's timeout, also the init budget */
+	FT_LANE = 8,	      /* u64: 1 asks for the direct lane (READY passes its fds) */
 	/* invoke */
 	FT_REQUEST_ID = 16,  /* bytes, at most 128 */
 	FT_DEADLINE_MS = 17, /* u64: milliseconds the handler may run from receipt */

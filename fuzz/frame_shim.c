@@ -29,6 +29,7 @@
  *     1 ms to 15 minutes;
  *   - the shim exits only when asked (SHUTDOWN, SIGTERM), never on
  *     its own (die). */
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -133,6 +134,19 @@ const char *runtime_lang(void)
 void runtime_death_reason(char *buf, size_t len)
 {
 	snprintf(buf, len, "Runtime exited with error: signal: killed");
+}
+
+/* The direct lane's descriptors: any will do for the shim, which only
+ * passes them on with READY (the answers' reader drops them). */
+void runtime_lane(int fds[4])
+{
+	static int devnull = -1;
+
+	if (devnull < 0)
+		devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	FUZZ_CHECK(devnull >= 0, "open /dev/null");
+	for (int i = 0; i < 4; i++)
+		fds[i] = devnull;
 }
 
 uint64_t runtime_maxrss_kb(void)
@@ -289,6 +303,8 @@ static size_t model(const uint8_t *s, size_t len, uint8_t *want)
 			want[n++] = 'I';
 		else if (f.type == FRAME_INVOKE)
 			want[n++] = FRAME_REPLY;
+		else if (f.type == FRAME_KILL)
+			want[n++] = FRAME_DIED;
 		else if (f.type == FRAME_SHUTDOWN)
 			break;
 		else
@@ -326,6 +342,8 @@ static void check_answer(const struct frame *f)
 	}
 	if (f->type == FRAME_REPLY)
 		FUZZ_CHECK(status && duration && rss, "a reply without status, duration or rss");
+	if (f->type == FRAME_DIED)
+		FUZZ_CHECK(etype && emsg && rss, "DIED without its type, message or rss");
 	/* The shim's own refusals say what and why; a runtime's error goes
 	 * out with the strings the runtime gave, however many. */
 	if (f->type == FRAME_PROTO_ERROR)

@@ -197,6 +197,7 @@ static int ctr_send_init(struct ctr *c, struct hearth_error **err)
 		.env_json = s->env_json,
 		.memory_mb = (unsigned)s->memory_mb,
 		.timeout_ms = (unsigned)s->timeout_s * 1000u,
+		.lane = true,
 	};
 
 	ctr_set_state(c, CTR_INIT);

@@ -1,5 +1,9 @@
-/* shimconn.c — see shimconn.h.  A bufferevent over the shim's socket; the
- * frame codec is common/frame.c, the very file the shim uses. */
+/* shimconn.c — see shimconn.h.  The shim's socket is read with recvmsg
+ * (READY may carry the direct lane's descriptors) and written through a
+ * bufferevent; the frame codec is common/frame.c, the very file the shim
+ * uses.  With a lane, invokes go to lane.c and the frames here only
+ * supervise: INIT, and KILL → DIED when the lane needs its runtime
+ * ended. */
 #include "shimconn.h"
 
 #include <errno.h>
@@ -18,13 +22,30 @@
 #include <json-c/json.h>
 
 #include "frame.h"
+#include "lane.h"
 #include "loop.h"
 #include "util.h"
 
-enum pending { PEND_NONE, PEND_INIT, PEND_INVOKE };
+enum pending {
+	PEND_NONE,
+	PEND_INIT,
+	PEND_INVOKE, /* over frames */
+	PEND_LANE,   /* with the runtime, on the lane */
+	PEND_KILL,   /* the lane's call waits for the shim's DIED */
+};
+
+/* How long the shim may take to answer KILL. */
+#define KILL_ANSWER_S 5
 
 struct shimconn {
-	struct bufferevent *bev;
+	struct bufferevent *bev; /* writes; reads are rev's */
+	struct event *rev;
+	struct evbuffer *in;
+	struct lane *lane;
+	struct event *guard; /* KILL_ANSWER_S after KILL */
+	bool want_lane;	     /* the pending init asked for it */
+	int rx_fds[4];	     /* received with READY */
+	int nrx;
 	enum pending pending;
 	shimconn_reply_cb reply_cb; /* for the pending init or invoke */
 	void *req_arg;
@@ -35,8 +56,23 @@ struct shimconn {
 	bool failed; /* told once; nothing is read or answered after */
 };
 
+static void close_rx(struct shimconn *c)
+{
+	for (int i = 0; i < c->nrx; i++)
+		close(c->rx_fds[i]);
+	c->nrx = 0;
+}
+
 static void conn_destroy(struct shimconn *c)
 {
+	lane_free(c->lane);
+	if (c->guard)
+		event_free(c->guard);
+	close_rx(c);
+	if (c->rev)
+		event_free(c->rev);
+	if (c->in)
+		evbuffer_free(c->in);
 	if (c->bev)
 		bufferevent_free(c->bev);
 	free(c);
@@ -56,6 +92,12 @@ static bool conn_fail(struct shimconn *c, int status, const char *msg)
 	hearth_error_make(&e, status, "%s", msg);
 	c->pending = PEND_NONE;
 	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+	event_del(c->rev);
+	lane_free(c->lane); /* nothing more is read from the runtime either */
+	c->lane = NULL;
+	if (c->guard)
+		evtimer_del(c->guard);
+	close_rx(c);
 	c->in_cb = true;
 	if (p != PEND_NONE)
 		c->reply_cb(c->req_arg, NULL, e);
@@ -75,7 +117,8 @@ static void bytes_of(const struct frame_field *fld, struct bytes *out)
 	out->len = fld->len;
 }
 
-static int parse_reply(const struct frame *f, struct shimconn_reply *r, uint64_t *init_status)
+static int parse_reply(const struct frame *f, struct shimconn_reply *r, uint64_t *init_status,
+		       uint64_t *lane)
 {
 	struct frame_iter it;
 	struct frame_field fld;
@@ -84,6 +127,8 @@ static int parse_reply(const struct frame *f, struct shimconn_reply *r, uint64_t
 
 	memset(r, 0, sizeof(*r));
 	*init_status = 0;
+	if (lane)
+		*lane = 0;
 	frame_iter_init(&it, f);
 	while ((k = frame_iter_next(&it, &fld)) == 1) {
 		switch (fld.tag) {
@@ -106,20 +151,114 @@ static int parse_reply(const struct frame *f, struct shimconn_reply *r, uint64_t
 			if (frame_field_u64(&fld, &r->max_rss_kb) < 0)
 				return -1;
 			break;
+		case FT_LANE:
+			/* Only where it was asked for: elsewhere an unknown tag. */
+			if (f->type == FRAME_READY && lane && frame_field_u64(&fld, lane) < 0)
+				return -1;
+			break;
 		default: break; /* unknown tags are skipped, as PROTOCOL.md says */
 		}
 	}
 	return k < 0 ? -1 : 0;
 }
 
+/* Ends a user callback begun with in_cb set: the connection is freed now
+ * if the callback asked for it.  Returns true when it was. */
+static bool cb_end(struct shimconn *c)
+{
+	c->in_cb = false;
+	if (!c->dead)
+		return false;
+	conn_destroy(c);
+	return true;
+}
+
+/* ---- the lane's owner ------------------------------------------------ */
+
+static void lane_on_answer(void *arg, const struct shimconn_reply *r)
+{
+	struct shimconn *c = arg;
+	bool outer = !c->in_cb; /* from the lane's own events, not a frame */
+
+	if (c->guard)
+		evtimer_del(c->guard);
+	c->pending = PEND_NONE;
+	c->in_cb = true;
+	c->reply_cb(c->req_arg, r, NULL);
+	if (outer && !cb_end(c) && c->lane)
+		lane_release(c->lane);
+}
+
+static int send_frame(struct shimconn *c, struct frame_writer *w, struct hearth_error **err);
+
+static void lane_on_kill(void *arg, enum invocation_status status, const char *type,
+			 const char *msg)
+{
+	struct shimconn *c = arg;
+	_cleanup_error_ struct hearth_error *err = NULL;
+	uint8_t scratch[FRAME_HDR_LEN];
+	struct iovec iov;
+	struct frame_writer w;
+	struct timeval tv = { .tv_sec = KILL_ANSWER_S };
+
+	if (c->pending != PEND_LANE) {
+		/* Between calls: nothing waits for why; the container goes. */
+		conn_fail(c, ECONNRESET, "the runtime died between calls");
+		return;
+	}
+	frame_writer_init(&w, FRAME_KILL, scratch, sizeof(scratch), &iov, 1);
+	if (send_frame(c, &w, &err) < 0) {
+		conn_fail(c, err->status, err->msg);
+		return;
+	}
+	c->pending = PEND_KILL;
+	evtimer_add(c->guard, &tv);
+}
+
+static void on_guard(evutil_socket_t fd, short what, void *arg)
+{
+	conn_fail(arg, ETIMEDOUT, "the shim did not answer KILL");
+}
+
+static const struct lane_ops lane_ops = { lane_on_answer, lane_on_kill };
+
+/* READY for an init that asked for the lane: with the four descriptors
+ * and the field saying so, the lane is set up; with neither, the frames
+ * serve; anything between is a broken shim. */
+static int take_lane(struct shimconn *c, uint64_t lane, struct hearth_error **err)
+{
+	struct event_base *base = bufferevent_get_base(c->bev);
+	int r;
+
+	if (lane != 1 || c->nrx != 4) {
+		bool none = lane == 0 && c->nrx == 0;
+
+		close_rx(c);
+		return none ? 0
+			    : hearth_error_make(err, EBADMSG,
+						"the shim passed an incomplete direct lane");
+	}
+	c->nrx = 0; /* lane_new takes them, in every case */
+	c->guard = evtimer_new(base, on_guard, c);
+	if (!c->guard) {
+		for (int i = 0; i < 4; i++)
+			close(c->rx_fds[i]);
+		return hearth_error_make(err, ENOMEM, "out of memory");
+	}
+	event_priority_set(c->guard, LOOP_PRIO_BACKEND);
+	r = lane_new(&c->lane, base, c->rx_fds, &lane_ops, c, err);
+	return r;
+}
+
 /* Handles one whole frame; returns true when the connection was freed. */
 static bool handle_frame(struct shimconn *c, const struct frame *f)
 {
+	_cleanup_error_ struct hearth_error *err = NULL;
 	struct shimconn_reply r;
-	uint64_t st;
-	bool freed;
+	uint64_t st, lane;
 
-	if (frame_validate(f) < 0 || parse_reply(f, &r, &st) < 0)
+	if (frame_validate(f) < 0 ||
+	    parse_reply(f, &r, &st, c->pending == PEND_INIT && c->want_lane ? &lane : NULL) < 0)
 		return conn_fail(c, EBADMSG, "the shim sent a malformed frame");
 	switch (f->type) {
 	case FRAME_PONG:
@@ -131,6 +270,8 @@ static bool handle_frame(struct shimconn *c, const struct frame *f)
 	case FRAME_INIT_ERROR:
 		if (c->pending != PEND_INIT)
 			return conn_fail(c, EBADMSG, "the shim answered init unasked");
+		if (f->type == FRAME_READY && c->want_lane && take_lane(c, lane, &err) < 0)
+			return conn_fail(c, EBADMSG, err->msg);
 		c->pending = PEND_NONE;
 		c->in_cb = true;
 		r.status = f->type == FRAME_READY ? INVOCATION_SUCCESS : INVOCATION_ERROR;
@@ -143,20 +284,22 @@ static bool handle_frame(struct shimconn *c, const struct frame *f)
 		c->in_cb = true;
 		c->reply_cb(c->req_arg, &r, NULL);
 		break;
+	case FRAME_DIED:
+		if (c->pending != PEND_KILL)
+			return conn_fail(c, EBADMSG, "the shim sent DIED unasked");
+		c->in_cb = true;
+		lane_died(c->lane, r.error_message, r.max_rss_kb);
+		break;
 	case FRAME_PROTO_ERROR: return conn_fail(c, EBADMSG, "the shim refused a frame");
 	default: return conn_fail(c, EBADMSG, "the shim sent an unknown frame type");
 	}
-	c->in_cb = false;
-	freed = c->dead;
-	if (freed)
-		conn_destroy(c);
-	return freed;
+	return cb_end(c);
 }
 
-static void on_read(struct bufferevent *bev, void *arg)
+/* The frames read so far, in order. */
+static void take_frames(struct shimconn *c)
 {
-	struct shimconn *c = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
+	struct evbuffer *in = c->in;
 
 	for (;;) {
 		size_t have = evbuffer_get_length(in), need = FRAME_HDR_LEN;
@@ -183,6 +326,82 @@ static void on_read(struct bufferevent *bev, void *arg)
 			return;
 		evbuffer_drain(in, need);
 	}
+}
+
+/* Descriptors that came with the bytes: only READY's, for an init that
+ * asked for the lane, four at most.  False (all of them closed) if not. */
+static bool take_fds(struct shimconn *c, struct msghdr *mh)
+{
+	bool ok = !(mh->msg_flags & MSG_CTRUNC);
+
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+		size_t n;
+		int *fds = (int *)CMSG_DATA(cm);
+
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < n; i++) {
+			int fd;
+
+			memcpy(&fd, fds + i, sizeof(fd));
+			if (ok && c->pending == PEND_INIT && c->want_lane && c->nrx < 4)
+				c->rx_fds[c->nrx++] = fd;
+			else {
+				ok = false;
+				close(fd);
+			}
+		}
+	}
+	return ok;
+}
+
+static void on_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct shimconn *c = arg;
+	struct evbuffer_iovec v[2];
+	struct iovec iov[2];
+	union {
+		struct cmsghdr hdr;
+		char buf[CMSG_SPACE(4 * sizeof(int))];
+	} ctl;
+	struct msghdr mh = { .msg_iov = iov,
+			     .msg_control = ctl.buf,
+			     .msg_controllen = sizeof(ctl.buf) };
+	int nv = evbuffer_reserve_space(c->in, 65536, v, 2);
+	ssize_t n;
+	char msg[128];
+
+	if (nv < 0) {
+		conn_fail(c, ENOMEM, "out of memory");
+		return;
+	}
+	for (int i = 0; i < nv; i++)
+		iov[i] = (struct iovec){ v[i].iov_base, v[i].iov_len };
+	mh.msg_iovlen = (size_t)nv;
+	n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n > 0 && !take_fds(c, &mh)) {
+		conn_fail(c, EBADMSG, "the shim passed descriptors unasked");
+		return;
+	}
+	if (n <= 0) {
+		if (n == 0)
+			snprintf(msg, sizeof(msg), "the shim closed the connection");
+		else
+			snprintf(msg, sizeof(msg), "shim connection: %s", strerror(errno));
+		conn_fail(c, n == 0 ? ECONNRESET : EPIPE, msg);
+		return;
+	}
+	int used = 0;
+	for (size_t left = (size_t)n; used < nv && left > 0; used++) {
+		if (v[used].iov_len > left)
+			v[used].iov_len = left;
+		left -= v[used].iov_len;
+	}
+	evbuffer_commit_space(c->in, v, used);
+	take_frames(c);
 }
 
 static void on_event(struct bufferevent *bev, short what, void *arg)
@@ -239,17 +458,21 @@ int shimconn_connect(struct shimconn **out, struct event_base *base, const char 
 		return hearth_error_make(err, ENOMEM, "out of memory");
 	}
 	c->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (!c->bev) {
+	if (!c->bev)
 		close(fd);
-		free(c);
+	c->in = evbuffer_new();
+	c->rev = event_new(base, fd, EV_READ | EV_PERSIST, on_readable, c);
+	if (!c->bev || !c->in || !c->rev) {
+		conn_destroy(c);
 		return hearth_error_make(err, ENOMEM, "out of memory");
 	}
 	c->closed_cb = closed;
 	c->closed_arg = arg;
 	/* A reply is read before any client's request (loop.h). */
 	bufferevent_priority_set(c->bev, LOOP_PRIO_BACKEND);
-	bufferevent_setcb(c->bev, on_read, NULL, on_event, c);
-	bufferevent_enable(c->bev, EV_READ);
+	event_priority_set(c->rev, LOOP_PRIO_BACKEND);
+	bufferevent_setcb(c->bev, NULL, NULL, on_event, c);
+	event_add(c->rev, NULL);
 	*out = c;
 	return 0;
 }
@@ -261,8 +484,7 @@ int shimconn_connect(struct shimconn **out, struct event_base *base, const char 
  * the bufferevent then meets the error itself) is copied into the
  * connection's output, so nothing the writer referenced needs to outlive
  * this call. */
-static int send_request(struct shimconn *c, struct frame_writer *w, enum pending p,
-			shimconn_reply_cb cb, void *arg, struct hearth_error **err)
+static int send_frame(struct shimconn *c, struct frame_writer *w, struct hearth_error **err)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 	evutil_socket_t fd = bufferevent_getfd(c->bev);
@@ -294,6 +516,16 @@ static int send_request(struct shimconn *c, struct frame_writer *w, enum pending
 		}
 		skip = 0;
 	}
+	return 0;
+}
+
+static int send_request(struct shimconn *c, struct frame_writer *w, enum pending p,
+			shimconn_reply_cb cb, void *arg, struct hearth_error **err)
+{
+	int r = send_frame(c, w, err);
+
+	if (r < 0)
+		return r;
 	c->pending = p;
 	c->reply_cb = cb;
 	c->req_arg = arg;
@@ -320,7 +552,7 @@ int shimconn_init(struct shimconn *c, const struct shimconn_init *in, shimconn_r
 	struct frame_writer w;
 	struct iovec iov;
 	char kv[8192];
-	size_t size = FRAME_HDR_LEN + 2 * (FRAME_FIELD_HDR_LEN + 8);
+	size_t size = FRAME_HDR_LEN + 3 * (FRAME_FIELD_HDR_LEN + 8);
 
 	if (c->failed)
 		return hearth_error_make(err, EPIPE, "the shim connection failed");
@@ -349,6 +581,8 @@ int shimconn_init(struct shimconn *c, const struct shimconn_init *in, shimconn_r
 		frame_write_str(&w, str_tags[i], strs[i]);
 	frame_write_u64(&w, FT_MEMORY_MB, in->memory_mb);
 	frame_write_u64(&w, FT_TIMEOUT_MS, in->timeout_ms);
+	if (in->lane)
+		frame_write_u64(&w, FT_LANE, 1);
 	if (env) {
 		json_object_object_foreach(env, k, v) {
 			if (env_entry(kv, sizeof(kv), k, v))
@@ -356,6 +590,7 @@ int shimconn_init(struct shimconn *c, const struct shimconn_init *in, shimconn_r
 		}
 	}
 	json_object_put(env);
+	c->want_lane = in->lane && !c->lane;
 	return send_request(c, &w, PEND_INIT, cb, arg, err);
 }
 
@@ -379,6 +614,16 @@ int shimconn_invoke(struct shimconn *c, const char *request_id, unsigned deadlin
 		return hearth_error_make(err, EINVAL, "request id too long");
 	if (len > INVOKE_PAYLOAD_MAX)
 		return hearth_error_make(err, E2BIG, "payload over %u bytes", INVOKE_PAYLOAD_MAX);
+	if (c->lane) {
+		int r = lane_invoke(c->lane, request_id, deadline_ms, payload, len, err);
+
+		if (r < 0)
+			return r;
+		c->pending = PEND_LANE;
+		c->reply_cb = cb;
+		c->req_arg = arg;
+		return 0;
+	}
 	frame_writer_init(&w, FRAME_INVOKE, scratch, sizeof(scratch), iov, 2);
 	frame_write_str(&w, FT_REQUEST_ID, request_id);
 	frame_write_u64(&w, FT_DEADLINE_MS, deadline_ms);

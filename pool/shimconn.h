@@ -5,6 +5,7 @@
 #ifndef HEARTH_SHIMCONN_H
 #define HEARTH_SHIMCONN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,6 +36,11 @@ struct shimconn_init {
 	const char *env_json; /* JSON object of strings */
 	unsigned memory_mb;
 	unsigned timeout_ms;
+	/* Ask for the direct lane (runtimes/PROTOCOL.md): when the shim
+	 * passes the runtime's pipes with READY, invokes go to the runtime
+	 * itself and the shim only supervises.  A shim that does not is
+	 * served over frames, as before. */
+	bool lane;
 };
 
 /* Init or invoke answered: r set, err NULL; or r NULL and err set when the

@@ -5,7 +5,7 @@ EXTRA_DIST += runtimes/README.md
 # images, distroless); no sanitizers (they do not link statically) and
 # only libc, hence its own flags instead of HEARTH_CFLAGS.
 noinst_PROGRAMS += runtimes/shim/hearth-shim
-runtimes_shim_hearth_shim_SOURCES = runtimes/shim/shim.c runtimes/shim/chan.h \
+runtimes_shim_hearth_shim_SOURCES = runtimes/shim/shim.c \
 	runtimes/shim/runtime.c runtimes/shim/runtime.h runtimes/shim/reply.c runtimes/shim/reply.h \
 	$(COMMON_SOURCES)
 runtimes_shim_hearth_shim_CPPFLAGS = -D_GNU_SOURCE -I$(top_srcdir)/common

@@ -79,7 +79,7 @@ dist_noinst_SCRIPTS += tests/integration/shim-docker.sh tests/integration/launch
 # Execution against a real hearthd, dockerd and the hearth/* images; they
 # only touch containers labelled with their own hearthd's hearth.instance.
 HEARTH_EXEC_TESTS = tests/integration/exec-basic.sh tests/integration/exec-limits.sh \
-	tests/integration/exec-lifecycle.sh tests/integration/exec-engine.sh \
+	tests/integration/exec-lifecycle.sh tests/integration/exec-lane.sh tests/integration/exec-engine.sh \
 	tests/integration/exec-image.sh tests/integration/exec-disconnect.sh \
 	tests/integration/events.sh tests/integration/bench-api.sh tests/integration/fnurl.sh \
 	tests/integration/async-basic.sh tests/integration/async-limits.sh \

@@ -4,8 +4,11 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 
+#include "chan.h"
 #include "frame.h"
 
 /* The frame being laid out; the shim answers one request at a time.  The
@@ -31,23 +34,22 @@ static void put_errors(const struct bytes *err, int n)
 /* The logs plus a truncation marker, as one field. */
 static void put_logs(const struct runtime_logs *logs)
 {
-	char marker[96];
-	size_t mlen = 0;
-	if (logs->dropped) {
-		int r = snprintf(marker, sizeof(marker),
-				 "\n[hearth: logs truncated, %llu bytes dropped]\n",
-				 (unsigned long long)logs->dropped);
-		mlen = r > 0 && (size_t)r < sizeof(marker) ? (size_t)r : 0;
-	}
+	char marker[CHAN_LOGS_MARKER_MAX];
+	size_t mlen = chan_logs_marker(marker, logs->dropped);
 	frame_write_field(&w, FT_LOGS, logs->len + mlen);
 	frame_write_piece(&w, logs->buf, logs->len);
 	frame_write_copy(&w, marker, mlen);
 }
 
 /* Blocking write of the whole frame; a hearthd that went away shows at
- * the next read of the connection. */
-static void finish(int fd)
+ * the next read of the connection.  nfds descriptors (at most 4) go with
+ * the frame's first bytes. */
+static void finish_fds(int fd, const int *fds, int nfds)
 {
+	union {
+		struct cmsghdr hdr;
+		char buf[CMSG_SPACE(4 * sizeof(int))];
+	} ctl;
 	size_t len;
 	int n = frame_writer_finish(&w, &len);
 	if (n < 0) {
@@ -58,12 +60,25 @@ static void finish(int fd)
 	}
 	struct iovec *v = iov;
 	while (n > 0) {
-		ssize_t wr = writev(fd, v, n); /* n <= 16 < IOV_MAX */
+		struct msghdr mh = { .msg_iov = v, .msg_iovlen = (size_t)n }; /* n <= 16 */
+		if (nfds > 0) {
+			memset(&ctl, 0, sizeof(ctl));
+			mh.msg_control = ctl.buf;
+			mh.msg_controllen = CMSG_SPACE((size_t)nfds * sizeof(int));
+			struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+			cm->cmsg_level = SOL_SOCKET;
+			cm->cmsg_type = SCM_RIGHTS;
+			cm->cmsg_len = CMSG_LEN((size_t)nfds * sizeof(int));
+			memcpy(CMSG_DATA(cm), fds, (size_t)nfds * sizeof(int));
+		}
+		ssize_t wr = sendmsg(fd, &mh, MSG_NOSIGNAL);
 		if (wr < 0) {
 			if (errno == EINTR)
 				continue;
 			return;
 		}
+		if (wr > 0)
+			nfds = 0; /* they went with the first bytes */
 		while (n > 0 && (size_t)wr >= v->iov_len) {
 			wr -= (ssize_t)v->iov_len;
 			v++;
@@ -74,6 +89,11 @@ static void finish(int fd)
 			v->iov_len -= (size_t)wr;
 		}
 	}
+}
+
+static void finish(int fd)
+{
+	finish_fds(fd, NULL, 0);
 }
 
 void reply_pong(int fd)
@@ -100,12 +120,24 @@ void reply_init_refused(int fd, const char *why)
 	error_only(fd, FRAME_INIT_ERROR, "Runtime.InitError", why);
 }
 
-void reply_ready(int fd, uint64_t init_us, uint64_t rss_kb, const struct runtime_logs *logs)
+void reply_ready(int fd, uint64_t init_us, uint64_t rss_kb, const struct runtime_logs *logs,
+		 const int *lane_fds)
 {
 	begin(FRAME_READY);
 	frame_write_u64(&w, FT_INIT_US, init_us);
 	frame_write_u64(&w, FT_MAX_RSS_KB, rss_kb);
+	if (lane_fds)
+		frame_write_u64(&w, FT_LANE, 1);
 	put_logs(logs);
+	finish_fds(fd, lane_fds, lane_fds ? 4 : 0);
+}
+
+void reply_died(int fd, const char *why, uint64_t rss_kb)
+{
+	begin(FRAME_DIED);
+	frame_write_str(&w, FT_ERROR_TYPE, "Runtime.ExitError");
+	frame_write_str(&w, FT_ERROR_MESSAGE, why);
+	frame_write_u64(&w, FT_MAX_RSS_KB, rss_kb);
 	finish(fd);
 }
 

@@ -35,6 +35,7 @@ static struct {
 	int logfd;  /* read end of its stdout+stderr */
 	char lang[8];
 	bool inited;	/* it answered an init with CHAN_READY */
+	bool lane;	/* hearthd drives it directly (runtime_lane) */
 	int wstatus;	/* valid after it died */
 	long maxrss_kb; /* from wait4, after it died */
 } rt = { .chan = -1, .in = -1, .res = -1, .logfd = -1 };
@@ -47,27 +48,13 @@ static uint64_t logdropped;
 static uint8_t nonce[CHAN_NONCE_LEN]; /* of the request in flight */
 static uint8_t msg[CHAN_MSG_MAX];     /* one channel message */
 /* Bytes read from the result pipe not yet matched to a message. */
-static uint8_t resbuf[CHAN_MSG_MAX + CHAN_PIPE_MSG_MAX];
+static uint8_t resbuf[CHAN_RES_BUF];
 static size_t reslen;
-static uint64_t rng_state;
-
-/* splitmix64 seeded from getrandom: a nonce must be unguessable to a
- * handler writing blindly, and one getrandom per invoke would be a
- * syscall on the hot path for no extra safety (the handler shares the
- * bootstrap's address space anyway; see PROTOCOL.md). */
-static uint64_t rng_next(void)
-{
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
+static uint64_t rng_state; /* chan_nonce_next's, seeded from getrandom */
 
 static void new_nonce(void)
 {
-	uint64_t a = rng_next(), b = rng_next();
-	memcpy(nonce, &a, 8);
-	memcpy(nonce + 8, &b, 8);
+	chan_nonce_next(&rng_state, nonce);
 }
 
 int runtime_setup(const char *python_bootstrap, const char *node_bootstrap, int signal_fd)
@@ -191,13 +178,15 @@ void runtime_close(void)
 		close(rt.res);
 	rt.res = -1;
 	reslen = 0;
-	if (rt.logfd >= 0) {
+	/* On the lane the logs are hearthd's: it reads them to the end. */
+	if (rt.logfd >= 0 && !rt.lane) {
 		drain_logs();
 		if (rt.logfd >= 0)
 			close(rt.logfd);
 	}
 	rt.logfd = -1;
 	rt.inited = false;
+	rt.lane = false;
 }
 
 void runtime_kill(void)
@@ -310,6 +299,7 @@ bool runtime_spawn(const char *lang)
 	rt.chan = fds[CHAN_OURS];
 	rt.logfd = fds[LOG_OURS];
 	rt.inited = false;
+	rt.lane = false;
 	rt.wstatus = 0;
 	rt.maxrss_kb = 0;
 	snprintf(rt.lang, sizeof(rt.lang), "%s", lang);
@@ -360,6 +350,15 @@ void runtime_death_reason(char *buf, size_t len)
 	}
 }
 
+void runtime_lane(int fds[4])
+{
+	fds[0] = rt.in;
+	fds[1] = rt.res;
+	fds[2] = rt.chan;
+	fds[3] = rt.logfd;
+	rt.lane = true;
+}
+
 /* ---- sending ---------------------------------------------------------- */
 
 bool runtime_send_init(uint8_t *m, size_t len)
@@ -376,8 +375,7 @@ bool runtime_send_init(uint8_t *m, size_t len)
 static bool in_send(const void *a, size_t alen, const void *b, size_t blen, int64_t deadline)
 {
 	uint8_t trailer[CHAN_IN_TRAILER];
-	chan_put32(trailer, (uint32_t)(alen + blen));
-	memcpy(trailer + 4, CHAN_IN_MAGIC, 4);
+	chan_in_trailer(trailer, (uint32_t)(alen + blen));
 	struct iovec iov[3] = { { (void *)a, alen },
 				{ (void *)b, blen },
 				{ trailer, sizeof(trailer) } };
@@ -409,18 +407,8 @@ void runtime_send_invoke(uint32_t deadline_ms, const uint8_t *rid, uint32_t rid_
 			 const uint8_t *payload, uint32_t payload_len, int64_t deadline)
 {
 	new_nonce();
-	uint8_t hdr[1 + CHAN_NONCE_LEN + 10 + INVOKE_REQUEST_ID_MAX];
-	size_t hl = 0;
-	hdr[hl++] = CHAN_INVOKE;
-	memcpy(hdr + hl, nonce, CHAN_NONCE_LEN);
-	hl += CHAN_NONCE_LEN;
-	chan_put32(hdr + hl, deadline_ms);
-	chan_put32(hdr + hl + 4, payload_len);
-	hdr[hl + 8] = (uint8_t)(rid_len >> 8);
-	hdr[hl + 9] = (uint8_t)rid_len;
-	hl += 10;
-	memcpy(hdr + hl, rid, rid_len);
-	hl += rid_len;
+	uint8_t hdr[CHAN_INVOKE_HEAD_MAX];
+	size_t hl = chan_invoke_head(hdr, nonce, deadline_ms, payload_len, rid, rid_len);
 
 	reslen = 0; /* nothing read from the result pipe so far is for this call */
 	if (hl + payload_len + CHAN_IN_TRAILER <= CHAN_PIPE_MSG_MAX) {
@@ -449,39 +437,6 @@ void runtime_send_invoke(uint32_t deadline_ms, const uint8_t *rid, uint32_t rid_
 
 /* ---- waiting ---------------------------------------------------------- */
 
-/* Looks in resbuf for a whole result-pipe message that starts with the
- * nonce and moves it to msg[].  Bytes before it are whatever a handler
- * wrote into the pipe: dropped.  The bootstrap writes a message in one
- * write of at most PIPE_BUF, so it is contiguous in the pipe and the
- * bytes after its nonce are its own. */
-static bool res_take(size_t *len)
-{
-	uint8_t *p = memmem(resbuf, reslen, nonce, CHAN_NONCE_LEN);
-	if (!p) { /* keep a tail that may be the start of the nonce */
-		if (reslen > CHAN_NONCE_LEN - 1) {
-			memmove(resbuf, resbuf + reslen - (CHAN_NONCE_LEN - 1), CHAN_NONCE_LEN - 1);
-			reslen = CHAN_NONCE_LEN - 1;
-		}
-		return false;
-	}
-	size_t avail = reslen - (size_t)(p - resbuf);
-	const size_t hl = CHAN_NONCE_LEN + 1 + 8; /* nonce 'S' rss len */
-	if (avail >= hl) {
-		size_t need = hl + chan_get32(p + CHAN_NONCE_LEN + 5);
-		if (need > CHAN_PIPE_MSG_MAX)
-			need = CHAN_NONCE_LEN + 1; /* too long for the lane: a violation */
-		if (avail >= need) {
-			memcpy(msg, p, need);
-			*len = need;
-			reslen = 0;
-			return true;
-		}
-	}
-	memmove(resbuf, p, avail);
-	reslen = avail;
-	return false;
-}
-
 /* Reads what the result pipe holds (non-blocking); true if that
  * completed the message with the nonce. */
 static bool res_read(size_t *len)
@@ -490,7 +445,7 @@ static bool res_read(size_t *len)
 	while (rt.res >= 0 &&
 	       (r = pipe_read(&rt.res, resbuf + reslen, sizeof(resbuf) - reslen)) > 0) {
 		reslen += (size_t)r;
-		if (res_take(len))
+		if (chan_res_take(resbuf, &reslen, nonce, msg, len))
 			return true;
 	}
 	return false;
@@ -608,7 +563,7 @@ int runtime_idle(int fd, bool *term)
 	struct pollfd pf[3] = {
 		{ .fd = fd, .events = POLLIN },
 		{ .fd = sigfd, .events = POLLIN },
-		{ .fd = rt.logfd, .events = POLLIN },
+		{ .fd = rt.lane ? -1 : rt.logfd, .events = POLLIN },
 	};
 
 	*term = false;
@@ -616,7 +571,14 @@ int runtime_idle(int fd, bool *term)
 		return errno == EINTR ? 0 : -1;
 	if (pf[2].revents)
 		drain_logs();
-	if ((pf[1].revents & POLLIN) && read_signals(term))
-		runtime_close();
+	if ((pf[1].revents & POLLIN) && read_signals(term)) {
+		/* On the lane, hearthd learns of the death from its ends of the
+		 * pipes: everything else that holds them goes too (runtime_kill
+		 * as PID 1), so they close now. */
+		if (rt.lane)
+			runtime_kill();
+		else
+			runtime_close();
+	}
 	return *term ? 0 : pf[0].revents;
 }

@@ -53,6 +53,13 @@ const char *runtime_lang(void);
 void runtime_death_reason(char *buf, size_t len);
 uint64_t runtime_maxrss_kb(void);
 
+/* The direct lane (PROTOCOL.md): our ends of the runtime's input pipe,
+ * result pipe, channel and log pipe, in that order, for hearthd to drive
+ * the loaded runtime itself.  From now on the logs are hearthd's (not
+ * read here), and when the runtime dies everything in the container is
+ * killed, so hearthd's ends see the end at once. */
+void runtime_lane(int fds[4]);
+
 /* Sends an init message built by the caller (CHAN_INIT, room for the
  * nonce, then its strings) with a fresh nonce, on the channel; false with
  * errno set when it cannot. */

@@ -50,6 +50,7 @@ static size_t init_msg_len;
 static uint64_t init_budget_ms;
 static char init_lang[8];
 static char init_failure[512]; /* why the last (re)init failed */
+static bool init_lane;	       /* hearthd asked for the direct lane */
 
 __attribute__((format(printf, 1, 0))) static void vwarnx(const char *fmt, va_list ap)
 {
@@ -97,9 +98,13 @@ static bool do_init(bool answer, int64_t t0)
 			uint64_t init_us = (uint64_t)(runtime_now_ns() - t0) / 1000;
 			struct runtime_logs logs = runtime_logs();
 			if (kind == CHAN_READY) {
+				int fds[4];
 				runtime_set_loaded();
+				if (answer && init_lane)
+					runtime_lane(fds);
 				if (answer)
-					reply_ready(conn, init_us, rss, &logs);
+					reply_ready(conn, init_us, rss, &logs,
+						    init_lane ? fds : NULL);
 				return true;
 			}
 			if (kind == CHAN_INIT_ERR) {
@@ -174,7 +179,7 @@ static void handle_init(const struct frame *f)
 	struct frame_field fld;
 	const struct frame_field *code = NULL, *handler = NULL, *lang = NULL, *fname = NULL;
 	struct frame_field fcode, fhandler, flang, fname_;
-	uint64_t mem = FN_MEMORY_DEFAULT, tmo = FN_TIMEOUT_DEFAULT * 1000;
+	uint64_t mem = FN_MEMORY_DEFAULT, tmo = FN_TIMEOUT_DEFAULT * 1000, lane = 0;
 	size_t envsz = 0;
 	int64_t t0 = runtime_now_ns();
 
@@ -199,6 +204,7 @@ static void handle_init(const struct frame *f)
 			break;
 		case FT_MEMORY_MB: frame_field_u64(&fld, &mem); break;
 		case FT_TIMEOUT_MS: frame_field_u64(&fld, &tmo); break;
+		case FT_LANE: frame_field_u64(&fld, &lane); break;
 		case FT_ENV: envsz += 4 + fld.len; break;
 		}
 	}
@@ -274,6 +280,7 @@ static void handle_init(const struct frame *f)
 		}
 	}
 	init_failure[0] = 0;
+	init_lane = lane == 1;
 	bool ok = do_init(true, t0);
 	runtime_logs_reset();
 	if (!ok) {
@@ -295,8 +302,7 @@ static void reply_failure(enum invocation_status status, const char *type, const
 
 static void handle_invoke(const struct frame *f)
 {
-	static uint8_t *result; /* multi-chunk results; kept for reuse */
-	static size_t result_alloc;
+	static struct chan_answer ans; /* its buffer is kept for reuse */
 	struct frame_iter it;
 	struct frame_field fld;
 	const uint8_t *rid = (const uint8_t *)"", *payload = (const uint8_t *)"";
@@ -348,70 +354,24 @@ static void handle_invoke(const struct frame *f)
 	const uint8_t *msg;
 	size_t n = 0;
 	enum runtime_outcome w;
-	uint32_t total = 0, got = 0, rss = 0;
-	const uint8_t *res = NULL;
+	int a = CHAN_ANSWER_MORE;
 	char why[200];
-	bool violated = false;
+	chan_answer_start(&ans);
 	/* Even when sending failed, the wait tells us why (death, timeout). */
-	while ((w = runtime_wait(deadline, &msg, &n)) == RUNTIME_MSG) {
-		uint8_t kind = msg[CHAN_NONCE_LEN];
-		const uint8_t *body = msg + CHAN_NONCE_LEN + 1, *end = msg + n;
-		if (total == 0 && got == 0 && res == NULL) {
-			if (n < CHAN_NONCE_LEN + 5) {
-				violated = true;
-				break;
-			}
-			rss = chan_get32(body);
-			body += 4;
-			if (kind == CHAN_ERROR) {
-				struct bytes e[3];
-				int ne = chan_strings(body, end, e, 3);
-				struct runtime_logs logs = runtime_logs();
-				reply_error(conn, INVOCATION_ERROR,
-					    (uint64_t)(runtime_now_ns() - t0) / 1000, rss, e, ne,
-					    &logs);
-				runtime_logs_reset();
-				return;
-			}
-			if (kind != CHAN_RESULT || end - body < 4) {
-				violated = true;
-				break;
-			}
-			total = chan_get32(body);
-			body += 4;
-			if (total > INVOKE_PAYLOAD_MAX || (size_t)(end - body) > total) {
-				violated = true;
-				break;
-			}
-			got = (uint32_t)(end - body);
-			if (got == total) { /* the common case: one message */
-				res = body;
-				break;
-			}
-			if (result_alloc < total) {
-				uint8_t *nr = realloc(result, total);
-				if (!nr)
-					die("out of memory for a %u-byte result", total);
-				result = nr;
-				result_alloc = total;
-			}
-			memcpy(result, body, got);
-			res = result;
-			continue;
-		}
-		if (kind != CHAN_MORE || (size_t)(end - body) > total - got) {
-			violated = true;
-			break;
-		}
-		memcpy(result + got, body, (size_t)(end - body));
-		got += (uint32_t)(end - body);
-		if (got == total)
-			break;
-	}
+	while ((w = runtime_wait(deadline, &msg, &n)) == RUNTIME_MSG &&
+	       (a = chan_answer_feed(&ans, msg, n)) == CHAN_ANSWER_MORE)
+		;
+	if (a == CHAN_ANSWER_NOMEM)
+		die("out of memory for a %u-byte result", ans.total);
+	bool violated = a == CHAN_ANSWER_BAD;
 	uint64_t dur = (uint64_t)(runtime_now_ns() - t0) / 1000;
 	if (w == RUNTIME_MSG && !violated) {
 		struct runtime_logs logs = runtime_logs();
-		reply_result(conn, dur, rss, res, total, &logs);
+		if (ans.is_error)
+			reply_error(conn, INVOCATION_ERROR, dur, ans.rss_kb, ans.err, ans.nerr,
+				    &logs);
+		else
+			reply_result(conn, dur, ans.rss_kb, ans.result, ans.total, &logs);
 		runtime_logs_reset();
 		return;
 	}
@@ -435,6 +395,19 @@ static void handle_invoke(const struct frame *f)
 	runtime_kill(); /* a dead runtime's leftover children too */
 	reply_failure(status, type, why, dur, runtime_maxrss_kb());
 	restart_runtime();
+}
+
+/* The direct lane: hearthd ends the runtime (deadline, death, broken
+ * protocol) and is told how it ended.  hearthd recycles the container
+ * then, so no fresh runtime is started here. */
+static void handle_kill(void)
+{
+	char why[200];
+
+	runtime_kill();
+	runtime_death_reason(why, sizeof(why));
+	reply_died(conn, why, runtime_maxrss_kb());
+	runtime_logs_reset();
 }
 
 static void shutdown_and_exit(int code)
@@ -495,6 +468,7 @@ static void serve(void)
 				case FRAME_INIT: handle_init(&f); break;
 				case FRAME_INVOKE: handle_invoke(&f); break;
 				case FRAME_SHUTDOWN: shutdown_and_exit(0); break;
+				case FRAME_KILL: handle_kill(); break;
 				default: reply_proto_error(conn, "unknown frame type"); break;
 				}
 			}

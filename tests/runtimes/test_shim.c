@@ -23,11 +23,13 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "chan.h"
 #include "frame.h"
 #include "tap.h"
 
@@ -52,7 +54,7 @@ struct shim {
 
 struct reply {
 	int type; /* frame type, or -1 on a transport failure */
-	uint64_t status, duration_us, rss_kb;
+	uint64_t status, duration_us, rss_kb, lane;
 	char *result, *etype, *emsg, *estack, *logs;
 	size_t result_len, logs_len;
 	double elapsed_ms; /* measured here */
@@ -125,6 +127,45 @@ static int connect_sock(const char *path, int wait_ms)
 }
 
 /* Reads one frame within timeout_ms; fills r. */
+/* Descriptors that came with the last reply (READY of a lane init). */
+static int rx_fds[8];
+static int n_rx_fds;
+
+static void rx_fds_close(void)
+{
+	for (int i = 0; i < n_rx_fds; i++)
+		close(rx_fds[i]);
+	n_rx_fds = 0;
+}
+
+/* One read of the connection, keeping any descriptors that come along. */
+static ssize_t read_fds(int fd, void *buf, size_t len)
+{
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(8 * sizeof(int))];
+	} ctl;
+	struct iovec iov = { buf, len };
+	struct msghdr mh = { .msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = ctl.b,
+			     .msg_controllen = sizeof(ctl.b) };
+	ssize_t n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); n > 0 && cm; cm = CMSG_NXTHDR(&mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		for (size_t i = 0; i < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
+			int f;
+			memcpy(&f, CMSG_DATA(cm) + i * sizeof(int), sizeof(f));
+			if (n_rx_fds < 8)
+				rx_fds[n_rx_fds++] = f;
+			else
+				close(f);
+		}
+	}
+	return n;
+}
+
 static void recv_reply(int fd, int timeout_ms, struct reply *r)
 {
 	static uint8_t *buf;
@@ -150,7 +191,7 @@ static void recv_reply(int fd, int timeout_ms, struct reply *r)
 		struct pollfd pf = { .fd = fd, .events = POLLIN };
 		if (poll(&pf, 1, left) <= 0)
 			continue;
-		ssize_t n = read(fd, buf + len, need - len);
+		ssize_t n = read_fds(fd, buf + len, need - len);
 		if (n <= 0)
 			return;
 		len += (size_t)n;
@@ -164,6 +205,7 @@ static void recv_reply(int fd, int timeout_ms, struct reply *r)
 		case FT_STATUS: frame_field_u64(&fld, &r->status); break;
 		case FT_DURATION_US: frame_field_u64(&fld, &r->duration_us); break;
 		case FT_MAX_RSS_KB: frame_field_u64(&fld, &r->rss_kb); break;
+		case FT_LANE: frame_field_u64(&fld, &r->lane); break;
 		case FT_RESULT:
 			r->result = dupmem(fld.val, fld.len);
 			r->result_len = fld.len;
@@ -213,9 +255,12 @@ static void request(struct shim *s, int timeout_ms, struct reply *r)
 	r->elapsed_ms = now_ms() - t0;
 }
 
-static void do_init(struct shim *s, const char *lang, const char *handler, struct reply *r)
+static void do_init_lane(struct shim *s, const char *lang, const char *handler, bool lane,
+			 struct reply *r)
 {
 	out_begin(FRAME_INIT);
+	if (lane)
+		frame_write_u64(&out, FT_LANE, 1);
 	frame_write_str(&out, FT_CODE_DIR, s->codedir);
 	frame_write_str(&out, FT_HANDLER, handler);
 	frame_write_str(&out, FT_LANGUAGE, lang);
@@ -225,6 +270,11 @@ static void do_init(struct shim *s, const char *lang, const char *handler, struc
 	frame_write_str(&out, FT_ENV, "HEARTH_TEST_ENV=from-init");
 	frame_write_str(&out, FT_ENV, "OTHER=a=b");
 	request(s, 15000, r);
+}
+
+static void do_init(struct shim *s, const char *lang, const char *handler, struct reply *r)
+{
+	do_init_lane(s, lang, handler, false, r);
 }
 
 static void invoke(struct shim *s, const void *payload, size_t len, uint64_t deadline_ms,
@@ -752,6 +802,141 @@ static void run_language(const char *lang)
 	shim_stop(&s);
 }
 
+/* ---- the direct lane: what hearthd's pool/lane.c does, by hand -------- */
+
+static bool is_fifo(int fd, int mode)
+{
+	struct stat st;
+	int fl = fcntl(fd, F_GETFL);
+	return fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) && fl >= 0 && (fl & O_ACCMODE) == mode;
+}
+
+static bool is_seqpacket(int fd)
+{
+	int type = 0;
+	socklen_t l = sizeof(type);
+	return getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l) == 0 && type == SOCK_SEQPACKET;
+}
+
+/* Sends an invoke on the lane's input pipe and reads the answer from its
+ * result pipe (small ones only): the result's bytes, or NULL. */
+static char *lane_call(const int *fds, const char *json, int timeout_ms)
+{
+	static uint64_t rng = 42;
+	uint8_t nonce[CHAN_NONCE_LEN], hdr[CHAN_INVOKE_HEAD_MAX], trailer[CHAN_IN_TRAILER];
+	uint8_t buf[CHAN_RES_BUF], msg[CHAN_PIPE_MSG_MAX];
+	size_t len = 0, n;
+	double until = now_ms() + timeout_ms;
+	chan_nonce_next(&rng, nonce);
+	size_t hl = chan_invoke_head(hdr, nonce, 5000, (uint32_t)strlen(json),
+				     (const uint8_t *)"lane-1", 6);
+	chan_in_trailer(trailer, (uint32_t)(hl + strlen(json)));
+	struct iovec iov[3] = { { hdr, hl }, { (void *)json, strlen(json) }, { trailer, 8 } };
+	if (writev(fds[0], iov, 3) != (ssize_t)(hl + strlen(json) + 8))
+		return NULL;
+	for (;;) {
+		int left = (int)(until - now_ms());
+		struct pollfd pf = { .fd = fds[1], .events = POLLIN };
+		if (left <= 0 || poll(&pf, 1, left) <= 0)
+			return NULL;
+		ssize_t r = read(fds[1], buf + len, sizeof(buf) - len);
+		if (r <= 0)
+			return NULL;
+		len += (size_t)r;
+		if (chan_res_take(buf, &len, nonce, msg, &n)) {
+			struct chan_answer a = { 0 };
+			chan_answer_start(&a);
+			char *res = chan_answer_feed(&a, msg, n) == CHAN_ANSWER_DONE && !a.is_error
+					    ? dupmem(a.result, a.total)
+					    : NULL;
+			chan_answer_free(&a);
+			return res;
+		}
+	}
+}
+
+/* The end of a pipe within ms: every writer gone. */
+static bool pipe_ends(int fd, int ms)
+{
+	char b[4096];
+	double until = now_ms() + ms;
+	for (;;) {
+		int left = (int)(until - now_ms());
+		struct pollfd pf = { .fd = fd, .events = POLLIN };
+		if (left <= 0 || poll(&pf, 1, left) <= 0)
+			return false;
+		ssize_t r = read(fd, b, sizeof(b));
+		if (r == 0)
+			return true;
+		if (r < 0 && errno != EINTR && errno != EAGAIN)
+			return false;
+	}
+}
+
+static void run_lane(const char *lang)
+{
+	struct shim s;
+	struct reply r;
+	int fds[4] = { -1, -1, -1, -1 };
+
+	printf("# ---- %s, the direct lane ----\n", lang);
+	if (!shim_start(&s, lang)) {
+		ok(0, "%s lane: shim started", lang);
+		shim_stop(&s);
+		return;
+	}
+	n_rx_fds = 0;
+	do_init_lane(&s, lang, strcmp(lang, "python") == 0 ? "main.handler" : "index.handler", true,
+		     &r);
+	ok(r.type == FRAME_READY && r.lane == 1 && n_rx_fds == 4,
+	   "%s lane: an init asking for the lane -> READY with LANE 1 and 4 descriptors (%d, %d)",
+	   lang, r.type, n_rx_fds);
+	reply_free(&r);
+	if (n_rx_fds == 4)
+		memcpy(fds, rx_fds, sizeof(fds));
+	else
+		rx_fds_close();
+	n_rx_fds = 0;
+	ok(fds[0] >= 0 && is_fifo(fds[0], O_WRONLY) && is_fifo(fds[1], O_RDONLY) &&
+		   is_seqpacket(fds[2]) && is_fifo(fds[3], O_RDONLY),
+	   "%s lane: they are the input pipe, result pipe, channel and log pipe", lang);
+	char *res = fds[0] >= 0 ? lane_call(fds, "{\"op\":\"echo\",\"n\":7}", 10000) : NULL;
+	ok(res && strcmp(res, "{\"op\":\"echo\",\"n\":7}") == 0,
+	   "%s lane: a call on them, with no frame, is answered by the runtime (%s)", lang, S(res));
+	free(res);
+	ok(ping(&s), "%s lane: the shim still answers frames", lang);
+	/* The runtime dies by itself: the shim ends everything, the result
+	 * pipe closes at once, and KILL tells why. */
+	res = fds[0] >= 0 ? lane_call(fds, "{\"op\":\"exit\",\"code\":5}", 3000) : NULL;
+	ok(!res && fds[1] >= 0 && pipe_ends(fds[1], 3000),
+	   "%s lane: the runtime exits -> its result pipe ends", lang);
+	free(res);
+	out_begin(FRAME_KILL);
+	request(&s, 5000, &r);
+	ok(r.type == FRAME_DIED && contains(r.etype, "Runtime.ExitError") &&
+		   contains(r.emsg, "exited with code 5"),
+	   "%s lane: KILL -> DIED with how it ended (%s: %s)", lang, S(r.etype), S(r.emsg));
+	reply_free(&r);
+	for (int i = 0; i < 4; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+
+	/* A live runtime: KILL ends it (a deadline in hearthd). */
+	do_init_lane(&s, lang, strcmp(lang, "python") == 0 ? "main.handler" : "index.handler", true,
+		     &r);
+	bool ready = r.type == FRAME_READY && n_rx_fds == 4;
+	reply_free(&r);
+	out_begin(FRAME_KILL);
+	request(&s, 5000, &r);
+	ok(ready && r.type == FRAME_DIED && contains(r.emsg, "signal 9") && r.rss_kb > 0 &&
+		   pipe_ends(rx_fds[1], 3000),
+	   "%s lane: KILL of a live runtime -> DIED (%s, %llu KB), its pipes end", lang, S(r.emsg),
+	   (unsigned long long)r.rss_kb);
+	reply_free(&r);
+	rx_fds_close();
+	shim_stop(&s);
+}
+
 /* SIGTERM is forwarded and the shim exits (direct mode: we hold its pid). */
 static void run_sigterm(void)
 {
@@ -807,6 +992,10 @@ int main(void)
 		run_language("python");
 	if (!only || strcmp(only, "python") != 0)
 		run_language("node");
+	if (!only || strcmp(only, "node") != 0)
+		run_lane("python");
+	if (!only || strcmp(only, "python") != 0)
+		run_lane("node");
 	run_sigterm();
 	return tap_done();
 }

@@ -1,4 +1,4 @@
-/* chan.h — the private shim <-> runtime channel (runtimes/PROTOCOL.md,
+/* chan.h — the private channel to a function's runtime (runtimes/PROTOCOL.md,
  * "Inside the container").  A SOCK_SEQPACKET socketpair: one message per
  * send, so a handler that writes junk into the runtime's end can only add
  * whole messages, which the shim drops unless they start with the current
@@ -6,8 +6,11 @@
 #ifndef HEARTH_CHAN_H
 #define HEARTH_CHAN_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
+#include "bounds.h"
 #include "bytes.h"
 
 /* Where the runtime finds its end (also passed as HEARTH_CHANNEL_FD). */
@@ -90,5 +93,66 @@ static inline int chan_strings(const uint8_t *p, const uint8_t *end, struct byte
 	}
 	return n;
 }
+
+/* ---- the pure parts both ends of the runtime's lanes use (chan.c) ------
+ * The shim drives the runtime through them; with the direct lane
+ * (PROTOCOL.md) hearthd does, on the very same fds. */
+
+/* Room for an invoke's head: kind, nonce, u32 deadline, u32 payload
+ * length, u16 id length, the id. */
+#define CHAN_INVOKE_HEAD_MAX (1 + CHAN_NONCE_LEN + 10 + INVOKE_REQUEST_ID_MAX)
+
+/* A fresh unguessable nonce from *state (splitmix64, seeded once from
+ * getrandom by the caller): one getrandom per invoke would be a syscall
+ * on the hot path for no extra safety (the handler shares the bootstrap's
+ * address space anyway; see PROTOCOL.md). */
+void chan_nonce_next(uint64_t *state, uint8_t nonce[CHAN_NONCE_LEN]);
+
+/* Lays out the head of an invoke ('V', nonce, deadline, payload length,
+ * request id) in hdr; returns its length.  rid_len <= INVOKE_REQUEST_ID_MAX. */
+size_t chan_invoke_head(uint8_t *hdr, const uint8_t *nonce, uint32_t deadline_ms,
+			uint32_t payload_len, const uint8_t *rid, uint32_t rid_len);
+
+/* The trailer that follows every message on the input pipe. */
+void chan_in_trailer(uint8_t *t, uint32_t msg_len);
+
+/* Looks in buf[0..*len) (bytes read from the result pipe) for a whole
+ * message that starts with the nonce and copies it to out (room for
+ * CHAN_PIPE_MSG_MAX bytes), its length in *out_len.  Bytes before it are
+ * whatever a handler wrote into the pipe: dropped.  The bootstrap writes a
+ * message in one write of at most PIPE_BUF, so it is contiguous in the
+ * pipe and the bytes after its nonce are its own.  Without a whole
+ * message, buf keeps only what may still become one (at most
+ * CHAN_PIPE_MSG_MAX bytes), so the caller reads into buf + *len with
+ * room for CHAN_PIPE_MSG_MAX more. */
+bool chan_res_take(uint8_t *buf, size_t *len, const uint8_t *nonce, uint8_t *out, size_t *out_len);
+#define CHAN_RES_BUF (2 * CHAN_PIPE_MSG_MAX)
+
+/* The line that ends an invocation's logs when the capture dropped
+ * bytes (at most CHAN_LOGS_MARKER_MAX): its length, 0 when none dropped. */
+#define CHAN_LOGS_MARKER_MAX 96
+size_t chan_logs_marker(char *buf, uint64_t dropped);
+
+/* The runtime's answer to one invoke, gathered from its messages: a
+ * result (whole in one message, or 'S' and then 'C' continuations) or a
+ * handler error.  buf and alloc are kept across answers for reuse. */
+struct chan_answer {
+	bool started, is_error;
+	uint32_t rss_kb, total, got;
+	const uint8_t *result; /* when done and !is_error: total bytes */
+	struct bytes err[3];   /* when done and is_error: type message stack */
+	int nerr;
+	uint8_t *buf;
+	size_t alloc;
+};
+enum { CHAN_ANSWER_MORE = 0, CHAN_ANSWER_DONE = 1, CHAN_ANSWER_BAD = -1, CHAN_ANSWER_NOMEM = -2 };
+/* Before the first message of an invoke's answer. */
+void chan_answer_start(struct chan_answer *a);
+/* Takes one message that carried the nonce (msg[0..n), nonce first):
+ * CHAN_ANSWER_DONE when the answer is whole (views into msg or a's
+ * buffer, valid until the next feed), MORE when continuations are due,
+ * BAD when the runtime broke the protocol, NOMEM. */
+int chan_answer_feed(struct chan_answer *a, const uint8_t *msg, size_t n);
+void chan_answer_free(struct chan_answer *a);
 
 #endif
