@@ -121,12 +121,12 @@ int chan_answer_feed(struct chan_answer *a, const uint8_t *msg, size_t n)
 			a->result = body;
 			return CHAN_ANSWER_DONE;
 		}
-		if (a->alloc < a->total) {
-			uint8_t *nb = realloc(a->buf, a->total);
+		if (a->alloc < a->total + 1) {
+			uint8_t *nb = realloc(a->buf, a->total + 1);
 			if (!nb)
 				return CHAN_ANSWER_NOMEM;
 			a->buf = nb;
-			a->alloc = a->total;
+			a->alloc = a->total + 1;
 		}
 		memcpy(a->buf, body, a->got);
 		return CHAN_ANSWER_MORE;
@@ -138,6 +138,7 @@ int chan_answer_feed(struct chan_answer *a, const uint8_t *msg, size_t n)
 	a->got += (uint32_t)(end - body);
 	if (a->got < a->total)
 		return CHAN_ANSWER_MORE;
+	a->buf[a->total] = 0;
 	a->result = a->buf;
 	return CHAN_ANSWER_DONE;
 }

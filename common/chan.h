@@ -139,7 +139,8 @@ size_t chan_logs_marker(char *buf, uint64_t dropped);
 struct chan_answer {
 	bool started, is_error;
 	uint32_t rss_kb, total, got;
-	const uint8_t *result; /* when done and !is_error: total bytes */
+	const uint8_t *result; /* when done and !is_error: total bytes (a NUL
+				* follows those gathered from several messages) */
 	struct bytes err[3];   /* when done and is_error: type message stack */
 	int nerr;
 	uint8_t *buf;

@@ -78,8 +78,11 @@ struct lane {
 };
 
 /* One message of the channel (or the pipe's, copied out): the loop is
- * single-threaded and a message is handled before the next is read. */
-static uint8_t msgbuf[CHAN_MSG_MAX];
+ * single-threaded and a message is handled before the next is read.  A
+ * NUL follows it, so a result is followed by one wherever it lies (the
+ * pool's users go by its length; this only keeps a slip from reading
+ * stale bytes). */
+static uint8_t msgbuf[CHAN_MSG_MAX + 1];
 
 static void close_fd(struct lane *l, int i)
 {
@@ -327,6 +330,7 @@ static void on_res(evutil_socket_t fd, short what, void *arg)
 			}
 			l->reslen += (size_t)r;
 			if (chan_res_take(l->resbuf, &l->reslen, l->nonce, msgbuf, &n)) {
+				msgbuf[n] = 0;
 				take_msg(l, msgbuf, n); /* may free l */
 				return;
 			}
@@ -348,7 +352,7 @@ static void on_chan(evutil_socket_t fd, short what, void *arg)
 	struct lane *l = arg;
 
 	for (int i = 0; i < READS_MAX; i++) {
-		ssize_t n = recv(l->fd[L_CHAN], msgbuf, sizeof(msgbuf), MSG_DONTWAIT);
+		ssize_t n = recv(l->fd[L_CHAN], msgbuf, CHAN_MSG_MAX, MSG_DONTWAIT);
 
 		if (n > 0) {
 			if (l->state != LANE_CALL) {
@@ -359,6 +363,7 @@ static void on_chan(evutil_socket_t fd, short what, void *arg)
 			 * the channel: dropped. */
 			if (n >= CHAN_NONCE_LEN + 1 &&
 			    memcmp(msgbuf, l->nonce, CHAN_NONCE_LEN) == 0) {
+				msgbuf[n] = 0;
 				take_msg(l, msgbuf, (size_t)n); /* may free l */
 				return;
 			}

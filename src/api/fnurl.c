@@ -351,8 +351,9 @@ static void on_fnurl_done(void *arg, const struct pool_result *res, const struct
 		reply_gateway(fc->req, 504, "Endpoint request timed out");
 	} else if (res->status != INVOCATION_SUCCESS) {
 		reply_gateway(fc->req, 502, "Internal Server Error");
-	} else if ((r = jsontext_tree(res->result.ptr)) != NULL &&
-		   json_object_is_type(r, json_type_object) &&
+	} else if (res->result.ptr &&
+		   jsontext_parse(res->result.ptr, res->result.len, 0, "result", &r, NULL) == 0 &&
+		   r && json_object_is_type(r, json_type_object) &&
 		   json_object_object_get_ex(r, "statusCode", &code)) {
 		reply_structured(fc->req, r);
 	} else {
