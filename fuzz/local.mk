@@ -7,7 +7,7 @@
 #     libFuzzer as fuzz/NAME; `make fuzz` runs each for FUZZ_SECONDS.
 # A new harness is a word in FUZZ_NAMES plus its two blocks below.
 FUZZ_NAMES = fn_body zip_unpack frame_hearthd frame_shim api_route route_match json_strict \
-	sigv4 lambda_map
+	sigv4 lambda_map lane_chan
 FUZZ_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/fuzz -DFUZZ_DIR='"$(abs_top_srcdir)/fuzz"'
 # frame_shim compiles the shim's own files.
 FUZZ_SHIM_CPPFLAGS = -I$(top_srcdir)/runtimes/shim
@@ -38,7 +38,7 @@ EXTRA_DIST += fuzz/README.md fuzz/fuzz.h fuzz/json_ref.c fuzz/seeds.py fuzz/corp
 # ---- the replays: make check ----------------------------------------------
 FUZZ_REPLAYS = fuzz/replay_fn_body fuzz/replay_zip_unpack fuzz/replay_frame_hearthd \
 	fuzz/replay_frame_shim fuzz/replay_api_route fuzz/replay_route_match \
-	fuzz/replay_json_strict fuzz/replay_sigv4 fuzz/replay_lambda_map
+	fuzz/replay_json_strict fuzz/replay_sigv4 fuzz/replay_lambda_map fuzz/replay_lane_chan
 check_PROGRAMS += $(FUZZ_REPLAYS)
 TESTS += $(FUZZ_REPLAYS)
 fuzz_replay_fn_body_SOURCES = fuzz/fn_body.c fuzz/replay.c fuzz/fuzz.h
@@ -62,10 +62,12 @@ fuzz_replay_sigv4_SOURCES = fuzz/sigv4.c fuzz/replay.c fuzz/fuzz.h
 fuzz_replay_sigv4_CPPFLAGS = $(FUZZ_CPPFLAGS) -DFUZZ_NAME='"sigv4"'
 fuzz_replay_lambda_map_SOURCES = fuzz/lambda_map.c fuzz/replay.c fuzz/fuzz.h
 fuzz_replay_lambda_map_CPPFLAGS = $(FUZZ_CPPFLAGS) -DFUZZ_NAME='"lambda_map"'
+fuzz_replay_lane_chan_SOURCES = fuzz/lane_chan.c fuzz/replay.c fuzz/fuzz.h
+fuzz_replay_lane_chan_CPPFLAGS = $(FUZZ_CPPFLAGS) -DFUZZ_NAME='"lane_chan"'
 
 # ---- the fuzzers: --enable-fuzzing ----------------------------------------
 FUZZ_HARNESSES = fuzz/fn_body fuzz/zip_unpack fuzz/frame_hearthd fuzz/frame_shim \
-	fuzz/api_route fuzz/route_match fuzz/json_strict fuzz/sigv4 fuzz/lambda_map
+	fuzz/api_route fuzz/route_match fuzz/json_strict fuzz/sigv4 fuzz/lambda_map fuzz/lane_chan
 if HEARTH_FUZZING
 noinst_PROGRAMS += $(FUZZ_HARNESSES)
 endif
@@ -97,6 +99,9 @@ fuzz_sigv4_LDFLAGS = $(FUZZ_LDFLAGS)
 fuzz_lambda_map_SOURCES = fuzz/lambda_map.c fuzz/fuzz.h
 fuzz_lambda_map_CPPFLAGS = $(FUZZ_CPPFLAGS)
 fuzz_lambda_map_LDFLAGS = $(FUZZ_LDFLAGS)
+fuzz_lane_chan_SOURCES = fuzz/lane_chan.c fuzz/fuzz.h
+fuzz_lane_chan_CPPFLAGS = $(FUZZ_CPPFLAGS)
+fuzz_lane_chan_LDFLAGS = $(FUZZ_LDFLAGS)
 
 # make fuzz: each harness (FUZZ_TARGETS, all by default) for FUZZ_SECONDS,
 # from a scratch corpus in the build folder (fuzz/work/NAME) seeded with the

@@ -334,6 +334,37 @@ LAMBDA_INPUTS = {
 }
 
 
+# ---- lane_chan: what a runtime writes back on its lanes ---------------------
+# Records: u8 kind (0 pipe bytes, 1 pipe bytes with the nonce over their
+# first 16, 2 a channel message with the nonce, 3 one without), u16 length.
+def lane_rec(kind, data):
+    return bytes([kind]) + struct.pack(">H", len(data)) + data
+
+
+NONCE = b"N" * 16  # the harness writes the real nonce over it
+
+
+def lane_s(rss, total, first):
+    return NONCE + b"S" + struct.pack(">II", rss, total) + first
+
+
+def lane_x(*strings):
+    return NONCE + b"X" + struct.pack(">I", 1234) + b"".join(
+        struct.pack(">I", len(t)) + t for t in strings)
+
+
+LANE_INPUTS = {
+    "pipe-small": lane_rec(1, lane_s(9000, 4, b"null")),
+    "pipe-junk-then-split": lane_rec(0, b"junk" * 10 + NONCE[:5]) +
+    lane_rec(1, lane_s(1, 11, b'{"a":')) + lane_rec(0, b'"bcd"}'),
+    "pipe-too-long": lane_rec(1, lane_s(1, 5000, b"x" * 40)),
+    "chan-chunks": lane_rec(2, lane_s(7, 100, b"a" * 40)) +
+    lane_rec(2, NONCE + b"C" + b"b" * 30) + lane_rec(2, NONCE + b"C" + b"c" * 30),
+    "chan-error": lane_rec(3, b"forged") + lane_rec(2, lane_x(b"ValueError", b"boom", b"[]")),
+    "chan-overflow": lane_rec(2, lane_s(7, 10, b"a" * 8)) + lane_rec(2, NONCE + b"C" + b"b" * 9),
+}
+
+
 def main():
     for name, body in FN_BODIES.items():
         write("fn_body", name, body)
@@ -356,6 +387,8 @@ def main():
         write("sigv4", name, bytes([mode, clock]) + req.encode())
     for name, (op, text) in LAMBDA_INPUTS.items():
         write("lambda_map", name, bytes([op]) + text.encode("latin-1"))
+    for name, data in LANE_INPUTS.items():
+        write("lane_chan", name, b"\x00" + data)
 
 
 if __name__ == "__main__":
