@@ -53,9 +53,9 @@ struct lane {
 	uint8_t resbuf[CHAN_RES_BUF];
 	size_t reslen;
 	size_t junk; /* JUNK_MAX */
-	/* What of a large invoke the channel has not taken yet: the head
-	 * message (while head_len) and the payload from out_off on; owned
-	 * (out_buf) once lane_invoke has returned. */
+	/* The invoke's head, and what of a large invoke the channel has not
+	 * taken yet: the head message (while head_len) and the payload from
+	 * out_off on; owned (out_buf) once lane_invoke has returned. */
 	uint8_t head[CHAN_INVOKE_HEAD_MAX];
 	size_t head_len;
 	const uint8_t *out;
@@ -297,10 +297,11 @@ static void lane_answer(struct lane *l)
 	l->ops.answer(l->arg, &r); /* may free l */
 }
 
-/* One message that carried the nonce. */
-static void take_msg(struct lane *l, const uint8_t *m, size_t n)
+/* The message in msgbuf (n bytes) carried the nonce. */
+static void take_msg(struct lane *l, size_t n)
 {
-	switch (chan_answer_feed(&l->ans, m, n)) {
+	msgbuf[n] = 0;
+	switch (chan_answer_feed(&l->ans, msgbuf, n)) {
 	case CHAN_ANSWER_MORE: break;
 	case CHAN_ANSWER_DONE: lane_answer(l); break;
 	case CHAN_ANSWER_NOMEM:
@@ -330,8 +331,7 @@ static void on_res(evutil_socket_t fd, short what, void *arg)
 			}
 			l->reslen += (size_t)r;
 			if (chan_res_take(l->resbuf, &l->reslen, l->nonce, msgbuf, &n)) {
-				msgbuf[n] = 0;
-				take_msg(l, msgbuf, n); /* may free l */
+				take_msg(l, n); /* may free l */
 				return;
 			}
 			if (lane_junk(l, (size_t)r))
@@ -363,8 +363,7 @@ static void on_chan(evutil_socket_t fd, short what, void *arg)
 			 * the channel: dropped. */
 			if (n >= CHAN_NONCE_LEN + 1 &&
 			    memcmp(msgbuf, l->nonce, CHAN_NONCE_LEN) == 0) {
-				msgbuf[n] = 0;
-				take_msg(l, msgbuf, (size_t)n); /* may free l */
+				take_msg(l, (size_t)n); /* may free l */
 				return;
 			}
 			if (lane_junk(l, (size_t)n))
@@ -459,7 +458,6 @@ int lane_invoke(struct lane *l, const char *request_id, unsigned deadline_ms, co
 		size_t len, struct hearth_error **err)
 {
 	size_t rid_len = strlen(request_id);
-	uint8_t hdr[CHAN_INVOKE_HEAD_MAX];
 	size_t hl;
 	struct timeval tv;
 
@@ -478,7 +476,7 @@ int lane_invoke(struct lane *l, const char *request_id, unsigned deadline_ms, co
 	}
 	l->junk = 0;
 	chan_nonce_next(&l->rng, l->nonce);
-	hl = chan_invoke_head(hdr, l->nonce, deadline_ms, (uint32_t)len,
+	hl = chan_invoke_head(l->head, l->nonce, deadline_ms, (uint32_t)len,
 			      (const uint8_t *)request_id, (uint32_t)rid_len);
 	l->reslen = 0;
 	chan_answer_start(&l->ans);
@@ -487,7 +485,7 @@ int lane_invoke(struct lane *l, const char *request_id, unsigned deadline_ms, co
 	l->state = LANE_CALL;
 	if (hl + len + CHAN_IN_TRAILER <= CHAN_PIPE_MSG_MAX) {
 		/* The fast lane: the whole invoke in one pipe write. */
-		in_send(l, hdr, hl, payload, len);
+		in_send(l, l->head, hl, payload, len);
 	} else {
 		/* Announced on the input pipe, then sent on the channel as
 		 * the head message and 'C' chunks. */
@@ -496,7 +494,6 @@ int lane_invoke(struct lane *l, const char *request_id, unsigned deadline_ms, co
 		if (in_send(l, &on_chan, 1, NULL, 0)) {
 			int r;
 
-			memcpy(l->head, hdr, hl);
 			l->head_len = hl;
 			l->out = payload;
 			l->out_len = len;
