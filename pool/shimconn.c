@@ -519,17 +519,22 @@ static int send_frame(struct shimconn *c, struct frame_writer *w, struct hearth_
 	return 0;
 }
 
+/* The request now awaits its answer (a frame's, or the lane's). */
+static void set_pending(struct shimconn *c, enum pending p, shimconn_reply_cb cb, void *arg)
+{
+	c->pending = p;
+	c->reply_cb = cb;
+	c->req_arg = arg;
+}
+
 static int send_request(struct shimconn *c, struct frame_writer *w, enum pending p,
 			shimconn_reply_cb cb, void *arg, struct hearth_error **err)
 {
 	int r = send_frame(c, w, err);
 
-	if (r < 0)
-		return r;
-	c->pending = p;
-	c->reply_cb = cb;
-	c->req_arg = arg;
-	return 0;
+	if (r == 0)
+		set_pending(c, p, cb, arg);
+	return r;
 }
 
 /* An env entry as its KEY=VALUE field value, or 0 when it is too long to
@@ -617,12 +622,9 @@ int shimconn_invoke(struct shimconn *c, const char *request_id, unsigned deadlin
 	if (c->lane) {
 		int r = lane_invoke(c->lane, request_id, deadline_ms, payload, len, err);
 
-		if (r < 0)
-			return r;
-		c->pending = PEND_LANE;
-		c->reply_cb = cb;
-		c->req_arg = arg;
-		return 0;
+		if (r == 0)
+			set_pending(c, PEND_LANE, cb, arg);
+		return r;
 	}
 	frame_writer_init(&w, FRAME_INVOKE, scratch, sizeof(scratch), iov, 2);
 	frame_write_str(&w, FT_REQUEST_ID, request_id);
