@@ -122,7 +122,7 @@ static void logs_drain(struct lane *l)
 			/* Between calls, output past the cap waits in the pipe
 			 * until the next call: Lambda freezes an idle sandbox,
 			 * and a background writer costs the loop nothing. */
-			if (l->state != LANE_CALL && l->loglen >= INVOKE_LOGS_MAX) {
+			if (l->state == LANE_IDLE && l->loglen >= INVOKE_LOGS_MAX) {
 				event_del(l->ev_log);
 				l->logs_paused = true;
 				return;
