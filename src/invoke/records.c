@@ -37,9 +37,15 @@
 #define RECORDS_MAX_PENDING_BYTES (32u << 20)
 #define RECORDS_PRUNE_EVERY 10 /* flushes: about a second under load */
 #define RECORDS_LOG_EVERY_S 10 /* while batches fail, a line this often */
-/* Rows per transaction: a few hundred microseconds of the writer's work
- * between two chances for the loop to take the CPU back. */
-#define RECORDS_PIECE 16
+/* Rows per transaction: a sixteenth of the batch, between these bounds.
+ * A light load (a few hundred calls in a flush) gets pieces of a couple of
+ * hundred microseconds of the writer's work between two chances for the
+ * loop to take the CPU back, which keeps the tail of single calls flat; a
+ * heavy one (thousands) gets fewer commits, and each commit's cost (the
+ * same last pages of the table and indexes written to the WAL again) is
+ * shared by more rows (bench/RESULTS.md). */
+#define RECORDS_PIECE_MIN 16
+#define RECORDS_PIECE_MAX 64
 
 struct records {
 	struct store *wstore; /* the writer thread's connection */
@@ -162,21 +168,25 @@ static void entry_row(const struct records_entry *e, struct store_invocation *v,
 	v->payload = (char *)e->payload;
 }
 
-/* Formats and writes a batch, RECORDS_PIECE rows to a transaction, and
- * lets the CPU go between pieces: the loop, woken on the CPU this thread
+/* Formats and writes a batch, a piece of rows to a transaction, and lets
+ * the CPU go between pieces: the loop, woken on the CPU this thread
  * holds, would otherwise wait there for the whole batch (milliseconds;
  * bench/RESULTS.md).  *lost counts the rows of the pieces the store
  * refused; the first refusal is the error. */
 static int batch_write(struct store *s, struct records_entry **batch, size_t n, size_t *lost,
 		       struct hearth_error **err)
 {
+	size_t piece = n / 16;
 	int rc = 0;
 
+	piece = piece < RECORDS_PIECE_MIN   ? RECORDS_PIECE_MIN
+		: piece > RECORDS_PIECE_MAX ? RECORDS_PIECE_MAX
+					    : piece;
 	*lost = 0;
-	for (size_t at = 0; at < n; at += RECORDS_PIECE) {
-		struct store_invocation rows[RECORDS_PIECE];
-		char *owned[RECORDS_PIECE][2];
-		size_t k = n - at < RECORDS_PIECE ? n - at : RECORDS_PIECE;
+	for (size_t at = 0; at < n; at += piece) {
+		struct store_invocation rows[RECORDS_PIECE_MAX];
+		char *owned[RECORDS_PIECE_MAX][2];
+		size_t k = n - at < piece ? n - at : piece;
 		int r;
 
 		for (size_t i = 0; i < k; i++)

@@ -132,6 +132,11 @@ static const char *const migrations[] = {
 	"  result TEXT,"
 	"  PRIMARY KEY (call_id, n)"
 	") WITHOUT ROWID;",
+	/* v5: one index entry fewer for every record written (issue 12: the
+	 * records writer's cost per call).  Records are pruned in the order
+	 * they were written (rowid), and no API lists them across functions
+	 * by time. */
+	"DROP INDEX invocations_created;",
 };
 #define STORE_SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -246,8 +251,10 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_INV_LIST_ALL] = INV_SELECT "ORDER BY created_at DESC, id DESC LIMIT ?3",
 	[ST_INV_LIST_ALL_BEFORE] = INV_SELECT "WHERE (created_at, id) < (?4, ?5) "
 					      "ORDER BY created_at DESC, id DESC LIMIT ?3",
-	[ST_INV_PRUNE] = "DELETE FROM invocations WHERE rowid IN (SELECT rowid FROM invocations "
-			 "ORDER BY created_at DESC, id DESC LIMIT -1 OFFSET ?1)",
+	/* The newest row beyond the keep_n newest, and every older one: one
+	 * range of the table, in the order the rows were written. */
+	[ST_INV_PRUNE] = "DELETE FROM invocations WHERE rowid <= (SELECT rowid FROM invocations "
+			 "ORDER BY rowid DESC LIMIT 1 OFFSET ?1)",
 	[ST_TE_GET] = "SELECT events_json FROM test_events WHERE function_id = ?1",
 	[ST_TE_PUT] = "INSERT INTO test_events (function_id, events_json) VALUES (?1, ?2) "
 		      "ON CONFLICT (function_id) DO UPDATE SET events_json = excluded.events_json",

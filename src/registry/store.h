@@ -72,7 +72,9 @@ int store_invocations_insert(struct store *s, const struct store_invocation *rec
 
 /* Keyset pagination, newest first: pass before = NULL for the first page,
  * then the last record of the previous page (only its created_at and id are
- * read).  function_id <= 0 lists every function.  limit is capped at
+ * read).  function_id <= 0 lists every function (no index serves that
+ * order: it reads and sorts every record; no API asks for it).  limit is
+ * capped at
  * STORE_INVOCATIONS_LIST_MAX.  Without STORE_INV_WITH_BODIES the records
  * come without logs and result (both NULL), which keeps a page small. */
 #define STORE_INVOCATIONS_LIST_MAX 1000
@@ -83,8 +85,8 @@ int store_invocations_list(struct store *s, int64_t function_id,
 /* One record with logs and result; -ENOENT when absent. */
 int store_invocation_get(struct store *s, const char *id, struct store_invocation *out,
 			 struct hearth_error **err);
-/* Deletes all but the newest keep_n records (over all functions); returns
- * how many were deleted (>= 0) or a negative error. */
+/* Deletes all but the keep_n records written last (over all functions);
+ * returns how many were deleted (>= 0) or a negative error. */
 int64_t store_invocations_prune(struct store *s, int64_t keep_n, struct hearth_error **err);
 
 /* The heap SQLite holds now over every connection of the process (page

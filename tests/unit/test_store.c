@@ -130,7 +130,7 @@ static void test_functions(void)
 		printf("# %s\n", err ? err->msg : "?");
 		exit(1);
 	}
-	is_int(raw_pragma("PRAGMA user_version"), 4, "user_version is the schema version");
+	is_int(raw_pragma("PRAGMA user_version"), 5, "user_version is the schema version");
 	mode = raw_text("PRAGMA journal_mode");
 	is_str(mode, "wal", "journal_mode is WAL");
 	free(mode);
@@ -372,6 +372,27 @@ static void test_invocations(void)
 	is_int(store_invocation_get(s, "req-3", &one, &err), 0, "the newest stayed");
 	store_invocation_clear(&one);
 	is_int(store_invocations_prune(s, 3, &err), 0, "pruning again deletes nothing");
+	{
+		/* Pruning goes by the order records were written, not by their
+		 * times: a call that started long ago but was written last
+		 * stays. */
+		struct store_invocation late = recs[0];
+
+		late.id = (char *)"req-late";
+		late.created_at = 10;
+		is_int(store_invocations_insert(s, &late, 1, &err), 0,
+		       "a late record, written last");
+		is_int(store_invocations_prune(s, 3, &err), 1, "prune keeps the 3 written last");
+		is_int(store_invocation_get(s, "req-late", &one, &err), 0,
+		       "the one written last stayed, though its time is the oldest");
+		store_invocation_clear(&one);
+		is_int(store_invocation_get(s, "req-2", &one, &err), -ENOENT,
+		       "the one written first went");
+		hearth_error_clear(&err);
+		is_int(store_invocations_prune(s, 0, &err), 3, "keeping none deletes all");
+		is_int(raw_pragma("SELECT count(*) FROM invocations"), 0, "none left");
+		is_int(store_invocations_insert(s, recs, 5, &err), 0, "the batch again");
+	}
 
 	/* deleting a function deletes its records */
 	{
@@ -516,7 +537,9 @@ static void test_migration_from_v1(void)
 	unlink(db_path);
 	is_int(raw_exec(v1), SQLITE_OK, "a database of schema 1");
 	is_int(store_open(&s, db_path, &err), 0, "opens, migrating");
-	is_int(raw_pragma("PRAGMA user_version"), 4, "now at schema 4");
+	is_int(raw_pragma("PRAGMA user_version"), 5, "now at schema 5");
+	is_int(raw_pragma("SELECT count(*) FROM sqlite_master WHERE name = 'invocations_created'"),
+	       0, "schema 5 dropped the index by time over all functions");
 	ok(store_function_get(s, 7, &f, &err) == 0 && f->revision == 4 && !strcmp(f->name, "old"),
 	   "its function is still there");
 	ok(f && f->async_retries == 2 && f->async_max_age_s == 21600 && !f->runtime &&
