@@ -50,3 +50,11 @@ bench: bench/loadgen$(EXEEXT) bench/echo-server$(EXEEXT) bench/floor-server$(EXE
 		src/hearthd$(EXEEXT)
 	$(SHELL) $(abs_top_srcdir)/bench/run-bench.sh --builddir $(abs_top_builddir) \
 		--srcdir $(abs_top_srcdir) --out $(BENCH_OUT) $(BENCH_ARGS)
+
+# records_rows: the invocation records writer's CPU per record on the real
+# store, before and after schema 5 and the writer's bigger pieces (issue 12).
+noinst_PROGRAMS += bench/records_rows
+bench_records_rows_SOURCES = bench/records_rows.c
+.PHONY: bench-records
+bench-records: bench/records_rows$(EXEEXT)
+	bench/records_rows$(EXEEXT) $(BENCH_RECORDS_ARGS)

@@ -37,15 +37,6 @@
 #define RECORDS_MAX_PENDING_BYTES (32u << 20)
 #define RECORDS_PRUNE_EVERY 10 /* flushes: about a second under load */
 #define RECORDS_LOG_EVERY_S 10 /* while batches fail, a line this often */
-/* Rows per transaction: a sixteenth of the batch, between these bounds.
- * A light load (a few hundred calls in a flush) gets pieces of a couple of
- * hundred microseconds of the writer's work between two chances for the
- * loop to take the CPU back, which keeps the tail of single calls flat; a
- * heavy one (thousands) gets fewer commits, and each commit's cost (the
- * same last pages of the table and indexes written to the WAL again) is
- * shared by more rows (bench/RESULTS.md). */
-#define RECORDS_PIECE_MIN 16
-#define RECORDS_PIECE_MAX 64
 
 struct records {
 	struct store *wstore; /* the writer thread's connection */
@@ -168,6 +159,24 @@ static void entry_row(const struct records_entry *e, struct store_invocation *v,
 	v->payload = (char *)e->payload;
 }
 
+/* Rows per transaction: a sixteenth of the batch, between
+ * RECORDS_PIECE_MIN and _MAX.  A heavy load (thousands of calls in a
+ * flush) gets fewer commits, and each commit's cost (the same last pages
+ * of the table and its indexes written to the WAL again) is shared by
+ * more rows (bench/RESULTS.md, bench/records_rows).  Whatever the piece,
+ * the writer lets the CPU go every RECORDS_PIECE_MIN rows (inside a
+ * transaction too: store_set_yield_every), a couple of hundred
+ * microseconds of its work between two chances for the loop to take the
+ * CPU back, which keeps the tail of single calls flat. */
+size_t records_piece_rows(size_t n)
+{
+	size_t piece = n / 16;
+
+	return piece < RECORDS_PIECE_MIN   ? RECORDS_PIECE_MIN
+	       : piece > RECORDS_PIECE_MAX ? RECORDS_PIECE_MAX
+					   : piece;
+}
+
 /* Formats and writes a batch, a piece of rows to a transaction, and lets
  * the CPU go between pieces: the loop, woken on the CPU this thread
  * holds, would otherwise wait there for the whole batch (milliseconds;
@@ -176,12 +185,9 @@ static void entry_row(const struct records_entry *e, struct store_invocation *v,
 static int batch_write(struct store *s, struct records_entry **batch, size_t n, size_t *lost,
 		       struct hearth_error **err)
 {
-	size_t piece = n / 16;
+	size_t piece = records_piece_rows(n);
 	int rc = 0;
 
-	piece = piece < RECORDS_PIECE_MIN   ? RECORDS_PIECE_MIN
-		: piece > RECORDS_PIECE_MAX ? RECORDS_PIECE_MAX
-					    : piece;
 	*lost = 0;
 	for (size_t at = 0; at < n; at += piece) {
 		struct store_invocation rows[RECORDS_PIECE_MAX];
@@ -310,6 +316,7 @@ int records_new(struct records **out, const char *db_path, int64_t retention,
 		free(r);
 		return rc;
 	}
+	store_set_yield_every(r->wstore, RECORDS_PIECE_MIN);
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_cond_init(&r->wake, NULL);
 	pthread_cond_init(&r->done, NULL);

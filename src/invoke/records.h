@@ -37,4 +37,10 @@ int records_metrics(struct records *r, struct buf *out, struct hearth_error **er
 /* Flushes and frees. */
 void records_free(struct records *r);
 
+/* Rows to a transaction for a batch of n (the writer's policy; exported
+ * for bench/records_rows). */
+#define RECORDS_PIECE_MIN 16
+#define RECORDS_PIECE_MAX 64
+size_t records_piece_rows(size_t n);
+
 #endif

@@ -25,6 +25,7 @@
 #include <stdbool.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <sched.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -315,6 +316,7 @@ static const char *const stmt_sql[ST__COUNT] = {
 struct store {
 	sqlite3 *db;
 	char *path;
+	size_t yield_every; /* store_set_yield_every */
 	sqlite3_stmt *st[ST__COUNT];
 };
 
@@ -579,6 +581,11 @@ fail:
 	hearth_error_wrap(err, "opening the store %s", db_path);
 	store_close(s);
 	return r;
+}
+
+void store_set_yield_every(struct store *s, size_t n)
+{
+	s->yield_every = n;
 }
 
 void store_close(struct store *s)
@@ -977,6 +984,8 @@ int store_invocations_insert(struct store *s, const struct store_invocation *rec
 		r = step_done(s, st, err, "inserting an invocation record");
 		if (r < 0)
 			goto fail;
+		if (s->yield_every && (i + 1) % s->yield_every == 0 && i + 1 < n)
+			sched_yield();
 	}
 fail:
 	return tx_end(s, r, err);

@@ -17,6 +17,12 @@ struct store;
 
 int store_open(struct store **out, const char *db_path, struct hearth_error **err);
 void store_close(struct store *s);
+/* The connection lets the CPU go (sched_yield) after every n records that
+ * store_invocations_insert writes, inside its transaction: for a writer
+ * thread that shares few CPUs with an event loop, so that a transaction of
+ * many rows (one commit for all) takes the CPU no longer at a stretch than
+ * one of n would.  0, the default, never yields. */
+void store_set_yield_every(struct store *s, size_t n);
 
 /* Inserts f (id ignored); on success sets f->id. -EEXIST names the clash
  * ("name 'x' is taken" / "route '/x' is taken"); -EINVAL when name,
