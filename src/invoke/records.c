@@ -35,12 +35,10 @@
 /* Beyond either (a writer far behind) the oldest records go. */
 #define RECORDS_MAX_PENDING 20000
 #define RECORDS_MAX_PENDING_BYTES (32u << 20)
-#define RECORDS_PRUNE_EVERY 10 /* flushes: about a second under load */
 #define RECORDS_LOG_EVERY_S 10 /* while batches fail, a line this often */
 
 struct records {
 	struct store *wstore; /* the writer thread's connection */
-	int64_t retention;
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t wake, done;
@@ -221,7 +219,6 @@ static void batch_free(struct records_entry **b, size_t n)
 static void *writer(void *arg)
 {
 	struct records *r = arg;
-	unsigned flushes = 0;
 	int64_t last_log_ns = 0;
 	uint64_t dropped_at_failure = 0;
 
@@ -286,9 +283,6 @@ static void *writer(void *arg)
 				log_info("records: written again after %" PRIu64
 					 " records were dropped",
 					 dropped - dropped_at_failure);
-			if (++flushes % RECORDS_PRUNE_EVERY == 1 &&
-			    store_invocations_prune(r->wstore, r->retention, NULL) < 0)
-				log_warn("records: pruning old records failed");
 		}
 		batch_free(batch, bn);
 
@@ -311,12 +305,14 @@ int records_new(struct records **out, const char *db_path, int64_t retention,
 
 	if (!r)
 		return hearth_error_make(err, ENOMEM, "out of memory");
-	r->retention = retention;
 	if ((rc = store_open(&r->wstore, db_path, err)) < 0) {
 		free(r);
 		return rc;
 	}
 	store_set_yield_every(r->wstore, RECORDS_PIECE_MIN);
+	/* Old records go with each piece of new ones, in its commit (a
+	 * second's worth deleted at once took ~100 ms: bench/RESULTS.md). */
+	store_set_retention(r->wstore, retention);
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_cond_init(&r->wake, NULL);
 	pthread_cond_init(&r->done, NULL);

@@ -37,6 +37,9 @@
 #define STORE_CACHE_KIB 2048		   /* per connection */
 #define STORE_HEAP_SOFT_LIMIT (24LL << 20) /* every connection of the process */
 #define STORE_WAL_KEEP_BYTES (16LL << 20)
+/* Records past the retention bound deleted by one insert transaction at
+ * most: more than any transaction inserts, so a backlog drains. */
+#define STORE_PRUNE_PIECE 256
 
 /* Schema migrations: step i takes user_version i to i + 1.  Append only;
  * never edit a step that has shipped. */
@@ -171,6 +174,7 @@ enum stmt_id {
 	ST_INV_LIST_ALL,
 	ST_INV_LIST_ALL_BEFORE,
 	ST_INV_PRUNE,
+	ST_INV_PRUNE_PIECE,
 	ST_TE_GET,
 	ST_TE_PUT,
 	ST_AQ_INSERT,
@@ -252,10 +256,14 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_INV_LIST_ALL] = INV_SELECT "ORDER BY created_at DESC, id DESC LIMIT ?3",
 	[ST_INV_LIST_ALL_BEFORE] = INV_SELECT "WHERE (created_at, id) < (?4, ?5) "
 					      "ORDER BY created_at DESC, id DESC LIMIT ?3",
-	/* The newest row beyond the keep_n newest, and every older one: one
-	 * range of the table, in the order the rows were written. */
-	[ST_INV_PRUNE] = "DELETE FROM invocations WHERE rowid <= (SELECT rowid FROM invocations "
-			 "ORDER BY rowid DESC LIMIT 1 OFFSET ?1)",
+	/* The rows written before the last keep_n (?1): one range of the
+	 * table, in the order the rows were written; with ?2, at most that
+	 * many rowids of it from the oldest. */
+	[ST_INV_PRUNE] = "DELETE FROM invocations "
+			 "WHERE rowid <= (SELECT max(rowid) FROM invocations) - ?1",
+	[ST_INV_PRUNE_PIECE] = "DELETE FROM invocations "
+			       "WHERE rowid <= min((SELECT max(rowid) FROM invocations) - ?1, "
+			       "(SELECT min(rowid) FROM invocations) + ?2 - 1)",
 	[ST_TE_GET] = "SELECT events_json FROM test_events WHERE function_id = ?1",
 	[ST_TE_PUT] = "INSERT INTO test_events (function_id, events_json) VALUES (?1, ?2) "
 		      "ON CONFLICT (function_id) DO UPDATE SET events_json = excluded.events_json",
@@ -317,6 +325,7 @@ struct store {
 	sqlite3 *db;
 	char *path;
 	size_t yield_every; /* store_set_yield_every */
+	int64_t keep;	    /* store_set_retention; < 0: none */
 	sqlite3_stmt *st[ST__COUNT];
 };
 
@@ -533,6 +542,7 @@ int store_open(struct store **out, const char *db_path, struct hearth_error **er
 		free(s);
 		return hearth_error_make(err, ENOMEM, "out of memory");
 	}
+	s->keep = -1;
 	rc = sqlite3_open_v2(db_path, &s->db,
 			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW,
 			     NULL);
@@ -586,6 +596,11 @@ fail:
 void store_set_yield_every(struct store *s, size_t n)
 {
 	s->yield_every = n;
+}
+
+void store_set_retention(struct store *s, int64_t keep)
+{
+	s->keep = keep;
 }
 
 void store_close(struct store *s)
@@ -986,6 +1001,14 @@ int store_invocations_insert(struct store *s, const struct store_invocation *rec
 			goto fail;
 		if (s->yield_every && (i + 1) % s->yield_every == 0 && i + 1 < n)
 			sched_yield();
+	}
+	if (s->keep >= 0) {
+		/* The records beyond the bound go in the same commit, a few
+		 * at a time: never one long transaction of them. */
+		st = stmt(s, ST_INV_PRUNE_PIECE);
+		sqlite3_bind_int64(st, 1, s->keep);
+		sqlite3_bind_int64(st, 2, STORE_PRUNE_PIECE);
+		r = step_done(s, st, err, "pruning invocation records");
 	}
 fail:
 	return tx_end(s, r, err);

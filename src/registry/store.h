@@ -23,6 +23,12 @@ void store_close(struct store *s);
  * many rows (one commit for all) takes the CPU no longer at a stretch than
  * one of n would.  0, the default, never yields. */
 void store_set_yield_every(struct store *s, size_t n);
+/* Every store_invocations_insert transaction also deletes the records
+ * written before the last keep (as store_invocations_prune does), at most
+ * a few hundred of them each time, so the table stays at its bound with
+ * no long transaction of deletes (a backlog, after the bound was lowered,
+ * drains over the next inserts).  keep < 0, the default: none. */
+void store_set_retention(struct store *s, int64_t keep);
 
 /* Inserts f (id ignored); on success sets f->id. -EEXIST names the clash
  * ("name 'x' is taken" / "route '/x' is taken"); -EINVAL when name,
@@ -91,8 +97,10 @@ int store_invocations_list(struct store *s, int64_t function_id,
 /* One record with logs and result; -ENOENT when absent. */
 int store_invocation_get(struct store *s, const char *id, struct store_invocation *out,
 			 struct hearth_error **err);
-/* Deletes all but the keep_n records written last (over all functions);
- * returns how many were deleted (>= 0) or a negative error. */
+/* Deletes the records written before the last keep_n (over all
+ * functions; fewer than keep_n stay when some were deleted since, with
+ * their function); returns how many were deleted (>= 0) or a negative
+ * error. */
 int64_t store_invocations_prune(struct store *s, int64_t keep_n, struct hearth_error **err);
 
 /* The heap SQLite holds now over every connection of the process (page

@@ -393,6 +393,41 @@ static void test_invocations(void)
 		is_int(raw_pragma("SELECT count(*) FROM invocations"), 0, "none left");
 		is_int(store_invocations_insert(s, recs, 5, &err), 0, "the batch again");
 	}
+	{
+		/* With a retention bound, each insert deletes what is past it,
+		 * in its own commit, at most 256 rows at a time. */
+		static struct store_invocation many[300];
+		static char many_ids[300][16];
+		struct store_invocation late = recs[0];
+
+		store_set_retention(s, 2);
+		late.id = (char *)"req-late2";
+		is_int(store_invocations_insert(s, &late, 1, &err), 0,
+		       "an insert with a bound of 2");
+		is_int(raw_pragma("SELECT count(*) FROM invocations"), 2, "2 rows left");
+		is_int(store_invocation_get(s, "req-late2", &one, &err), 0,
+		       "the new one among them");
+		store_invocation_clear(&one);
+		store_set_retention(s, -1);
+		for (int i = 0; i < 300; i++) {
+			snprintf(many_ids[i], sizeof(many_ids[i]), "many-%d", i);
+			many[i] = recs[1];
+			many[i].id = many_ids[i];
+		}
+		is_int(store_invocations_insert(s, many, 300, &err), 0, "300 rows, no bound");
+		is_int(raw_pragma("SELECT count(*) FROM invocations"), 302, "302 rows");
+		store_set_retention(s, 0);
+		late.id = (char *)"req-late3";
+		is_int(store_invocations_insert(s, &late, 1, &err), 0,
+		       "an insert with a bound of 0");
+		is_int(raw_pragma("SELECT count(*) FROM invocations"), 303 - 256,
+		       "deleted 256 rows, the most one transaction deletes");
+		late.id = (char *)"req-late4";
+		is_int(store_invocations_insert(s, &late, 1, &err), 0, "another");
+		is_int(raw_pragma("SELECT count(*) FROM invocations"), 0, "the rest went");
+		store_set_retention(s, -1);
+		is_int(store_invocations_insert(s, recs, 5, &err), 0, "the batch once more");
+	}
 
 	/* deleting a function deletes its records */
 	{
