@@ -1,7 +1,8 @@
 /* records.h — invocation records, written to the store in batches off the
  * hot path: a call only copies its record into memory; a writer thread,
- * on its own connection to db_path, writes what piled up in one
- * transaction (about every 100 ms) and prunes past the retention bound.
+ * on its own connection to db_path, writes what piled up (about every
+ * 100 ms) in transactions of 16 to 64 records, each of which also deletes
+ * the records past the retention bound.
  * A batch the store refuses (a full disk) is dropped and counted, and
  * what waits is bounded in count and bytes: memory never grows with a
  * failing store. */

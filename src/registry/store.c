@@ -140,7 +140,7 @@ static const char *const migrations[] = {
 	 * records writer's cost per call).  Records are pruned in the order
 	 * they were written (rowid), and no API lists them across functions
 	 * by time. */
-	"DROP INDEX invocations_created;",
+	"DROP INDEX IF EXISTS invocations_created;",
 };
 #define STORE_SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -1004,11 +1004,20 @@ int store_invocations_insert(struct store *s, const struct store_invocation *rec
 	}
 	if (s->keep >= 0) {
 		/* The records beyond the bound go in the same commit, a few
-		 * at a time: never one long transaction of them. */
-		st = stmt(s, ST_INV_PRUNE_PIECE);
-		sqlite3_bind_int64(st, 1, s->keep);
-		sqlite3_bind_int64(st, 2, STORE_PRUNE_PIECE);
-		r = step_done(s, st, err, "pruning invocation records");
+		 * at a time (the CPU let go between, as between rows): never
+		 * one long transaction of them. */
+		size_t step = s->yield_every ? s->yield_every : STORE_PRUNE_PIECE;
+
+		for (size_t gone = 0; gone < STORE_PRUNE_PIECE; gone += step) {
+			st = stmt(s, ST_INV_PRUNE_PIECE);
+			sqlite3_bind_int64(st, 1, s->keep);
+			sqlite3_bind_int64(st, 2, (int64_t)step);
+			r = step_done(s, st, err, "pruning invocation records");
+			if (r < 0 || (size_t)sqlite3_changes(s->db) < step)
+				break;
+			if (s->yield_every)
+				sched_yield();
+		}
 	}
 fail:
 	return tx_end(s, r, err);

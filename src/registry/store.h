@@ -77,8 +77,10 @@ void store_invocation_clear(struct store_invocation *r);
 /* Frees an array returned by store_invocations_list. */
 void store_invocations_free(struct store_invocation *recs, size_t n);
 
-/* Inserts n records in one transaction (all or nothing).  A record whose id
- * is already stored is skipped, so a retried batch is harmless. */
+/* Inserts n records in one transaction (all or nothing; with
+ * store_set_retention, the same transaction deletes the oldest past the
+ * bound).  A record whose id is already stored is skipped, so a retried
+ * batch is harmless. */
 int store_invocations_insert(struct store *s, const struct store_invocation *recs, size_t n,
 			     struct hearth_error **err);
 
@@ -86,9 +88,9 @@ int store_invocations_insert(struct store *s, const struct store_invocation *rec
  * then the last record of the previous page (only its created_at and id are
  * read).  function_id <= 0 lists every function (no index serves that
  * order: it reads and sorts every record; no API asks for it).  limit is
- * capped at
- * STORE_INVOCATIONS_LIST_MAX.  Without STORE_INV_WITH_BODIES the records
- * come without logs and result (both NULL), which keeps a page small. */
+ * capped at STORE_INVOCATIONS_LIST_MAX.  Without STORE_INV_WITH_BODIES the
+ * records come without logs and result (both NULL), which keeps a page
+ * small. */
 #define STORE_INVOCATIONS_LIST_MAX 1000
 #define STORE_INV_WITH_BODIES 0x1u
 int store_invocations_list(struct store *s, int64_t function_id,
