@@ -111,7 +111,7 @@ static double round_of(enum setup setup, const char *path, size_t batch, int64_t
 	if (!rows || !ids || !logs || store_open(&s, path, &err) < 0 ||
 	    (setup == SETUP_BEFORE && put_back_index(path) < 0))
 		goto out;
-	store_set_yield_every(s, RECORDS_PIECE_MIN);
+	store_set_yield_every(s, RECORDS_YIELD_EVERY);
 	/* hearthd's writer prunes with each insert; the others every 10
 	 * batches, as it did before. */
 	if (setup == SETUP_NOW)
@@ -148,7 +148,7 @@ static double round_of(enum setup setup, const char *path, size_t batch, int64_t
 			};
 		}
 		/* As the writer: the CPU let go between pieces and, inside one,
-		 * every RECORDS_PIECE_MIN rows. */
+		 * every RECORDS_YIELD_EVERY rows. */
 		for (size_t at = 0; at < batch; at += piece) {
 			int64_t t = mono_ns();
 

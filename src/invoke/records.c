@@ -162,10 +162,11 @@ static void entry_row(const struct records_entry *e, struct store_invocation *v,
  * flush) gets fewer commits, and each commit's cost (the same last pages
  * of the table and its indexes written to the WAL again) is shared by
  * more rows (bench/RESULTS.md, bench/records_rows).  Whatever the piece,
- * the writer lets the CPU go every RECORDS_PIECE_MIN rows (inside a
- * transaction too: store_set_yield_every), a couple of hundred
- * microseconds of its work between two chances for the loop to take the
- * CPU back, which keeps the tail of single calls flat. */
+ * the writer lets the CPU go every RECORDS_YIELD_EVERY rows (inside a
+ * transaction too: store_set_yield_every), a few tens of microseconds of
+ * its work between two chances for the loop to take the CPU back: on 2
+ * CPUs the writer is what makes the tail of single calls (bench/
+ * RESULTS.md). */
 size_t records_piece_rows(size_t n)
 {
 	size_t piece = n / 16;
@@ -309,7 +310,7 @@ int records_new(struct records **out, const char *db_path, int64_t retention,
 		free(r);
 		return rc;
 	}
-	store_set_yield_every(r->wstore, RECORDS_PIECE_MIN);
+	store_set_yield_every(r->wstore, RECORDS_YIELD_EVERY);
 	/* Old records go with each piece of new ones, in its commit (a
 	 * second's worth deleted at once took ~100 ms: bench/RESULTS.md). */
 	store_set_retention(r->wstore, retention);

@@ -38,10 +38,12 @@ int records_metrics(struct records *r, struct buf *out, struct hearth_error **er
 /* Flushes and frees. */
 void records_free(struct records *r);
 
-/* Rows to a transaction for a batch of n (the writer's policy; exported
- * for bench/records_rows). */
+/* Rows to a transaction for a batch of n, and rows between two times the
+ * writer lets the CPU go (the writer's policy; exported for
+ * bench/records_rows). */
 #define RECORDS_PIECE_MIN 16
 #define RECORDS_PIECE_MAX 64
+#define RECORDS_YIELD_EVERY 4
 size_t records_piece_rows(size_t n);
 
 #endif
