@@ -174,7 +174,6 @@ enum stmt_id {
 	ST_INV_LIST_ALL,
 	ST_INV_LIST_ALL_BEFORE,
 	ST_INV_PRUNE,
-	ST_INV_PRUNE_PIECE,
 	ST_TE_GET,
 	ST_TE_PUT,
 	ST_AQ_INSERT,
@@ -256,14 +255,11 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_INV_LIST_ALL] = INV_SELECT "ORDER BY created_at DESC, id DESC LIMIT ?3",
 	[ST_INV_LIST_ALL_BEFORE] = INV_SELECT "WHERE (created_at, id) < (?4, ?5) "
 					      "ORDER BY created_at DESC, id DESC LIMIT ?3",
-	/* The rows written before the last keep_n (?1): one range of the
-	 * table, in the order the rows were written; with ?2, at most that
-	 * many rowids of it from the oldest. */
+	/* Of the rows written before the last keep_n (?1: one range of the
+	 * table, in the order the rows were written), the oldest ?2 rowids. */
 	[ST_INV_PRUNE] = "DELETE FROM invocations "
-			 "WHERE rowid <= (SELECT max(rowid) FROM invocations) - ?1",
-	[ST_INV_PRUNE_PIECE] = "DELETE FROM invocations "
-			       "WHERE rowid <= min((SELECT max(rowid) FROM invocations) - ?1, "
-			       "(SELECT min(rowid) FROM invocations) + ?2 - 1)",
+			 "WHERE rowid <= min((SELECT max(rowid) FROM invocations) - ?1, "
+			 "(SELECT min(rowid) FROM invocations) + ?2 - 1)",
 	[ST_TE_GET] = "SELECT events_json FROM test_events WHERE function_id = ?1",
 	[ST_TE_PUT] = "INSERT INTO test_events (function_id, events_json) VALUES (?1, ?2) "
 		      "ON CONFLICT (function_id) DO UPDATE SET events_json = excluded.events_json",
@@ -958,6 +954,35 @@ void store_invocations_free(struct store_invocation *recs, size_t n)
 	free(recs);
 }
 
+/* In the caller's transaction: deletes the records written before the
+ * last keep, step rowids at a time (the CPU let go between steps when the
+ * connection yields), until none is left or max rowids were covered.
+ * Returns how many records went, or a negative error. */
+static int64_t prune_steps(struct store *s, int64_t keep, size_t step, size_t max,
+			   struct hearth_error **err)
+{
+	int64_t gone = 0;
+
+	for (size_t done = 0; done < max; done += step) {
+		sqlite3_stmt *st = stmt(s, ST_INV_PRUNE);
+		int64_t n;
+		int r;
+
+		sqlite3_bind_int64(st, 1, keep);
+		sqlite3_bind_int64(st, 2, (int64_t)step);
+		if ((r = step_done(s, st, err, "pruning invocation records")) < 0)
+			return r;
+		/* Each step starts at the oldest row left, so it takes at
+		 * least one while any is past the bound. */
+		if ((n = sqlite3_changes(s->db)) == 0)
+			break;
+		gone += n;
+		if (s->yield_every)
+			sched_yield();
+	}
+	return gone;
+}
+
 int store_invocations_insert(struct store *s, const struct store_invocation *recs, size_t n,
 			     struct hearth_error **err)
 {
@@ -1002,22 +1027,15 @@ int store_invocations_insert(struct store *s, const struct store_invocation *rec
 		if (s->yield_every && (i + 1) % s->yield_every == 0 && i + 1 < n)
 			sched_yield();
 	}
+	/* The records beyond the bound go in the same commit, a few at a
+	 * time (the CPU let go between, as between rows): never one long
+	 * transaction of them. */
 	if (s->keep >= 0) {
-		/* The records beyond the bound go in the same commit, a few
-		 * at a time (the CPU let go between, as between rows): never
-		 * one long transaction of them. */
-		size_t step = s->yield_every ? s->yield_every : STORE_PRUNE_PIECE;
+		int64_t gone = prune_steps(s, s->keep,
+					   s->yield_every ? s->yield_every : STORE_PRUNE_PIECE,
+					   STORE_PRUNE_PIECE, err);
 
-		for (size_t gone = 0; gone < STORE_PRUNE_PIECE; gone += step) {
-			st = stmt(s, ST_INV_PRUNE_PIECE);
-			sqlite3_bind_int64(st, 1, s->keep);
-			sqlite3_bind_int64(st, 2, (int64_t)step);
-			r = step_done(s, st, err, "pruning invocation records");
-			if (r < 0 || (size_t)sqlite3_changes(s->db) < step)
-				break;
-			if (s->yield_every)
-				sched_yield();
-		}
+		r = gone < 0 ? (int)gone : 0;
 	}
 fail:
 	return tx_end(s, r, err);
@@ -1129,7 +1147,6 @@ int store_invocation_get(struct store *s, const char *id, struct store_invocatio
 
 int64_t store_invocations_prune(struct store *s, int64_t keep_n, struct hearth_error **err)
 {
-	sqlite3_stmt *st;
 	int64_t deleted;
 	int r;
 
@@ -1138,11 +1155,8 @@ int64_t store_invocations_prune(struct store *s, int64_t keep_n, struct hearth_e
 	r = tx_begin(s, 0, err);
 	if (r < 0)
 		return r;
-	st = stmt(s, ST_INV_PRUNE);
-	sqlite3_bind_int64(st, 1, keep_n);
-	r = step_done(s, st, err, "pruning invocation records");
-	deleted = r < 0 ? 0 : sqlite3_changes(s->db);
-	r = tx_end(s, r, err);
+	deleted = prune_steps(s, keep_n, STORE_PRUNE_PIECE, SIZE_MAX, err);
+	r = tx_end(s, deleted < 0 ? (int)deleted : 0, err);
 	return r < 0 ? r : deleted;
 }
 

@@ -429,6 +429,17 @@ static void test_invocations(void)
 		is_int(raw_pragma("SELECT count(*) FROM invocations"), 0, "the rest went");
 		store_set_retention(s, -1);
 		store_set_yield_every(s, 0);
+		/* A prune goes on past a gap wider than its steps (records
+		 * deleted with their function). */
+		for (int i = 0; i < 300; i++)
+			many_ids[i][0] = 'M';
+		is_int(store_invocations_insert(s, many, 300, &err), 0, "300 rows again");
+		is_int(raw_exec("DELETE FROM invocations WHERE rowid IN (SELECT rowid FROM "
+				"invocations ORDER BY rowid LIMIT 280 OFFSET 10)"),
+		       SQLITE_OK, "a gap of 280 rowids after the first 10");
+		is_int(store_invocations_prune(s, 1, &err), 19,
+		       "prune keeps only the last, across it");
+		is_int(raw_pragma("SELECT count(*) FROM invocations"), 1, "1 row left");
 		is_int(store_invocations_insert(s, recs, 5, &err), 0, "the batch once more");
 	}
 
