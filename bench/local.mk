@@ -58,3 +58,11 @@ bench_records_rows_SOURCES = bench/records_rows.c
 .PHONY: bench-records
 bench-records: bench/records_rows$(EXEEXT)
 	bench/records_rows$(EXEEXT) $(BENCH_RECORDS_ARGS)
+
+# json_scan: hearthd's JSON check (src/base/jsontext.c) in ns per byte on
+# three shapes of a 1 MB text, against json-c building the same tree.
+noinst_PROGRAMS += bench/json_scan
+bench_json_scan_SOURCES = bench/json_scan.c
+.PHONY: bench-json
+bench-json: bench/json_scan$(EXEEXT)
+	bench/json_scan$(EXEEXT) $(BENCH_JSON_ARGS)

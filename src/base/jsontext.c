@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -38,50 +39,69 @@ static void where(const char *text, size_t len, size_t off, char *dst, size_t si
 /* ---- the strict scanner (RFC 8259) ------------------------------------------ */
 
 /* How deep arrays and objects may nest: deep enough for any real event,
- * and a bound on the scanner's stack. */
+ * and a bound on the scanner's memory (one bit a level). */
 #define JSONTEXT_DEPTH_MAX 512
 
-struct scan {
-	const unsigned char *p, *start, *end;
-	const char *why; /* set at the first failure */
+/* The bytes a string holds as they are: printable ASCII but the quote and
+ * the backslash.  A table, so the scanner's common run is one load a byte. */
+static const unsigned char plain_byte[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 00 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 10 */
+	1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 20 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 30 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 40 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, /* 50 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 60 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 70 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 80 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 90 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* a0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* b0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* c0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* d0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* e0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* f0 */
 };
 
-static bool fail(struct scan *sc, const char *why)
+static inline const unsigned char *skip_space(const unsigned char *p, const unsigned char *end)
 {
-	if (!sc->why)
-		sc->why = why;
-	return false;
-}
-
-static inline void skip_space(struct scan *sc)
-{
-	const unsigned char *p = sc->p, *end = sc->end;
-
-	if (p < end && (*p > ' '))
-		return; /* compact JSON: nearly always */
-
+	if (p<end && * p> ' ')
+		return p; /* compact JSON: nearly always */
 	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
 		p++;
-	sc->p = p;
+	return p;
 }
 
-/* One UTF-8 sequence at sc->p (its first byte >= 0x80): well-formed, no
- * overlong form, no surrogate, at most U+10FFFF. */
-static bool scan_utf8(struct scan *sc)
+/* Of the 8 bytes at p, a word with the high bit set in each byte that
+ * ends a plain run (a control byte, a byte >= 0x80, a quote, a backslash):
+ * 0 when none does.  Bit tricks on one word; a borrow can flag a byte
+ * above a real one, never below, so the lowest flag is exact. */
+static inline uint64_t plain8_stops(const unsigned char *p)
 {
-	const unsigned char *p = sc->p;
+	const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+	uint64_t x, q, b;
+
+	memcpy(&x, p, 8);
+	q = x ^ (ones * '"');
+	b = x ^ (ones * '\\');
+	return (((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b) | x) & high;
+}
+
+/* One UTF-8 sequence at p (its first byte >= 0x80): well-formed, no
+ * overlong form, no surrogate, at most U+10FFFF.  Its end, or NULL. */
+static const unsigned char *scan_utf8(const unsigned char *p, const unsigned char *end)
+{
 	size_t n = *p >= 0xf0 ? 4 : *p >= 0xe0 ? 3 : *p >= 0xc2 ? 2 : 0;
 
-	if (n == 0 || *p > 0xf4 || (size_t)(sc->end - p) < n)
-		return fail(sc, "invalid UTF-8");
+	if (n == 0 || *p > 0xf4 || (size_t)(end - p) < n)
+		return NULL;
 	for (size_t i = 1; i < n; i++)
 		if ((p[i] & 0xc0) != 0x80)
-			return fail(sc, "invalid UTF-8");
+			return NULL;
 	if ((n == 3 && ((*p == 0xe0 && p[1] < 0xa0) || (*p == 0xed && p[1] >= 0xa0))) ||
 	    (n == 4 && ((*p == 0xf0 && p[1] < 0x90) || (*p == 0xf4 && p[1] >= 0x90))))
-		return fail(sc, "invalid UTF-8");
-	sc->p += n;
-	return true;
+		return NULL;
+	return p + n;
 }
 
 static bool is_hex(unsigned char c)
@@ -89,33 +109,54 @@ static bool is_hex(unsigned char c)
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
-static inline bool scan_string(struct scan *sc)
+/* The string whose opening quote is at *pp: true with *pp past its closing
+ * quote, or false with *pp at the fault and *why set. */
+static inline bool scan_string(const unsigned char **pp, const unsigned char *end, const char **why)
 {
-	sc->p++; /* the opening quote */
-	for (;;) {
-		/* the common run: plain printable ASCII */
-		const unsigned char *p = sc->p, *end = sc->end;
+	const unsigned char *p = *pp + 1;
 
-		while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+	for (;;) {
+		/* the common run: plain printable ASCII, a word at a time */
+		while (end - p >= 8) {
+			uint64_t stops = plain8_stops(p);
+
+			if (stops) {
+				p += __builtin_ctzll(stops) >> 3;
+				goto stop;
+			}
+			p += 8;
+		}
+		while (p < end && plain_byte[*p])
 			p++;
-		sc->p = p;
-		if (sc->p == sc->end)
-			return fail(sc, "unexpected end of input");
-		if (*sc->p == '"') {
-			sc->p++;
+stop:
+		if (p == end) {
+			*why = "unexpected end of input";
+			break;
+		}
+		if (*p == '"') {
+			*pp = p + 1;
 			return true;
 		}
-		if (*sc->p < 0x20)
-			return fail(sc, "a control character in a string must be escaped");
-		if (*sc->p >= 0x80) {
-			if (!scan_utf8(sc))
-				return false;
+		if (*p < 0x20) {
+			*why = "a control character in a string must be escaped";
+			break;
+		}
+		if (*p >= 0x80) {
+			const unsigned char *q = scan_utf8(p, end);
+
+			if (!q) {
+				*why = "invalid UTF-8";
+				break;
+			}
+			p = q;
 			continue;
 		}
 		/* an escape */
-		if (sc->end - sc->p < 2)
-			return fail(sc, "unexpected end of input");
-		switch (sc->p[1]) {
+		if (end - p < 2) {
+			*why = "unexpected end of input";
+			break;
+		}
+		switch (p[1]) {
 		case '"':
 		case '\\':
 		case '/':
@@ -123,139 +164,198 @@ static inline bool scan_string(struct scan *sc)
 		case 'f':
 		case 'n':
 		case 'r':
-		case 't': sc->p += 2; break;
+		case 't': p += 2; continue;
 		case 'u':
-			if (sc->end - sc->p < 6)
-				return fail(sc, "unexpected end of input");
+			if (end - p < 6) {
+				*why = "unexpected end of input";
+				break;
+			}
 			for (int i = 2; i < 6; i++)
-				if (!is_hex(sc->p[i])) {
-					sc->p += i;
-					return fail(sc, "\\u takes four hex digits");
+				if (!is_hex(p[i])) {
+					*pp = p + i;
+					*why = "\\u takes four hex digits";
+					return false;
 				}
-			sc->p += 6;
-			break;
-		default: sc->p++; return fail(sc, "invalid escape");
+			p += 6;
+			continue;
+		default:
+			*pp = p + 1;
+			*why = "invalid escape";
+			return false;
 		}
+		break;
 	}
+	*pp = p;
+	return false;
 }
 
-static inline bool digits(struct scan *sc)
+static inline const unsigned char *digits(const unsigned char *p, const unsigned char *end)
 {
-	const unsigned char *from = sc->p, *p = from, *end = sc->end;
-
 	while (p < end && *p >= '0' && *p <= '9')
 		p++;
-	sc->p = p;
-	return p > from;
+	return p;
 }
 
 /* -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?: no NaN, no Infinity, no
- * leading zero, no bare dot, no plus sign. */
-static bool scan_number(struct scan *sc)
+ * leading zero, no bare dot, no plus sign.  As scan_string. */
+static inline bool scan_number(const unsigned char **pp, const unsigned char *end, const char **why)
 {
-	if (*sc->p == '-')
-		sc->p++;
-	if (sc->p < sc->end && *sc->p == '0')
-		sc->p++;
-	else if (!(sc->p < sc->end && *sc->p >= '1' && *sc->p <= '9' && digits(sc)))
-		return fail(sc,
-			    sc->p == sc->end ? "unexpected end of input" : "unexpected character");
-	if (sc->p < sc->end && *sc->p == '.') {
-		sc->p++;
-		if (!digits(sc))
-			return fail(sc, "a digit must follow the decimal point");
+	const unsigned char *p = *pp, *q;
+
+	if (*p == '-')
+		p++;
+	if (p < end && *p == '0') {
+		p++;
+	} else if (p < end && *p >= '1' && *p <= '9') {
+		p = digits(p, end);
+	} else {
+		*pp = p;
+		*why = p == end ? "unexpected end of input" : "unexpected character";
+		return false;
 	}
-	if (sc->p < sc->end && (*sc->p == 'e' || *sc->p == 'E')) {
-		sc->p++;
-		if (sc->p < sc->end && (*sc->p == '+' || *sc->p == '-'))
-			sc->p++;
-		if (!digits(sc))
-			return fail(sc, "an exponent needs digits");
-	}
-	return true;
-}
-
-static bool scan_literal(struct scan *sc, const char *word, size_t n)
-{
-	if ((size_t)(sc->end - sc->p) < n || memcmp(sc->p, word, n) != 0)
-		return fail(sc, "unexpected character");
-	sc->p += n;
-	return true;
-}
-
-static bool scan_value(struct scan *sc, int depth)
-{
-	skip_space(sc);
-	if (sc->p == sc->end)
-		return fail(sc, "unexpected end of input");
-	switch (*sc->p) {
-	case '"': return scan_string(sc);
-	case 't': return scan_literal(sc, "true", 4);
-	case 'f': return scan_literal(sc, "false", 5);
-	case 'n': return scan_literal(sc, "null", 4);
-	case '[':
-	case '{': {
-		bool object = *sc->p == '{';
-		char close = object ? '}' : ']';
-
-		if (depth >= JSONTEXT_DEPTH_MAX)
-			return fail(sc, "nested deeper than 512 levels");
-		sc->p++;
-		skip_space(sc);
-		if (sc->p < sc->end && *sc->p == close) {
-			sc->p++;
-			return true;
-		}
-		for (;;) {
-			if (object) {
-				skip_space(sc);
-				if (sc->p == sc->end)
-					return fail(sc, "unexpected end of input");
-				if (*sc->p != '"' || !scan_string(sc))
-					return fail(sc, "unexpected character");
-				skip_space(sc);
-				if (sc->p == sc->end)
-					return fail(sc, "unexpected end of input");
-				if (*sc->p != ':')
-					return fail(sc, "unexpected character");
-				sc->p++;
-			}
-			if (!scan_value(sc, depth + 1))
-				return false;
-			skip_space(sc);
-			if (sc->p == sc->end)
-				return fail(sc, "unexpected end of input");
-			if (*sc->p == close) {
-				sc->p++;
-				return true;
-			}
-			if (*sc->p != ',')
-				return fail(sc, "unexpected character");
-			sc->p++;
+	if (p < end && *p == '.') {
+		q = p + 1;
+		if ((p = digits(q, end)) == q) {
+			*pp = p;
+			*why = "a digit must follow the decimal point";
+			return false;
 		}
 	}
-	default:
-		if (*sc->p == '-' || (*sc->p >= '0' && *sc->p <= '9'))
-			return scan_number(sc);
-		return fail(sc, "unexpected character");
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		p++;
+		if (p < end && (*p == '+' || *p == '-'))
+			p++;
+		q = p;
+		if ((p = digits(q, end)) == q) {
+			*pp = p;
+			*why = "an exponent needs digits";
+			return false;
+		}
 	}
+	*pp = p;
+	return true;
 }
 
 /* Exactly one RFC 8259 value, white space around it: NULL, or why not with
- * *at the offending byte. */
+ * *at the offending byte.  One loop, no recursion: the open arrays and
+ * objects are a stack of bits (1: an object). */
 static const char *scan_text(const char *text, size_t len, size_t *at)
 {
-	struct scan sc = { (const unsigned char *)text, (const unsigned char *)text,
-			   (const unsigned char *)text + len, NULL };
+	const unsigned char *start = (const unsigned char *)text, *p = start, *end = p + len;
+	uint64_t objects[JSONTEXT_DEPTH_MAX / 64];
+	const char *why = "unexpected character";
+	unsigned depth = 0;
 
-	if (scan_value(&sc, 0)) {
-		skip_space(&sc);
-		if (sc.p == sc.end)
-			return NULL;
-		sc.why = "unexpected data after the value";
+value:
+	p = skip_space(p, end);
+	if (p == end) {
+		why = "unexpected end of input";
+		goto fail;
 	}
-	*at = (size_t)(sc.p - sc.start);
-	return sc.why;
+	switch (*p) {
+	case '"':
+		if (!scan_string(&p, end, &why))
+			goto fail;
+		goto next;
+	case 't':
+		if (end - p < 4 || memcmp(p, "true", 4) != 0)
+			goto fail;
+		p += 4;
+		goto next;
+	case 'f':
+		if (end - p < 5 || memcmp(p, "false", 5) != 0)
+			goto fail;
+		p += 5;
+		goto next;
+	case 'n':
+		if (end - p < 4 || memcmp(p, "null", 4) != 0)
+			goto fail;
+		p += 4;
+		goto next;
+	case '[':
+	case '{': {
+		uint64_t bit = (uint64_t)1 << (depth % 64);
+		bool object = *p == '{';
+
+		if (depth >= JSONTEXT_DEPTH_MAX) {
+			why = "nested deeper than 512 levels";
+			goto fail;
+		}
+		if (object)
+			objects[depth / 64] |= bit;
+		else
+			objects[depth / 64] &= ~bit;
+		depth++;
+		p = skip_space(p + 1, end);
+		if (p < end && *p == (object ? '}' : ']')) {
+			p++;
+			depth--;
+			goto next;
+		}
+		if (object)
+			goto key;
+		goto value;
+	}
+	default:
+		if (*p == '-' || (*p >= '0' && *p <= '9')) {
+			if (!scan_number(&p, end, &why))
+				goto fail;
+			goto next;
+		}
+		goto fail;
+	}
+
+key:
+	p = skip_space(p, end);
+	if (p == end) {
+		why = "unexpected end of input";
+		goto fail;
+	}
+	if (*p != '"')
+		goto fail;
+	if (!scan_string(&p, end, &why))
+		goto fail;
+	p = skip_space(p, end);
+	if (p == end) {
+		why = "unexpected end of input";
+		goto fail;
+	}
+	if (*p != ':')
+		goto fail;
+	p++;
+	goto value;
+
+next: /* after a value: the end, or what its array or object says next */
+	if (depth == 0) {
+		p = skip_space(p, end);
+		if (p == end)
+			return NULL;
+		why = "unexpected data after the value";
+		goto fail;
+	}
+	p = skip_space(p, end);
+	if (p == end) {
+		why = "unexpected end of input";
+		goto fail;
+	}
+	{
+		bool object = (objects[(depth - 1) / 64] >> ((depth - 1) % 64)) & 1;
+
+		if (*p == ',') {
+			p++;
+			if (object)
+				goto key;
+			goto value;
+		}
+		if (*p == (object ? '}' : ']')) {
+			p++;
+			depth--;
+			goto next;
+		}
+	}
+fail:
+	*at = (size_t)(p - start);
+	return why;
 }
 
 int jsontext_parse(const char *text, size_t len, unsigned flags, const char *what,
