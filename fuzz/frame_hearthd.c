@@ -32,6 +32,7 @@
 
 #include "frame.h"
 #include "fuzz.h"
+#include "loop.h"
 #include "shimconn.h"
 
 #define INPUT_MAX (64 * 1024)
@@ -380,7 +381,7 @@ static void setup(void)
 
 	if (h.base)
 		return;
-	h.base = event_base_new();
+	h.base = loop_new();
 	FUZZ_PATH(h.sock_path, "%s/shim.sock", fuzz_sandbox("frame_hearthd"));
 	FUZZ_CHECK(h.base && strlen(h.sock_path) < sizeof(sa.sun_path), "setup");
 	memcpy(sa.sun_path, h.sock_path, strlen(h.sock_path) + 1);

@@ -41,7 +41,8 @@ enum lane_state {
 
 struct lane {
 	int fd[4];
-	struct event *ev_res, *ev_chan, *ev_out, *ev_log, *ev_timer;
+	struct loop_watch *w_res, *w_chan; /* the answers: loop.h */
+	struct event *ev_out, *ev_log, *ev_timer;
 	struct lane_ops ops;
 	void *arg;
 	enum lane_state state;
@@ -176,8 +177,8 @@ static void lane_kill(struct lane *l, enum invocation_status st, const char *typ
 	snprintf(l->kill_type, sizeof(l->kill_type), "%s", type);
 	snprintf(l->kill_msg, sizeof(l->kill_msg), "%s", msg);
 	l->state = LANE_KILLED;
-	event_del(l->ev_res);
-	event_del(l->ev_chan);
+	loop_watch_stop(l->w_res);
+	loop_watch_stop(l->w_chan);
 	evtimer_del(l->ev_timer);
 	out_drop(l);
 	l->ops.kill(l->arg, st, type, msg); /* may free l: nothing after */
@@ -558,11 +559,14 @@ static bool is_seqpacket(int fd)
 
 void lane_free(struct lane *l)
 {
-	struct event *evs[] = { l ? l->ev_res : NULL, l ? l->ev_chan : NULL, l ? l->ev_out : NULL,
-				l ? l->ev_log : NULL, l ? l->ev_timer : NULL };
+	struct event *evs[] = { l ? l->ev_out : NULL, l ? l->ev_log : NULL,
+				l ? l->ev_timer : NULL };
 
 	if (!l)
 		return;
+	/* Before the descriptors close (loop.h). */
+	loop_watch_free(l->w_res);
+	loop_watch_free(l->w_chan);
 	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
 		if (evs[i])
 			event_free(evs[i]);
@@ -611,17 +615,16 @@ int lane_new(struct lane **out, struct event_base *base, const int fds[4],
 					 "the shim passed descriptors that are not the runtime's "
 					 "pipes and channel");
 	}
-	/* The runtime's answers before any client (loop.h); its logs are
-	 * read at the default priority, a flood of them is no answer. */
-	l->ev_res = ev_new(l, base, l->fd[L_RES], EV_READ | EV_PERSIST, on_res, LOOP_PRIO_BACKEND);
-	l->ev_chan = ev_new(l, base, l->fd[L_CHAN], EV_READ | EV_PERSIST, on_chan,
-			    LOOP_PRIO_BACKEND);
+	/* The runtime's answers in the loop's set of answers, before any
+	 * client (loop.h); its logs are read at the default priority, a
+	 * flood of them is no answer. */
+	l->w_res = loop_watch_new(base, l->fd[L_RES], on_res, l);
+	l->w_chan = loop_watch_new(base, l->fd[L_CHAN], on_chan, l);
 	l->ev_out = ev_new(l, base, l->fd[L_CHAN], EV_WRITE | EV_PERSIST, on_out,
 			   LOOP_PRIO_BACKEND);
 	l->ev_log = ev_new(l, base, l->fd[L_LOG], EV_READ | EV_PERSIST, on_log, LOOP_PRIO_DEFAULT);
 	l->ev_timer = ev_new(l, base, -1, 0, on_timer, LOOP_PRIO_BACKEND);
-	if (!l->ev_res || !l->ev_chan || !l->ev_out || !l->ev_log || !l->ev_timer ||
-	    event_add(l->ev_res, NULL) < 0 || event_add(l->ev_chan, NULL) < 0 ||
+	if (!l->w_res || !l->w_chan || !l->ev_out || !l->ev_log || !l->ev_timer ||
 	    event_add(l->ev_log, NULL) < 0) {
 		lane_free(l);
 		return hearth_error_make(err, ENOMEM, "out of memory");

@@ -344,7 +344,7 @@ static void stop(struct daemon *d)
 	codestore_close(d->codes);
 	store_close(d->store);
 	if (d->base)
-		event_base_free(d->base);
+		loop_free(d->base);
 	if (d->lock_fd >= 0)
 		close(d->lock_fd);
 }

@@ -42,6 +42,7 @@
 #include "bounds.h"
 #include "http.h"
 #include "log.h"
+#include "loop.h"
 #include "promtext.h"
 #include "reqcheck.h"
 #include "tls.h"
@@ -396,6 +397,8 @@ static void on_input(struct evbuffer *in, const struct evbuffer_cb_info *info, v
 	c->scanned -= info->n_deleted < c->scanned ? info->n_deleted : c->scanned;
 	if (!info->n_added)
 		return;
+	/* Between the clients' reads, the runtimes' answers (loop.h). */
+	loop_tick(c->cs->base);
 	if (c->state == CONN_CLOSING)
 		evbuffer_drain(in, evbuffer_get_length(in));
 	else if (c->state == CONN_HEAD)
