@@ -650,6 +650,23 @@ void conns_set_closecb(struct conns *cs, struct evhttp_connection *evcon,
 	}
 }
 
+void conns_send_now(struct conns *cs, struct evhttp_connection *evcon)
+{
+	struct conn *c = cs->cfg.tls ? NULL : find(cs, evcon);
+	struct evbuffer *out = c ? bufferevent_get_output(c->bev) : NULL;
+	bufferevent_data_cb wcb = NULL;
+	void *arg = NULL;
+
+	if (!c || c->state != CONN_BUSY || evbuffer_get_length(out) == 0 ||
+	    evbuffer_write(out, c->fd) < 0 || evbuffer_get_length(out) > 0)
+		return;
+	/* All of it went: what the bufferevent's write callback would have
+	 * found after the next poll.  evhttp's callback ends the request. */
+	bufferevent_getcb(c->bev, NULL, &wcb, NULL, &arg);
+	if (wcb)
+		wcb(c->bev, arg); /* may free c's connection: nothing after */
+}
+
 int conns_open(const struct conns *cs)
 {
 	return cs->open;

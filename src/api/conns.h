@@ -66,6 +66,14 @@ void conns_request(struct conns *cs, struct evhttp_request *req);
 void conns_set_closecb(struct conns *cs, struct evhttp_connection *evcon,
 		       void (*cb)(struct evhttp_connection *, void *), void *arg);
 /* Connections open now (refused ones are not). */
+/* After a reply handed to evhttp outside its callbacks (an answer from
+ * the pool): writes it to the socket now, instead of after the next poll
+ * finds the socket writable, and lets evhttp finish the request, which may
+ * free evcon and the request.  Nothing when TLS is on, when this layer
+ * does not follow the connection, or when the socket takes only part of
+ * the reply (the rest goes as any reply does).  Never from inside an
+ * evhttp callback: evhttp would find its request freed under it. */
+void conns_send_now(struct conns *cs, struct evhttp_connection *evcon);
 int conns_open(const struct conns *cs);
 BUF_MUST_CHECK int conns_metrics(const struct conns *cs, struct buf *out,
 				 struct hearth_error **err);

@@ -113,6 +113,7 @@ static int execute_async(struct api *a, struct evhttp_request *req, int64_t id, 
 
 struct single {
 	struct evhttp_request *req;
+	struct conns *conns;
 	struct invoke_call *call;
 	struct http_watch *watch;
 };
@@ -135,6 +136,9 @@ static void on_single_done(void *arg, const struct pool_result *res,
 	_cleanup_buf_ struct buf b = BUF_INIT(INVOKE_PAYLOAD_MAX + INVOKE_ENVELOPE_EXTRA);
 	_cleanup_error_ struct hearth_error *err = NULL;
 	struct evkeyvalq *h = evhttp_request_get_output_headers(s->req);
+	/* Taken before the reply: a request whose client left is freed by it. */
+	struct evhttp_connection *evcon = evhttp_request_get_connection(s->req);
+	struct conns *conns = s->conns;
 
 	http_watch_stop(s->watch);
 	if (!res) {
@@ -151,6 +155,9 @@ static void on_single_done(void *arg, const struct pool_result *res,
 			       "application/json", &b);
 	}
 	free(s);
+	/* From the pool, not from evhttp: the reply can go now (conns.h). */
+	if (evcon)
+		conns_send_now(conns, evcon);
 }
 
 /* The hot path: the function is looked up in the pool's memory, never in
@@ -186,6 +193,7 @@ int api_execute(struct api *a, struct evhttp_request *req, const char *idstr,
 	if (!s)
 		return hearth_error_make(err, ENOMEM, "out of memory");
 	s->req = req;
+	s->conns = a->conns;
 	if ((r = invoke_start(a->invoker, id, data, len, on_single_done, s, &s->call, err)) < 0) {
 		free(s);
 		return r;

@@ -22,6 +22,7 @@
 #include "b64.h"
 #include "bounds.h"
 #include "buf.h"
+#include "conns.h"
 #include "envelope.h"
 #include "http.h"
 #include "invoke.h"
@@ -555,6 +556,9 @@ static void on_invoked(void *arg, const struct pool_result *res, const struct he
 	struct evkeyvalq *h = evhttp_request_get_output_headers(lc->req);
 	_cleanup_buf_ struct buf b = BUF_INIT(INVOKE_PAYLOAD_MAX + INVOKE_ENVELOPE_EXTRA);
 	_cleanup_error_ struct hearth_error *err = NULL;
+	/* Taken before the reply: a request whose client left is freed by it. */
+	struct evhttp_connection *evcon = evhttp_request_get_connection(lc->req);
+	struct conns *conns = lc->a->conns;
 
 	http_watch_stop(lc->watch);
 	if (!res) {
@@ -583,6 +587,9 @@ static void on_invoked(void *arg, const struct pool_result *res, const struct he
 		http_reply_bytes(lc->req, 200, "application/json", b.ptr, b.len);
 	}
 	free(lc);
+	/* From the pool, not from evhttp: the reply can go now (conns.h). */
+	if (evcon)
+		conns_send_now(conns, evcon);
 }
 
 /* Event: the call is committed to the durable queue before the 202, and
