@@ -233,8 +233,51 @@ static void close_fds(int *fds, int n)
 			close(fds[i]);
 }
 
+/* The container's memory limit in MB (cgroup v2, then v1), or 0 when it
+ * has none or it cannot be read. */
+static unsigned long container_memory_mb(void)
+{
+	static const char *const paths[] = { "/sys/fs/cgroup/memory.max",
+					     "/sys/fs/cgroup/memory/memory.limit_in_bytes" };
+
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		char text[32] = "";
+		int fd = open(paths[i], O_RDONLY | O_CLOEXEC);
+		ssize_t n = fd >= 0 ? read(fd, text, sizeof(text) - 1) : -1;
+		char *end;
+		unsigned long long bytes;
+
+		if (fd >= 0)
+			close(fd);
+		if (n <= 0)
+			continue;
+		text[n] = '\0';
+		errno = 0;
+		bytes = strtoull(text, &end, 10);
+		/* "max" (v2), or v1's "no limit" near 2^63 */
+		if (errno || end == text || bytes >= (1ULL << 50))
+			return 0;
+		return (unsigned long)(bytes >> 20);
+	}
+	return 0;
+}
+
 bool runtime_spawn(const char *lang)
 {
+	/* Node's young generation sized from the container's memory as
+	 * Lambda's node bootstrap sizes it: semi-spaces of 5%.  V8's own
+	 * sizing under a cgroup limit leaves them at a few MB, and a large
+	 * payload paid for it in scavenges: 1.55x the CPU of an unlimited
+	 * node on a 1 MB JSON echo in a 512 MB container, the same as
+	 * unlimited with this.  The old generation keeps V8's default: a
+	 * stem cell is spawned at the stem's limit and later given its
+	 * function's larger one, and Lambda's 90% of the stem's would be less
+	 * than V8's default (a 128 MB stem: 115 MB against 259 MB). */
+	unsigned long mem_mb = strcmp(lang, "node") == 0 ? container_memory_mb() : 0;
+	char semi[48] = "";
+
+	if (mem_mb >= 40)
+		snprintf(semi, sizeof(semi), "--max-semi-space-size=%lu", mem_mb * 5 / 100);
 	bool python = strcmp(lang, "python") == 0;
 	if (!python && strcmp(lang, "node") != 0) {
 		errno = EINVAL;
@@ -282,6 +325,8 @@ bool runtime_spawn(const char *lang)
 		setenv("PYTHONUNBUFFERED", "1", 1);
 		if (python)
 			execlp("python3", "python3", "-u", "-B", py_boot, (char *)NULL);
+		else if (semi[0])
+			execlp("node", "node", semi, node_boot, (char *)NULL);
 		else
 			execlp("node", "node", node_boot, (char *)NULL);
 		dprintf(2, "hearth-shim: cannot run the %s runtime: %s\n", lang, strerror(errno));

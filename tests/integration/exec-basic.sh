@@ -73,6 +73,18 @@ for i in 2 3; do
 	is "$(jqr .result.echo.n)" "$i" "node call $i has its own result"
 done
 
+# Node's young generation is sized from the container's memory, as Lambda's
+# node bootstrap does (5%): from the stem's (128 MB) when a stem cell served
+# the first call, from the function's 256 MB when a container was started
+# for it.
+HEAP_SRC=$'exports.handler = async () => ({ argv: process.execArgv });\n'
+create_fn HEAP js-heap node "$HEAP_SRC" '{"min_warm":0,"memory":256}'
+execute "$HEAP" '{}'
+ARGV=$(jqr '.result.argv | join(" ")')
+ok "node runs with semi-spaces of 5% of its container's memory (got: $ARGV)" \
+	test "$ARGV" = "--max-semi-space-size=6" -o "$ARGV" = "--max-semi-space-size=12" ||
+	diag "$(last)"
+
 # ---- a raised error ------------------------------------------------------------
 execute "$PY" '{"raise":"py"}'
 is "$STATUS" 200 "a raising python handler: HTTP 200" || diag "$(last)"
