@@ -265,19 +265,21 @@ static unsigned long container_memory_mb(void)
 bool runtime_spawn(const char *lang)
 {
 	/* Node's young generation sized from the container's memory as
-	 * Lambda's node bootstrap sizes it: semi-spaces of 5%.  V8's own
-	 * sizing under a cgroup limit leaves them at a few MB, and a large
-	 * payload paid for it in scavenges: 1.55x the CPU of an unlimited
-	 * node on a 1 MB JSON echo in a 512 MB container, the same as
-	 * unlimited with this.  The old generation keeps V8's default: a
-	 * stem cell is spawned at the stem's limit and later given its
-	 * function's larger one, and Lambda's 90% of the stem's would be less
-	 * than V8's default (a 128 MB stem: 115 MB against 259 MB). */
+	 * Lambda's node bootstrap sizes it, semi-spaces of 5%, and never
+	 * smaller than V8's own maximum without a limit (16 MB).  V8's sizing
+	 * under a cgroup limit leaves them at a few MB, and a large payload
+	 * paid for it in scavenges: 1.55x the CPU of an unlimited node on a
+	 * 1 MB JSON echo in a 512 MB container.  A stem cell is spawned at
+	 * the stem's limit (128 MB: 5% would be 6 MB, short for a 6 MB
+	 * payload) and given its function's later.  The old generation keeps
+	 * V8's default: Lambda's 90% of a stem's limit would be less than it
+	 * (115 MB against 259 MB). */
 	unsigned long mem_mb = strcmp(lang, "node") == 0 ? container_memory_mb() : 0;
 	char semi[48] = "";
 
-	if (mem_mb >= 40)
-		snprintf(semi, sizeof(semi), "--max-semi-space-size=%lu", mem_mb * 5 / 100);
+	if (mem_mb > 0)
+		snprintf(semi, sizeof(semi), "--max-semi-space-size=%lu",
+			 mem_mb * 5 / 100 > 16 ? mem_mb * 5 / 100 : 16);
 	bool python = strcmp(lang, "python") == 0;
 	if (!python && strcmp(lang, "node") != 0) {
 		errno = EINVAL;

@@ -74,15 +74,20 @@ for i in 2 3; do
 done
 
 # Node's young generation is sized from the container's memory, as Lambda's
-# node bootstrap does (5%): from the stem's (128 MB) when a stem cell served
-# the first call, from the function's 256 MB when a container was started
-# for it.
+# node bootstrap does (5%), and never below V8's own unlimited maximum
+# (16 MB): 16 whether a 128 MB stem cell or a 256 MB container served it;
+# 5% of 512 MB is 25.
 HEAP_SRC=$'exports.handler = async () => ({ argv: process.execArgv });\n'
 create_fn HEAP js-heap node "$HEAP_SRC" '{"min_warm":0,"memory":256}'
 execute "$HEAP" '{}'
 ARGV=$(jqr '.result.argv | join(" ")')
-ok "node runs with semi-spaces of 5% of its container's memory (got: $ARGV)" \
-	test "$ARGV" = "--max-semi-space-size=6" -o "$ARGV" = "--max-semi-space-size=12" ||
+is "$ARGV" "--max-semi-space-size=16" "node runs with semi-spaces of 16 MB at 128 or 256 MB" ||
+	diag "$(last)"
+create_fn HEAP2 js-heap-big node "$HEAP_SRC" '{"min_warm":0,"memory":1024}'
+execute "$HEAP2" '{}'
+ARGV=$(jqr '.result.argv | join(" ")')
+ok "and of 5% of the container's memory above 320 MB (1024 MB: got $ARGV)" \
+	test "$ARGV" = "--max-semi-space-size=51" -o "$ARGV" = "--max-semi-space-size=16" ||
 	diag "$(last)"
 
 # ---- a raised error ------------------------------------------------------------
