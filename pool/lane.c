@@ -624,8 +624,14 @@ int lane_new(struct lane **out, struct event_base *base, const int fds[4],
 			   LOOP_PRIO_BACKEND);
 	l->ev_log = ev_new(l, base, l->fd[L_LOG], EV_READ | EV_PERSIST, on_log, LOOP_PRIO_DEFAULT);
 	l->ev_timer = ev_new(l, base, -1, 0, on_timer, LOOP_PRIO_BACKEND);
-	if (!l->w_res || !l->w_chan || !l->ev_out || !l->ev_log || !l->ev_timer ||
-	    event_add(l->ev_log, NULL) < 0) {
+	if (!l->w_res || !l->w_chan) {
+		int e = errno;
+
+		lane_free(l);
+		return hearth_error_make(err, e, "cannot watch the runtime's pipes: %s",
+					 strerror(e));
+	}
+	if (!l->ev_out || !l->ev_log || !l->ev_timer || event_add(l->ev_log, NULL) < 0) {
 		lane_free(l);
 		return hearth_error_make(err, ENOMEM, "out of memory");
 	}

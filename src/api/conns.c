@@ -93,8 +93,9 @@ struct conns {
 	struct conn **by_fd;
 	size_t n_by_fd;
 	int open;
-	unsigned batch; /* accepted since the listener last paused */
-	char *line;	/* one line of a head, for reqcheck (max_head + 1 bytes) */
+	unsigned batch;	      /* accepted since the listener last paused */
+	struct conn *ticking; /* whose input is running loop_tick */
+	char *line;	      /* one line of a head, for reqcheck (max_head + 1 bytes) */
 	struct evconnlistener *lev;
 	struct event *accept_pause, *report;
 	uint64_t accepted, refused, header_timeouts, body_timeouts, rejected, accept_errors;
@@ -397,8 +398,12 @@ static void on_input(struct evbuffer *in, const struct evbuffer_cb_info *info, v
 	c->scanned -= info->n_deleted < c->scanned ? info->n_deleted : c->scanned;
 	if (!info->n_added)
 		return;
-	/* Between the clients' reads, the runtimes' answers (loop.h). */
+	/* Between the clients' reads, the runtimes' answers (loop.h).  An
+	 * answer to this very connection is not sent from in here
+	 * (conns_send_now): evhttp is reading it. */
+	c->cs->ticking = c;
 	loop_tick(c->cs->base);
+	c->cs->ticking = NULL;
 	if (c->state == CONN_CLOSING)
 		evbuffer_drain(in, evbuffer_get_length(in));
 	else if (c->state == CONN_HEAD)
@@ -657,7 +662,7 @@ void conns_send_now(struct conns *cs, struct evhttp_connection *evcon)
 	bufferevent_data_cb wcb = NULL;
 	void *arg = NULL;
 
-	if (!c || c->state != CONN_BUSY || evbuffer_get_length(out) == 0 ||
+	if (!c || c == cs->ticking || c->state != CONN_BUSY || evbuffer_get_length(out) == 0 ||
 	    evbuffer_write(out, c->fd) < 0 || evbuffer_get_length(out) > 0)
 		return;
 	/* All of it went: what the bufferevent's write callback would have

@@ -72,6 +72,7 @@ static inline const unsigned char *skip_space(const unsigned char *p, const unsi
 	return p;
 }
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 /* Of the 8 bytes at p, a word with the high bit set in each byte that
  * ends a plain run (a control byte, a byte >= 0x80, a quote, a backslash):
  * 0 when none does.  Bit tricks on one word; a borrow can flag a byte
@@ -86,6 +87,7 @@ static inline uint64_t plain8_stops(const unsigned char *p)
 	b = x ^ (ones * '\\');
 	return (((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b) | x) & high;
 }
+#endif
 
 /* One UTF-8 sequence at p (its first byte >= 0x80): well-formed, no
  * overlong form, no surrogate, at most U+10FFFF.  Its end, or NULL. */
@@ -116,7 +118,9 @@ static inline bool scan_string(const unsigned char **pp, const unsigned char *en
 	const unsigned char *p = *pp + 1;
 
 	for (;;) {
-		/* the common run: plain printable ASCII, a word at a time */
+		/* the common run: plain printable ASCII, a word at a time (the
+		 * lowest flag is the first byte on a little-endian machine) */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 		while (end - p >= 8) {
 			uint64_t stops = plain8_stops(p);
 
@@ -126,9 +130,12 @@ static inline bool scan_string(const unsigned char **pp, const unsigned char *en
 			}
 			p += 8;
 		}
+#endif
 		while (p < end && plain_byte[*p])
 			p++;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 stop:
+#endif
 		if (p == end) {
 			*why = "unexpected end of input";
 			break;

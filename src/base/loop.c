@@ -90,9 +90,10 @@ struct event_base *loop_new(void)
 	struct loop_set *s = calloc(1, sizeof(*s));
 	struct event_base *base = NULL;
 
+	if (s)
+		s->epfd = -1; /* set_free closes nothing else */
 	if (!cfg || !s)
 		goto fail;
-	s->epfd = -1;
 	/* After LOOP_MAX_LOW_US of callbacks of the default priority, the
 	 * loop polls again, so backend events never wait behind a long pass
 	 * (a time, not a count: each poll returns every ready connection
