@@ -72,7 +72,9 @@ void conns_set_closecb(struct conns *cs, struct evhttp_connection *evcon,
  * free evcon and the request.  Nothing when TLS is on, when this layer
  * does not follow the connection, or when the socket takes only part of
  * the reply (the rest goes as any reply does).  Never from inside an
- * evhttp callback: evhttp would find its request freed under it. */
+ * evhttp callback: evhttp would find its request freed under it.  It
+ * leans on libevent 2.1's evhttp: its write callback ends the request and
+ * disables the write event; a libevent upgrade must check that again. */
 void conns_send_now(struct conns *cs, struct evhttp_connection *evcon);
 int conns_open(const struct conns *cs);
 BUF_MUST_CHECK int conns_metrics(const struct conns *cs, struct buf *out,
