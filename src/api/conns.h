@@ -65,7 +65,6 @@ void conns_request(struct conns *cs, struct evhttp_request *req);
 /* evhttp_connection_set_closecb, for the endpoints (see above). */
 void conns_set_closecb(struct conns *cs, struct evhttp_connection *evcon,
 		       void (*cb)(struct evhttp_connection *, void *), void *arg);
-/* Connections open now (refused ones are not). */
 /* After a reply handed to evhttp outside its callbacks (an answer from
  * the pool): writes it to the socket now, instead of after the next poll
  * finds the socket writable, and lets evhttp finish the request, which may
@@ -76,6 +75,7 @@ void conns_set_closecb(struct conns *cs, struct evhttp_connection *evcon,
  * leans on libevent 2.1's evhttp: its write callback ends the request and
  * disables the write event; a libevent upgrade must check that again. */
 void conns_send_now(struct conns *cs, struct evhttp_connection *evcon);
+/* Connections open now (refused ones are not). */
 int conns_open(const struct conns *cs);
 BUF_MUST_CHECK int conns_metrics(const struct conns *cs, struct buf *out,
 				 struct hearth_error **err);

@@ -265,20 +265,16 @@ value:
 			goto fail;
 		goto next;
 	case 't':
-		if (end - p < 4 || memcmp(p, "true", 4) != 0)
-			goto fail;
-		p += 4;
-		goto next;
 	case 'f':
-		if (end - p < 5 || memcmp(p, "false", 5) != 0)
+	case 'n': {
+		const char *word = *p == 't' ? "true" : *p == 'f' ? "false" : "null";
+		size_t n = strlen(word);
+
+		if ((size_t)(end - p) < n || memcmp(p, word, n) != 0)
 			goto fail;
-		p += 5;
+		p += n;
 		goto next;
-	case 'n':
-		if (end - p < 4 || memcmp(p, "null", 4) != 0)
-			goto fail;
-		p += 4;
-		goto next;
+	}
 	case '[':
 	case '{': {
 		uint64_t bit = (uint64_t)1 << (depth % 64);

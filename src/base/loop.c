@@ -184,7 +184,7 @@ void loop_watch_free(struct loop_watch *w)
 
 void loop_tick(struct event_base *base)
 {
-	struct loop_set *s = sets && sets->base == base ? sets : set_of(base);
+	struct loop_set *s = set_of(base);
 
 	if (s && ++s->ticks % LOOP_TICK_EVERY == 0)
 		set_run(s);
