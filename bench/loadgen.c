@@ -1,8 +1,13 @@
-/* loadgen.c — hearth-loadgen: a closed-loop HTTP/1.1 load generator on
- * libevent for the benchmarks (make bench).  Each of N keep-alive
- * connections sends a pre-built request, waits for the whole answer, and
- * sends the next one; every latency goes into an HDR-style histogram
- * (hdr.h) with ~0.1 % resolution.  The HTTP client is hand-written over
+/* loadgen.c — hearth-loadgen: an HTTP/1.1 load generator on libevent for
+ * the benchmarks (make bench).  Closed loop by default: each of N
+ * keep-alive connections sends a pre-built request, waits for the whole
+ * answer, and sends the next one.  With --rate R it is open loop instead:
+ * requests are due at a fixed rate whatever the answers do, each goes out
+ * on an idle connection of the N (or waits, in order, for one), and its
+ * latency counts from when it was due, not from when it went out (as
+ * wrk2 does: a slow server cannot hide its queue by slowing the client).
+ * Every latency goes into an HDR-style histogram (hdr.h) with ~0.1 %
+ * resolution.  The HTTP client is hand-written over
  * raw non-blocking sockets and plain events (no bufferevent, no evhttp):
  * one send() and usually one recv() per request, so the generator costs
  * a few µs per call and is not what a benchmark measures.
@@ -59,6 +64,7 @@ struct opts {
 	int timeout_ms;
 	int json, strict, verbose;
 	const char *label;
+	double rate; /* requests due per second (open loop); 0: closed loop */
 };
 
 enum parse_state {
@@ -78,7 +84,7 @@ struct conn {
 	struct event *ev_read, *ev_write, *ev_timer, *ev_retry;
 	int connected;
 	size_t wpos; /* bytes of the request sent so far */
-	uint64_t t0; /* when the current request was issued */
+	uint64_t t0; /* when the current request was issued (open loop: due) */
 	int busy;    /* a request is outstanding */
 	/* answer parser */
 	char *rbuf;
@@ -115,6 +121,14 @@ struct lg {
 	int stopping;
 	int active; /* connections with a request outstanding */
 	int verbose_left;
+	/* open loop (--rate): */
+	struct event *ev_tick; /* at the next request's due time */
+	uint64_t t_next;       /* when the next request is due */
+	uint64_t interval_ns;  /* 1e9 / rate */
+	int *idle, nidle;      /* connections with nothing to send */
+	uint64_t *late;	       /* due times waiting for a connection (a ring) */
+	size_t late_head, late_n, late_cap;
+	struct hdr *send_lag; /* went out minus due, the measured ones */
 };
 
 static uint64_t now_ns(void)
@@ -150,6 +164,9 @@ static void usage(FILE *f)
 	      "  --duration S        measure for S seconds (default 10 when --requests is not given;\n"
 	      "                      with both, whichever comes first)\n"
 	      "  --warmup N          requests answered before measuring starts (default 0)\n"
+	      "  --rate R            open loop: R requests due per second, each sent on an idle\n"
+	      "                      connection or queued until one is; latency counts from\n"
+	      "                      when the request was due\n"
 	      "  --timeout-ms MS     per-request timeout (default 30000)\n"
 	      "  --label NAME        a name copied into the JSON output\n"
 	      "  --json              one JSON object on stdout instead of the table\n"
@@ -213,6 +230,7 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 		O_STRICT,
 		O_VERBOSE,
 		O_LABEL,
+		O_RATE,
 		O_HELP
 	};
 	static const struct option lo[] = {
@@ -227,6 +245,7 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 		{ "warmup", required_argument, NULL, O_WARMUP },
 		{ "timeout-ms", required_argument, NULL, O_TIMEOUT },
 		{ "label", required_argument, NULL, O_LABEL },
+		{ "rate", required_argument, NULL, O_RATE },
 		{ "json", no_argument, NULL, O_JSON },
 		{ "strict", no_argument, NULL, O_STRICT },
 		{ "verbose", no_argument, NULL, O_VERBOSE },
@@ -282,6 +301,14 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 			o->timeout_ms = (int)parse_u64(optarg, "--timeout-ms", 1, 3600000);
 			break;
 		case O_LABEL: o->label = optarg; break;
+		case O_RATE:
+			errno = 0;
+			o->rate = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !(o->rate >= 1 && o->rate <= 1e7))
+				die("--rate: '%s' is not a number of requests per second in "
+				    "[1, 1e7]",
+				    optarg);
+			break;
 		case O_JSON: o->json = 1; break;
 		case O_STRICT: o->strict = 1; break;
 		case O_VERBOSE: o->verbose = 1; break;
@@ -393,7 +420,8 @@ static void build_request(struct lg *lg, const struct url *u)
 
 /* ---- connections -------------------------------------------------------- */
 
-static void conn_start_request(struct conn *c);
+static void conn_start_request(struct conn *c, uint64_t due);
+static void conn_next(struct conn *c);
 static void conn_open(struct conn *c);
 static void lg_maybe_finish(struct lg *lg);
 
@@ -476,7 +504,7 @@ static void conn_request_done(struct conn *c, int err)
 	}
 	if (!c->keepalive)
 		conn_close(c);
-	conn_start_request(c);
+	conn_next(c);
 }
 
 static int conn_write(struct conn *c)
@@ -777,7 +805,7 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
 
 static void on_retry(evutil_socket_t fd, short what, void *arg)
 {
-	conn_start_request(arg);
+	conn_next(arg);
 }
 
 static void conn_open(struct conn *c)
@@ -803,9 +831,11 @@ static void conn_open(struct conn *c)
 	}
 }
 
-static void conn_start_request(struct conn *c)
+/* Sends a request on c; its latency counts from due (0: now). */
+static void conn_start_request(struct conn *c, uint64_t due)
 {
 	struct lg *lg = c->lg;
+	uint64_t now = now_ns();
 
 	if (lg->stopping || lg->issued >= lg->target) {
 		lg_maybe_finish(lg);
@@ -816,7 +846,9 @@ static void conn_start_request(struct conn *c)
 	c->busy = 1;
 	c->wpos = 0;
 	reset_parser(c);
-	c->t0 = now_ns();
+	c->t0 = due ? due : now;
+	if (due && lg->measuring)
+		hdr_record(lg->send_lag, now > due ? now - due : 0);
 	evtimer_add(c->ev_timer, lg->tv_timeout);
 	if (c->fd < 0) {
 		conn_open(c);
@@ -829,6 +861,66 @@ static void conn_start_request(struct conn *c)
 	}
 	if (conn_write(c) < 0)
 		conn_request_done(c, E_WRITE);
+}
+
+/* c has nothing in flight: closed loop, its next request; open loop, the
+ * oldest request due and waiting, else c waits for one. */
+static void conn_next(struct conn *c)
+{
+	struct lg *lg = c->lg;
+
+	if (lg->o.rate <= 0) {
+		conn_start_request(c, 0);
+	} else if (lg->late_n) {
+		uint64_t due = lg->late[lg->late_head];
+
+		lg->late_head = (lg->late_head + 1) % lg->late_cap;
+		lg->late_n--;
+		conn_start_request(c, due);
+	} else {
+		lg->idle[lg->nidle++] = c->id;
+		lg_maybe_finish(lg);
+	}
+}
+
+/* Open loop: every request due by now goes out on an idle connection, or
+ * waits in order for one; then the timer is set for the next one due. */
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct lg *lg = arg;
+	uint64_t now = now_ns();
+
+	while (!lg->stopping && lg->t_next <= now && lg->issued + lg->late_n < lg->target) {
+		uint64_t due = lg->t_next;
+
+		lg->t_next += lg->interval_ns;
+		if (lg->nidle) {
+			conn_start_request(&lg->conns[lg->idle[--lg->nidle]], due);
+			continue;
+		}
+		if (lg->late_n == lg->late_cap) {
+			size_t cap = lg->late_cap * 2;
+			uint64_t *nl = malloc(cap * sizeof(*nl));
+
+			if (!nl)
+				die("out of memory");
+			for (size_t i = 0; i < lg->late_n; i++)
+				nl[i] = lg->late[(lg->late_head + i) % lg->late_cap];
+			free(lg->late);
+			lg->late = nl;
+			lg->late_head = 0;
+			lg->late_cap = cap;
+		}
+		lg->late[(lg->late_head + lg->late_n++) % lg->late_cap] = due;
+	}
+	if (lg->stopping || lg->issued + lg->late_n >= lg->target) {
+		lg_maybe_finish(lg);
+		return;
+	}
+	uint64_t wait = lg->t_next - now;
+	struct timeval tv = { (time_t)(wait / 1000000000u),
+			      (suseconds_t)(wait % 1000000000u / 1000u) };
+	evtimer_add(lg->ev_tick, &tv);
 }
 
 /* ---- the run ------------------------------------------------------------ */
@@ -949,6 +1041,19 @@ static void report(struct lg *lg)
 			first = 0;
 		}
 		fprintf(f, "}");
+		/* Open loop: what was offered, how late requests went out
+		 * (waiting for a connection, or the generator behind), and the
+		 * ones due but never sent when the run ended. */
+		if (o->rate > 0) {
+			const struct hdr *sl = lg->send_lag;
+
+			fprintf(f,
+				",\"offered_rps\":%.1f,\"waiting_at_end\":%zu,"
+				"\"send_lag_us\":{\"count\":%" PRIu64
+				",\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f}",
+				o->rate, lg->late_n, hdr_count(sl), hdr_percentile(sl, 50) / 1e3,
+				hdr_percentile(sl, 99) / 1e3, hdr_max(sl) / 1e3);
+		}
 		/* Non-empty buckets as [low_us, high_us, count]: enough for
 		 * the chart to draw the distribution and to merge runs. */
 		fprintf(f, ",\"histogram\":[");
@@ -963,8 +1068,9 @@ static void report(struct lg *lg)
 		fprintf(f, "]}\n");
 		return;
 	}
-	fprintf(f, "%s %s, %d connection%s%s%s\n", o->method, o->url, o->connections,
-		o->connections == 1 ? "" : "s", o->label ? ", " : "", o->label ? o->label : "");
+	fprintf(f, "%s %s, %d connection%s%s%s%s\n", o->method, o->url, o->connections,
+		o->connections == 1 ? "" : "s", o->rate > 0 ? ", open loop" : "",
+		o->label ? ", " : "", o->label ? o->label : "");
 	fprintf(f, "  requests   %12" PRIu64 "   in %.3f s (warmup %" PRIu64 " not counted)\n",
 		lg->measured, secs, o->warmup);
 	fprintf(f, "  throughput %12.1f req/s\n", rps);
@@ -990,6 +1096,13 @@ static void report(struct lg *lg)
 			hdr_percentile(hs, 99.9) / 1e3, hdr_max(hs) / 1e3);
 	}
 	fprintf(f, "  goodput    %12.1f 2xx/s\n", good_rps);
+	if (o->rate > 0)
+		fprintf(f,
+			"  open loop  %12.1f req/s offered; sent late by (µs) p50 %.1f  p99 %.1f  "
+			"max %.1f; %zu due but unsent at the end\n",
+			o->rate, hdr_percentile(lg->send_lag, 50) / 1e3,
+			hdr_percentile(lg->send_lag, 99) / 1e3, hdr_max(lg->send_lag) / 1e3,
+			lg->late_n);
 	fprintf(f, "  non-2xx %" PRIu64 ", errors %" PRIu64, non2xx, errs);
 	for (int i = 0; i < E__N; i++)
 		if (lg->errors[i])
@@ -1014,6 +1127,10 @@ int main(int argc, char **argv)
 
 	struct event_config *cfg = event_config_new();
 	event_config_set_flag(cfg, EVENT_BASE_FLAG_NOLOCK);
+	/* Open loop: requests go out at their due time to the µs (timerfd),
+	 * not to epoll_wait's millisecond. */
+	if (lg.o.rate > 0)
+		event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER);
 	lg.base = event_base_new_with_config(cfg);
 	event_config_free(cfg);
 	if (!lg.base)
@@ -1030,8 +1147,15 @@ int main(int argc, char **argv)
 	lg.ev_sigint = evsignal_new(lg.base, SIGINT, on_sigint, &lg);
 	event_add(lg.ev_sigint, NULL);
 	lg.conns = calloc((size_t)lg.o.connections, sizeof(*lg.conns));
-	if (!lg.conns)
+	lg.idle = calloc((size_t)lg.o.connections, sizeof(*lg.idle));
+	lg.late_cap = 4096;
+	lg.late = malloc(lg.late_cap * sizeof(*lg.late));
+	lg.send_lag = hdr_new();
+	lg.ev_tick = evtimer_new(lg.base, on_tick, &lg);
+	if (!lg.conns || !lg.idle || !lg.late || !lg.send_lag || !lg.ev_tick)
 		die("out of memory");
+	if (lg.o.rate > 0)
+		lg.interval_ns = (uint64_t)(1e9 / lg.o.rate + 0.5);
 
 	lg.t_start = now_ns();
 	if (lg.o.warmup == 0) {
@@ -1059,8 +1183,15 @@ int main(int argc, char **argv)
 		if (!c->rbuf || !c->ev_read || !c->ev_write || !c->ev_timer || !c->ev_retry)
 			die("out of memory");
 	}
-	for (int i = 0; i < lg.o.connections; i++)
-		conn_start_request(&lg.conns[i]);
+	if (lg.o.rate > 0) {
+		for (int i = lg.o.connections - 1; i >= 0; i--)
+			lg.idle[lg.nidle++] = i;
+		lg.t_next = now_ns();
+		on_tick(-1, 0, &lg);
+	} else {
+		for (int i = 0; i < lg.o.connections; i++)
+			conn_start_request(&lg.conns[i], 0);
+	}
 	event_base_dispatch(lg.base);
 	if (!lg.t_end)
 		lg.t_end = lg.measuring ? lg.t_last : now_ns();
@@ -1086,6 +1217,10 @@ int main(int argc, char **argv)
 		free(c->rbuf);
 	}
 	free(lg.conns);
+	free(lg.idle);
+	free(lg.late);
+	hdr_free(lg.send_lag);
+	event_free(lg.ev_tick);
 	event_free(lg.ev_deadline);
 	event_free(lg.ev_sigint);
 	event_base_free(lg.base);

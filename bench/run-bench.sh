@@ -13,12 +13,13 @@
 #                     [--docker-socket PATH] [--keep-tmp] [--no-docker]
 #                     [--warm-path | --no-warm-path] [--lang python|node]
 #                     [--rounds N] [--calls N] [--no-large] [--no-overload]
+#                     [--overload-only]
 #
 # The warm path vs the floor (issue 12, bench/floor.py) runs in the same
 # hearthd after the warm and work scenarios; --warm-path runs only that
 # (6-7 minutes; with --quick about 2), --no-warm-path everything but
 # it.  --lang, --rounds (default 3), --calls (c=1 calls per round, default
-# 30000), --no-large and --no-overload narrow it down.  It writes
+# 30000), --no-large, --no-overload and --overload-only narrow it down.  It writes
 # floor.json and the floor:begin/end block of RESULTS.md; --warm-path
 # leaves results.json, latency.svg and the bench:begin/end block alone.
 #
@@ -49,7 +50,7 @@ while [ $# -gt 0 ]; do
 	--no-warm-path) WARM_PATH=0 WARM_PATH_ONLY=0; shift ;;
 	--lang) FLOOR_ARGS+=(--langs "$2"); shift 2 ;;
 	--rounds|--calls) FLOOR_ARGS+=("$1" "$2"); shift 2 ;;
-	--no-large|--no-overload) FLOOR_ARGS+=("$1"); shift ;;
+	--no-large|--no-overload|--overload-only) FLOOR_ARGS+=("$1"); shift ;;
 	-h|--help) sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "run-bench.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
 	esac

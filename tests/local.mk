@@ -3,13 +3,15 @@
 #   runtimes/     the shim and both bootstraps driven directly
 #   api/          a real hearthd (its pool pointed at a socket that does
 #                 not exist), through its HTTP API
+#   bench/        the benchmarks' own tools (the load generator) on real
+#                 servers of this build
 # `make check-docker` runs what needs a real dockerd and the hearth/* images:
 #   integration/  the Docker backend, the shim in containers, execution
 # `make check-faults` runs the load and fault suites (dockerd, the images,
 # root; minutes, not seconds: test.sh runs them once):
 #   faults/       64 clients for a minute, kill -9 under load, dockerd
 #                 stopped and started, a full disk, SIGSTOP mid-call
-# lib.sh is the shell library of api/, integration/ and faults/.
+# lib.sh is the shell library of api/, bench/, integration/ and faults/.
 EXTRA_DIST += tests/unit/tap.h tests/unit/testfs.h tests/lib.sh
 
 # Unit tests: the program tests/unit/NAME is built from tests/unit/NAME.c
@@ -47,6 +49,10 @@ HEARTH_API_TESTS = tests/api/functions.sh tests/api/bad-input.sh tests/api/test-
 	tests/api/power-cut.sh
 TESTS += $(HEARTH_API_TESTS)
 dist_noinst_SCRIPTS += $(HEARTH_API_TESTS)
+# The benchmarks' own tools on real servers of this build (no Docker).
+HEARTH_BENCH_TESTS = tests/bench/loadgen.sh
+TESTS += $(HEARTH_BENCH_TESTS)
+dist_noinst_SCRIPTS += $(HEARTH_BENCH_TESTS)
 # The raw clients of the connection-layer suites (api/ and integration/).
 EXTRA_DIST += tests/connclient.py
 # power-cut.sh preloads this into hearthd: a disk image that keeps only
