@@ -77,6 +77,12 @@ def cpu_busy(seconds=0.5):
     return 1.0 - (i1 - i0) / max(1, t1 - t0)
 
 
+def stat_cpu():
+    """/proc/stat's first line: (all ticks, stolen ticks)."""
+    f = [int(x) for x in open("/proc/stat").readline().split()[1:]]
+    return sum(f[:8]), (f[7] if len(f) > 7 else 0)
+
+
 def settle_machine(max_wait):
     """Waits (at most max_wait s) until the machine is quiet: under 25 %
     busy over half a second while we are idle.  Returns (busy, waited)."""
@@ -361,6 +367,7 @@ def measure(a, t, body_file, conns, requests=None, duration=None, label="", warm
     la0 = loadavg()
     s0 = t.starts()
     c0 = cpu_snapshot(groups)
+    st0 = stat_cpu()
     w0 = time.monotonic()
     stop, depths = threading.Event(), []
     th = None
@@ -378,6 +385,7 @@ def measure(a, t, body_file, conns, requests=None, duration=None, label="", warm
         stop.set()
         th.join()
     wall = time.monotonic() - w0
+    st1 = stat_cpu()
     c1 = cpu_snapshot(groups)
     s1 = t.starts()
     lat = lg["latency_us"]
@@ -389,7 +397,10 @@ def measure(a, t, body_file, conns, requests=None, duration=None, label="", warm
            "status": lg["status"], "by_status": lg.get("latency_by_status_us", {}),
            "over_1ms": over_1ms(lg), "elapsed_s": lg["elapsed_s"], "wall_s": wall,
            "cpu_ns": {g: c1[g] - c0[g] for g in c0}, "pids": {g: len(v) for g, v in groups.items()},
-           "loadavg_start": la0, "loadavg_end": loadavg()}
+           "loadavg_start": la0, "loadavg_end": loadavg(),
+           # The hypervisor's share of this machine's CPU time during the
+           # run (/proc/stat's steal): time neither server had.
+           "stolen": (st1[1] - st0[1]) / max(1, st1[0] - st0[0])}
     # CPU per call: every call the servers answered while the CPU was
     # taken (the measured ones; by duration, the few still in flight at
     # the deadline are answered too but not counted: < 0.1 %).
@@ -415,7 +426,8 @@ def show(r):
         extra += f", starts {r['starts']}"
     log(f"  {r['label']}: p50 {r['p50']:.1f} p99 {r['p99']:.1f} p99.9 {r['p99_9']:.1f} "
         f"max {r['max']:.0f} µs, {r['rps']:,.0f}/s, CPU µs/call: {cpu}{extra}; "
-        f"load {r['loadavg_start'].split()[0]}→{r['loadavg_end'].split()[0]}")
+        f"load {r['loadavg_start'].split()[0]}→{r['loadavg_end'].split()[0]}, "
+        f"stolen {r.get('stolen', 0):.0%}")
 
 
 # ---- the scenarios ----------------------------------------------------------
@@ -778,6 +790,12 @@ def report(a, res, summ, base):
         L.append(f"- Load average (1 min) during these runs: {min(las):.2f} to {max(las):.2f}; "
                  f"machine busy while this benchmark was idle, before each round: "
                  + ", ".join(f"{rd['machine_busy']:.0%}" for rs in res["warm"].values() for rd in rs))
+    stolen = sorted(r["stolen"] for r in all_runs(res) if r.get("stolen") is not None)
+    if stolen:
+        L.append(f"- CPU time the hypervisor took from this machine during the runs (/proc/stat "
+                 f"steal): median {statistics.median(stolen):.1%}, the worst run "
+                 f"{stolen[-1]:.1%}; a run with much stolen is slower for both servers and "
+                 "noisier in the tail")
     if base:
         L.append(f"- Baseline column: {base.get('date')}, commit "
                  f"{base.get('machine', {}).get('git')} ({a.baseline_name})")
@@ -830,8 +848,8 @@ def report(a, res, summ, base):
         L.append(f"### {lang}: every round")
         L.append("")
         L.append("| round | server | c=1 p50 | p99 | p99.9 | max | > 1 ms | 8 conns | p99 | "
-                 "32 conns | p99 | load |")
-        L.append("|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+                 "32 conns | p99 | load | stolen (c=1, 8, 32) |")
+        L.append("|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
         for rd in rounds:
             for t in ("floor", "hearth"):
                 c1, c8, c32 = rd[t]["c1"], rd[t]["c8"], rd[t]["c32"]
@@ -845,7 +863,9 @@ def report(a, res, summ, base):
                          f"{us(c1['p99_9'])} | {us(c1['max'])} | {c1['over_1ms']:.3%} | "
                          f"{c8['rps']:,.0f}/s | {us(c8['p99'])} | {c32['rps']:,.0f}/s | "
                          f"{us(c32['p99'])} | {c1['loadavg_start'].split()[0]}→"
-                         f"{c32['loadavg_end'].split()[0]} |")
+                         f"{c32['loadavg_end'].split()[0]} | "
+                         + ", ".join(f"{x.get('stolen', 0):.0%}" for x in (c1, c8, c32))
+                         + " |")
         L.append("")
     if res["warm"]:
         L.append("### Cost model: µs of CPU per call (medians of the rounds)")
@@ -923,8 +943,8 @@ def report(a, res, summ, base):
         L.append("")
         L.append("| round | server | goodput at 8 | goodput open | share | 429s | 429 p50 | "
                  "429 p99 | 429 p99.9 | 200 p99 | sent late p99 | server CPU ms/s | "
-                 "µs per answer | load |")
-        L.append("|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+                 "µs per answer | load | stolen |")
+        L.append("|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
         for i, rd in enumerate(oo["rounds"]):
             for t in ("floor", "hearth"):
                 c8, r = rd[t]["closed8"], rd[t]["open"]
@@ -941,7 +961,8 @@ def report(a, res, summ, base):
                          f"{us((r.get('send_lag_us') or {}).get('p99'))} | "
                          f"{r['cpu_ms_per_s'].get('server', 0):.0f} | "
                          f"{(cpu / 1e3 / answers if answers else 0):.1f} | "
-                         f"{r['loadavg_start'].split()[0]}→{r['loadavg_end'].split()[0]} |")
+                         f"{r['loadavg_start'].split()[0]}→{r['loadavg_end'].split()[0]} | "
+                         f"{r.get('stolen', 0):.0%} |")
         L.append("")
     if res.get("errors"):
         L.append("### Not measured in this run")
