@@ -243,23 +243,43 @@ void http_reply_json(struct evhttp_request *req, int code, json_object *o)
 	evbuffer_free(body);
 }
 
+/* {"error":{"code":...,"message":...}} and a newline, the error body
+ * every reply and http_error_raw send: written as text, no json-c tree
+ * (a 429 under overload is the hot path of errors). */
+static int error_body(struct buf *b, int status, const char *msg, struct hearth_error **err)
+{
+	int r;
+
+	if ((r = buf_printf(b, err, "{\"error\":{\"code\":\"%s\",\"message\":",
+			    http_code_of(status))) < 0 ||
+	    (r = jsontext_append_string(b, msg, strlen(msg), err)) < 0)
+		return r;
+	return buf_puts(b, "}}\n", err);
+}
+
 void http_reply_error_status(struct evhttp_request *req, int status, const char *msg)
 {
-	_cleanup_json_ json_object *o = json_object_new_object();
-	json_object *e = json_object_new_object();
+	/* Messages are bounded where they are made; this bound is only
+	 * the body's own. */
+	_cleanup_buf_ struct buf b = BUF_INIT(8u << 20);
+	_cleanup_error_ struct hearth_error *err = NULL;
+	struct evbuffer *body;
 	int code = http_status_of(status);
 
 	if (code >= 500 && code != 501 && code != 503)
 		log_error("http: %s %s: %s", http_method_name(evhttp_request_get_command(req)),
 			  evhttp_request_get_uri(req), msg);
-	if (o && e) {
-		json_object_object_add(e, "code", json_object_new_string(http_code_of(status)));
-		json_object_object_add(e, "message", json_object_new_string(msg));
-		json_object_object_add(o, "error", e);
-	} else {
-		json_object_put(e);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+			  "application/json");
+	if (error_body(&b, status, msg, &err) < 0 || !(body = evbuffer_new())) {
+		http_finish(req, 500, NULL);
+		return;
 	}
-	http_reply_json(req, code, o);
+	if (evbuffer_add(body, b.ptr, b.len) < 0)
+		http_finish(req, 500, NULL);
+	else
+		http_finish(req, code, body);
+	evbuffer_free(body);
 }
 
 void http_reply_error(struct evhttp_request *req, const struct hearth_error *e)
@@ -286,10 +306,7 @@ int http_error_raw(struct buf *out, int status, const char *msg, const char *ext
 
 	if (!evutil_date_rfc1123(date, sizeof(date), NULL))
 		date[0] = '\0';
-	if ((r = buf_printf(&body, err, "{\"error\":{\"code\":\"%s\",\"message\":",
-			    http_code_of(status))) < 0 ||
-	    (r = jsontext_append_string(&body, msg, strlen(msg), err)) < 0 ||
-	    (r = buf_puts(&body, "}}\n", err)) < 0)
+	if ((r = error_body(&body, status, msg, err)) < 0)
 		return r;
 	if ((r = buf_printf(out, err,
 			    "HTTP/1.1 %d %s\r\nDate: %s\r\nContent-Type: application/json\r\n"

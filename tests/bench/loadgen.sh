@@ -56,7 +56,9 @@ n=$(j .requests)
 ok "open loop at 1000/s for 2 s: 1,800..2,050 answers (got $n)" test "$n" -ge 1800 -a "$n" -le 2050
 is "$(j '.offered_rps == 1000')" true "open loop: the offered rate reported"
 is "$(j .waiting_at_end)" 0 "open loop: nothing left waiting for a connection"
-is "$(j .send_lag_us.count)" "$n" "open loop: a send lag for every measured call"
+sl=$(j .send_lag_us.count)
+ok "open loop: a send lag for every call sent, answered or in flight at the end ($sl for $n)" \
+	test "$sl" -ge "$n" -a "$sl" -le $((n + 8))
 ok "open loop: throughput $(j .throughput_rps)/s within 10% of the rate" \
 	python3 -c "import sys; sys.exit(abs($(j .throughput_rps) - 1000) > 100)"
 
