@@ -25,20 +25,21 @@ stop_servers() {
 trap 'stop_servers; _cleanup' EXIT
 
 # start_server PORTFILE CMD...: runs CMD (which writes its port to
-# PORTFILE once listening) and waits at most 10 s for the port.
+# PORTFILE once listening), waits at most 10 s for the port and sets PORT.
+# Not in a $(...) subshell: the PID must reach this shell's PIDS.
 start_server() {
 	local pf=$1
 	shift
 	"$@" >"$pf.log" 2>&1 &
 	PIDS+=($!)
 	wait_until 10 test -s "$pf" || bail "$1 did not start: $(cat "$pf.log")"
-	cat "$pf"
+	PORT=$(cat "$pf")
 }
 
 j() { jq -r "$1" "$TEST_TMP/out.json"; }
 
-port=$(start_server "$TEST_TMP/echo.port" "$ECHO_SERVER" --port-file "$TEST_TMP/echo.port")
-url="http://127.0.0.1:$port/"
+start_server "$TEST_TMP/echo.port" "$ECHO_SERVER" --port-file "$TEST_TMP/echo.port"
+url="http://127.0.0.1:$PORT/"
 
 # ---- closed loop ------------------------------------------------------------
 "$LOADGEN" --url "$url" --body '{"n":1}' --connections 4 --requests 500 --json \
@@ -66,10 +67,10 @@ ok "open loop: throughput $(j .throughput_rps)/s within 10% of the rate" \
 # One worker, 20 ms a call: 50 calls/s at most.
 printf 'import time\ndef handler(event, context):\n    time.sleep(0.02)\n    return {"ok": True}\n' \
 	>"$TEST_TMP/slow.py"
-port=$(start_server "$TEST_TMP/floor.port" "$FLOOR_SERVER" --port-file "$TEST_TMP/floor.port" \
+start_server "$TEST_TMP/floor.port" "$FLOOR_SERVER" --port-file "$TEST_TMP/floor.port" \
 	--workers 1 --queue-size 1000 -- python3 -u -B "$top_srcdir/bench/floor-worker.py" \
-	"$TEST_TMP/slow.py")
-slow="http://127.0.0.1:$port/"
+	"$TEST_TMP/slow.py"
+slow="http://127.0.0.1:$PORT/"
 
 "$LOADGEN" --url "$slow" --body '{}' --connections 2 --duration 2 --json >"$TEST_TMP/out.json"
 closed_p99=$(j .latency_us.p99)
@@ -98,5 +99,9 @@ for bad in 0 -5 abc 1e9 ''; do
 	like "$out" "--rate" "  and the message names --rate"
 done
 
+started=("${PIDS[@]}")
 stop_servers
+gone=1
+for p in "${started[@]}"; do kill -0 "$p" 2>/dev/null && gone=0; done
+is "$gone" 1 "the ${#started[@]} servers this test started are gone"
 done_testing
