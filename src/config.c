@@ -74,8 +74,8 @@ static const struct opt opts[] = {
 	    "runtime image for python functions"),
 	STR(image_node, "image-node", "HEARTH_IMAGE_NODE", "hearth/node:latest",
 	    "runtime image for node functions"),
-	INT(retention, "retention", "HEARTH_RETENTION", 10, 100000000, "100000",
-	    "invocation records kept"),
+	INT(retention, "retention", "HEARTH_RETENTION", 0, 100000000, "100000",
+	    "invocation records kept (0: none, and no records writer)"),
 	STR(aws_access_key_id, "aws-access-key-id", "HEARTH_AWS_ACCESS_KEY_ID", NULL,
 	    "access key id the Lambda API's SigV4 signatures must use (with the secret; unset: "
 	    "signatures are not checked)"),

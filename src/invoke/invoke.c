@@ -138,13 +138,16 @@ static void on_pool_done(void *arg, const struct pool_result *pres, const struct
 	check_result(&res);
 	/* The record's copy is made now (the caller may let the payload go
 	 * in its callback); the writer thread formats it. */
-	entry = records_entry_new(&res, c->created_ms, c->payload, c->payload_len);
+	entry = records_on(c->x->records)
+			? records_entry_new(&res, c->created_ms, c->payload, c->payload_len)
+			: NULL;
 	if (c->flags & INVOKE_DONE_FIRST && !c->abandoned)
 		c->cb(c->arg, &res, NULL);
 	now = util_mono_ns();
 	metrics_observe(c->x->metrics, c->function_id, res.status, res.start,
 			(double)(now - c->t0_ns) / 1e6, res.duration_ms, now, c->created_ms);
-	records_push(c->x->records, entry);
+	if (records_on(c->x->records))
+		records_push(c->x->records, entry);
 	if (c->x->observer) {
 		struct invoke_summary sum = {
 			.id = c->request_id,

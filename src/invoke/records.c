@@ -48,6 +48,7 @@ struct records {
 	size_t bytes;		  /* what the pending entries hold */
 	uint64_t queued, written; /* records handed over / written or dropped */
 	bool flush_now, stop, failing;
+	bool off;	  /* retention 0: no records, no writer thread */
 	uint64_t dropped; /* not written: the store failed, or the writer fell behind */
 };
 
@@ -310,6 +311,28 @@ int records_new(struct records **out, const char *db_path, int64_t retention,
 		free(r);
 		return rc;
 	}
+	if (retention == 0) {
+		/* None kept: the ones an earlier run kept go too, and no
+		 * thread is started. */
+		int64_t gone = store_invocations_prune(r->wstore, 0, err);
+
+		store_close(r->wstore);
+		r->wstore = NULL;
+		if (gone < 0) {
+			free(r);
+			return (int)gone;
+		}
+		if (gone > 0)
+			log_info("records: --retention 0: deleted the %" PRId64
+				 " invocation records kept before",
+				 gone);
+		r->off = true;
+		pthread_mutex_init(&r->mu, NULL);
+		pthread_cond_init(&r->wake, NULL);
+		pthread_cond_init(&r->done, NULL);
+		*out = r;
+		return 0;
+	}
 	store_set_yield_every(r->wstore, RECORDS_YIELD_EVERY);
 	/* Old records go with each piece of new ones, in its commit (a
 	 * second's worth deleted at once took ~100 ms: bench/RESULTS.md). */
@@ -326,8 +349,17 @@ int records_new(struct records **out, const char *db_path, int64_t retention,
 	return 0;
 }
 
+bool records_on(const struct records *r)
+{
+	return !r->off;
+}
+
 void records_push(struct records *r, struct records_entry *e)
 {
+	if (r->off) {
+		free(e);
+		return;
+	}
 	pthread_mutex_lock(&r->mu);
 	if (!e) {
 		/* records_entry_new ran out of memory: lost, and counted */
@@ -410,11 +442,13 @@ void records_free(struct records *r)
 {
 	if (!r)
 		return;
-	pthread_mutex_lock(&r->mu);
-	r->stop = true;
-	pthread_cond_signal(&r->wake);
-	pthread_mutex_unlock(&r->mu);
-	pthread_join(r->thread, NULL); /* it writes what is pending first */
+	if (!r->off) {
+		pthread_mutex_lock(&r->mu);
+		r->stop = true;
+		pthread_cond_signal(&r->wake);
+		pthread_mutex_unlock(&r->mu);
+		pthread_join(r->thread, NULL); /* it writes what is pending first */
+	}
 	batch_free(r->pending, r->n);
 	store_close(r->wstore);
 	pthread_cond_destroy(&r->wake);

@@ -9,6 +9,7 @@
 #ifndef HEARTH_RECORDS_H
 #define HEARTH_RECORDS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "buf.h"
@@ -18,8 +19,12 @@
 
 struct records;
 
+/* retention: the records kept, the oldest deleted past it; 0 keeps none
+ * (and deletes those kept before): no writer thread, nothing copied. */
 int records_new(struct records **out, const char *db_path, int64_t retention,
 		struct hearth_error **err);
+/* Whether records are kept at all (retention > 0). */
+bool records_on(const struct records *r);
 /* A call's record: the pool's result with its bytes (logs and result
  * up to their caps, the error's parts) and the event (up to its cap)
  * copied into one allocation, now; formatted later, by the writer.  NULL

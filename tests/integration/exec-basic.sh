@@ -278,4 +278,26 @@ pool_in_docker() {
 ok "docker ps agrees with /pool (every /pool container exists)" pool_in_docker
 
 exec_stop
+
+# ---- --retention 0: no records kept ----------------------------------------------------
+# The same data dir, restarted keeping none: the records kept so far go,
+# calls answer as before and leave none.
+exec_start --retention 0
+req GET "/functions/$PY/invocations"
+is "$STATUS:$(jqr '.invocations | length')" "200:0" "--retention 0: the records kept before are gone"
+req GET "/invocations/$FIRST_PY_ID"
+is_error 404 "  and an old record's id is unknown"
+for i in 1 2 3; do
+	execute "$PY" "{\"tag\":\"unrecorded-$i\"}"
+	is "$STATUS:$(jqr .status):$(jqr .result.echo.tag)" "200:success:unrecorded-$i" \
+		"--retention 0: call $i answers as before"
+	UNREC_ID=$(jqr .id)
+done
+req GET "/functions/$PY/invocations"
+is "$STATUS:$(jqr '.invocations | length')" "200:0" "--retention 0: the calls left no record"
+req GET "/invocations/$UNREC_ID"
+is_error 404 "  not even the last one's"
+req GET /metrics
+like "$BODY" 'hearth_records_dropped_total 0' "  and none is counted as dropped"
+exec_stop
 done_testing
