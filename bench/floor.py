@@ -79,7 +79,8 @@ def cpu_busy(seconds=0.5):
 
 def stat_cpu():
     """/proc/stat's first line: (all ticks, stolen ticks)."""
-    f = [int(x) for x in open("/proc/stat").readline().split()[1:]]
+    with open("/proc/stat") as fh:
+        f = [int(x) for x in fh.readline().split()[1:]]
     return sum(f[:8]), (f[7] if len(f) > 7 else 0)
 
 
@@ -603,7 +604,6 @@ def overload(a, lang, res):
     finally:
         floor.stop()
         hearth.delete()
-    overload_open(a, lang, res)
 
 
 def overload_open(a, lang, res):
@@ -1098,7 +1098,8 @@ def main():
     if not a.no_large and not a.overload_only:
         steps += [(large, lang) for lang in langs]
     if not a.no_overload:
-        steps += [(overload, lang) for lang in a.overload_langs.split(",") if lang in langs]
+        steps += [(fn, lang) for lang in a.overload_langs.split(",") if lang in langs
+                  for fn in (overload, overload_open)]
     for fn, lang in steps:
         try:
             fn(a, lang, res)

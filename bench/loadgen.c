@@ -123,11 +123,13 @@ struct lg {
 	int verbose_left;
 	/* open loop (--rate): */
 	struct event *ev_tick; /* at the next request's due time */
-	uint64_t t_next;       /* when the next request is due */
-	uint64_t interval_ns;  /* 1e9 / rate */
+	uint64_t t_sched;      /* when request 0 was due */
+	uint64_t k_next;       /* the next request's number: due at due_at(k_next) */
 	int *idle, nidle;      /* connections with nothing to send */
-	uint64_t *late;	       /* due times waiting for a connection (a ring) */
-	size_t late_head, late_n, late_cap;
+	/* Requests due and waiting for a connection: the late_n before k_next
+	 * (a connection goes idle only when none waits, and a due request
+	 * waits only when none is idle, so they are always the last ones). */
+	uint64_t late_n;
 	struct hdr *send_lag; /* went out minus due, the measured ones */
 };
 
@@ -454,6 +456,12 @@ static void conn_request_done(struct conn *c, int err)
 	uint64_t t = now_ns();
 
 	evtimer_del(c->ev_timer);
+	/* The rest of a request the server answered early must not go out
+	 * on a connection that is idle (or carrying the next request): such a
+	 * connection is not used again. */
+	event_del(c->ev_write);
+	if (c->wpos < lg->req_len)
+		c->keepalive = 0;
 	c->busy = 0;
 	lg->active--;
 	lg->done++;
@@ -784,6 +792,8 @@ static void on_write(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
 
+	if (!c->busy)
+		return;
 	if (!c->connected) {
 		int e = 0;
 		socklen_t el = sizeof(e);
@@ -800,7 +810,10 @@ static void on_write(evutil_socket_t fd, short what, void *arg)
 
 static void on_timeout(evutil_socket_t fd, short what, void *arg)
 {
-	conn_request_done(arg, E_TIMEOUT);
+	struct conn *c = arg;
+
+	if (c->busy)
+		conn_request_done(c, E_TIMEOUT);
 }
 
 static void on_retry(evutil_socket_t fd, short what, void *arg)
@@ -863,6 +876,13 @@ static void conn_start_request(struct conn *c, uint64_t due)
 		conn_request_done(c, E_WRITE);
 }
 
+/* Open loop: request k is due at t_sched + k / rate (computed from k, so
+ * the rate does not drift with a rounded interval). */
+static uint64_t due_at(const struct lg *lg, uint64_t k)
+{
+	return lg->t_sched + (uint64_t)((double)k * 1e9 / lg->o.rate);
+}
+
 /* c has nothing in flight: closed loop, its next request; open loop, the
  * oldest request due and waiting, else c waits for one. */
 static void conn_next(struct conn *c)
@@ -872,9 +892,8 @@ static void conn_next(struct conn *c)
 	if (lg->o.rate <= 0) {
 		conn_start_request(c, 0);
 	} else if (lg->late_n) {
-		uint64_t due = lg->late[lg->late_head];
+		uint64_t due = due_at(lg, lg->k_next - lg->late_n);
 
-		lg->late_head = (lg->late_head + 1) % lg->late_cap;
 		lg->late_n--;
 		conn_start_request(c, due);
 	} else {
@@ -888,38 +907,25 @@ static void conn_next(struct conn *c)
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct lg *lg = arg;
-	uint64_t now = now_ns();
+	uint64_t now = now_ns(), next;
 
-	while (!lg->stopping && lg->t_next <= now && lg->issued + lg->late_n < lg->target) {
-		uint64_t due = lg->t_next;
+	while (!lg->stopping && due_at(lg, lg->k_next) <= now &&
+	       lg->issued + lg->late_n < lg->target) {
+		uint64_t due = due_at(lg, lg->k_next++);
 
-		lg->t_next += lg->interval_ns;
-		if (lg->nidle) {
+		if (lg->nidle)
 			conn_start_request(&lg->conns[lg->idle[--lg->nidle]], due);
-			continue;
-		}
-		if (lg->late_n == lg->late_cap) {
-			size_t cap = lg->late_cap * 2;
-			uint64_t *nl = malloc(cap * sizeof(*nl));
-
-			if (!nl)
-				die("out of memory");
-			for (size_t i = 0; i < lg->late_n; i++)
-				nl[i] = lg->late[(lg->late_head + i) % lg->late_cap];
-			free(lg->late);
-			lg->late = nl;
-			lg->late_head = 0;
-			lg->late_cap = cap;
-		}
-		lg->late[(lg->late_head + lg->late_n++) % lg->late_cap] = due;
+		else
+			lg->late_n++;
 	}
 	if (lg->stopping || lg->issued + lg->late_n >= lg->target) {
 		lg_maybe_finish(lg);
 		return;
 	}
-	uint64_t wait = lg->t_next - now;
-	struct timeval tv = { (time_t)(wait / 1000000000u),
-			      (suseconds_t)(wait % 1000000000u / 1000u) };
+	/* Rounded up: a timer that fires early would only arm itself again. */
+	next = due_at(lg, lg->k_next);
+	uint64_t wait_us = next > now ? (next - now + 999) / 1000 : 0;
+	struct timeval tv = { (time_t)(wait_us / 1000000u), (suseconds_t)(wait_us % 1000000u) };
 	evtimer_add(lg->ev_tick, &tv);
 }
 
@@ -1048,7 +1054,7 @@ static void report(struct lg *lg)
 			const struct hdr *sl = lg->send_lag;
 
 			fprintf(f,
-				",\"offered_rps\":%.1f,\"waiting_at_end\":%zu,"
+				",\"offered_rps\":%.1f,\"waiting_at_end\":%" PRIu64 ","
 				"\"send_lag_us\":{\"count\":%" PRIu64
 				",\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f}",
 				o->rate, lg->late_n, hdr_count(sl), hdr_percentile(sl, 50) / 1e3,
@@ -1099,7 +1105,7 @@ static void report(struct lg *lg)
 	if (o->rate > 0)
 		fprintf(f,
 			"  open loop  %12.1f req/s offered; sent late by (µs) p50 %.1f  p99 %.1f  "
-			"max %.1f; %zu due but unsent at the end\n",
+			"max %.1f; %" PRIu64 " due but unsent at the end\n",
 			o->rate, hdr_percentile(lg->send_lag, 50) / 1e3,
 			hdr_percentile(lg->send_lag, 99) / 1e3, hdr_max(lg->send_lag) / 1e3,
 			lg->late_n);
@@ -1148,14 +1154,10 @@ int main(int argc, char **argv)
 	event_add(lg.ev_sigint, NULL);
 	lg.conns = calloc((size_t)lg.o.connections, sizeof(*lg.conns));
 	lg.idle = calloc((size_t)lg.o.connections, sizeof(*lg.idle));
-	lg.late_cap = 4096;
-	lg.late = malloc(lg.late_cap * sizeof(*lg.late));
 	lg.send_lag = hdr_new();
 	lg.ev_tick = evtimer_new(lg.base, on_tick, &lg);
-	if (!lg.conns || !lg.idle || !lg.late || !lg.send_lag || !lg.ev_tick)
+	if (!lg.conns || !lg.idle || !lg.send_lag || !lg.ev_tick)
 		die("out of memory");
-	if (lg.o.rate > 0)
-		lg.interval_ns = (uint64_t)(1e9 / lg.o.rate + 0.5);
 
 	lg.t_start = now_ns();
 	if (lg.o.warmup == 0) {
@@ -1186,7 +1188,7 @@ int main(int argc, char **argv)
 	if (lg.o.rate > 0) {
 		for (int i = lg.o.connections - 1; i >= 0; i--)
 			lg.idle[lg.nidle++] = i;
-		lg.t_next = now_ns();
+		lg.t_sched = now_ns();
 		on_tick(-1, 0, &lg);
 	} else {
 		for (int i = 0; i < lg.o.connections; i++)
@@ -1218,7 +1220,6 @@ int main(int argc, char **argv)
 	}
 	free(lg.conns);
 	free(lg.idle);
-	free(lg.late);
 	hdr_free(lg.send_lag);
 	event_free(lg.ev_tick);
 	event_free(lg.ev_deadline);

@@ -190,6 +190,45 @@ int main(void)
 
 	buf_release(&metrics);
 	records_free(r);
+
+	/* Retention 0: the records kept before go, none is kept from now on,
+	 * and nothing counts as dropped. */
+	{
+		struct store_invocation got;
+		char result[] = "{\"ok\":true}";
+		struct pool_result res = {
+			.request_id = "req-off",
+			.function_id = 7,
+			.revision = 2,
+			.status = INVOCATION_SUCCESS,
+			.result = { result, sizeof(result) - 1 },
+			.start = POOL_START_WARM,
+			.memory_mb = 128,
+			.timeout_s = 3,
+		};
+
+		is_int(store_invocation_get(s, "req-ok", &got, &err), 0,
+		       "before: a record is kept");
+		store_invocation_clear(&got);
+		is_int(records_new(&r, db, 0, &err), 0, "records with retention 0 start");
+		ok(!records_on(r), "  and say they are off");
+		is_int(store_invocation_get(s, "req-ok", &got, &err), -ENOENT,
+		       "  the records kept before are gone");
+		hearth_error_clear(&err);
+		records_push(r, records_entry_new(&res, 1700000000400, "{}", 2));
+		records_push(r, NULL);
+		is_int(records_flush(r, &err), 0, "  a flush returns at once");
+		is_int(store_invocation_get(s, "req-off", &got, &err), -ENOENT,
+		       "  a record pushed is not kept");
+		hearth_error_clear(&err);
+		buf_init(&metrics, 1 << 20);
+		is_int(records_metrics(r, &metrics, &err), 0, "  metrics");
+		ok(metrics.ptr && strstr(metrics.ptr, "hearth_records_dropped_total 0\n") != NULL,
+		   "  nothing counts as dropped");
+		buf_release(&metrics);
+		records_free(r);
+	}
+
 	store_close(s);
 	hearth_error_free(err);
 	testfs_remove(dir);
