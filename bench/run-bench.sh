@@ -26,8 +26,9 @@
 # Needs curl and python3 (stdlib only); docker for the baselines.
 # The hearthd it starts is stopped by its PID; the temp dir is removed.
 #
-# NOTE: hearthd removes containers labelled hearth.managed=true when it
-# starts, so do not run this against a dockerd another hearthd is using.
+# The hearthd it starts removes, when it starts, only its own instance's
+# containers (hearth.instance: a hash of its temporary data dir); another
+# hearthd on the same dockerd keeps its own, but shares the 2 CPUs.
 set -euo pipefail
 
 BUILDDIR= SRCDIR= OUT= QUICK=0 KEEP=0 NO_DOCKER=0 ORIG_ARGS="$*"
