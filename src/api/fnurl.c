@@ -290,6 +290,23 @@ static void reply_structured(struct evhttp_request *req, json_object *r)
 		reply_gateway(req, 502, "the function's statusCode is not an HTTP status");
 		return;
 	}
+	/* The body first: a reply that fails here carries none of the
+	 * function's headers. */
+	if (json_object_object_get_ex(r, "body", &body) && body) {
+		text = json_object_is_type(body, json_type_string)
+			       ? json_object_get_string(body)
+			       : json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN);
+		len = json_object_is_type(body, json_type_string)
+			      ? (size_t)json_object_get_string_len(body)
+			      : strlen(text);
+	}
+	if (json_object_object_get_ex(r, "isBase64Encoded", &v) && json_object_get_boolean(v)) {
+		if (b64_decode(text, len, "body", &bin, &len, NULL) < 0) {
+			reply_gateway(req, 502, "the function's body is not valid base64");
+			return;
+		}
+		text = (const char *)bin;
+	}
 	if (json_object_object_get_ex(r, "headers", &v) &&
 	    json_object_is_type(v, json_type_object)) {
 		json_object_object_foreach(v, name, val) {
@@ -309,21 +326,6 @@ static void reply_structured(struct evhttp_request *req, json_object *r)
 			if (c && header_ok("Set-Cookie", c))
 				evhttp_add_header(out, "Set-Cookie", c);
 		}
-	if (json_object_object_get_ex(r, "body", &body) && body) {
-		text = json_object_is_type(body, json_type_string)
-			       ? json_object_get_string(body)
-			       : json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN);
-		len = json_object_is_type(body, json_type_string)
-			      ? (size_t)json_object_get_string_len(body)
-			      : strlen(text);
-	}
-	if (json_object_object_get_ex(r, "isBase64Encoded", &v) && json_object_get_boolean(v)) {
-		if (b64_decode(text, len, "body", &bin, &len, NULL) < 0) {
-			reply_gateway(req, 502, "the function's body is not valid base64");
-			return;
-		}
-		text = (const char *)bin;
-	}
 	if (!have_type)
 		evhttp_add_header(out, "Content-Type", "application/json");
 	http_reply_bytes(req, (int)code, NULL, text, len);

@@ -269,6 +269,9 @@ void http_reply_error_status(struct evhttp_request *req, int status, const char 
 	if (code >= 500 && code != 501 && code != 503)
 		log_error("http: %s %s: %s", http_method_name(evhttp_request_get_command(req)),
 			  evhttp_request_get_uri(req), msg);
+	/* An error after a handler set its own type: the reply is JSON. */
+	while (evhttp_remove_header(evhttp_request_get_output_headers(req), "Content-Type") == 0)
+		;
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
 			  "application/json");
 	if (error_body(&b, status, msg, &err) < 0 || !(body = evbuffer_new())) {

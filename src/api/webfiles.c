@@ -182,11 +182,14 @@ int api_webfile(struct api *a, struct evhttp_request *req, const char *raw_path,
 		return 0;
 	}
 	body = evbuffer_new();
-	if (!body)
+	if (!body) {
+		evhttp_clear_headers(h); /* the error's reply is JSON, not this file */
 		return hearth_error_make(err, ENOMEM, "out of memory");
+	}
 	if (st.st_size > 0) {
 		if (evbuffer_add_file(body, fd, 0, st.st_size) < 0) {
 			evbuffer_free(body);
+			evhttp_clear_headers(h);
 			return hearth_error_make(err, EIO, "cannot read %s", path);
 		}
 		fd = -1; /* the evbuffer owns it now */

@@ -8,7 +8,7 @@
 . "$(dirname "$0")/exec-common.sh"
 
 exec_start
-ECHO=$'import base64, json\n\ndef handler(event, context):\n    q = event.get("queryStringParameters") or {}\n    if q.get("redirect"):\n        return {"statusCode": 302, "headers": {"Location": q["redirect"]}}\n    if q.get("bin"):\n        return {"statusCode": 200, "headers": {"Content-Type": "application/octet-stream"},\n                "body": base64.b64encode(bytes(range(256))).decode(), "isBase64Encoded": True}\n    if q.get("inject"):\n        return {"statusCode": 200, "headers": {"X-Ok": "yes", "X-Bad": "a\\r\\nSet-Cookie: evil=1"}, "body": "x"}\n    return {"statusCode": int(q.get("status", "200")),\n            "headers": {"Content-Type": "application/json", "X-Echo": "1"},\n            "cookies": ["session=abc; Path=/", "theme=dark"],\n            "body": json.dumps(event)}\n'
+ECHO=$'import base64, json\n\ndef handler(event, context):\n    q = event.get("queryStringParameters") or {}\n    if q.get("redirect"):\n        return {"statusCode": 302, "headers": {"Location": q["redirect"]}}\n    if q.get("bin"):\n        return {"statusCode": 200, "headers": {"Content-Type": "application/octet-stream"},\n                "body": base64.b64encode(bytes(range(256))).decode(), "isBase64Encoded": True}\n    if q.get("badb64"):\n        return {"statusCode": 200, "headers": {"Content-Type": "text/plain", "X-Leak": "1"},\n                "body": "!!! not base64", "isBase64Encoded": True}\n    if q.get("inject"):\n        return {"statusCode": 200, "headers": {"X-Ok": "yes", "X-Bad": "a\\r\\nSet-Cookie: evil=1"}, "body": "x"}\n    return {"statusCode": int(q.get("status", "200")),\n            "headers": {"Content-Type": "application/json", "X-Echo": "1"},\n            "cookies": ["session=abc; Path=/", "theme=dark"],\n            "body": json.dumps(event)}\n'
 create_warm ECHO_ID fn-echo python "$ECHO" '{"route":"/echo"}'
 create_warm PLAIN fn-plain python $'def handler(event, context):\n    return {"plain": True, "path": event["rawPath"]}\n' '{"route":"/echo/plain"}'
 create_warm BOOM fn-boom python $'def handler(event, context):\n    raise ValueError("secret detail")\n' '{"route":"/boom"}'
@@ -48,6 +48,12 @@ is "$STATUS:$(header Location)" "302:https://example.org/next" "a redirect: 302 
 req GET '/fn/echo?bin=1'
 is "$(header Content-Type)" "application/octet-stream" "a binary reply: its content type"
 ok "  and the 256 bytes, decoded from base64" cmp -s "$TEST_TMP/body" <(python3 -c 'import sys; sys.stdout.buffer.write(bytes(range(256)))')
+req GET '/fn/echo?badb64=1'
+is "$STATUS:$(jqr .message)" "502:the function's body is not valid base64" \
+	"a body that is not the base64 it claims: 502"
+is "$(grep -ci '^content-type:' "$HEADERS"):$(header Content-Type)" "1:application/json" \
+	"  with one Content-Type, JSON (not the function's text/plain too)"
+is "$(grep -ci '^x-leak:' "$HEADERS")" 0 "  and none of the function's headers"
 req GET '/fn/echo?inject=1'
 is "$(header X-Ok):$(grep -ci 'evil' "$HEADERS")" "yes:0" "a header with CR/LF in its value is dropped, no header injection"
 is "$(curl -s -I -o /dev/null -w '%{http_code}:%{size_download}' "$HEARTH_URL/fn/echo?status=202")" "202:0" \
