@@ -1,6 +1,8 @@
 /* Unit tests for loop.c: the set of answers (loop_watch_*) and loop_tick,
  * on a real event_base and real pipes. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>

@@ -194,7 +194,6 @@ int main(void)
 	/* Retention 0: the records kept before go, none is kept from now on,
 	 * and nothing counts as dropped. */
 	{
-		struct store_invocation got;
 		char result[] = "{\"ok\":true}";
 		struct pool_result res = {
 			.request_id = "req-off",
