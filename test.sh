@@ -16,6 +16,8 @@
 #   7. the libFuzzer harnesses (fuzz/README.md), each for FUZZ_SECONDS
 #      (default 10) in a clang build of their own: one point per harness
 #   8. its duration, with a warning past TEST_BUDGET_S (30 minutes)
+# Passes 1-3 each have one point more: their build (test programs too)
+# printed no compiler warning.
 # It ends with how long it took and one line "N passed, N failed" counted
 # over every TAP test point of every pass; the exit status is 0 only when
 # nothing failed.
@@ -113,7 +115,22 @@ run_pass() {
 	if [[ ! -f "$dir/Makefile" ]]; then
 		(cd "$dir" && "$here/configure" -q "$@") || { failed=$((failed + 1)); return; }
 	fi
-	make -C "$dir" -j2 -s >/dev/null || { failed=$((failed + 1)); say "$name: build failed"; return; }
+	# The build, test programs included (make check with no TESTS builds
+	# them and runs nothing): one point, no compiler warnings in what it
+	# compiled (a fresh tree compiles everything; a rerun only what changed).
+	local wlog="$dir/build-warnings.log"
+	if ! { make -C "$dir" -j2 -s >/dev/null && make -C "$dir" -j2 -s check TESTS= >/dev/null; } \
+		2>"$wlog"; then
+		cat "$wlog" >&2
+		failed=$((failed + 1)); say "$name: build failed"; return
+	fi
+	if grep -q 'warning:' "$wlog"; then
+		grep -B1 -A3 'warning:' "$wlog" >&2
+		failed=$((failed + 1))
+		say "$name: FAILED, $(grep -c 'warning:' "$wlog") compiler warning(s) ($wlog)"
+	else
+		passed=$((passed + 1))
+	fi
 	local broken=0
 	make -C "$dir" -j1 check "${check_args[@]}" || broken=$((broken + 1))
 	make -C "$dir" -j1 check-docker "${docker_args[@]}" || broken=$((broken + 1))
