@@ -263,26 +263,21 @@ void http_reply_error_status(struct evhttp_request *req, int status, const char 
 	 * the body's own. */
 	_cleanup_buf_ struct buf b = BUF_INIT(8u << 20);
 	_cleanup_error_ struct hearth_error *err = NULL;
-	struct evbuffer *body;
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
 	int code = http_status_of(status);
 
 	if (code >= 500 && code != 501 && code != 503)
 		log_error("http: %s %s: %s", http_method_name(evhttp_request_get_command(req)),
 			  evhttp_request_get_uri(req), msg);
 	/* An error after a handler set its own type: the reply is JSON. */
-	while (evhttp_remove_header(evhttp_request_get_output_headers(req), "Content-Type") == 0)
+	while (evhttp_remove_header(h, "Content-Type") == 0)
 		;
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
-			  "application/json");
-	if (error_body(&b, status, msg, &err) < 0 || !(body = evbuffer_new())) {
+	if (error_body(&b, status, msg, &err) < 0) {
+		evhttp_add_header(h, "Content-Type", "application/json");
 		http_finish(req, 500, NULL);
 		return;
 	}
-	if (evbuffer_add(body, b.ptr, b.len) < 0)
-		http_finish(req, 500, NULL);
-	else
-		http_finish(req, code, body);
-	evbuffer_free(body);
+	http_reply_bytes(req, code, "application/json", b.ptr, b.len);
 }
 
 void http_reply_error(struct evhttp_request *req, const struct hearth_error *e)
