@@ -125,6 +125,7 @@ static void on_pool_done(void *arg, const struct pool_result *pres, const struct
 	struct invoke_call *c = arg;
 	struct pool_result res;
 	struct records_entry *entry;
+	bool keep;
 	int64_t now;
 
 	if (!pres) {
@@ -138,15 +139,14 @@ static void on_pool_done(void *arg, const struct pool_result *pres, const struct
 	check_result(&res);
 	/* The record's copy is made now (the caller may let the payload go
 	 * in its callback); the writer thread formats it. */
-	entry = records_on(c->x->records)
-			? records_entry_new(&res, c->created_ms, c->payload, c->payload_len)
-			: NULL;
+	keep = records_on(c->x->records);
+	entry = keep ? records_entry_new(&res, c->created_ms, c->payload, c->payload_len) : NULL;
 	if (c->flags & INVOKE_DONE_FIRST && !c->abandoned)
 		c->cb(c->arg, &res, NULL);
 	now = util_mono_ns();
 	metrics_observe(c->x->metrics, c->function_id, res.status, res.start,
 			(double)(now - c->t0_ns) / 1e6, res.duration_ms, now, c->created_ms);
-	if (records_on(c->x->records))
+	if (keep)
 		records_push(c->x->records, entry);
 	if (c->x->observer) {
 		struct invoke_summary sum = {

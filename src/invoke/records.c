@@ -327,20 +327,16 @@ int records_new(struct records **out, const char *db_path, int64_t retention,
 				 " invocation records kept before",
 				 gone);
 		r->off = true;
-		pthread_mutex_init(&r->mu, NULL);
-		pthread_cond_init(&r->wake, NULL);
-		pthread_cond_init(&r->done, NULL);
-		*out = r;
-		return 0;
+	} else {
+		store_set_yield_every(r->wstore, RECORDS_YIELD_EVERY);
+		/* Old records go with each piece of new ones, in its commit (a
+		 * second's worth deleted at once took ~100 ms: bench/RESULTS.md). */
+		store_set_retention(r->wstore, retention);
 	}
-	store_set_yield_every(r->wstore, RECORDS_YIELD_EVERY);
-	/* Old records go with each piece of new ones, in its commit (a
-	 * second's worth deleted at once took ~100 ms: bench/RESULTS.md). */
-	store_set_retention(r->wstore, retention);
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_cond_init(&r->wake, NULL);
 	pthread_cond_init(&r->done, NULL);
-	if ((rc = pthread_create(&r->thread, NULL, writer, r)) != 0) {
+	if (!r->off && (rc = pthread_create(&r->thread, NULL, writer, r)) != 0) {
 		store_close(r->wstore);
 		free(r);
 		return hearth_error_errno(err, rc, "records: cannot start the writer thread");
