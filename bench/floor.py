@@ -28,6 +28,7 @@ markers of RESULTS.md in --out (the rest of the file is kept).  Python 3
 standard library only; docker (the CLI) for the containers' process ids.
 """
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -578,20 +579,32 @@ def large(a, lang, res):
         hearth.delete()
 
 
-def overload(a, lang, res):
-    code = write_code(a, f"floor-noop-{lang}", lang, NOOP[lang])
-    body = os.path.join(a.tmp, "empty.json")
-    hearth = Hearth(a, lang, code, f"bench-overload-{lang}-{os.getpid()}",
+@contextlib.contextmanager
+def overload_pair(a, lang, kind, code_text, tag):
+    """Both servers running code_text with max_concurrency 4 (hearth also
+    min_warm 4), warmed up, on a quiet machine; yields (floor, hearth,
+    body file, how busy the machine was), and stops both after."""
+    code = write_code(a, f"floor-{kind}-{lang}", lang, code_text)
+    hearth = Hearth(a, lang, code, f"bench-{tag}-{lang}-{os.getpid()}",
                     {"min_warm": 4, "max_concurrency": 4})
-    floor = Floor(a, lang, code, "overload")
-    out = []
+    floor = Floor(a, lang, code, tag)
     try:
         if not hearth.ready():
             raise RuntimeError(f"the {lang} function's pool did not come up")
+        body = os.path.join(a.tmp, "empty.json")
         for t in (floor, hearth):
             loadgen(a, t.url, body, 8, duration=1, label="warm-up")
         hearth.find_pids()
         busy, waited = settle_machine(a.quiet_wait)
+        yield floor, hearth, body, busy
+    finally:
+        floor.stop()
+        hearth.delete()
+
+
+def overload(a, lang, res):
+    out = []
+    with overload_pair(a, lang, "noop", NOOP[lang], "overload") as (floor, hearth, body, busy):
         log(f"{lang} overload (machine {busy:.0%} busy while idle; load {loadavg()})")
         for n in a.overload_conns:
             for t in (floor, hearth):
@@ -600,10 +613,7 @@ def overload(a, lang, res):
                             sampler=hearth.queue_depth if t is hearth else None)
                 show(r)
                 out.append(r)
-        res["overload"][lang] = out
-    finally:
-        floor.stop()
-        hearth.delete()
+    res["overload"][lang] = out
 
 
 def overload_open(a, lang, res):
@@ -613,20 +623,10 @@ def overload_open(a, lang, res):
     connection busy, so the servers' own loop is the limit and the excess
     waits in the sockets; here the function is the limit and the loop has
     room, which is where a 429 can be fast."""
-    code = write_code(a, f"floor-sleep-{lang}", lang, SLEEP[lang])
-    body = os.path.join(a.tmp, "empty.json")
-    hearth = Hearth(a, lang, code, f"bench-overload-open-{lang}-{os.getpid()}",
-                    {"min_warm": 4, "max_concurrency": 4})
-    floor = Floor(a, lang, code, "overload-open")
     rate = a.overload_rate
     rounds = []
-    try:
-        if not hearth.ready():
-            raise RuntimeError(f"the {lang} function's pool did not come up")
-        for t in (floor, hearth):
-            loadgen(a, t.url, body, 8, duration=1, label="warm-up")
-        hearth.find_pids()
-        busy, waited = settle_machine(a.quiet_wait)
+    with overload_pair(a, lang, "sleep", SLEEP[lang], "overload-open") as \
+            (floor, hearth, body, busy):
         log(f"{lang} overload, open loop at {rate}/s (machine {busy:.0%} busy while idle; "
             f"load {loadavg()})")
         for i in range(a.rounds):
@@ -643,11 +643,8 @@ def overload_open(a, lang, res):
                 for r in rd[t.name].values():
                     show(r)
             rounds.append(rd)
-        res.setdefault("overload_open", {})[lang] = {"rate": rate, "sleep_ms": SLEEP_MS,
-                                                     "rounds": rounds}
-    finally:
-        floor.stop()
-        hearth.delete()
+    res.setdefault("overload_open", {})[lang] = {"rate": rate, "sleep_ms": SLEEP_MS,
+                                                 "rounds": rounds}
 
 
 # ---- the report ---------------------------------------------------------------
