@@ -11,8 +11,11 @@ run the runtime images' own interpreters: the image's files exported once
 (docker export) and the worker started under chroot of them, so that the
 python3 and node versions, builds and libraries are the container's.
 
-What it measures, per language, in ROUNDS alternating rounds (floor,
-hearth, floor, hearth, ...), each round printed and the median kept:
+What it measures, per language, in ROUNDS rounds, each round printed and
+the median kept.  Within a round every run is paired: the floor's and
+hearth's run of the same kind back to back, the floor first in odd rounds
+and hearth first in even ones (this host's speed drifts within a minute,
+so two runs compared are taken seconds apart, and neither always first):
   - c=1: p50, p99, p99.9, max and the share of calls over 1 ms over CALLS
     calls; the servers' CPU per call over the same calls (hearthd, shim,
     runtime; floor-server, workers) from /proc/PID/task/*/schedstat;
@@ -333,6 +336,17 @@ class Hearth(Target):
 
 # ---- one measured run -------------------------------------------------------
 
+def paired(floor, hearth, r):
+    """The order of a round's paired runs: the floor first in odd rounds
+    (r counts from 0), hearth first in even ones."""
+    return (floor, hearth) if r % 2 == 0 else (hearth, floor)
+
+
+def run_order(rd):
+    """A round's server names in the order its paired runs took them."""
+    return ("hearth", "floor") if rd.get("first") == "hearth" else ("floor", "hearth")
+
+
 def loadgen(a, url, body_file, conns, requests=None, duration=None, warmup=0, label="",
             rate=None):
     argv = [a.loadgen, "--json", "--label", label, "--url", url, "--body-file", body_file,
@@ -478,18 +492,19 @@ def warm_path(a, lang, res):
             busy, waited = settle_machine(a.quiet_wait)
             log(f"{lang} round {r + 1}/{a.rounds} (machine {busy:.0%} busy while idle, "
                 f"waited {waited:.0f} s; load {loadavg()})")
-            rd = {"round": r + 1, "machine_busy": busy, "waited_s": waited}
-            for t in (floor, hearth):
-                runs = {}
-                runs["c1"] = measure(a, t, body, 1, requests=a.calls, warm=200,
-                                     label=f"{t.name} {lang} no-op, c=1, round {r + 1}")
-                show(runs["c1"])
-                for n in (8, 32):
-                    runs[f"c{n}"] = measure(a, t, body, n, duration=a.tput_secs, warm=1,
-                                            label=f"{t.name} {lang} no-op, {n} connections, "
-                                                  f"round {r + 1}")
-                    show(runs[f"c{n}"])
-                rd[t.name] = runs
+            rd = {"round": r + 1, "machine_busy": busy, "waited_s": waited,
+                  "first": paired(floor, hearth, r)[0].name}
+            for n in (1, 8, 32):
+                for t in paired(floor, hearth, r):
+                    if n == 1:
+                        run = measure(a, t, body, 1, requests=a.calls, warm=200,
+                                      label=f"{t.name} {lang} no-op, c=1, round {r + 1}")
+                    else:
+                        run = measure(a, t, body, n, duration=a.tput_secs, warm=1,
+                                      label=f"{t.name} {lang} no-op, {n} connections, "
+                                            f"round {r + 1}")
+                    show(run)
+                    rd.setdefault(t.name, {})[f"c{n}"] = run
             rounds.append(rd)
         res["warm"][lang] = rounds
     finally:
@@ -547,10 +562,10 @@ def large(a, lang, res):
             busy, waited = settle_machine(a.quiet_wait)
             log(f"{lang} large payloads, round {r + 1}/{a.rounds} (machine {busy:.0%} busy "
                 f"while idle; load {loadavg()})")
-            rd = {"round": r + 1, "machine_busy": busy}
-            for t in (floor, hearth):
-                runs = {}
-                for name, path in files.items():
+            rd = {"round": r + 1, "machine_busy": busy, "first": paired(floor, hearth, r)[0].name}
+            for name, path in files.items():
+                for t in paired(floor, hearth, r):
+                    runs = rd.setdefault(t.name, {})
                     n = a.large_calls[name]
                     rss0 = None
                     if t is hearth and name == "6 MB":
@@ -571,7 +586,6 @@ def large(a, lang, res):
                         idle = out["hearthd_rss_kb_idle"]
                         runs[name]["hearthd_rss_rise_idle_kb"] = hwm - idle if hwm and idle else None
                     show(runs[name])
-                rd[t.name] = runs
             out["rounds"].append(rd)
         res["large"][lang] = out
     finally:
@@ -630,8 +644,8 @@ def overload_open(a, lang, res):
         log(f"{lang} overload, open loop at {rate}/s (machine {busy:.0%} busy while idle; "
             f"load {loadavg()})")
         for i in range(a.rounds):
-            rd = {}
-            for t in (floor, hearth):
+            rd = {"first": paired(floor, hearth, i)[0].name}
+            for t in paired(floor, hearth, i):
                 rd[t.name] = {
                     "closed8": measure(a, t, body, 8, duration=a.tput_secs,
                                        label=f"{t.name} {lang} {SLEEP_MS} ms, 8 connections "
@@ -779,7 +793,8 @@ def report(a, res, summ, base):
              f"{res['interpreters']}")
     L.append(f"- Date: {res['date']}; commit {m.get('git') or 'unknown'}; command: "
              f"`{m.get('command')}`; this part took {res['duration_s']:.0f} s; "
-             f"{a.rounds} alternating rounds (floor, hearth, …), {a.calls:,} calls per c=1 run, "
+             f"{a.rounds} rounds of paired runs (each run of the floor and hearth back to back, "
+             f"the floor first in odd rounds, hearth in even ones), {a.calls:,} calls per c=1 run, "
              f"{a.tput_secs} s per throughput run")
     las = [float(r[k].split()[0]) for r in all_runs(res) for k in ("loadavg_start", "loadavg_end")
            if r.get(k) and r[k] != "?"]
@@ -844,11 +859,13 @@ def report(a, res, summ, base):
     for lang, rounds in res["warm"].items():
         L.append(f"### {lang}: every round")
         L.append("")
+        L.append("Servers in the order each pair of runs took them.")
+        L.append("")
         L.append("| round | server | c=1 p50 | p99 | p99.9 | max | > 1 ms | 8 conns | p99 | "
                  "32 conns | p99 | load | stolen (c=1, 8, 32) |")
         L.append("|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
         for rd in rounds:
-            for t in ("floor", "hearth"):
+            for t in run_order(rd):
                 c1, c8, c32 = rd[t]["c1"], rd[t]["c8"], rd[t]["c32"]
                 warn = ""
                 for run in (c1, c8, c32):
@@ -943,7 +960,7 @@ def report(a, res, summ, base):
                  "µs per answer | load | stolen |")
         L.append("|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
         for i, rd in enumerate(oo["rounds"]):
-            for t in ("floor", "hearth"):
+            for t in run_order(rd):
                 c8, r = rd[t]["closed8"], rd[t]["open"]
                 s429 = r["by_status"].get("429", {})
                 s200 = r["by_status"].get("200", {})
