@@ -5,6 +5,7 @@
  * routes.h). */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 
@@ -48,7 +49,14 @@ static json_object *record_json(const struct store_invocation *r, bool full)
 	json_object_object_add(o, "max_memory_mb", json_object_new_int64(r->max_memory_mb));
 	json_object_object_add(o, "error", r->error_json ? jsontext_tree(r->error_json) : NULL);
 	if (full) {
-		json_object_object_add(o, "logs", json_object_new_string(r->logs ? r->logs : ""));
+		char *logs = records_logs(r);
+
+		if (!logs) {
+			json_object_put(o);
+			return NULL;
+		}
+		json_object_object_add(o, "logs", json_object_new_string(logs));
+		free(logs);
 		json_object_object_add(o, "result", r->result ? jsontext_tree(r->result) : NULL);
 		json_object_object_add(o, "payload", r->payload ? jsontext_tree(r->payload) : NULL);
 	}

@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include "envelope.h"
+#include "jsontext.h"
 #include "log.h"
 #include "promtext.h"
 #include "util.h"
@@ -133,7 +134,6 @@ static void entry_row(const struct records_entry *e, struct store_invocation *v,
 {
 	const struct pool_result *res = &e->res;
 	struct buf ej = BUF_INIT(1u << 20);
-	struct buf logs = BUF_INIT(INVOKE_LOGS_MAX + 4 * HEARTH_KiB);
 
 	memset(v, 0, sizeof(*v));
 	v->id = (char *)res->request_id;
@@ -150,12 +150,60 @@ static void entry_row(const struct records_entry *e, struct store_invocation *v,
 	if (res->status != INVOCATION_SUCCESS && envelope_write_error(&ej, res, NULL) == 0)
 		v->error_json = owned[0] = buf_detach(&ej, NULL);
 	buf_release(&ej);
-	/* Lambda's lines around what the function printed; out of memory,
-	 * the record keeps what was written. */
-	(void)envelope_write_lambda_logs(&logs, res, INVOKE_LOGS_MAX, e->ended_ms, NULL);
-	v->logs = owned[1] = buf_detach(&logs, NULL);
+	if (res->memory_mb > 0) {
+		/* What the function printed, as it is: Lambda's lines around
+		 * it are made when the record is read (records_logs). */
+		v->memory_mb = res->memory_mb;
+		v->timeout_s = res->timeout_s;
+		v->ended_at = e->ended_ms;
+		v->logs = (char *)res->logs.ptr;
+	} else {
+		struct buf logs = BUF_INIT(INVOKE_LOGS_MAX + 4 * HEARTH_KiB);
+
+		/* No memory size to make them from later: the lines now (out of
+		 * memory, the record keeps what was written). */
+		(void)envelope_write_lambda_logs(&logs, res, INVOKE_LOGS_MAX, e->ended_ms, NULL);
+		v->logs = owned[1] = buf_detach(&logs, NULL);
+	}
 	v->result = (char *)res->result.ptr;
 	v->payload = (char *)e->payload;
+}
+
+char *records_logs(const struct store_invocation *r)
+{
+	struct pool_result res = { 0 };
+	struct buf b = BUF_INIT(INVOKE_LOGS_MAX + 4 * HEARTH_KiB);
+	json_object *ej = NULL, *type;
+	char *out;
+
+	if (r->memory_mb <= 0)
+		return strdup(r->logs ? r->logs : "");
+	res.request_id = r->id ? r->id : "";
+	res.logs = r->logs ? bytes_of_str(r->logs) : (struct bytes){ NULL, 0 };
+	res.status = INVOCATION_CRASHED;
+	for (int i = 0; i < INVOCATION_STATUS_N; i++)
+		if (r->status && strcmp(r->status, invocation_status_name(i)) == 0)
+			res.status = i;
+	res.start = r->start_kind && strcmp(r->start_kind, pool_start_name(POOL_START_WARM)) == 0
+			    ? POOL_START_WARM
+			    : POOL_START_COLD;
+	res.duration_ms = r->duration_ms;
+	res.init_ms = r->init_ms;
+	res.max_memory_mb = (double)r->max_memory_mb;
+	res.memory_mb = (int)r->memory_mb;
+	res.timeout_s = (int)r->timeout_s;
+	if (res.status == INVOCATION_CRASHED && r->error_json &&
+	    (ej = jsontext_tree(r->error_json)) != NULL &&
+	    json_object_object_get_ex(ej, "type", &type) &&
+	    json_object_is_type(type, json_type_string))
+		res.error_type = (struct bytes){ json_object_get_string(type),
+						 (size_t)json_object_get_string_len(type) };
+	out = envelope_write_lambda_logs(&b, &res, INVOKE_LOGS_MAX, r->ended_at, NULL) == 0
+		      ? buf_detach(&b, NULL)
+		      : NULL;
+	buf_release(&b);
+	json_object_put(ej);
+	return out;
 }
 
 /* Rows per transaction: a sixteenth of the batch, between

@@ -31,6 +31,12 @@ bool records_on(const struct records *r);
  * when memory ran out (the record is lost, the call is not). */
 struct records_entry *records_entry_new(const struct pool_result *res, int64_t created_ms,
 					const char *payload, size_t payload_len);
+/* A record's logs as Lambda shows them: the function's output between
+ * START, and END and REPORT lines.  Records keep only the output and what
+ * the lines say (since schema 6; memory_mb > 0), and the lines are made
+ * here; older records hold them and are copied.  A string to free, or NULL
+ * out of memory. */
+char *records_logs(const struct store_invocation *r);
 /* Hands e over to the next batch (NULL, a record lost to out of memory:
  * counted as dropped). */
 void records_push(struct records *r, struct records_entry *e);

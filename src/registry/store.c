@@ -141,6 +141,14 @@ static const char *const migrations[] = {
 	 * they were written (rowid), and no API lists them across functions
 	 * by time. */
 	"DROP INDEX IF EXISTS invocations_created;",
+	/* v6: a record keeps the function's own output as its logs, and
+	 * what Lambda's START, END and REPORT lines around it need; the
+	 * lines are made when the record is read (issue 12: 260 bytes less
+	 * per call for the records writer).  Rows from before keep their
+	 * lines in logs and NULL here. */
+	"ALTER TABLE invocations ADD COLUMN memory_mb INTEGER;"
+	"ALTER TABLE invocations ADD COLUMN timeout_s INTEGER;"
+	"ALTER TABLE invocations ADD COLUMN ended_at INTEGER;",
 };
 #define STORE_SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -150,7 +158,7 @@ static const char *const migrations[] = {
 	"description, runtime, role, architectures, route_auth, async_retries, async_max_age_s"
 #define INV_COLUMNS \
 	"id, function_id, revision, status, start_kind, created_at, duration_ms, init_ms, " \
-	"queue_ms, max_memory_mb, error_json"
+	"queue_ms, max_memory_mb, error_json, memory_mb, timeout_s, ended_at"
 
 enum stmt_id {
 	ST_BEGIN,
@@ -241,9 +249,11 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_FN_NAME_TAKEN] = "SELECT 1 FROM functions WHERE name = ?1 AND id != ?2",
 	[ST_FN_ROUTE_TAKEN] = "SELECT 1 FROM functions WHERE route = ?1 AND id != ?2",
 	[ST_FN_CODE_IN_USE] = "SELECT 1 FROM functions WHERE code_sha256 = ?1 LIMIT 1",
-	[ST_INV_INSERT] = "INSERT OR IGNORE INTO invocations (" INV_COLUMNS ", logs, result, "
-			  "payload) "
-			  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+	[ST_INV_INSERT] =
+		"INSERT OR IGNORE INTO invocations (" INV_COLUMNS ", logs, result, "
+		"payload) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
+		"?16, ?17)",
 	[ST_INV_DELETE_FN] = "DELETE FROM invocations WHERE function_id = ?1",
 	[ST_INV_GET] = "SELECT " INV_COLUMNS
 		       ", logs, result, payload FROM invocations WHERE id = ?1",
@@ -1013,9 +1023,18 @@ int store_invocations_insert(struct store *s, const struct store_invocation *rec
 		BIND(rc, sqlite3_bind_double(st, 9, v->queue_ms));
 		BIND(rc, sqlite3_bind_int64(st, 10, v->max_memory_mb));
 		BIND(rc, bind_text_or_null(st, 11, v->error_json));
-		BIND(rc, bind_text_or_null(st, 12, v->logs));
-		BIND(rc, bind_text_or_null(st, 13, v->result));
-		BIND(rc, bind_text_or_null(st, 14, v->payload));
+		if (v->memory_mb > 0) {
+			BIND(rc, sqlite3_bind_int64(st, 12, v->memory_mb));
+			BIND(rc, sqlite3_bind_int64(st, 13, v->timeout_s));
+			BIND(rc, sqlite3_bind_int64(st, 14, v->ended_at));
+		} else {
+			BIND(rc, sqlite3_bind_null(st, 12));
+			BIND(rc, sqlite3_bind_null(st, 13));
+			BIND(rc, sqlite3_bind_null(st, 14));
+		}
+		BIND(rc, bind_text_or_null(st, 15, v->logs));
+		BIND(rc, bind_text_or_null(st, 16, v->result));
+		BIND(rc, bind_text_or_null(st, 17, v->payload));
 		if (rc != SQLITE_OK) {
 			r = db_error(s, err, sqlite3_errcode(s->db),
 				     "binding an invocation record");
@@ -1057,11 +1076,14 @@ static int inv_from_row(sqlite3_stmt *st, struct store_invocation *v, struct hea
 	v->queue_ms = sqlite3_column_double(st, 8);
 	v->max_memory_mb = sqlite3_column_int64(st, 9);
 	v->error_json = col_strdup(st, 10, &oom);
-	v->logs = col_strdup(st, 11, &oom);
-	v->result = col_strdup(st, 12, &oom);
-	/* Only single reads select the payload (a 14th column). */
-	if (sqlite3_column_count(st) > 13)
-		v->payload = col_strdup(st, 13, &oom);
+	v->memory_mb = sqlite3_column_int64(st, 11); /* NULL (before schema 6) reads 0 */
+	v->timeout_s = sqlite3_column_int64(st, 12);
+	v->ended_at = sqlite3_column_int64(st, 13);
+	v->logs = col_strdup(st, 14, &oom);
+	v->result = col_strdup(st, 15, &oom);
+	/* Only single reads select the payload (a 17th column). */
+	if (sqlite3_column_count(st) > 16)
+		v->payload = col_strdup(st, 16, &oom);
 	if (oom) {
 		store_invocation_clear(v);
 		return hearth_error_make(err, ENOMEM, "out of memory");

@@ -67,9 +67,17 @@ struct store_invocation {
 	double queue_ms;
 	int64_t max_memory_mb;
 	char *error_json; /* {"type","message","stack"} or NULL */
-	char *logs;	  /* captured output, or NULL */
-	char *result;	  /* the handler's result (JSON text), or NULL */
-	char *payload;	  /* the event (JSON text) or NULL; store_invocation_get reads it */
+	/* The function's memory and timeout when it ran, and when the call
+	 * ended (epoch ms): with memory_mb > 0, logs is the function's own
+	 * output and Lambda's START, END and REPORT lines are made from these
+	 * when read (records_logs); 0, logs holds them already (records from
+	 * before schema 6, and any writer that leaves them 0). */
+	int64_t memory_mb;
+	int64_t timeout_s;
+	int64_t ended_at;
+	char *logs;    /* captured output, or NULL */
+	char *result;  /* the handler's result (JSON text), or NULL */
+	char *payload; /* the event (JSON text) or NULL; store_invocation_get reads it */
 };
 
 /* Frees the strings of one record and zeroes it. */

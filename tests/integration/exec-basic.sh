@@ -185,6 +185,14 @@ req GET "/invocations/$FIRST_PY_ID"
 is "$STATUS" 200 "GET /invocations/{id}" || diag "$(last)"
 is "$(jqr '[.id, .function_id, .revision, .status] | @csv')" "\"$FIRST_PY_ID\",$PY,1,\"success\"" "the record's id, function, revision, status"
 like "$(jqr .logs)" "log line from python first" "the record has the logs"
+# The record keeps the function's output; Lambda's lines around it are made
+# when it is read, from the record's figures.
+LOGS=$(jqr .logs)
+ok "the record's logs start with START for its id" \
+	grep -qxF "START RequestId: $FIRST_PY_ID Version: \$LATEST" <<<"$(head -1 <<<"$LOGS")"
+ok "  then END for its id" grep -qxF "END RequestId: $FIRST_PY_ID" <<<"$LOGS"
+ok "  and REPORT with its duration, the function's memory size and its max memory" \
+	grep -qE "^REPORT RequestId: $FIRST_PY_ID"$'\t'"Duration: [0-9]+\.[0-9]{2} ms"$'\t'"Billed Duration: [0-9]+ ms"$'\t'"Memory Size: 128 MB"$'\t'"Max Memory Used: $(jqr .max_memory_mb) MB"$'\t'"Init Duration: [0-9]+\.[0-9]{2} ms"$'\t'"\$" <<<"$LOGS"
 is "$(jqr .result.echo.tag)" first "and the result"
 is "$(jqr -c .payload)" '{"tag":"first","n":1}' "and the event it was given"
 ok "and its start kind (stem or cold)" test "$(jqr .start)" = stem -o "$(jqr .start)" = cold

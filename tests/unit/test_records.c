@@ -1,8 +1,9 @@
 /* Unit tests for records.c: a call's record as the store keeps it, made
  * from the pool's result on the loop (records_entry_new, one copy) and
- * formatted by the writer thread.  The expected rows are written here
- * with printf and the formats the loop used before the writer formatted
- * them, so the two ways agree byte for byte. */
+ * formatted by the writer thread, and its logs as a reader gets them
+ * (records_logs: Lambda's lines made from the record).  The expected logs
+ * are written here with printf and the formats the loop used before the
+ * writer formatted them, so the ways agree byte for byte. */
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -39,6 +40,9 @@ static char *lambda_logs(const struct pool_result *res, const char *own)
 			      res->init_ms);
 	if (res->status == INVOCATION_TIMEOUT)
 		n += snprintf(out + n, sizeof(out) - (size_t)n, "Status: timeout\t");
+	if (res->status == INVOCATION_CRASHED)
+		n += snprintf(out + n, sizeof(out) - (size_t)n, "Status: error\tError Type: %.*s\t",
+			      (int)res->error_type.len, res->error_type.ptr);
 	snprintf(out + n, sizeof(out) - (size_t)n, "\n");
 	return out;
 }
@@ -106,10 +110,13 @@ int main(void)
 		};
 		struct records_entry *e = records_entry_new(&res, 1700000000123, payload,
 							    sizeof(payload) - 1);
-		char want[8192];
+		struct pool_result shown = res;
+		char want[8192], *logs_read;
 
 		ok(e != NULL, "an entry is made");
-		snprintf(want, sizeof(want), "%s", lambda_logs(&res, "hello\nworld"));
+		/* the REPORT line says the record's whole megabytes */
+		shown.max_memory_mb = 13;
+		snprintf(want, sizeof(want), "%s", lambda_logs(&shown, "hello\nworld"));
 		/* the entry holds copies: the caller's bytes may go */
 		memset(id, 'x', sizeof(id) - 1);
 		memset(logs, 'x', sizeof(logs) - 1);
@@ -120,10 +127,16 @@ int main(void)
 		is_int(records_flush(r, &err), 0, "flushed");
 		is_int(store_invocation_get(s, "req-timeout", &got, &err), 0,
 		       "the record is stored");
-		if (got.logs)
-			untime(got.logs);
-		is_str(got.logs ? got.logs : "(null)", want,
-		       "its logs are the lines the loop used to write, byte for byte");
+		is_str(got.logs ? got.logs : "(null)", "hello\nworld",
+		       "its logs are the function's output only");
+		ok(got.memory_mb == 128 && got.timeout_s == 3 && got.ended_at >= 1700000000123,
+		   "  with the memory size, timeout and end the lines need");
+		logs_read = records_logs(&got);
+		if (logs_read)
+			untime(logs_read);
+		is_str(logs_read ? logs_read : "(null)", want,
+		       "read, they are the lines the loop used to write, byte for byte");
+		free(logs_read);
 		is_str(got.error_json ? got.error_json : "(null)",
 		       "{\"type\":\"Runtime.Timeout\",\"message\":\"Task timed out after 3.00 "
 		       "seconds\",\"stack\":[]}",
@@ -171,14 +184,81 @@ int main(void)
 		}
 		is_int(records_flush(r, &err), 0, "flushed");
 		is_int(store_invocation_get(s, "req-ok", &got, &err), 0, "the success is stored");
-		is_str(got.logs ? got.logs : "(null)", want,
-		       "START, END and REPORT, no Init Duration");
+		ok(got.logs == NULL, "no output: no logs stored");
+		{
+			char *logs_read = records_logs(&got);
+
+			is_str(logs_read ? logs_read : "(null)", want,
+			       "read: START, END and REPORT, no Init Duration");
+			free(logs_read);
+		}
 		is_str(got.result ? got.result : "(null)", "{\"ok\":true}", "the result is kept");
 		ok(got.error_json == NULL && got.payload == NULL, "no error, no event");
 		store_invocation_clear(&got);
 		is_int(store_invocation_get(s, "req-big", &got, &err), 0, "the big one is stored");
 		ok(got.result == NULL && got.payload == NULL,
 		   "a result and an event over the record's cap are not kept");
+		store_invocation_clear(&got);
+	}
+
+	/* A crash: the REPORT line names the error's type, from the record's
+	 * error; output without a final newline gets one. */
+	{
+		char type[] = "Runtime.ExitError", msg[] = "exit status 3";
+		struct pool_result res = {
+			.request_id = "req-crash",
+			.function_id = 7,
+			.revision = 2,
+			.status = INVOCATION_CRASHED,
+			.logs = { "dying", 5 },
+			.error_type = { type, sizeof(type) - 1 },
+			.error_message = { msg, sizeof(msg) - 1 },
+			.start = POOL_START_COLD,
+			.duration_ms = 4.5,
+			.init_ms = 100.25,
+			.max_memory_mb = 20,
+			.memory_mb = 512,
+			.timeout_s = 30,
+		};
+		char want[8192], *logs_read;
+
+		snprintf(want, sizeof(want), "%s", lambda_logs(&res, "dying"));
+		records_push(r, records_entry_new(&res, 1700000000250, NULL, 0));
+		is_int(records_flush(r, &err), 0, "flushed");
+		is_int(store_invocation_get(s, "req-crash", &got, &err), 0, "the crash is stored");
+		logs_read = records_logs(&got);
+		is_str(logs_read ? logs_read : "(null)", want,
+		       "read: Init Duration, Status: error and the error's type");
+		free(logs_read);
+		store_invocation_clear(&got);
+	}
+
+	/* A result without a memory size (none of the pool's has none): the
+	 * lines are written with the record, as before schema 6, and read
+	 * back as they are. */
+	{
+		struct pool_result res = {
+			.request_id = "req-nomem",
+			.function_id = 7,
+			.revision = 2,
+			.status = INVOCATION_SUCCESS,
+			.logs = { "out\n", 4 },
+			.result = { "1", 1 },
+			.start = POOL_START_WARM,
+			.duration_ms = 1,
+			.timeout_s = 3,
+		};
+		char want[8192], *logs_read;
+
+		snprintf(want, sizeof(want), "%s", lambda_logs(&res, "out\n"));
+		records_push(r, records_entry_new(&res, 1700000000260, NULL, 0));
+		is_int(records_flush(r, &err), 0, "flushed");
+		is_int(store_invocation_get(s, "req-nomem", &got, &err), 0, "it is stored");
+		ok(got.memory_mb == 0, "  with no memory size");
+		is_str(got.logs ? got.logs : "(null)", want, "  its logs hold the lines");
+		logs_read = records_logs(&got);
+		is_str(logs_read ? logs_read : "(null)", want, "  and read back as they are");
+		free(logs_read);
 		store_invocation_clear(&got);
 	}
 

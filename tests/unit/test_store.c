@@ -130,7 +130,7 @@ static void test_functions(void)
 		printf("# %s\n", err ? err->msg : "?");
 		exit(1);
 	}
-	is_int(raw_pragma("PRAGMA user_version"), 5, "user_version is the schema version");
+	is_int(raw_pragma("PRAGMA user_version"), 6, "user_version is the schema version");
 	mode = raw_text("PRAGMA journal_mode");
 	is_str(mode, "wal", "journal_mode is WAL");
 	free(mode);
@@ -318,6 +318,11 @@ static void test_invocations(void)
 		recs[i].logs = (char *)"hello\n";
 		recs[i].result = (char *)"{\"ok\":true}";
 		recs[i].payload = (char *)(i == 2 ? "{\"n\":2}" : NULL);
+		if (i == 2) { /* the lines around the logs are made on read */
+			recs[i].memory_mb = 256;
+			recs[i].timeout_s = 9;
+			recs[i].ended_at = 1010;
+		}
 	}
 	is_int(store_invocations_insert(s, recs, 5, &err), 0, "insert a batch of 5");
 	is_int(store_invocations_insert(s, recs, 2, &err), 0, "a retried batch is harmless");
@@ -335,6 +340,15 @@ static void test_invocations(void)
 	is_str(one.logs, "hello\n", "get carries the logs");
 	is_str(one.result, "{\"ok\":true}", "and the result");
 	is_str(one.payload, "{\"n\":2}", "and the event it was given");
+	ok(one.memory_mb == 256 && one.timeout_s == 9 && one.ended_at == 1010,
+	   "the memory size, timeout and end the logs' lines need");
+	store_invocation_clear(&one);
+	is_int(store_invocation_get(s, "req-1", &one, &err), 0, "a record without them");
+	ok(one.memory_mb == 0 && one.timeout_s == 0 && one.ended_at == 0,
+	   "  reads 0 for each (NULL in the table)");
+	is_int(raw_pragma("SELECT count(*) FROM invocations WHERE memory_mb IS NULL AND "
+			  "timeout_s IS NULL AND ended_at IS NULL"),
+	       4, "  the other four rows hold NULL there");
 	store_invocation_clear(&one);
 	is_int(store_invocation_get(s, "nope", &one, &err), -ENOENT, "a missing record is -ENOENT");
 	hearth_error_clear(&err);
@@ -586,7 +600,7 @@ static void test_migration_from_v1(void)
 	unlink(db_path);
 	is_int(raw_exec(v1), SQLITE_OK, "a database of schema 1");
 	is_int(store_open(&s, db_path, &err), 0, "opens, migrating");
-	is_int(raw_pragma("PRAGMA user_version"), 5, "now at schema 5");
+	is_int(raw_pragma("PRAGMA user_version"), 6, "now at schema 6");
 	is_int(raw_pragma("SELECT count(*) FROM sqlite_master WHERE name = 'invocations_created'"),
 	       0, "schema 5 dropped the index by time over all functions");
 	ok(store_function_get(s, 7, &f, &err) == 0 && f->revision == 4 && !strcmp(f->name, "old"),
@@ -597,6 +611,8 @@ static void test_migration_from_v1(void)
 	ok(store_invocation_get(s, "old-call", &one, &err) == 0 && !strcmp(one.result, "1") &&
 		   one.payload == NULL,
 	   "its record too, with no event");
+	ok(one.memory_mb == 0 && one.timeout_s == 0 && one.ended_at == 0,
+	   "  and no memory size (schema 6): its logs are read as they are");
 	is_int(store_test_events_get(s, 7, &json, &err), 0, "test events work on it");
 	is_str(json, "[]", "none");
 	free(json);
