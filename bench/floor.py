@@ -620,8 +620,8 @@ def overload(a, lang, res):
     out = []
     with overload_pair(a, lang, "noop", NOOP[lang], "overload") as (floor, hearth, body, busy):
         log(f"{lang} overload (machine {busy:.0%} busy while idle; load {loadavg()})")
-        for n in a.overload_conns:
-            for t in (floor, hearth):
+        for k, n in enumerate(a.overload_conns):
+            for t in paired(floor, hearth, k):
                 r = measure(a, t, body, n, duration=a.tput_secs, warm=None,
                             label=f"{t.name} {lang} no-op, {n} connections (overload)",
                             sampler=hearth.queue_depth if t is hearth else None)

@@ -114,7 +114,7 @@ int envelope_write_lambda_logs(struct buf *b, const struct pool_result *res, siz
 	    (r = buf_puts(b, " ms\tMemory Size: ", err)) < 0 ||
 	    (r = buf_i64(b, res->memory_mb, err)) < 0 ||
 	    (r = buf_puts(b, " MB\tMax Memory Used: ", err)) < 0 ||
-	    (r = buf_fixed(b, res->max_memory_mb, 0, err)) < 0 ||
+	    (r = buf_i64(b, (int64_t)floor(res->max_memory_mb + 0.5), err)) < 0 ||
 	    (r = buf_puts(b, " MB\t", err)) < 0)
 		return r;
 	if (res->start != POOL_START_WARM &&

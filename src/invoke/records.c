@@ -150,7 +150,9 @@ static void entry_row(const struct records_entry *e, struct store_invocation *v,
 	if (res->status != INVOCATION_SUCCESS && envelope_write_error(&ej, res, NULL) == 0)
 		v->error_json = owned[0] = buf_detach(&ej, NULL);
 	buf_release(&ej);
-	if (res->memory_mb > 0) {
+	/* A crash's REPORT line names its error type, read back from the
+	 * error: without the error stored (out of memory), the lines now. */
+	if (res->memory_mb > 0 && (res->status != INVOCATION_CRASHED || v->error_json)) {
 		/* What the function printed, as it is: Lambda's lines around
 		 * it are made when the record is read (records_logs). */
 		v->memory_mb = res->memory_mb;
@@ -160,7 +162,7 @@ static void entry_row(const struct records_entry *e, struct store_invocation *v,
 	} else {
 		struct buf logs = BUF_INIT(INVOKE_LOGS_MAX + 4 * HEARTH_KiB);
 
-		/* No memory size to make them from later: the lines now (out of
+		/* Nothing to make them from later: the lines now (out of
 		 * memory, the record keeps what was written). */
 		(void)envelope_write_lambda_logs(&logs, res, INVOKE_LOGS_MAX, e->ended_ms, NULL);
 		v->logs = owned[1] = buf_detach(&logs, NULL);
@@ -198,9 +200,11 @@ char *records_logs(const struct store_invocation *r)
 	    json_object_is_type(type, json_type_string))
 		res.error_type = (struct bytes){ json_object_get_string(type),
 						 (size_t)json_object_get_string_len(type) };
-	out = envelope_write_lambda_logs(&b, &res, INVOKE_LOGS_MAX, r->ended_at, NULL) == 0
-		      ? buf_detach(&b, NULL)
-		      : NULL;
+	/* Past the buffer's bound (a crash's long error type), what was
+	 * written, as the writer kept before schema 6; NULL only when
+	 * nothing could be. */
+	(void)envelope_write_lambda_logs(&b, &res, INVOKE_LOGS_MAX, r->ended_at, NULL);
+	out = b.len > 0 ? buf_detach(&b, NULL) : NULL;
 	buf_release(&b);
 	json_object_put(ej);
 	return out;

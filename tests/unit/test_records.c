@@ -32,9 +32,9 @@ static char *lambda_logs(const struct pool_result *res, const char *own)
 			      res->timeout_s);
 	n += snprintf(out + n, sizeof(out) - (size_t)n,
 		      "END RequestId: %s\nREPORT RequestId: %s\tDuration: %.2f ms\t"
-		      "Billed Duration: %.0f ms\tMemory Size: %d MB\tMax Memory Used: %.0f MB\t",
+		      "Billed Duration: %.0f ms\tMemory Size: %d MB\tMax Memory Used: %lld MB\t",
 		      res->request_id, res->request_id, res->duration_ms, billed < 1 ? 1 : billed,
-		      res->memory_mb, res->max_memory_mb);
+		      res->memory_mb, (long long)floor(res->max_memory_mb + 0.5));
 	if (res->start != POOL_START_WARM)
 		n += snprintf(out + n, sizeof(out) - (size_t)n, "Init Duration: %.2f ms\t",
 			      res->init_ms);
@@ -110,13 +110,12 @@ int main(void)
 		};
 		struct records_entry *e = records_entry_new(&res, 1700000000123, payload,
 							    sizeof(payload) - 1);
-		struct pool_result shown = res;
 		char want[8192], *logs_read;
 
 		ok(e != NULL, "an entry is made");
-		/* the REPORT line says the record's whole megabytes */
-		shown.max_memory_mb = 13;
-		snprintf(want, sizeof(want), "%s", lambda_logs(&shown, "hello\nworld"));
+		/* 12.5 MB: the REPORT line rounds half up, as the record does */
+		snprintf(want, sizeof(want), "%s", lambda_logs(&res, "hello\nworld"));
+		ok(strstr(want, "Max Memory Used: 13 MB") != NULL, "  (13 MB expected)");
 		/* the entry holds copies: the caller's bytes may go */
 		memset(id, 'x', sizeof(id) - 1);
 		memset(logs, 'x', sizeof(logs) - 1);
@@ -229,6 +228,83 @@ int main(void)
 		logs_read = records_logs(&got);
 		is_str(logs_read ? logs_read : "(null)", want,
 		       "read: Init Duration, Status: error and the error's type");
+		free(logs_read);
+		store_invocation_clear(&got);
+	}
+
+	/* A crash whose error the writer cannot store (its parts escape to
+	 * more than the record's 1 MiB): the lines, with the error's type,
+	 * are written with the record, as before schema 6. */
+	{
+		size_t big = 256 * 1024;
+		char *msg = malloc(big);
+		struct pool_result res = {
+			.request_id = "req-crash-big",
+			.function_id = 7,
+			.revision = 2,
+			.status = INVOCATION_CRASHED,
+			.error_type = { "Runtime.ExitError", 17 },
+			.start = POOL_START_WARM,
+			.duration_ms = 2,
+			.max_memory_mb = 20,
+			.memory_mb = 512,
+			.timeout_s = 30,
+		};
+		char *logs_read;
+
+		if (msg) {
+			memset(msg, 1, big); /* each byte escapes to \u0001 */
+			res.error_message = (struct bytes){ msg, big };
+			res.error_stack = (struct bytes){ msg, big };
+		}
+		records_push(r, records_entry_new(&res, 1700000000255, NULL, 0));
+		free(msg);
+		is_int(records_flush(r, &err), 0, "flushed");
+		is_int(store_invocation_get(s, "req-crash-big", &got, &err), 0,
+		       "a crash with an error too big to store is stored");
+		ok(got.error_json == NULL && got.memory_mb == 0,
+		   "  without its error, the old way");
+		logs_read = records_logs(&got);
+		ok(logs_read &&
+			   strstr(logs_read, "\tStatus: error\tError Type: Runtime.ExitError\t\n"),
+		   "  and its REPORT line still names the error's type");
+		free(logs_read);
+		store_invocation_clear(&got);
+	}
+
+	/* A crash whose error type is longer than the logs' room: read, the
+	 * logs are what fits (START and END at least), not an error. */
+	{
+		size_t big = 200 * 1024;
+		char *type = malloc(big);
+		struct pool_result res = {
+			.request_id = "req-crash-long",
+			.function_id = 7,
+			.revision = 2,
+			.status = INVOCATION_CRASHED,
+			.error_message = { "x", 1 },
+			.start = POOL_START_WARM,
+			.duration_ms = 2,
+			.max_memory_mb = 20,
+			.memory_mb = 512,
+			.timeout_s = 30,
+		};
+		char *logs_read;
+
+		if (type) {
+			memset(type, 'T', big);
+			res.error_type = (struct bytes){ type, big };
+		}
+		records_push(r, records_entry_new(&res, 1700000000256, NULL, 0));
+		free(type);
+		is_int(records_flush(r, &err), 0, "flushed");
+		is_int(store_invocation_get(s, "req-crash-long", &got, &err), 0,
+		       "a crash with a 200 KB error type is stored");
+		ok(got.memory_mb == 512, "  its lines to be made on read");
+		logs_read = records_logs(&got);
+		ok(logs_read && !strncmp(logs_read, "START RequestId: req-crash-long", 31) &&
+			   strstr(logs_read, "\nEND RequestId: req-crash-long\n"),
+		   "  read, its logs are what fits");
 		free(logs_read);
 		store_invocation_clear(&got);
 	}
