@@ -529,7 +529,7 @@ static void call_client_left(void *arg)
  * them, base64 (cut at a character, not inside one). */
 static void add_tail(struct evhttp_request *req, const struct pool_result *res)
 {
-	_cleanup_buf_ struct buf logs = BUF_INIT(INVOKE_LOGS_MAX + 4 * HEARTH_KiB);
+	_cleanup_buf_ struct buf logs = BUF_INIT(ENVELOPE_LAMBDA_LOGS_MAX);
 	_cleanup_free_ char *tail = NULL;
 	const char *p;
 	size_t n;

@@ -232,7 +232,7 @@ static void on_attempt_done(void *arg, const struct pool_result *res,
 		attempt_requeue(q, f, a, now);
 		goto out;
 	} else {
-		struct buf lb = BUF_INIT(INVOKE_LOGS_MAX + 4 * HEARTH_KiB);
+		struct buf lb = BUF_INIT(ENVELOPE_LAMBDA_LOGS_MAX);
 
 		oc = (enum aq_outcome)res->status;
 		rec.status = (char *)invocation_status_name(res->status);

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bounds.h"
 #include "buf.h"
 #include "error.h"
 #include "pool.h"
@@ -40,5 +41,8 @@ int envelope_append_stack(struct buf *b, const struct pool_result *res, struct h
  * timeout line's time. */
 int envelope_write_lambda_logs(struct buf *b, const struct pool_result *res, size_t max_own,
 			       int64_t at_ms, struct hearth_error **err);
+/* A buffer's bound for those logs with max_own INVOKE_LOGS_MAX: the
+ * function's output and room for Lambda's lines around it. */
+#define ENVELOPE_LAMBDA_LOGS_MAX (INVOKE_LOGS_MAX + 4 * HEARTH_KiB)
 
 #endif

@@ -160,7 +160,7 @@ static void entry_row(const struct records_entry *e, struct store_invocation *v,
 		v->ended_at = e->ended_ms;
 		v->logs = (char *)res->logs.ptr;
 	} else {
-		struct buf logs = BUF_INIT(INVOKE_LOGS_MAX + 4 * HEARTH_KiB);
+		struct buf logs = BUF_INIT(ENVELOPE_LAMBDA_LOGS_MAX);
 
 		/* Nothing to make them from later: the lines now (out of
 		 * memory, the record keeps what was written). */
@@ -174,7 +174,7 @@ static void entry_row(const struct records_entry *e, struct store_invocation *v,
 char *records_logs(const struct store_invocation *r)
 {
 	struct pool_result res = { 0 };
-	struct buf b = BUF_INIT(INVOKE_LOGS_MAX + 4 * HEARTH_KiB);
+	struct buf b = BUF_INIT(ENVELOPE_LAMBDA_LOGS_MAX);
 	json_object *ej = NULL, *type;
 	char *out;
 
