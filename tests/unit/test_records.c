@@ -66,6 +66,23 @@ static void untime(char *logs)
 	}
 }
 
+/* res's record through the writer and the store: pushed, flushed (a
+ * point), read back into *got (a point named what) and its logs as a
+ * reader gets them (records_logs; free them), NULL when either failed. */
+static char *round_trip(struct records *r, struct store *s, const struct pool_result *res,
+			int64_t created_ms, struct store_invocation *got, const char *what)
+{
+	struct hearth_error *err = NULL;
+	bool stored;
+
+	records_push(r, records_entry_new(res, created_ms, NULL, 0));
+	is_int(records_flush(r, &err), 0, "flushed");
+	stored = store_invocation_get(s, res->request_id, got, &err) == 0;
+	ok(stored, "%s", what);
+	hearth_error_free(err);
+	return stored ? records_logs(got) : NULL;
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/hearth-test-records-XXXXXX";
@@ -222,10 +239,7 @@ int main(void)
 		char want[8192], *logs_read;
 
 		snprintf(want, sizeof(want), "%s", lambda_logs(&res, "dying"));
-		records_push(r, records_entry_new(&res, 1700000000250, NULL, 0));
-		is_int(records_flush(r, &err), 0, "flushed");
-		is_int(store_invocation_get(s, "req-crash", &got, &err), 0, "the crash is stored");
-		logs_read = records_logs(&got);
+		logs_read = round_trip(r, s, &res, 1700000000250, &got, "the crash is stored");
 		is_str(logs_read ? logs_read : "(null)", want,
 		       "read: Init Duration, Status: error and the error's type");
 		free(logs_read);
@@ -257,14 +271,11 @@ int main(void)
 			res.error_message = (struct bytes){ msg, big };
 			res.error_stack = (struct bytes){ msg, big };
 		}
-		records_push(r, records_entry_new(&res, 1700000000255, NULL, 0));
+		logs_read = round_trip(r, s, &res, 1700000000255, &got,
+				       "a crash with an error too big to store is stored");
 		free(msg);
-		is_int(records_flush(r, &err), 0, "flushed");
-		is_int(store_invocation_get(s, "req-crash-big", &got, &err), 0,
-		       "a crash with an error too big to store is stored");
 		ok(got.error_json == NULL && got.memory_mb == 0,
 		   "  without its error, the old way");
-		logs_read = records_logs(&got);
 		ok(logs_read &&
 			   strstr(logs_read, "\tStatus: error\tError Type: Runtime.ExitError\t\n"),
 		   "  and its REPORT line still names the error's type");
@@ -295,13 +306,10 @@ int main(void)
 			memset(type, 'T', big);
 			res.error_type = (struct bytes){ type, big };
 		}
-		records_push(r, records_entry_new(&res, 1700000000256, NULL, 0));
+		logs_read = round_trip(r, s, &res, 1700000000256, &got,
+				       "a crash with a 200 KB error type is stored");
 		free(type);
-		is_int(records_flush(r, &err), 0, "flushed");
-		is_int(store_invocation_get(s, "req-crash-long", &got, &err), 0,
-		       "a crash with a 200 KB error type is stored");
 		ok(got.memory_mb == 512, "  its lines to be made on read");
-		logs_read = records_logs(&got);
 		ok(logs_read && !strncmp(logs_read, "START RequestId: req-crash-long", 31) &&
 			   strstr(logs_read, "\nEND RequestId: req-crash-long\n"),
 		   "  read, its logs are what fits");
@@ -327,12 +335,9 @@ int main(void)
 		char want[8192], *logs_read;
 
 		snprintf(want, sizeof(want), "%s", lambda_logs(&res, "out\n"));
-		records_push(r, records_entry_new(&res, 1700000000260, NULL, 0));
-		is_int(records_flush(r, &err), 0, "flushed");
-		is_int(store_invocation_get(s, "req-nomem", &got, &err), 0, "it is stored");
+		logs_read = round_trip(r, s, &res, 1700000000260, &got, "it is stored");
 		ok(got.memory_mb == 0, "  with no memory size");
 		is_str(got.logs ? got.logs : "(null)", want, "  its logs hold the lines");
-		logs_read = records_logs(&got);
 		is_str(logs_read ? logs_read : "(null)", want, "  and read back as they are");
 		free(logs_read);
 		store_invocation_clear(&got);
