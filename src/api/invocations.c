@@ -68,7 +68,7 @@ int api_invocations_list(struct api *a, struct evhttp_request *req, const char *
 {
 	_cleanup_fn_ struct fn *f = NULL;
 	_cleanup_json_ json_object *o = NULL;
-	struct store_invocation *recs = NULL, cursor = { 0 };
+	struct store_invocation *recs = NULL;
 	int64_t id, limit = INVOCATIONS_PAGE_DEFAULT;
 	char limit_s[32], before_s[INVOKE_REQUEST_ID_MAX + 1];
 	const char *before;
@@ -77,24 +77,18 @@ int api_invocations_list(struct api *a, struct evhttp_request *req, const char *
 	int r;
 
 	if ((r = registry_resolve(a->registry, idstr, &id, err)) < 0 ||
-	    (r = registry_get(a->registry, id, &f, err)) < 0 ||
-	    (r = records_flush(a->records, err)) < 0)
+	    (r = registry_get(a->registry, id, &f, err)) < 0)
 		return r;
 	if (http_query_arg(req, "limit", limit_s, sizeof(limit_s)) &&
 	    util_parse_i64(limit_s, 1, STORE_INVOCATIONS_LIST_MAX, &limit, NULL) < 0)
 		return hearth_error_make(err, EINVAL, "limit: must be an integer in 1..%d",
 					 STORE_INVOCATIONS_LIST_MAX);
 	before = http_query_arg(req, "before", before_s, sizeof(before_s));
-	if (before && (r = store_invocation_get(a->store, before, &cursor, err)) < 0) {
-		if (r == -ENOENT) {
-			hearth_error_clear(err);
-			r = hearth_error_make(err, EINVAL, "before: no invocation '%s'", before);
-		}
-		return r;
+	r = records_list(a->records, a->store, f->id, before, (size_t)limit, &recs, &n, err);
+	if (r == -ENOENT) {
+		hearth_error_clear(err);
+		return hearth_error_make(err, EINVAL, "before: no invocation '%s'", before);
 	}
-	r = store_invocations_list(a->store, f->id, before ? &cursor : NULL, (size_t)limit, 0,
-				   &recs, &n, err);
-	store_invocation_clear(&cursor);
 	if (r < 0)
 		return r;
 	o = json_object_new_object();
@@ -113,6 +107,7 @@ int api_invocation_get(struct api *a, struct evhttp_request *req, const char *id
 		       struct hearth_error **err)
 {
 	_cleanup_json_ json_object *o = NULL;
+	_cleanup_fn_ struct fn *f = NULL;
 	struct store_invocation rec = { 0 };
 	int r;
 
@@ -120,9 +115,17 @@ int api_invocation_get(struct api *a, struct evhttp_request *req, const char *id
 	if ((r = api_async_call_get(a, req, id, err)) != -ENOENT)
 		return r;
 	hearth_error_clear(err);
-	if ((r = records_flush(a->records, err)) < 0 ||
-	    (r = store_invocation_get(a->store, id, &rec, err)) < 0)
+	if ((r = records_get(a->records, a->store, id, &rec, err)) < 0)
 		return r;
+	/* A deleted function's records stay until they age out, unseen. */
+	if ((r = registry_get(a->registry, rec.function_id, &f, err)) < 0) {
+		store_invocation_clear(&rec);
+		if (r == -ENOENT) {
+			hearth_error_clear(err);
+			r = hearth_error_make(err, ENOENT, "no invocation '%s'", id);
+		}
+		return r;
+	}
 	o = record_json(&rec, true);
 	store_invocation_clear(&rec);
 	http_reply_json(req, 200, o);

@@ -73,23 +73,27 @@ static char *hex(char *at, uint64_t v, int digits)
 /* A UUID-shaped id, xxxxxxxx-xxxx-4xxx-axxx-xxxxxxxxxxxx: 64 random bits
  * per daemon run plus a counter, so it is unique without a syscall per
  * call; written digit by digit (the hot path). */
-void invoke_new_id(struct invoker *x, char dst[INVOKE_ID_LEN])
+void invoke_id_format(uint64_t prefix, uint64_t c, char dst[INVOKE_ID_LEN])
 {
-	uint64_t c = ++x->id_counter;
 	char *at = dst;
 
-	at = hex(at, x->id_prefix >> 32, 8);
+	at = hex(at, prefix >> 32, 8);
 	*at++ = '-';
-	at = hex(at, (x->id_prefix >> 16) & 0xffff, 4);
+	at = hex(at, (prefix >> 16) & 0xffff, 4);
 	*at++ = '-';
 	*at++ = '4';
-	at = hex(at, x->id_prefix & 0xfff, 3);
+	at = hex(at, prefix & 0xfff, 3);
 	*at++ = '-';
 	*at++ = 'a';
 	at = hex(at, (c >> 48) & 0xfff, 3);
 	*at++ = '-';
 	at = hex(at, c & (uint64_t)0xffffffffffff, 12);
 	*at = '\0';
+}
+
+void invoke_new_id(struct invoker *x, char dst[INVOKE_ID_LEN])
+{
+	invoke_id_format(x->id_prefix, ++x->id_counter, dst);
 }
 
 /* A successful call's result must be JSON: empty reads null, and anything

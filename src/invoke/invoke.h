@@ -78,6 +78,9 @@ int invoke_start_ex(struct invoker *x, int64_t function_id, const char *payload,
  * them: for a caller that must put it into the payload (a function URL's
  * event), or for what is not a call itself (an asynchronous call). */
 void invoke_new_id(struct invoker *x, char dst[INVOKE_ID_LEN]);
+/* The id invoke_new_id makes from a run's 64 random bits and a counter:
+ * xxxxxxxx-xxxx-4xxx-axxx-xxxxxxxxxxxx. */
+void invoke_id_format(uint64_t prefix, uint64_t counter, char dst[INVOKE_ID_LEN]);
 /* invoke_start with the request id made beforehand by invoke_new_id. */
 int invoke_start_as(struct invoker *x, const char *request_id, int64_t function_id,
 		    const char *payload, size_t len, invoke_done_cb cb, void *arg,

@@ -17,6 +17,7 @@
  * before it writes the batch. */
 #include "records.h"
 
+#include <endian.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -33,10 +34,52 @@
 #include "util.h"
 
 #define RECORDS_FLUSH_MS 100
+/* A record's head in its batch, and the longest id it holds (with NUL). */
+#define RECORDS_HEAD 160
+#define RECORDS_ID_MAX 40
+/* The writer lets the CPU go after this many records formatted. */
+#define RECORDS_YIELD_EVERY 16
 /* Beyond either (a writer far behind) the oldest records go. */
 #define RECORDS_MAX_PENDING 20000
 #define RECORDS_MAX_PENDING_BYTES (32u << 20)
 #define RECORDS_LOG_EVERY_S 10 /* while batches fail, a line this often */
+
+/* ---- the index: where each kept record is ----
+ *
+ * In memory, rebuilt from the batches' heads at start: a ring of entries
+ * in the order the records were written (a sequence number each), a hash
+ * table from id to sequence number (open addressing, linear probing,
+ * deletion by backward shift), and per function its records' sequence
+ * numbers sorted by (created_at, id), the order lists are paged in.
+ * Retention drops the oldest entries; a batch whose records are all
+ * dropped is deleted with the next batch written.  About 90 bytes a
+ * record (9 MB at the default retention of 100,000). */
+struct records_ent {
+	int64_t batch; /* its batch's row id */
+	int64_t function_id;
+	int64_t created_at;
+	uint32_t slot; /* its head's index in the batch */
+	uint32_t hash;
+	char id[RECORDS_ID_MAX];
+};
+
+struct records_fn {
+	int64_t function_id;
+	uint64_t *seqs; /* sorted by (created_at, id); those < head are dropped */
+	size_t len, alloc, dead;
+};
+
+struct records_index {
+	struct records_ent *ring; /* cap entries, a power of 2 */
+	size_t cap;
+	uint64_t head, tail;	/* kept: the sequence numbers in [head, tail) */
+	uint64_t *slots;	/* a sequence number + 1; 0 free */
+	size_t nslots;		/* a power of 2, at least twice the entries */
+	struct records_fn *fns; /* by function_id */
+	size_t nfns, afns;
+	int64_t last_batch;   /* the newest batch's row id */
+	int64_t dropped_thru; /* batches up to it hold no kept record */
+};
 
 struct records {
 	struct store *wstore; /* the writer thread's connection */
@@ -51,6 +94,13 @@ struct records {
 	bool flush_now, stop, failing;
 	bool off;	  /* retention 0: no records, no writer thread */
 	uint64_t dropped; /* not written: the store failed, or the writer fell behind */
+	int64_t retention;
+	/* the writer thread's: */
+	struct buf heads, bodies; /* the batch being written */
+	int64_t dropped_done;	  /* batches deleted up to this row id */
+	/* readers' and the writer's, under imu (never taken with mu held): */
+	pthread_mutex_t imu;
+	struct records_index ix;
 };
 
 /* A call's ending as the pool told it, its bytes copied behind it: all the
@@ -210,59 +260,517 @@ char *records_logs(const struct store_invocation *r)
 	return out;
 }
 
-/* Rows per transaction: a sixteenth of the batch, between
- * RECORDS_PIECE_MIN and _MAX.  A heavy load (thousands of calls in a
- * flush) gets fewer commits, and each commit's cost (the same last pages
- * of the table and its indexes written to the WAL again) is shared by
- * more rows (bench/RESULTS.md, bench/records_rows).  Whatever the piece,
- * the writer lets the CPU go every RECORDS_YIELD_EVERY rows (inside a
- * transaction too: store_set_yield_every), a few tens of microseconds of
- * its work between two chances for the loop to take the CPU back: on 2
- * CPUs the writer is what makes the tail of single calls (bench/
- * RESULTS.md). */
-size_t records_piece_rows(size_t n)
-{
-	size_t piece = n / 16;
+/* ---- a record's layout in its batch ----
+ *
+ * A batch row (store_batch_write) holds n heads of RECORDS_HEAD bytes,
+ * one per record, and the records' bodies one after another.  A head
+ * holds the record's fixed fields, little-endian, and where its body is:
+ *
+ *   0    id, NUL-padded (RECORDS_ID_MAX)
+ *   40   function_id  48 revision  56 created_at  64 ended_at
+ *   72   memory_mb    80 timeout_s 88 max_memory_mb          (int64)
+ *   96   duration_ms  104 init_ms  112 queue_ms              (double)
+ *   120  the body's offset in the batch's bodies               (uint64)
+ *   128  the lengths of error_json, logs, result, payload     (uint32;
+ *        HEAD_NULL for NULL), which the body holds in that order
+ *   144  status, start_kind: their index in invocation_status_name and
+ *        pool_start_name (HEAD_NONE for NULL)
+ *   146  zeroes to RECORDS_HEAD
+ */
+enum {
+	H_ID = 0,
+	H_FN = 40,
+	H_REV = 48,
+	H_CREATED = 56,
+	H_ENDED = 64,
+	H_MEM = 72,
+	H_TIMEOUT = 80,
+	H_MAXMEM = 88,
+	H_DUR = 96,
+	H_INIT = 104,
+	H_QUEUE = 112,
+	H_BODY = 120,
+	H_LENS = 128,
+	H_STATUS = 144,
+	H_START = 145,
+};
+#define HEAD_NULL UINT32_MAX
+#define HEAD_NONE 0xff
+#define BODY_PARTS 4 /* error_json, logs, result, payload */
 
-	return piece < RECORDS_PIECE_MIN   ? RECORDS_PIECE_MIN
-	       : piece > RECORDS_PIECE_MAX ? RECORDS_PIECE_MAX
-					   : piece;
+static void put64(unsigned char *at, uint64_t v)
+{
+	v = htole64(v);
+	memcpy(at, &v, 8);
 }
 
-/* Formats and writes a batch, a piece of rows to a transaction, and lets
- * the CPU go between pieces: the loop, woken on the CPU this thread
- * holds, would otherwise wait there for the whole batch (milliseconds;
- * bench/RESULTS.md).  *lost counts the rows of the pieces the store
- * refused; the first refusal is the error. */
-static int batch_write(struct store *s, struct records_entry **batch, size_t n, size_t *lost,
+static uint64_t get64(const unsigned char *at)
+{
+	uint64_t v;
+
+	memcpy(&v, at, 8);
+	return le64toh(v);
+}
+
+static void put32(unsigned char *at, uint32_t v)
+{
+	v = htole32(v);
+	memcpy(at, &v, 4);
+}
+
+static uint32_t get32(const unsigned char *at)
+{
+	uint32_t v;
+
+	memcpy(&v, at, 4);
+	return le32toh(v);
+}
+
+static void put_double(unsigned char *at, double d)
+{
+	uint64_t v;
+
+	memcpy(&v, &d, 8);
+	put64(at, v);
+}
+
+static double get_double(const unsigned char *at)
+{
+	uint64_t v = get64(at);
+	double d;
+
+	memcpy(&d, &v, 8);
+	return d;
+}
+
+static unsigned char name_code(const char *name, const char *(*name_of)(int), int n)
+{
+	if (name)
+		for (int i = 0; i < n; i++)
+			if (strcmp(name, name_of(i)) == 0)
+				return (unsigned char)i;
+	return HEAD_NONE;
+}
+
+static const char *status_name_of(int i)
+{
+	return invocation_status_name((enum invocation_status)i);
+}
+
+static const char *start_name_of(int i)
+{
+	return pool_start_name((enum pool_start)i);
+}
+
+/* Appends v's head to heads and its body to bodies; -EINVAL for an id
+ * that does not fit, -E2BIG past a buffer's bound (neither changed). */
+static int record_encode(const struct store_invocation *v, struct buf *heads, struct buf *bodies,
+			 struct hearth_error **err)
+{
+	const char *part[BODY_PARTS] = { v->error_json, v->logs, v->result, v->payload };
+	unsigned char h[RECORDS_HEAD] = { 0 };
+	size_t len[BODY_PARTS], idlen = v->id ? strlen(v->id) : 0, total = 0, mark = bodies->len;
+	int r;
+
+	if (idlen == 0 || idlen >= RECORDS_ID_MAX)
+		return hearth_error_make(err, EINVAL, "an invocation id of %zu bytes", idlen);
+	for (int i = 0; i < BODY_PARTS; i++) {
+		len[i] = part[i] ? strlen(part[i]) : 0;
+		if (len[i] >= HEAD_NULL)
+			return hearth_error_make(err, E2BIG, "a record's part of %zu bytes",
+						 len[i]);
+		total += len[i];
+	}
+	memcpy(h + H_ID, v->id, idlen);
+	put64(h + H_FN, (uint64_t)v->function_id);
+	put64(h + H_REV, (uint64_t)v->revision);
+	put64(h + H_CREATED, (uint64_t)v->created_at);
+	put64(h + H_ENDED, (uint64_t)v->ended_at);
+	put64(h + H_MEM, (uint64_t)v->memory_mb);
+	put64(h + H_TIMEOUT, (uint64_t)v->timeout_s);
+	put64(h + H_MAXMEM, (uint64_t)v->max_memory_mb);
+	put_double(h + H_DUR, v->duration_ms);
+	put_double(h + H_INIT, v->init_ms);
+	put_double(h + H_QUEUE, v->queue_ms);
+	put64(h + H_BODY, bodies->len);
+	for (int i = 0; i < BODY_PARTS; i++)
+		put32(h + H_LENS + 4 * i, part[i] ? (uint32_t)len[i] : HEAD_NULL);
+	h[H_STATUS] = name_code(v->status, status_name_of, INVOCATION_STATUS_N);
+	h[H_START] = name_code(v->start_kind, start_name_of, POOL_START_N);
+	if ((r = buf_reserve(bodies, total, err)) < 0 ||
+	    (r = buf_reserve(heads, RECORDS_HEAD, err)) < 0)
+		return r;
+	for (int i = 0; i < BODY_PARTS; i++)
+		if ((r = buf_append(bodies, part[i], len[i], err)) < 0) {
+			bodies->len = mark; /* reserved above: cannot happen */
+			return r;
+		}
+	return buf_append(heads, h, RECORDS_HEAD, err);
+}
+
+/* A head's fixed fields into v (strings: the id, status and start kind
+ * only); the body's offset and its parts' lengths into off and len. */
+static int head_decode(const unsigned char *h, struct store_invocation *v, uint64_t *off,
+		       uint32_t len[BODY_PARTS], struct hearth_error **err)
+{
+	memset(v, 0, sizeof(*v));
+	v->id = strndup((const char *)h + H_ID, RECORDS_ID_MAX - 1);
+	v->function_id = (int64_t)get64(h + H_FN);
+	v->revision = (int64_t)get64(h + H_REV);
+	v->created_at = (int64_t)get64(h + H_CREATED);
+	v->ended_at = (int64_t)get64(h + H_ENDED);
+	v->memory_mb = (int64_t)get64(h + H_MEM);
+	v->timeout_s = (int64_t)get64(h + H_TIMEOUT);
+	v->max_memory_mb = (int64_t)get64(h + H_MAXMEM);
+	v->duration_ms = get_double(h + H_DUR);
+	v->init_ms = get_double(h + H_INIT);
+	v->queue_ms = get_double(h + H_QUEUE);
+	*off = get64(h + H_BODY);
+	for (int i = 0; i < BODY_PARTS; i++)
+		len[i] = get32(h + H_LENS + 4 * i);
+	if (h[H_STATUS] < INVOCATION_STATUS_N)
+		v->status = strdup(status_name_of(h[H_STATUS]));
+	if (h[H_START] < POOL_START_N)
+		v->start_kind = strdup(start_name_of(h[H_START]));
+	if (!v->id || (h[H_STATUS] < INVOCATION_STATUS_N && !v->status) ||
+	    (h[H_START] < POOL_START_N && !v->start_kind)) {
+		store_invocation_clear(v);
+		return hearth_error_make(err, ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+static uint32_t id_hash(const char *id)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *id; id++)
+		h = (h ^ (unsigned char)*id) * 16777619u;
+	return h;
+}
+
+static struct records_ent *ix_ent(const struct records_index *ix, uint64_t seq)
+{
+	return &ix->ring[seq & (ix->cap - 1)];
+}
+
+/* The slot holding id's sequence number, or the free slot where it
+ * would go. */
+static size_t ix_slot(const struct records_index *ix, const char *id, uint32_t hash)
+{
+	size_t m = ix->nslots - 1, i = hash & m;
+
+	while (ix->slots[i] && strcmp(ix_ent(ix, ix->slots[i] - 1)->id, id) != 0)
+		i = (i + 1) & m;
+	return i;
+}
+
+static const struct records_ent *ix_find(const struct records_index *ix, const char *id)
+{
+	size_t i;
+
+	if (!ix->nslots)
+		return NULL;
+	i = ix_slot(ix, id, id_hash(id));
+	return ix->slots[i] ? ix_ent(ix, ix->slots[i] - 1) : NULL;
+}
+
+static void ix_hash_del(struct records_index *ix, const struct records_ent *e)
+{
+	size_t m = ix->nslots - 1, i = ix_slot(ix, e->id, e->hash), j = i;
+
+	if (!ix->slots[i])
+		return;
+	for (;;) {
+		size_t k;
+
+		j = (j + 1) & m;
+		if (!ix->slots[j])
+			break;
+		k = ix_ent(ix, ix->slots[j] - 1)->hash & m;
+		/* j's entry stays when its home k lies cyclically in (i, j] */
+		if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+			continue;
+		ix->slots[i] = ix->slots[j];
+		i = j;
+	}
+	ix->slots[i] = 0;
+}
+
+static struct records_fn *ix_fn(const struct records_index *ix, int64_t function_id, size_t *at)
+{
+	size_t lo = 0, hi = ix->nfns;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (ix->fns[mid].function_id < function_id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (at)
+		*at = lo;
+	return lo < ix->nfns && ix->fns[lo].function_id == function_id ? &ix->fns[lo] : NULL;
+}
+
+static int ent_cmp(const struct records_ent *a, int64_t created_at, const char *id)
+{
+	if (a->created_at != created_at)
+		return a->created_at < created_at ? -1 : 1;
+	return strcmp(a->id, id);
+}
+
+/* Drops f's sequence numbers that are no longer kept. */
+static void fn_compact(const struct records_index *ix, struct records_fn *f)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < f->len; i++)
+		if (f->seqs[i] >= ix->head)
+			f->seqs[k++] = f->seqs[i];
+	f->len = k;
+	f->dead = 0;
+}
+
+static void ix_drop_oldest(struct records_index *ix)
+{
+	struct records_ent *e = ix_ent(ix, ix->head);
+	size_t at;
+	struct records_fn *f = ix_fn(ix, e->function_id, &at);
+
+	ix_hash_del(ix, e);
+	ix->head++;
+	if (ix->head == ix->tail)
+		ix->dropped_thru = ix->last_batch;
+	else if (ix_ent(ix, ix->head)->batch - 1 > ix->dropped_thru)
+		ix->dropped_thru = ix_ent(ix, ix->head)->batch - 1;
+	if (!f)
+		return;
+	if (++f->dead == f->len) {
+		free(f->seqs);
+		memmove(f, f + 1, (ix->nfns - at - 1) * sizeof(*f));
+		ix->nfns--;
+	} else if (f->dead > 32 && f->dead * 2 > f->len) {
+		fn_compact(ix, f);
+	}
+}
+
+static int ix_grow(struct records_index *ix)
+{
+	uint64_t n = ix->tail - ix->head;
+
+	if (n + 1 > ix->cap) {
+		size_t cap = ix->cap ? ix->cap * 2 : 1024;
+		struct records_ent *ring = malloc(cap * sizeof(*ring));
+
+		if (!ring)
+			return -ENOMEM;
+		for (uint64_t s = ix->head; s < ix->tail; s++)
+			ring[s & (cap - 1)] = *ix_ent(ix, s);
+		free(ix->ring);
+		ix->ring = ring;
+		ix->cap = cap;
+	}
+	if ((n + 1) * 2 > ix->nslots) {
+		size_t ns = ix->nslots ? ix->nslots * 2 : 2048;
+		uint64_t *slots = calloc(ns, sizeof(*slots));
+
+		if (!slots)
+			return -ENOMEM;
+		free(ix->slots);
+		ix->slots = slots;
+		ix->nslots = ns;
+		for (uint64_t s = ix->head; s < ix->tail; s++) {
+			struct records_ent *e = ix_ent(ix, s);
+
+			ix->slots[ix_slot(ix, e->id, e->hash)] = s + 1;
+		}
+	}
+	return 0;
+}
+
+/* Indexes a record written in batch at slot; a record whose id is
+ * indexed already stays out (-EEXIST), as does one out of memory. */
+static int ix_add(struct records_index *ix, const char *id, int64_t function_id, int64_t created_at,
+		  int64_t batch, uint32_t slot)
+{
+	size_t at, pos, len = strnlen(id, RECORDS_ID_MAX);
+	struct records_fn *f;
+	struct records_ent *e;
+	uint64_t seq;
+
+	if (batch > ix->last_batch)
+		ix->last_batch = batch;
+	if (len == 0 || len >= RECORDS_ID_MAX)
+		return -EINVAL;
+	if (ix_find(ix, id))
+		return -EEXIST;
+	if (ix_grow(ix) < 0)
+		return -ENOMEM;
+	if (!(f = ix_fn(ix, function_id, &at))) {
+		if (ix->nfns == ix->afns) {
+			size_t na = ix->afns ? ix->afns * 2 : 16;
+			struct records_fn *nf = realloc(ix->fns, na * sizeof(*nf));
+
+			if (!nf)
+				return -ENOMEM;
+			ix->fns = nf;
+			ix->afns = na;
+		}
+		memmove(&ix->fns[at + 1], &ix->fns[at], (ix->nfns - at) * sizeof(*f));
+		ix->nfns++;
+		f = &ix->fns[at];
+		*f = (struct records_fn){ .function_id = function_id };
+	}
+	if (f->len == f->alloc) {
+		size_t na = f->alloc ? f->alloc * 2 : 64;
+		uint64_t *ns = realloc(f->seqs, na * sizeof(*ns));
+
+		if (!ns) {
+			if (f->len == 0) {
+				memmove(f, f + 1, (ix->nfns - at - 1) * sizeof(*f));
+				ix->nfns--;
+			}
+			return -ENOMEM;
+		}
+		f->seqs = ns;
+		f->alloc = na;
+	}
+	seq = ix->tail++;
+	e = ix_ent(ix, seq);
+	memset(e, 0, sizeof(*e));
+	memcpy(e->id, id, len);
+	e->hash = id_hash(e->id);
+	e->batch = batch;
+	e->slot = slot;
+	e->function_id = function_id;
+	e->created_at = created_at;
+	ix->slots[ix_slot(ix, e->id, e->hash)] = seq + 1;
+	/* Mostly the newest: found from the end, past the kept ones that
+	 * sort after it (and dropped ones between, not compared). */
+	pos = f->len;
+	while (pos > 0 && (f->seqs[pos - 1] < ix->head ||
+			   ent_cmp(ix_ent(ix, f->seqs[pos - 1]), created_at, e->id) > 0))
+		pos--;
+	memmove(&f->seqs[pos + 1], &f->seqs[pos], (f->len - pos) * sizeof(*f->seqs));
+	f->seqs[pos] = seq;
+	f->len++;
+	return 0;
+}
+
+static void ix_free(struct records_index *ix)
+{
+	for (size_t i = 0; i < ix->nfns; i++)
+		free(ix->fns[i].seqs);
+	free(ix->fns);
+	free(ix->ring);
+	free(ix->slots);
+	memset(ix, 0, sizeof(*ix));
+}
+
+/* Indexes a batch just written (or read at start) and drops the oldest
+ * past retention; under imu.  Returns how many records could not be
+ * indexed (out of memory): written, but never found. */
+static size_t ix_add_batch(struct records *r, int64_t rowid, const unsigned char *heads, size_t n)
+{
+	size_t lost = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const unsigned char *h = heads + i * RECORDS_HEAD;
+		char id[RECORDS_ID_MAX];
+
+		memcpy(id, h + H_ID, RECORDS_ID_MAX - 1);
+		id[RECORDS_ID_MAX - 1] = '\0';
+		if (ix_add(&r->ix, id, (int64_t)get64(h + H_FN), (int64_t)get64(h + H_CREATED),
+			   rowid, (uint32_t)i) == -ENOMEM)
+			lost++;
+	}
+	if (rowid > r->ix.last_batch)
+		r->ix.last_batch = rowid;
+	while (r->ix.tail - r->ix.head > (uint64_t)r->retention)
+		ix_drop_oldest(&r->ix);
+	return lost;
+}
+
+/* ---- writing ---- */
+
+/* Records to a batch row at most, and body bytes (a batch past it is
+ * cut).  Each batch is one transaction. */
+#define RECORDS_BATCH_MAX 1024
+#define RECORDS_BATCH_BYTES (4u << 20)
+
+/* Writes the entries from at on that fit one batch row; *k gets how many
+ * it took (lost or written).  The batches that hold no kept record go in
+ * the same commit. */
+static int batch_write(struct records *r, struct records_entry **batch, size_t n, size_t *k,
 		       struct hearth_error **err)
 {
-	size_t piece = records_piece_rows(n);
+	struct store_batch b = { 0 };
+	size_t i, skipped = 0;
+	int64_t rowid;
+	int rc = 0;
+
+	buf_reset(&r->heads);
+	buf_reset(&r->bodies);
+	for (i = 0;
+	     i < n && i < RECORDS_BATCH_MAX && (i == 0 || r->bodies.len < RECORDS_BATCH_BYTES);
+	     i++) {
+		struct store_invocation v;
+		char *owned[2];
+
+		entry_row(batch[i], &v, owned);
+		if (record_encode(&v, &r->heads, &r->bodies, NULL) < 0)
+			skipped++; /* an id or a part that cannot be kept: lost */
+		free(owned[0]);
+		free(owned[1]);
+		if ((i + 1) % RECORDS_YIELD_EVERY == 0)
+			sched_yield();
+	}
+	*k = i;
+	pthread_mutex_lock(&r->imu);
+	b.drop_through = r->ix.dropped_thru > r->dropped_done ? r->ix.dropped_thru : 0;
+	pthread_mutex_unlock(&r->imu);
+	b.heads = r->heads.ptr;
+	b.heads_len = r->heads.len;
+	b.bodies = r->bodies.ptr;
+	b.bodies_len = r->bodies.len;
+	b.n = (int64_t)(r->heads.len / RECORDS_HEAD);
+	if ((rc = store_batch_write(r->wstore, &b, &rowid, err)) < 0)
+		return rc;
+	if (b.drop_through)
+		r->dropped_done = b.drop_through;
+	pthread_mutex_lock(&r->imu);
+	skipped += ix_add_batch(r, rowid, (const unsigned char *)r->heads.ptr, (size_t)b.n);
+	pthread_mutex_unlock(&r->imu);
+	if (skipped) {
+		pthread_mutex_lock(&r->mu);
+		r->dropped += skipped;
+		pthread_mutex_unlock(&r->mu);
+	}
+	return 0;
+}
+
+/* Writes a flush's entries, a batch row at a time, letting the CPU go
+ * between rows.  *lost counts the records of the rows the store refused;
+ * the first refusal is the error. */
+static int flush_write(struct records *r, struct records_entry **batch, size_t n, size_t *lost,
+		       struct hearth_error **err)
+{
 	int rc = 0;
 
 	*lost = 0;
-	for (size_t at = 0; at < n; at += piece) {
-		struct store_invocation rows[RECORDS_PIECE_MAX];
-		char *owned[RECORDS_PIECE_MAX][2];
-		size_t k = n - at < piece ? n - at : piece;
-		int r;
+	for (size_t at = 0, k; at < n; at += k) {
+		int w = batch_write(r, batch + at, n - at, &k, rc < 0 ? NULL : err);
 
-		for (size_t i = 0; i < k; i++)
-			entry_row(batch[at + i], &rows[i], owned[i]);
-		r = store_invocations_insert(s, rows, k, rc < 0 ? NULL : err);
-		for (size_t i = 0; i < k; i++) {
-			free(owned[i][0]);
-			free(owned[i][1]);
-		}
-		if (r < 0) {
+		if (w < 0) {
 			*lost += k;
-			rc = rc < 0 ? rc : r;
+			rc = rc < 0 ? rc : w;
 		}
 		sched_yield();
 	}
 	return rc;
 }
-
 static void batch_free(struct records_entry **b, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -313,7 +821,7 @@ static void *writer(void *arg)
 		dropped = r->dropped;
 		pthread_mutex_unlock(&r->mu);
 
-		rc = batch_write(r->wstore, batch, bn, &lost, &err);
+		rc = flush_write(r, batch, bn, &lost, &err);
 		if (rc < 0) {
 			int64_t now = util_mono_ns();
 
@@ -351,6 +859,79 @@ static void *writer(void *arg)
 	return NULL;
 }
 
+/* Records from before schema 7 (rows of their own) into batches, a few
+ * hundred at a time, each move one transaction. */
+static int load_legacy(struct records *r, struct hearth_error **err)
+{
+	size_t moved = 0, lost = 0;
+
+	for (;;) {
+		struct store_invocation *recs;
+		struct store_batch b = { 0 };
+		int64_t through;
+		size_t n;
+		int rc;
+
+		if ((rc = store_legacy_take(r->wstore, 256, &recs, &n, &through, err)) < 0)
+			return rc;
+		if (n == 0)
+			break;
+		buf_reset(&r->heads);
+		buf_reset(&r->bodies);
+		for (size_t i = 0; i < n; i++)
+			if (record_encode(&recs[i], &r->heads, &r->bodies, NULL) < 0)
+				lost++;
+		store_invocations_free(recs, n);
+		b.heads = r->heads.ptr;
+		b.heads_len = r->heads.len;
+		b.bodies = r->bodies.ptr;
+		b.bodies_len = r->bodies.len;
+		b.n = (int64_t)(r->heads.len / RECORDS_HEAD);
+		b.legacy_through = through;
+		if ((rc = store_batch_write(r->wstore, &b, NULL, err)) < 0)
+			return rc;
+		moved += (size_t)b.n;
+	}
+	if (moved || lost)
+		log_info("records: moved %zu invocation records into batches (schema 7)%s", moved,
+			 lost ? "; some could not be kept" : "");
+	return 0;
+}
+
+static int load_batch(void *arg, int64_t rowid, int64_t n, const void *heads, size_t heads_len,
+		      struct hearth_error **err)
+{
+	struct records *r = arg;
+	size_t k = heads_len / RECORDS_HEAD;
+
+	(void)err;
+	if (n < 0 || (size_t)n != k || heads_len % RECORDS_HEAD)
+		log_warn("records: batch %" PRId64 " holds %zu bytes of heads for %" PRId64
+			 " records; indexing %zu",
+			 rowid, heads_len, n, k);
+	r->dropped += ix_add_batch(r, rowid, heads, k);
+	return 0;
+}
+
+/* The index, from the batches; then the batches retention no longer
+ * keeps go. */
+static int load(struct records *r, struct hearth_error **err)
+{
+	struct store_batch b = { 0 };
+	int rc;
+
+	if ((rc = load_legacy(r, err)) < 0 ||
+	    (rc = store_batches_each(r->wstore, load_batch, r, err)) < 0)
+		return rc;
+	if (r->ix.dropped_thru > 0) {
+		b.drop_through = r->ix.dropped_thru;
+		if ((rc = store_batch_write(r->wstore, &b, NULL, err)) < 0)
+			return rc;
+		r->dropped_done = b.drop_through;
+	}
+	return 0;
+}
+
 int records_new(struct records **out, const char *db_path, int64_t retention,
 		struct hearth_error **err)
 {
@@ -359,42 +940,38 @@ int records_new(struct records **out, const char *db_path, int64_t retention,
 
 	if (!r)
 		return hearth_error_make(err, ENOMEM, "out of memory");
-	if ((rc = store_open(&r->wstore, db_path, err)) < 0) {
-		free(r);
-		return rc;
-	}
-	if (retention == 0) {
-		/* None kept: the ones an earlier run kept go too, and no
-		 * thread is started. */
-		int64_t gone = store_invocations_prune(r->wstore, 0, err);
-
-		store_close(r->wstore);
-		r->wstore = NULL;
-		if (gone < 0) {
-			free(r);
-			return (int)gone;
-		}
-		if (gone > 0)
-			log_info("records: --retention 0: deleted the %" PRId64
-				 " invocation records kept before",
-				 gone);
-		r->off = true;
-	} else {
-		store_set_yield_every(r->wstore, RECORDS_YIELD_EVERY);
-		/* Old records go with each piece of new ones, in its commit (a
-		 * second's worth deleted at once took ~100 ms: bench/RESULTS.md). */
-		store_set_retention(r->wstore, retention);
-	}
+	r->retention = retention < 0 ? 0 : retention;
+	buf_init(&r->heads, (size_t)RECORDS_BATCH_MAX * RECORDS_HEAD);
+	buf_init(&r->bodies, SIZE_MAX);
 	pthread_mutex_init(&r->mu, NULL);
+	pthread_mutex_init(&r->imu, NULL);
 	pthread_cond_init(&r->wake, NULL);
 	pthread_cond_init(&r->done, NULL);
-	if (!r->off && (rc = pthread_create(&r->thread, NULL, writer, r)) != 0) {
+	if ((rc = store_open(&r->wstore, db_path, err)) < 0 || (rc = load(r, err)) < 0)
+		goto fail;
+	if (r->retention == 0) {
+		/* None kept: the ones an earlier run kept went in load(), and
+		 * no thread is started. */
+		if (r->ix.tail > 0)
+			log_info("records: --retention 0: deleted the %" PRIu64
+				 " invocation records kept before",
+				 r->ix.tail);
 		store_close(r->wstore);
-		free(r);
-		return hearth_error_errno(err, rc, "records: cannot start the writer thread");
+		r->wstore = NULL;
+		ix_free(&r->ix);
+		buf_release(&r->heads);
+		buf_release(&r->bodies);
+		r->off = true;
+	} else if ((rc = pthread_create(&r->thread, NULL, writer, r)) != 0) {
+		rc = hearth_error_errno(err, rc, "records: cannot start the writer thread");
+		goto fail;
 	}
 	*out = r;
 	return 0;
+fail:
+	r->off = true;
+	records_free(r);
+	return rc;
 }
 
 bool records_on(const struct records *r)
@@ -464,6 +1041,185 @@ int records_flush(struct records *r, struct hearth_error **err)
 	return 0;
 }
 
+/* ---- reading ---- */
+
+static char *part_dup(const char *at, uint32_t len)
+{
+	char *p = malloc((size_t)len + 1);
+
+	if (p) {
+		memcpy(p, at, len);
+		p[len] = '\0';
+	}
+	return p;
+}
+
+/* The record at slot of batch, whose id must be id: everything (full),
+ * or without logs, result and payload.  -ENOENT when its batch is gone
+ * (deleted since it was found: retention). */
+static int record_read(struct store *s, int64_t batch, uint32_t slot, const char *id, bool full,
+		       struct store_invocation *v, struct hearth_error **err)
+{
+	unsigned char h[RECORDS_HEAD];
+	uint32_t len[BODY_PARTS];
+	char **part[BODY_PARTS] = { &v->error_json, &v->logs, &v->result, &v->payload };
+	size_t total = 0, nparts = full ? BODY_PARTS : 1;
+	uint64_t off;
+	char *body;
+	int rc;
+
+	memset(v, 0, sizeof(*v));
+	if ((rc = store_batch_read(s, batch, STORE_BATCH_HEADS, (size_t)slot * RECORDS_HEAD, h,
+				   sizeof(h), err)) < 0 ||
+	    (rc = head_decode(h, v, &off, len, err)) < 0)
+		return rc;
+	if (strcmp(v->id, id) != 0) {
+		rc = hearth_error_make(err, EIO,
+				       "records: batch %" PRId64 " holds '%s' where '%s' was",
+				       batch, v->id, id);
+		store_invocation_clear(v);
+		return rc;
+	}
+	for (size_t i = 0; i < nparts; i++)
+		total += len[i] == HEAD_NULL ? 0 : len[i];
+	if (!(body = malloc(total ? total : 1))) {
+		store_invocation_clear(v);
+		return hearth_error_make(err, ENOMEM, "out of memory");
+	}
+	if (off > SIZE_MAX - total || (rc = store_batch_read(s, batch, STORE_BATCH_BODIES,
+							     (size_t)off, body, total, err)) < 0) {
+		if (rc == 0)
+			rc = hearth_error_make(err, ERANGE, "records: a body past its batch");
+		free(body);
+		store_invocation_clear(v);
+		return rc;
+	}
+	for (size_t i = 0, at = 0; i < nparts; i++) {
+		if (len[i] == HEAD_NULL)
+			continue;
+		if (!(*part[i] = part_dup(body + at, len[i]))) {
+			free(body);
+			store_invocation_clear(v);
+			return hearth_error_make(err, ENOMEM, "out of memory");
+		}
+		at += len[i];
+	}
+	free(body);
+	return 0;
+}
+
+int records_get(struct records *r, struct store *s, const char *id, struct store_invocation *out,
+		struct hearth_error **err)
+{
+	const struct records_ent *e;
+	int64_t batch = 0;
+	uint32_t slot = 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = records_flush(r, err)) < 0)
+		return rc;
+	pthread_mutex_lock(&r->imu);
+	if ((e = ix_find(&r->ix, id)) != NULL) {
+		batch = e->batch;
+		slot = e->slot;
+	}
+	pthread_mutex_unlock(&r->imu);
+	if (!e || (rc = record_read(s, batch, slot, id, true, out, err)) == -ENOENT) {
+		hearth_error_clear(err);
+		return hearth_error_make(err, ENOENT, "no invocation '%s'", id);
+	}
+	return rc;
+}
+
+int records_list(struct records *r, struct store *s, int64_t function_id, const char *before,
+		 size_t limit, struct store_invocation **out, size_t *n, struct hearth_error **err)
+{
+	struct loc {
+		int64_t batch;
+		uint32_t slot;
+		char id[RECORDS_ID_MAX];
+	} *locs = NULL;
+	struct store_invocation *recs = NULL;
+	struct records_fn *f;
+	size_t k = 0, got = 0, end;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (limit > STORE_INVOCATIONS_LIST_MAX)
+		limit = STORE_INVOCATIONS_LIST_MAX;
+	if ((rc = records_flush(r, err)) < 0)
+		return rc;
+	pthread_mutex_lock(&r->imu);
+	if (before && !ix_find(&r->ix, before)) {
+		pthread_mutex_unlock(&r->imu);
+		return hearth_error_make(err, ENOENT, "no invocation '%s'", before);
+	}
+	if (limit == 0 || !(f = ix_fn(&r->ix, function_id, NULL))) {
+		pthread_mutex_unlock(&r->imu);
+		return 0;
+	}
+	if (f->dead)
+		fn_compact(&r->ix, f);
+	end = f->len;
+	if (before) {
+		const struct records_ent *c = ix_find(&r->ix, before);
+		size_t lo = 0, hi = f->len;
+
+		/* the first at or after the cursor */
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (ent_cmp(ix_ent(&r->ix, f->seqs[mid]), c->created_at, c->id) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		end = lo;
+	}
+	k = end < limit ? end : limit;
+	if (k && !(locs = malloc(k * sizeof(*locs)))) {
+		pthread_mutex_unlock(&r->imu);
+		return hearth_error_make(err, ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < k; i++) {
+		const struct records_ent *e = ix_ent(&r->ix, f->seqs[end - 1 - i]);
+
+		locs[i].batch = e->batch;
+		locs[i].slot = e->slot;
+		memcpy(locs[i].id, e->id, RECORDS_ID_MAX);
+	}
+	pthread_mutex_unlock(&r->imu);
+	if (k && !(recs = calloc(k, sizeof(*recs)))) {
+		free(locs);
+		return hearth_error_make(err, ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < k; i++) {
+		rc = record_read(s, locs[i].batch, locs[i].slot, locs[i].id, false, &recs[got],
+				 err);
+		if (rc == -ENOENT) {
+			/* aged out since: the page is shorter */
+			hearth_error_clear(err);
+			continue;
+		}
+		if (rc < 0) {
+			free(locs);
+			store_invocations_free(recs, got);
+			return rc;
+		}
+		got++;
+	}
+	free(locs);
+	if (got == 0) {
+		free(recs);
+		recs = NULL;
+	}
+	*out = recs;
+	*n = got;
+	return 0;
+}
+
 int records_metrics(struct records *r, struct buf *out, struct hearth_error **err)
 {
 	uint64_t dropped, pending, bytes;
@@ -499,8 +1255,12 @@ void records_free(struct records *r)
 	}
 	batch_free(r->pending, r->n);
 	store_close(r->wstore);
+	ix_free(&r->ix);
+	buf_release(&r->heads);
+	buf_release(&r->bodies);
 	pthread_cond_destroy(&r->wake);
 	pthread_cond_destroy(&r->done);
 	pthread_mutex_destroy(&r->mu);
+	pthread_mutex_destroy(&r->imu);
 	free(r);
 }

@@ -1,8 +1,12 @@
 /* records.h — invocation records, written to the store in batches off the
  * hot path: a call only copies its record into memory; a writer thread,
  * on its own connection to db_path, writes what piled up (about every
- * 100 ms) in transactions of 16 to 64 records, each of which also deletes
- * the records past the retention bound.
+ * 100 ms) as batch rows (store_batch_write: one row, one transaction, for
+ * up to 1,024 records), and keeps an index in memory of where each kept
+ * record is, by id and by function (rebuilt from the batches at start).
+ * Past the retention bound the oldest records leave the index, and a
+ * batch none of whose records is kept is deleted with the next one
+ * written.
  * A batch the store refuses (a full disk) is dropped and counted, and
  * what waits is bounded in count and bytes: memory never grows with a
  * failing store. */
@@ -44,17 +48,21 @@ void records_push(struct records *r, struct records_entry *e);
  * answered call); returns when it is written or, the store failing,
  * dropped.  Never fails: a reader gets what the store has. */
 int records_flush(struct records *r, struct hearth_error **err);
+/* One record, with logs, result and event, read through s (a reader's
+ * connection to the same store); -ENOENT when none is kept with that id
+ * (never written, aged out, or retention 0).  Flushes first. */
+int records_get(struct records *r, struct store *s, const char *id, struct store_invocation *out,
+		struct hearth_error **err);
+/* A function's records, newest first (by created_at, then id), without
+ * logs, result and event; before: the last id of the previous page
+ * (-ENOENT when no record is kept with it).  limit is capped at
+ * STORE_INVOCATIONS_LIST_MAX; a page may come shorter than limit when
+ * records age out while it is read.  Flushes first. */
+int records_list(struct records *r, struct store *s, int64_t function_id, const char *before,
+		 size_t limit, struct store_invocation **out, size_t *n, struct hearth_error **err);
 /* hearth_records_dropped_total, hearth_records_pending(_bytes). */
 int records_metrics(struct records *r, struct buf *out, struct hearth_error **err);
 /* Flushes and frees. */
 void records_free(struct records *r);
-
-/* Rows to a transaction for a batch of n, and rows between two times the
- * writer lets the CPU go (the writer's policy; exported for
- * bench/records_rows). */
-#define RECORDS_PIECE_MIN 16
-#define RECORDS_PIECE_MAX 64
-#define RECORDS_YIELD_EVERY 4
-size_t records_piece_rows(size_t n);
 
 #endif

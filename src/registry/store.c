@@ -37,10 +37,6 @@
 #define STORE_CACHE_KIB 2048		   /* per connection */
 #define STORE_HEAP_SOFT_LIMIT (24LL << 20) /* every connection of the process */
 #define STORE_WAL_KEEP_BYTES (16LL << 20)
-/* Records past the retention bound deleted by one insert transaction at
- * most: more than any transaction inserts, so a backlog drains. */
-#define STORE_PRUNE_PIECE 256
-
 /* Schema migrations: step i takes user_version i to i + 1.  Append only;
  * never edit a step that has shipped. */
 static const char *const migrations[] = {
@@ -149,6 +145,21 @@ static const char *const migrations[] = {
 	"ALTER TABLE invocations ADD COLUMN memory_mb INTEGER;"
 	"ALTER TABLE invocations ADD COLUMN timeout_s INTEGER;"
 	"ALTER TABLE invocations ADD COLUMN ended_at INTEGER;",
+	/* v7: invocation records in batches, one row per batch the records
+	 * writer wrote (issue 12: a b-tree row and two index entries per call
+	 * cost the writer ~8 µs; a batch's row costs it well under 1 µs a
+	 * record).  Each row holds its records' heads (fixed size) and
+	 * bodies, in the layout src/invoke/records.c owns; records are found
+	 * through an index it keeps in memory.  The rows from before wait in
+	 * invocations_v6 until records.c has moved them into batches (then
+	 * the table goes). */
+	"ALTER TABLE invocations RENAME TO invocations_v6;"
+	"CREATE TABLE invocation_batches ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT," /* never reused */
+	"  n INTEGER NOT NULL,"
+	"  heads BLOB NOT NULL,"
+	"  bodies BLOB NOT NULL"
+	");",
 };
 #define STORE_SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -174,14 +185,9 @@ enum stmt_id {
 	ST_FN_NAME_TAKEN,
 	ST_FN_ROUTE_TAKEN,
 	ST_FN_CODE_IN_USE,
-	ST_INV_INSERT,
-	ST_INV_DELETE_FN,
-	ST_INV_GET,
-	ST_INV_LIST_FN,
-	ST_INV_LIST_FN_BEFORE,
-	ST_INV_LIST_ALL,
-	ST_INV_LIST_ALL_BEFORE,
-	ST_INV_PRUNE,
+	ST_BATCH_INSERT,
+	ST_BATCH_DROP,
+	ST_BATCH_EACH,
 	ST_TE_GET,
 	ST_TE_PUT,
 	ST_AQ_INSERT,
@@ -217,12 +223,6 @@ enum stmt_id {
 	"SET status = 'queued', tries = 0, redrives = redrives + 1, next_at = ?3, " \
 	"expires_at = ?4, finished_at = NULL, reason = NULL "
 
-/* The list queries take the body columns only when asked (?1 flag), so a
- * page of records does not drag megabytes of logs along. */
-#define INV_SELECT \
-	"SELECT " INV_COLUMNS ", CASE WHEN ?1 THEN logs END, CASE WHEN ?1 THEN result END " \
-	"FROM invocations "
-
 static const char *const stmt_sql[ST__COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
@@ -249,27 +249,9 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_FN_NAME_TAKEN] = "SELECT 1 FROM functions WHERE name = ?1 AND id != ?2",
 	[ST_FN_ROUTE_TAKEN] = "SELECT 1 FROM functions WHERE route = ?1 AND id != ?2",
 	[ST_FN_CODE_IN_USE] = "SELECT 1 FROM functions WHERE code_sha256 = ?1 LIMIT 1",
-	[ST_INV_INSERT] =
-		"INSERT OR IGNORE INTO invocations (" INV_COLUMNS ", logs, result, "
-		"payload) "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
-		"?16, ?17)",
-	[ST_INV_DELETE_FN] = "DELETE FROM invocations WHERE function_id = ?1",
-	[ST_INV_GET] = "SELECT " INV_COLUMNS
-		       ", logs, result, payload FROM invocations WHERE id = ?1",
-	[ST_INV_LIST_FN] = INV_SELECT "WHERE function_id = ?2 "
-				      "ORDER BY created_at DESC, id DESC LIMIT ?3",
-	[ST_INV_LIST_FN_BEFORE] = INV_SELECT
-	"WHERE function_id = ?2 AND (created_at, id) < (?4, ?5) "
-	"ORDER BY created_at DESC, id DESC LIMIT ?3",
-	[ST_INV_LIST_ALL] = INV_SELECT "ORDER BY created_at DESC, id DESC LIMIT ?3",
-	[ST_INV_LIST_ALL_BEFORE] = INV_SELECT "WHERE (created_at, id) < (?4, ?5) "
-					      "ORDER BY created_at DESC, id DESC LIMIT ?3",
-	/* Of the rows written before the last keep_n (?1: one range of the
-	 * table, in the order the rows were written), the oldest ?2 rowids. */
-	[ST_INV_PRUNE] = "DELETE FROM invocations "
-			 "WHERE rowid <= min((SELECT max(rowid) FROM invocations) - ?1, "
-			 "(SELECT min(rowid) FROM invocations) + ?2 - 1)",
+	[ST_BATCH_INSERT] = "INSERT INTO invocation_batches (n, heads, bodies) VALUES (?1, ?2, ?3)",
+	[ST_BATCH_DROP] = "DELETE FROM invocation_batches WHERE id <= ?1",
+	[ST_BATCH_EACH] = "SELECT id, n, heads FROM invocation_batches ORDER BY id",
 	[ST_TE_GET] = "SELECT events_json FROM test_events WHERE function_id = ?1",
 	[ST_TE_PUT] = "INSERT INTO test_events (function_id, events_json) VALUES (?1, ?2) "
 		      "ON CONFLICT (function_id) DO UPDATE SET events_json = excluded.events_json",
@@ -330,8 +312,6 @@ static const char *const stmt_sql[ST__COUNT] = {
 struct store {
 	sqlite3 *db;
 	char *path;
-	size_t yield_every; /* store_set_yield_every */
-	int64_t keep;	    /* store_set_retention; < 0: none */
 	sqlite3_stmt *st[ST__COUNT];
 };
 
@@ -548,7 +528,6 @@ int store_open(struct store **out, const char *db_path, struct hearth_error **er
 		free(s);
 		return hearth_error_make(err, ENOMEM, "out of memory");
 	}
-	s->keep = -1;
 	rc = sqlite3_open_v2(db_path, &s->db,
 			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW,
 			     NULL);
@@ -597,16 +576,6 @@ fail:
 	hearth_error_wrap(err, "opening the store %s", db_path);
 	store_close(s);
 	return r;
-}
-
-void store_set_yield_every(struct store *s, size_t n)
-{
-	s->yield_every = n;
-}
-
-void store_set_retention(struct store *s, int64_t keep)
-{
-	s->keep = keep;
 }
 
 void store_close(struct store *s)
@@ -913,13 +882,8 @@ int store_function_delete(struct store *s, int64_t id, struct hearth_error **err
 	sqlite3_bind_int64(st, 1, id);
 	if ((r = step_done(s, st, err, "deleting a function")) < 0)
 		goto out;
-	if (sqlite3_changes(s->db) == 0) {
+	if (sqlite3_changes(s->db) == 0)
 		r = hearth_error_make(err, ENOENT, "no function %" PRId64, id);
-		goto out;
-	}
-	st = stmt(s, ST_INV_DELETE_FN);
-	sqlite3_bind_int64(st, 1, id);
-	r = step_done(s, st, err, "deleting a function's invocations");
 out:
 	return tx_end(s, r, err);
 }
@@ -964,103 +928,122 @@ void store_invocations_free(struct store_invocation *recs, size_t n)
 	free(recs);
 }
 
-/* In the caller's transaction: deletes the records written before the
- * last keep, step rowids at a time (the CPU let go between steps when the
- * connection yields), until none is left or max rowids were covered.
- * Returns how many records went, or a negative error. */
-static int64_t prune_steps(struct store *s, int64_t keep, size_t step, size_t max,
-			   struct hearth_error **err)
-{
-	int64_t gone = 0;
-
-	for (size_t done = 0; done < max; done += step) {
-		sqlite3_stmt *st = stmt(s, ST_INV_PRUNE);
-		int64_t n;
-		int r;
-
-		sqlite3_bind_int64(st, 1, keep);
-		sqlite3_bind_int64(st, 2, (int64_t)step);
-		if ((r = step_done(s, st, err, "pruning invocation records")) < 0)
-			return r;
-		/* Each step starts at the oldest row left, so it takes at
-		 * least one while any is past the bound. */
-		if ((n = sqlite3_changes(s->db)) == 0)
-			break;
-		gone += n;
-		if (s->yield_every)
-			sched_yield();
-	}
-	return gone;
-}
-
-int store_invocations_insert(struct store *s, const struct store_invocation *recs, size_t n,
-			     struct hearth_error **err)
+int store_batch_write(struct store *s, const struct store_batch *b, int64_t *rowid,
+		      struct hearth_error **err)
 {
 	sqlite3_stmt *st;
 	int r;
 
-	if (n == 0)
+	if (rowid)
+		*rowid = 0;
+	if ((b->n > 0 && (!b->heads || !b->bodies)) || b->n < 0)
+		return hearth_error_make(err, EINVAL, "a batch of %" PRId64 " records without them",
+					 b->n);
+	if (b->n == 0 && b->drop_through <= 0 && b->legacy_through <= 0)
 		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!recs[i].id)
-			return hearth_error_make(err, EINVAL, "invocation record %zu has no id", i);
-	r = tx_begin(s, 0, err);
-	if (r < 0)
+	if ((r = tx_begin(s, 0, err)) < 0)
 		return r;
-	for (size_t i = 0; i < n; i++) {
-		const struct store_invocation *v = &recs[i];
+	if (b->drop_through > 0) {
+		st = stmt(s, ST_BATCH_DROP);
+		sqlite3_bind_int64(st, 1, b->drop_through);
+		if ((r = step_done(s, st, err, "deleting old invocation records")) < 0)
+			goto out;
+	}
+	if (b->legacy_through > 0) {
+		char sql[96];
+
+		snprintf(sql, sizeof(sql), "DELETE FROM invocations_v6 WHERE rowid <= %" PRId64,
+			 b->legacy_through);
+		if ((r = exec_sql(s, sql, err)) < 0)
+			goto out;
+	}
+	if (b->n > 0) {
 		int rc = SQLITE_OK;
 
-		st = stmt(s, ST_INV_INSERT);
-		BIND(rc, sqlite3_bind_text(st, 1, v->id, -1, SQLITE_STATIC));
-		BIND(rc, sqlite3_bind_int64(st, 2, v->function_id));
-		BIND(rc, sqlite3_bind_int64(st, 3, v->revision));
-		BIND(rc, bind_text_or_null(st, 4, v->status));
-		BIND(rc, bind_text_or_null(st, 5, v->start_kind));
-		BIND(rc, sqlite3_bind_int64(st, 6, v->created_at));
-		BIND(rc, sqlite3_bind_double(st, 7, v->duration_ms));
-		BIND(rc, sqlite3_bind_double(st, 8, v->init_ms));
-		BIND(rc, sqlite3_bind_double(st, 9, v->queue_ms));
-		BIND(rc, sqlite3_bind_int64(st, 10, v->max_memory_mb));
-		BIND(rc, bind_text_or_null(st, 11, v->error_json));
-		if (v->memory_mb > 0) {
-			BIND(rc, sqlite3_bind_int64(st, 12, v->memory_mb));
-			BIND(rc, sqlite3_bind_int64(st, 13, v->timeout_s));
-			BIND(rc, sqlite3_bind_int64(st, 14, v->ended_at));
-		} else {
-			BIND(rc, sqlite3_bind_null(st, 12));
-			BIND(rc, sqlite3_bind_null(st, 13));
-			BIND(rc, sqlite3_bind_null(st, 14));
-		}
-		BIND(rc, bind_text_or_null(st, 15, v->logs));
-		BIND(rc, bind_text_or_null(st, 16, v->result));
-		BIND(rc, bind_text_or_null(st, 17, v->payload));
+		st = stmt(s, ST_BATCH_INSERT);
+		BIND(rc, sqlite3_bind_int64(st, 1, b->n));
+		BIND(rc, sqlite3_bind_blob64(st, 2, b->heads, b->heads_len, SQLITE_STATIC));
+		BIND(rc, sqlite3_bind_blob64(st, 3, b->bodies, b->bodies_len, SQLITE_STATIC));
 		if (rc != SQLITE_OK) {
-			r = db_error(s, err, sqlite3_errcode(s->db),
-				     "binding an invocation record");
-			goto fail;
+			r = db_error(s, err, rc, "binding a batch of invocation records");
+			goto out;
 		}
-		r = step_done(s, st, err, "inserting an invocation record");
-		if (r < 0)
-			goto fail;
-		if (s->yield_every && (i + 1) % s->yield_every == 0 && i + 1 < n)
-			sched_yield();
+		if ((r = step_done(s, st, err, "writing a batch of invocation records")) < 0)
+			goto out;
+		if (rowid)
+			*rowid = sqlite3_last_insert_rowid(s->db);
 	}
-	/* The records beyond the bound go in the same commit, a few at a
-	 * time (the CPU let go between, as between rows): never one long
-	 * transaction of them. */
-	if (s->keep >= 0) {
-		int64_t gone = prune_steps(s, s->keep,
-					   s->yield_every ? s->yield_every : STORE_PRUNE_PIECE,
-					   STORE_PRUNE_PIECE, err);
-
-		r = gone < 0 ? (int)gone : 0;
-	}
-fail:
-	return tx_end(s, r, err);
+out:
+	r = tx_end(s, r, err);
+	if (r < 0 && rowid)
+		*rowid = 0;
+	return r;
 }
 
-static int inv_from_row(sqlite3_stmt *st, struct store_invocation *v, struct hearth_error **err)
+int store_batches_each(struct store *s, store_batch_fn fn, void *arg, struct hearth_error **err)
+{
+	sqlite3_stmt *st = stmt(s, ST_BATCH_EACH);
+	int rc, r = 0;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const void *heads = sqlite3_column_blob(st, 2);
+		size_t len = (size_t)sqlite3_column_bytes(st, 2);
+
+		if (!heads && len > 0) {
+			r = hearth_error_make(err, ENOMEM, "out of memory");
+			break;
+		}
+		if ((r = fn(arg, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), heads,
+			    len, err)) < 0)
+			break;
+		r = 0;
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = db_error(s, err, rc, "reading the invocation batches");
+	sqlite3_reset(st);
+	return r;
+}
+
+int store_batch_read(struct store *s, int64_t rowid, enum store_batch_part part, size_t off,
+		     void *dst, size_t len, struct hearth_error **err)
+{
+	sqlite3_blob *blob = NULL;
+	int rc;
+
+	if (off > INT_MAX || len > (size_t)INT_MAX - off)
+		return hearth_error_make(err, ERANGE, "batch %" PRId64 ": bytes past its end",
+					 rowid);
+	rc = sqlite3_blob_open(s->db, "main", "invocation_batches",
+			       part == STORE_BATCH_HEADS ? "heads" : "bodies", rowid, 0, &blob);
+	if (rc != SQLITE_OK) {
+		/* No such row: deleted since (retention) */
+		int r = rc == SQLITE_ERROR
+				? hearth_error_make(err, ENOENT, "no invocation batch %" PRId64,
+						    rowid)
+				: db_error(s, err, rc, "opening an invocation batch");
+
+		sqlite3_blob_close(blob);
+		return r;
+	}
+	if ((size_t)sqlite3_blob_bytes(blob) < off + len) {
+		sqlite3_blob_close(blob);
+		return hearth_error_make(err, ERANGE, "batch %" PRId64 ": bytes past its end",
+					 rowid);
+	}
+	rc = len ? sqlite3_blob_read(blob, dst, (int)len, (int)off) : SQLITE_OK;
+	sqlite3_blob_close(blob);
+	if (rc != SQLITE_OK)
+		return db_error(s, err, rc, "reading an invocation batch");
+	return 0;
+}
+
+#define LEGACY_COLUMNS \
+	"id, function_id, revision, status, start_kind, created_at, duration_ms, init_ms, " \
+	"queue_ms, max_memory_mb, error_json, memory_mb, timeout_s, ended_at, logs, result, " \
+	"payload, rowid"
+
+static int legacy_from_row(sqlite3_stmt *st, struct store_invocation *v, int64_t *rowid,
+			   struct hearth_error **err)
 {
 	int oom = 0;
 
@@ -1081,9 +1064,8 @@ static int inv_from_row(sqlite3_stmt *st, struct store_invocation *v, struct hea
 	v->ended_at = sqlite3_column_int64(st, 13);
 	v->logs = col_strdup(st, 14, &oom);
 	v->result = col_strdup(st, 15, &oom);
-	/* Only single reads select the payload (a 17th column). */
-	if (sqlite3_column_count(st) > 16)
-		v->payload = col_strdup(st, 16, &oom);
+	v->payload = col_strdup(st, 16, &oom);
+	*rowid = sqlite3_column_int64(st, 17);
 	if (oom) {
 		store_invocation_clear(v);
 		return hearth_error_make(err, ENOMEM, "out of memory");
@@ -1091,95 +1073,50 @@ static int inv_from_row(sqlite3_stmt *st, struct store_invocation *v, struct hea
 	return 0;
 }
 
-int store_invocations_list(struct store *s, int64_t function_id,
-			   const struct store_invocation *before, size_t limit, unsigned flags,
-			   struct store_invocation **out, size_t *n, struct hearth_error **err)
+int store_legacy_take(struct store *s, size_t limit, struct store_invocation **out, size_t *n,
+		      int64_t *through, struct hearth_error **err)
 {
-	struct store_invocation *recs = NULL;
-	sqlite3_stmt *st;
-	enum stmt_id id;
+	struct store_invocation *recs;
+	sqlite3_stmt *st = NULL;
 	size_t len = 0;
-	int rc = SQLITE_DONE, r = 0;
+	int rc, r = 0;
 
-	if (before && !before->id)
-		return hearth_error_make(err, EINVAL, "a list cursor needs an id");
-	if (limit > STORE_INVOCATIONS_LIST_MAX)
-		limit = STORE_INVOCATIONS_LIST_MAX;
 	*out = NULL;
 	*n = 0;
-	if (limit == 0)
-		return 0;
-	if (function_id > 0)
-		id = before ? ST_INV_LIST_FN_BEFORE : ST_INV_LIST_FN;
-	else
-		id = before ? ST_INV_LIST_ALL_BEFORE : ST_INV_LIST_ALL;
-	recs = calloc(limit, sizeof(*recs));
-	if (!recs)
-		return hearth_error_make(err, ENOMEM, "out of memory");
-	st = stmt(s, id);
-	sqlite3_bind_int(st, 1, (flags & STORE_INV_WITH_BODIES) ? 1 : 0);
-	if (function_id > 0)
-		sqlite3_bind_int64(st, 2, function_id);
-	sqlite3_bind_int64(st, 3, (int64_t)limit);
-	if (before) {
-		sqlite3_bind_int64(st, 4, before->created_at);
-		sqlite3_bind_text(st, 5, before->id, -1, SQLITE_STATIC);
+	*through = 0;
+	rc = sqlite3_prepare_v2(s->db,
+				"SELECT " LEGACY_COLUMNS " FROM invocations_v6 ORDER BY rowid "
+				"LIMIT ?1",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		sqlite3_finalize(st);
+		/* Gone already: every record was moved. */
+		return rc == SQLITE_ERROR ? 0 : db_error(s, err, rc, "reading old records");
 	}
+	if (limit == 0 || !(recs = calloc(limit, sizeof(*recs)))) {
+		sqlite3_finalize(st);
+		return limit ? hearth_error_make(err, ENOMEM, "out of memory") : 0;
+	}
+	sqlite3_bind_int64(st, 1, (int64_t)limit);
 	while (len < limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		r = inv_from_row(st, &recs[len], err);
-		if (r < 0)
-			goto fail;
+		if ((r = legacy_from_row(st, &recs[len], through, err)) < 0)
+			break;
 		len++;
 	}
-	if (len < limit && rc != SQLITE_DONE) {
-		r = db_error(s, err, rc, "listing invocation records");
-		goto fail;
-	}
-	sqlite3_reset(st);
-	if (len == 0) {
-		free(recs);
-		recs = NULL;
+	if (r == 0 && len < limit && rc != SQLITE_DONE)
+		r = db_error(s, err, rc, "reading old records");
+	sqlite3_finalize(st);
+	if (r == 0 && len == 0)
+		/* All moved: the old table goes. */
+		r = exec_sql(s, "DROP TABLE invocations_v6", err);
+	if (r < 0 || len == 0) {
+		store_invocations_free(recs, len);
+		*through = 0;
+		return r;
 	}
 	*out = recs;
 	*n = len;
 	return 0;
-fail:
-	sqlite3_reset(st);
-	store_invocations_free(recs, len);
-	return r;
-}
-
-int store_invocation_get(struct store *s, const char *id, struct store_invocation *out,
-			 struct hearth_error **err)
-{
-	sqlite3_stmt *st = stmt(s, ST_INV_GET);
-	int rc, r;
-
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		r = inv_from_row(st, out, err);
-	else if (rc == SQLITE_DONE)
-		r = hearth_error_make(err, ENOENT, "no invocation '%s'", id);
-	else
-		r = db_error(s, err, rc, "reading an invocation record");
-	sqlite3_reset(st);
-	return r;
-}
-
-int64_t store_invocations_prune(struct store *s, int64_t keep_n, struct hearth_error **err)
-{
-	int64_t deleted;
-	int r;
-
-	if (keep_n < 0)
-		return hearth_error_make(err, EINVAL, "keep_n must be >= 0");
-	r = tx_begin(s, 0, err);
-	if (r < 0)
-		return r;
-	deleted = prune_steps(s, keep_n, STORE_PRUNE_PIECE, SIZE_MAX, err);
-	r = tx_end(s, deleted < 0 ? (int)deleted : 0, err);
-	return r < 0 ? r : deleted;
 }
 
 void store_memory(int64_t *used, int64_t *highwater)

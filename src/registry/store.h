@@ -3,7 +3,7 @@
  * Owns the schema (versioned by PRAGMA user_version, migrated on open),
  * the prepared statements (kept for the life of the connection) and every
  * write (BEGIN IMMEDIATE).  Never called on the warm invocation path:
- * invocation records arrive in batches (store_invocations_insert). */
+ * invocation records arrive in batches (store_batch_write). */
 #ifndef HEARTH_STORE_H
 #define HEARTH_STORE_H
 
@@ -17,19 +17,6 @@ struct store;
 
 int store_open(struct store **out, const char *db_path, struct hearth_error **err);
 void store_close(struct store *s);
-/* The connection lets the CPU go (sched_yield) after every n records that
- * store_invocations_insert writes, inside its transaction: for a writer
- * thread that shares few CPUs with an event loop, so that a transaction of
- * many rows (one commit for all) takes the CPU no longer at a stretch than
- * one of n would.  0, the default, never yields. */
-void store_set_yield_every(struct store *s, size_t n);
-/* Every store_invocations_insert transaction also deletes the records
- * written before the last keep (as store_invocations_prune does), at most
- * a few hundred of them each time, so the table stays at its bound with
- * no long transaction of deletes (a backlog, after the bound was lowered,
- * drains over the next inserts).  keep < 0, the default: none. */
-void store_set_retention(struct store *s, int64_t keep);
-
 /* Inserts f (id ignored); on success sets f->id. -EEXIST names the clash
  * ("name 'x' is taken" / "route '/x' is taken"); -EINVAL when name,
  * language, handler or code_sha256 is missing.  The store keeps the values
@@ -43,18 +30,18 @@ int store_function_list(struct store *s, struct fn ***out, size_t *n, struct hea
 void store_function_list_free(struct fn **list, size_t n);
 /* Replaces every field of the row f->id; -ENOENT, -EEXIST as above. */
 int store_function_update(struct store *s, const struct fn *f, struct hearth_error **err);
-/* -ENOENT when absent.  The function's invocation records, test events
- * and asynchronous calls go with it. */
+/* -ENOENT when absent.  The function's test events and asynchronous
+ * calls go with it; its invocation records stay in their batches until
+ * they age out (the records' index hides them, src/invoke/records.c). */
 int store_function_delete(struct store *s, int64_t id, struct hearth_error **err);
 /* 1 when some function still references code_sha256 == sha256, 0 when none
  * does (for code-store garbage collection). */
 int store_code_in_use(struct store *s, const char *sha256, struct hearth_error **err);
 
 /* One invocation record: the execute envelope, and the event when small.
- * A transparent value: the strings are owned by the record when it comes
- * from the store (free with store_invocation_clear); for
- * store_invocations_insert the caller keeps ownership.  NULL strings are
- * stored as NULL. */
+ * A transparent value: the strings are owned by the record when it is
+ * read back (free with store_invocation_clear); a writer keeps ownership
+ * of what it passes.  NULL strings stay NULL. */
 struct store_invocation {
 	char *id; /* unique request id (text) */
 	int64_t function_id;
@@ -77,41 +64,57 @@ struct store_invocation {
 	int64_t ended_at;
 	char *logs;    /* captured output, or NULL */
 	char *result;  /* the handler's result (JSON text), or NULL */
-	char *payload; /* the event (JSON text) or NULL; store_invocation_get reads it */
+	char *payload; /* the event (JSON text) or NULL */
 };
+
+/* The most records (or dead letters) one page lists. */
+#define STORE_INVOCATIONS_LIST_MAX 1000
 
 /* Frees the strings of one record and zeroes it. */
 void store_invocation_clear(struct store_invocation *r);
-/* Frees an array returned by store_invocations_list. */
+/* Frees an array of n records (store_legacy_take's). */
 void store_invocations_free(struct store_invocation *recs, size_t n);
 
-/* Inserts n records in one transaction (all or nothing; with
- * store_set_retention, the same transaction deletes the oldest past the
- * bound).  A record whose id is already stored is skipped, so a retried
- * batch is harmless. */
-int store_invocations_insert(struct store *s, const struct store_invocation *recs, size_t n,
-			     struct hearth_error **err);
+/* ---- invocation records, in batches ----
+ *
+ * One row per batch the records writer wrote: its records' heads and
+ * their bodies, two byte strings whose layout src/invoke/records.c owns
+ * (the store neither reads nor checks them).  Rows are numbered in the
+ * order they were written. */
+struct store_batch {
+	const void *heads;
+	size_t heads_len;
+	const void *bodies;
+	size_t bodies_len;
+	int64_t n; /* records in it; 0 writes no row (only the deletes below) */
+	/* In the same transaction: the batches up to this row id deleted
+	 * (retention; 0: none), and the records from before schema 7 up to
+	 * this rowid of theirs (moved into this batch; 0: none). */
+	int64_t drop_through;
+	int64_t legacy_through;
+};
 
-/* Keyset pagination, newest first: pass before = NULL for the first page,
- * then the last record of the previous page (only its created_at and id are
- * read).  function_id <= 0 lists every function (no index serves that
- * order: it reads and sorts every record; no API asks for it).  limit is
- * capped at STORE_INVOCATIONS_LIST_MAX.  Without STORE_INV_WITH_BODIES the
- * records come without logs and result (both NULL), which keeps a page
- * small. */
-#define STORE_INVOCATIONS_LIST_MAX 1000
-#define STORE_INV_WITH_BODIES 0x1u
-int store_invocations_list(struct store *s, int64_t function_id,
-			   const struct store_invocation *before, size_t limit, unsigned flags,
-			   struct store_invocation **out, size_t *n, struct hearth_error **err);
-/* One record with logs and result; -ENOENT when absent. */
-int store_invocation_get(struct store *s, const char *id, struct store_invocation *out,
-			 struct hearth_error **err);
-/* Deletes the records written before the last keep_n (over all
- * functions; fewer than keep_n stay when some were deleted since, with
- * their function); returns how many were deleted (>= 0) or a negative
- * error. */
-int64_t store_invocations_prune(struct store *s, int64_t keep_n, struct hearth_error **err);
+/* Writes b in one transaction; *rowid (may be NULL) gets its row id, 0
+ * when none was written. */
+int store_batch_write(struct store *s, const struct store_batch *b, int64_t *rowid,
+		      struct hearth_error **err);
+/* Calls fn for every batch, oldest first, with its heads (valid during
+ * the call); a negative return from fn stops the walk and is returned. */
+typedef int (*store_batch_fn)(void *arg, int64_t rowid, int64_t n, const void *heads,
+			      size_t heads_len, struct hearth_error **err);
+int store_batches_each(struct store *s, store_batch_fn fn, void *arg, struct hearth_error **err);
+/* Reads len bytes at off of a batch's heads or bodies (incremental blob
+ * I/O: the rest of the row stays on disk).  -ENOENT when the batch is
+ * gone (deleted since: retention), -ERANGE past its end. */
+enum store_batch_part { STORE_BATCH_HEADS, STORE_BATCH_BODIES };
+int store_batch_read(struct store *s, int64_t rowid, enum store_batch_part part, size_t off,
+		     void *dst, size_t len, struct hearth_error **err);
+/* The oldest (by rowid) of at most limit records written before schema
+ * 7, with everything they hold; *through gets the rowid of the last.
+ * None left (*n == 0): their table is dropped.  store_batch_write's
+ * legacy_through deletes them once moved. */
+int store_legacy_take(struct store *s, size_t limit, struct store_invocation **out, size_t *n,
+		      int64_t *through, struct hearth_error **err);
 
 /* The heap SQLite holds now over every connection of the process (page
  * caches, statements, sorters), and the most it ever held. */

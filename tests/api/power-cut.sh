@@ -65,7 +65,7 @@ ok "the WAL was synced at least once per answered write ($WAL_SYNCS syncs, $ANSW
 rm -f "$IMAGE"/*-shm
 is "$(sqlite3 "$IMAGE/hearth.db" 'PRAGMA integrity_check' 2>&1)" ok "the image passes PRAGMA integrity_check"
 HEARTH_DATA=$IMAGE HEARTH_ENV= hearth_start
-V=$(python3 "$CLIENT" verify --url "$HEARTH_URL" --out "$TEST_TMP/out" --db "$IMAGE/hearth.db" --kill-ms "$KILL_MS")
+V=$(python3 "$CLIENT" verify --url "$HEARTH_URL" --out "$TEST_TMP/out" --kill-ms "$KILL_MS")
 diag "verify: $(printf '%s' "$V" | jq -c '{mutations: .mutations | {answered, functions}, async: .async | {answered, n_missing}}')"
 is "$(printf '%s' "$V" | jq -c .mutations.bad)" "{}" \
 	"after the power cut, every function change answered is there, with its code" ||

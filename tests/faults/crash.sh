@@ -63,7 +63,7 @@ ok "the pools warm again: $S has 2 idle containers, $N 1, and stem cells are up"
 	wait_until 30 eval 'pool_has "$S" 2 idle && pool_has "$N" 1 idle && stem_idle python && stem_idle node' ||
 	diag "/pool: $(pool_json | jq -c '[.containers[] | [.container, .function_id, .state]]')"
 
-V=$(python3 "$CLIENT" verify --url "$HEARTH_URL" --out "$TEST_TMP/out" --db "$DB" --kill-ms "$KILL_MS")
+V=$(python3 "$CLIENT" verify --url "$HEARTH_URL" --out "$TEST_TMP/out" --kill-ms "$KILL_MS")
 diag "verify: $(printf '%s' "$V" | jq -c '{mutations: .mutations | {answered, functions}, async: .async | {answered, n_missing}, sync: .sync}')"
 ok "function changes were answered ($(printf '%s' "$V" | jq .mutations.answered))" \
 	test "$(printf '%s' "$V" | jq .mutations.answered)" -gt 0

@@ -285,6 +285,29 @@ pool_in_docker() {
 }
 ok "docker ps agrees with /pool (every /pool container exists)" pool_in_docker
 
+# ---- records across a restart, and a deleted function's ---------------------------------
+# A call of a function about to be deleted: its record is found, then not.
+create_fn GONE py-gone python "$PY_SRC" '{"min_warm":0}'
+execute "$GONE" '{"tag":"gone"}'
+GONE_ID=$(jqr .id)
+req GET "/invocations/$GONE_ID"
+is "$STATUS:$(jqr .id)" "200:$GONE_ID" "a record of a function about to be deleted is found"
+req DELETE "/functions/$GONE"
+req GET "/invocations/$GONE_ID"
+is_error 404 "  and once the function is deleted, it is not"
+req GET "/functions/$PY/invocations?limit=1000"
+PY_LISTED=$(jqr '[.invocations[].id] | join(" ")')
+exec_stop
+# The index of the records is rebuilt from their batches at start.
+exec_start
+req GET "/invocations/$FIRST_PY_ID"
+is "$STATUS:$(jqr .id):$(jqr .result.echo.n)" "200:$FIRST_PY_ID:1" \
+	"after a restart, the first record reads back, its result too"
+req GET "/functions/$PY/invocations?limit=1000"
+is "$(jqr '[.invocations[].id] | join(" ")')" "$PY_LISTED" "  and the function's records list as before"
+req GET "/invocations/$GONE_ID"
+is_error 404 "  the deleted function's record stays unknown"
+
 exec_stop
 
 # ---- --retention 0: no records kept ----------------------------------------------------

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include "bounds.h"
@@ -77,10 +78,169 @@ static char *round_trip(struct records *r, struct store *s, const struct pool_re
 
 	records_push(r, records_entry_new(res, created_ms, NULL, 0));
 	is_int(records_flush(r, &err), 0, "flushed");
-	stored = store_invocation_get(s, res->request_id, got, &err) == 0;
+	stored = records_get(r, s, res->request_id, got, &err) == 0;
 	ok(stored, "%s", what);
 	hearth_error_free(err);
 	return stored ? records_logs(got) : NULL;
+}
+
+/* A no-op success of function fn with id, created at created_ms. */
+static void push_call(struct records *r, const char *id, int64_t fn, int64_t created_ms)
+{
+	char result[] = "{\"ok\":true}";
+	struct pool_result res = {
+		.request_id = id,
+		.function_id = fn,
+		.revision = 1,
+		.status = INVOCATION_SUCCESS,
+		.result = { result, sizeof(result) - 1 },
+		.start = POOL_START_WARM,
+		.memory_mb = 128,
+		.timeout_s = 3,
+	};
+
+	records_push(r, records_entry_new(&res, created_ms, "{}", 2));
+}
+
+/* A page's ids, joined by spaces ("" when empty). */
+static void page_ids(const struct store_invocation *recs, size_t n, char *dst, size_t size)
+{
+	dst[0] = '\0';
+	for (size_t i = 0; i < n; i++)
+		snprintf(dst + strlen(dst), size - strlen(dst), "%s%s", i ? " " : "", recs[i].id);
+}
+
+/* Lists: newest first by (created_at, id) whatever order the calls ended
+ * in, a function's own records only, pages by cursor. */
+static void lists(const char *db, struct store *s)
+{
+	struct records *r = NULL;
+	struct hearth_error *err = NULL;
+	struct store_invocation *recs = NULL;
+	char ids[512];
+	size_t n = 0;
+
+	is_int(records_new(&r, db, 1000, &err), 0, "lists: records start");
+	if (!r)
+		return;
+	push_call(r, "l-b", 21, 2000);
+	push_call(r, "l-a", 21, 1000);
+	push_call(r, "l-x", 22, 1500);
+	is_int(records_flush(r, &err), 0, "  one batch");
+	push_call(r, "l-d", 21, 3000);
+	push_call(r, "l-c", 21, 2000); /* the same ms as l-b: after it by id */
+	push_call(r, "l-0", 21, 500);  /* ended last, created first */
+	is_int(records_list(r, s, 21, NULL, 100, &recs, &n, &err), 0, "  list function 21");
+	page_ids(recs, n, ids, sizeof(ids));
+	is_str(ids, "l-d l-c l-b l-a l-0", "  newest first, by created_at then id");
+	ok(n > 0 && recs[0].result == NULL && recs[0].logs == NULL && recs[0].payload == NULL,
+	   "  without bodies");
+	ok(n > 0 && recs[0].status && !strcmp(recs[0].status, "success") && recs[0].start_kind &&
+		   !strcmp(recs[0].start_kind, "warm") && recs[0].created_at == 3000 &&
+		   recs[0].function_id == 21 && recs[0].revision == 1,
+	   "  with the fixed fields");
+	store_invocations_free(recs, n);
+	is_int(records_list(r, s, 21, NULL, 2, &recs, &n, &err), 0, "  a page of 2");
+	page_ids(recs, n, ids, sizeof(ids));
+	is_str(ids, "l-d l-c", "  the first page");
+	store_invocations_free(recs, n);
+	is_int(records_list(r, s, 21, "l-c", 2, &recs, &n, &err), 0, "  the next page");
+	page_ids(recs, n, ids, sizeof(ids));
+	is_str(ids, "l-b l-a", "  after the cursor");
+	store_invocations_free(recs, n);
+	is_int(records_list(r, s, 21, "l-a", 2, &recs, &n, &err), 0, "  the last page");
+	page_ids(recs, n, ids, sizeof(ids));
+	is_str(ids, "l-0", "  shorter");
+	store_invocations_free(recs, n);
+	is_int(records_list(r, s, 22, NULL, 100, &recs, &n, &err), 0, "  list function 22");
+	page_ids(recs, n, ids, sizeof(ids));
+	is_str(ids, "l-x", "  its own record only");
+	store_invocations_free(recs, n);
+	is_int(records_list(r, s, 23, NULL, 100, &recs, &n, &err), 0, "  a function without any");
+	is_int((long long)n, 0, "  lists none");
+	store_invocations_free(recs, n);
+	is_int(records_list(r, s, 21, "l-nope", 2, &recs, &n, &err), -ENOENT,
+	       "  an unknown cursor is -ENOENT");
+	hearth_error_clear(&err);
+	records_free(r);
+	r = NULL;
+	is_int(records_new(&r, db, 1000, &err), 0, "  records start again");
+	if (r) {
+		is_int(records_list(r, s, 21, "l-d", 100, &recs, &n, &err), 0,
+		       "  the rebuilt index lists");
+		page_ids(recs, n, ids, sizeof(ids));
+		is_str(ids, "l-c l-b l-a l-0", "  in the same order");
+		store_invocations_free(recs, n);
+		records_free(r);
+	}
+	hearth_error_free(err);
+}
+
+/* The raw count of a table's rows, or -1. */
+static long long count_rows(const char *db, const char *sql)
+{
+	sqlite3 *h = NULL;
+	sqlite3_stmt *st = NULL;
+	long long n = -1;
+
+	if (sqlite3_open(db, &h) == SQLITE_OK &&
+	    sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return n;
+}
+
+/* Retention: the newest kept, exactly, across batches and restarts; the
+ * batches that hold none of them deleted. */
+static void retention(const char *dir)
+{
+	char db[256], id[32], ids[512];
+	struct records *r = NULL;
+	struct store *s = NULL;
+	struct hearth_error *err = NULL;
+	struct store_invocation got = { 0 }, *recs = NULL;
+	size_t n = 0;
+
+	snprintf(db, sizeof(db), "%s/retention.db", dir);
+	is_int(store_open(&s, db, &err), 0, "retention: a store");
+	is_int(records_new(&r, db, 3, &err), 0, "  records keeping 3");
+	if (!s || !r)
+		return;
+	for (int b = 0; b < 4; b++) {
+		for (int i = 0; i < 2; i++) {
+			snprintf(id, sizeof(id), "k-%d", b * 2 + i);
+			push_call(r, id, 5, 1000 + b * 2 + i);
+		}
+		is_int(records_flush(r, &err), 0, "  a batch of 2");
+	}
+	is_int(records_list(r, s, 5, NULL, 100, &recs, &n, &err), 0, "  list");
+	page_ids(recs, n, ids, sizeof(ids));
+	is_str(ids, "k-7 k-6 k-5", "  the newest 3 only");
+	store_invocations_free(recs, n);
+	is_int(records_get(r, s, "k-4", &got, &err), -ENOENT, "  an older one is not found");
+	hearth_error_clear(&err);
+	is_int(records_get(r, s, "k-5", &got, &err), 0, "  the oldest kept is");
+	store_invocation_clear(&got);
+	/* k-0..k-3's batches hold no kept record: the first went with the
+	 * last batch written, the second waits for the next one. */
+	is_int(count_rows(db, "SELECT count(*) FROM invocation_batches"), 3,
+	       "  the batches left: the two that hold them and one to go");
+	records_free(r);
+	r = NULL;
+	is_int(records_new(&r, db, 1, &err), 0, "  records keeping 1, on the same store");
+	if (r) {
+		is_int(records_list(r, s, 5, NULL, 100, &recs, &n, &err), 0, "  list");
+		page_ids(recs, n, ids, sizeof(ids));
+		is_str(ids, "k-7", "  the newest only");
+		store_invocations_free(recs, n);
+		is_int(count_rows(db, "SELECT count(*) FROM invocation_batches"), 1,
+		       "  one batch left");
+		records_free(r);
+	}
+	store_close(s);
+	hearth_error_free(err);
 }
 
 int main(void)
@@ -141,8 +301,7 @@ int main(void)
 		memset(payload, 'x', sizeof(payload) - 1);
 		records_push(r, e);
 		is_int(records_flush(r, &err), 0, "flushed");
-		is_int(store_invocation_get(s, "req-timeout", &got, &err), 0,
-		       "the record is stored");
+		is_int(records_get(r, s, "req-timeout", &got, &err), 0, "the record is stored");
 		is_str(got.logs ? got.logs : "(null)", "hello\nworld",
 		       "its logs are the function's output only");
 		ok(got.memory_mb == 128 && got.timeout_s == 3 && got.ended_at >= 1700000000123,
@@ -199,7 +358,7 @@ int main(void)
 			free(big);
 		}
 		is_int(records_flush(r, &err), 0, "flushed");
-		is_int(store_invocation_get(s, "req-ok", &got, &err), 0, "the success is stored");
+		is_int(records_get(r, s, "req-ok", &got, &err), 0, "the success is stored");
 		ok(got.logs == NULL, "no output: no logs stored");
 		{
 			char *logs_read = records_logs(&got);
@@ -211,7 +370,7 @@ int main(void)
 		is_str(got.result ? got.result : "(null)", "{\"ok\":true}", "the result is kept");
 		ok(got.error_json == NULL && got.payload == NULL, "no error, no event");
 		store_invocation_clear(&got);
-		is_int(store_invocation_get(s, "req-big", &got, &err), 0, "the big one is stored");
+		is_int(records_get(r, s, "req-big", &got, &err), 0, "the big one is stored");
 		ok(got.result == NULL && got.payload == NULL,
 		   "a result and an event over the record's cap are not kept");
 		store_invocation_clear(&got);
@@ -352,6 +511,18 @@ int main(void)
 	buf_release(&metrics);
 	records_free(r);
 
+	/* The index is rebuilt from the batches when records start again. */
+	is_int(records_new(&r, db, 1000, &err), 0, "records start again on the same store");
+	is_int(records_get(r, s, "req-ok", &got, &err), 0, "  a record written before is found");
+	is_str(got.result ? got.result : "(null)", "{\"ok\":true}", "  with its result");
+	store_invocation_clear(&got);
+	is_int(records_get(r, s, "req-nope", &got, &err), -ENOENT, "  an unknown id is -ENOENT");
+	hearth_error_clear(&err);
+	records_free(r);
+
+	lists(db, s);
+	retention(dir);
+
 	/* Retention 0: the records kept before go, none is kept from now on,
 	 * and nothing counts as dropped. */
 	{
@@ -367,18 +538,23 @@ int main(void)
 			.timeout_s = 3,
 		};
 
-		is_int(store_invocation_get(s, "req-ok", &got, &err), 0,
-		       "before: a record is kept");
+		is_int(records_new(&r, db, 1000, &err), 0, "records start");
+		is_int(records_get(r, s, "req-ok", &got, &err), 0, "  before: a record is kept");
 		store_invocation_clear(&got);
+		records_free(r);
+		is_int(count_rows(db, "SELECT count(*) FROM invocation_batches") > 0, 1,
+		       "  in a batch");
 		is_int(records_new(&r, db, 0, &err), 0, "records with retention 0 start");
+		is_int(count_rows(db, "SELECT count(*) FROM invocation_batches"), 0,
+		       "  and delete every batch");
 		ok(!records_on(r), "  and say they are off");
-		is_int(store_invocation_get(s, "req-ok", &got, &err), -ENOENT,
+		is_int(records_get(r, s, "req-ok", &got, &err), -ENOENT,
 		       "  the records kept before are gone");
 		hearth_error_clear(&err);
 		records_push(r, records_entry_new(&res, 1700000000400, "{}", 2));
 		records_push(r, NULL);
 		is_int(records_flush(r, &err), 0, "  a flush returns at once");
-		is_int(store_invocation_get(s, "req-off", &got, &err), -ENOENT,
+		is_int(records_get(r, s, "req-off", &got, &err), -ENOENT,
 		       "  a record pushed is not kept");
 		hearth_error_clear(&err);
 		buf_init(&metrics, 1 << 20);
@@ -386,6 +562,11 @@ int main(void)
 		ok(metrics.ptr && strstr(metrics.ptr, "hearth_records_dropped_total 0\n") != NULL,
 		   "  nothing counts as dropped");
 		buf_release(&metrics);
+		records_free(r);
+		is_int(records_new(&r, db, 1000, &err), 0, "  records kept again");
+		is_int(records_get(r, s, "req-ok", &got, &err), -ENOENT,
+		       "  the ones from before retention 0 did not come back");
+		hearth_error_clear(&err);
 		records_free(r);
 	}
 
