@@ -51,8 +51,9 @@ bench: bench/loadgen$(EXEEXT) bench/echo-server$(EXEEXT) bench/floor-server$(EXE
 	$(SHELL) $(abs_top_srcdir)/bench/run-bench.sh --builddir $(abs_top_builddir) \
 		--srcdir $(abs_top_srcdir) --out $(BENCH_OUT) $(BENCH_ARGS)
 
-# records_rows: the invocation records writer's CPU per record on the real
-# store, before and after schema 5 and the writer's bigger pieces (issue 12).
+# records_rows: the invocation records writer's CPU per record: schema 6's
+# row per record (rebuilt in the bench with sqlite3 calls) against the batch
+# rows of src/invoke/records.c (issue 12).  The default LDADD: libhearth.
 noinst_PROGRAMS += bench/records_rows
 bench_records_rows_SOURCES = bench/records_rows.c
 .PHONY: bench-records
