@@ -52,8 +52,9 @@
  * deletion by backward shift), and per function its records' sequence
  * numbers sorted by (created_at, id), the order lists are paged in.
  * Retention drops the oldest entries; a batch whose records are all
- * dropped is deleted with the next batch written.  About 90 bytes a
- * record (9 MB at the default retention of 100,000). */
+ * dropped is deleted with the next batch written.  About 130 bytes a
+ * record in all (13 MB at the default retention of 100,000, rebuilt in
+ * 0.1-0.3 s at start: bench figures in bench/RESULTS.md). */
 struct records_ent {
 	int64_t batch; /* its batch's row id */
 	int64_t function_id;
@@ -70,12 +71,12 @@ struct records_fn {
 };
 
 struct records_index {
-	struct records_ent *ring; /* cap entries, a power of 2 */
-	size_t cap;
-	uint64_t head, tail;	/* kept: the sequence numbers in [head, tail) */
-	uint64_t *slots;	/* a sequence number + 1; 0 free */
-	size_t nslots;		/* a power of 2, at least twice the entries */
-	struct records_fn *fns; /* by function_id */
+	struct records_ent *ring; /* cap entries */
+	size_t cap, ring_max;	  /* ring_max: retention + 1, the most needed */
+	uint64_t head, tail;	  /* kept: the sequence numbers in [head, tail) */
+	uint64_t *slots;	  /* a sequence number + 1; 0 free */
+	size_t nslots;		  /* a power of 2, at least twice the entries */
+	struct records_fn *fns;	  /* by function_id */
 	size_t nfns, afns;
 	int64_t last_batch;   /* the newest batch's row id */
 	int64_t dropped_thru; /* batches up to it hold no kept record */
@@ -451,7 +452,7 @@ static uint32_t id_hash(const char *id)
 
 static struct records_ent *ix_ent(const struct records_index *ix, uint64_t seq)
 {
-	return &ix->ring[seq & (ix->cap - 1)];
+	return &ix->ring[seq % ix->cap];
 }
 
 /* The slot holding id's sequence number, or the free slot where it
@@ -561,13 +562,17 @@ static int ix_grow(struct records_index *ix)
 	uint64_t n = ix->tail - ix->head;
 
 	if (n + 1 > ix->cap) {
+		/* doubled, but no more than the retention bound needs */
 		size_t cap = ix->cap ? ix->cap * 2 : 1024;
+
+		if (ix->ring_max > 0 && cap > ix->ring_max && ix->ring_max >= n + 1)
+			cap = ix->ring_max;
 		struct records_ent *ring = malloc(cap * sizeof(*ring));
 
 		if (!ring)
 			return -ENOMEM;
 		for (uint64_t s = ix->head; s < ix->tail; s++)
-			ring[s & (cap - 1)] = *ix_ent(ix, s);
+			ring[s % cap] = *ix_ent(ix, s);
 		free(ix->ring);
 		ix->ring = ring;
 		ix->cap = cap;
@@ -685,11 +690,13 @@ static size_t ix_add_batch(struct records *r, int64_t rowid, const unsigned char
 		if (ix_add(&r->ix, id, (int64_t)get64(h + H_FN), (int64_t)get64(h + H_CREATED),
 			   rowid, (uint32_t)i) == -ENOMEM)
 			lost++;
+		while (r->ix.tail - r->ix.head > (uint64_t)r->retention)
+			ix_drop_oldest(&r->ix);
 	}
 	if (rowid > r->ix.last_batch)
 		r->ix.last_batch = rowid;
-	while (r->ix.tail - r->ix.head > (uint64_t)r->retention)
-		ix_drop_oldest(&r->ix);
+	if (r->ix.head == r->ix.tail)
+		r->ix.dropped_thru = r->ix.last_batch;
 	return lost;
 }
 
@@ -941,6 +948,7 @@ int records_new(struct records **out, const char *db_path, int64_t retention,
 	if (!r)
 		return hearth_error_make(err, ENOMEM, "out of memory");
 	r->retention = retention < 0 ? 0 : retention;
+	r->ix.ring_max = (size_t)r->retention + 1;
 	buf_init(&r->heads, (size_t)RECORDS_BATCH_MAX * RECORDS_HEAD);
 	buf_init(&r->bodies, SIZE_MAX);
 	pthread_mutex_init(&r->mu, NULL);
