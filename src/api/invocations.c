@@ -74,6 +74,7 @@ int api_invocations_list(struct api *a, struct evhttp_request *req, const char *
 	const char *before;
 	json_object *arr;
 	size_t n = 0;
+	bool more;
 	int r;
 
 	if ((r = registry_resolve(a->registry, idstr, &id, err)) < 0 ||
@@ -84,7 +85,7 @@ int api_invocations_list(struct api *a, struct evhttp_request *req, const char *
 		return hearth_error_make(err, EINVAL, "limit: must be an integer in 1..%d",
 					 STORE_INVOCATIONS_LIST_MAX);
 	before = http_query_arg(req, "before", before_s, sizeof(before_s));
-	r = records_list(a->records, a->store, f->id, before, (size_t)limit, &recs, &n, err);
+	r = records_list(a->records, a->store, f->id, before, (size_t)limit, &recs, &n, &more, err);
 	if (r == -ENOENT) {
 		hearth_error_clear(err);
 		return hearth_error_make(err, EINVAL, "before: no invocation '%s'", before);
@@ -97,7 +98,7 @@ int api_invocations_list(struct api *a, struct evhttp_request *req, const char *
 		json_object_array_add(arr, record_json(&recs[i], false));
 	json_object_object_add(o, "invocations", arr);
 	json_object_object_add(o, "next",
-			       n == (size_t)limit ? json_object_new_string(recs[n - 1].id) : NULL);
+			       more && n > 0 ? json_object_new_string(recs[n - 1].id) : NULL);
 	store_invocations_free(recs, n);
 	http_reply_json(req, 200, o);
 	return 0;

@@ -883,6 +883,14 @@ static int load_legacy(struct records *r, struct hearth_error **err)
 			return rc;
 		if (n == 0)
 			break;
+		if (r->retention == 0) {
+			/* none to keep: deleted, not moved */
+			store_invocations_free(recs, n);
+			b.legacy_through = through;
+			if ((rc = store_batch_write(r->wstore, &b, NULL, err)) < 0)
+				return rc;
+			continue;
+		}
 		buf_reset(&r->heads);
 		buf_reset(&r->bodies);
 		for (size_t i = 0; i < n; i++)
@@ -902,6 +910,9 @@ static int load_legacy(struct records *r, struct hearth_error **err)
 	if (moved || lost)
 		log_info("records: moved %zu invocation records into batches (schema 7)%s", moved,
 			 lost ? "; some could not be kept" : "");
+	/* The buffer a move took (a few hundred records, errors and all)
+	 * is not held for the writer's far smaller batches. */
+	buf_release(&r->bodies);
 	return 0;
 }
 
@@ -1090,7 +1101,16 @@ static int record_read(struct store *s, int64_t batch, uint32_t slot, const char
 	}
 	for (size_t i = 0; i < nparts; i++)
 		total += len[i] == HEAD_NULL ? 0 : len[i];
-	if (!(body = malloc(total ? total : 1))) {
+	if (total == 0) {
+		/* nothing in the body to read: empty strings where not NULL */
+		for (size_t i = 0; i < nparts; i++)
+			if (len[i] != HEAD_NULL && !(*part[i] = strdup(""))) {
+				store_invocation_clear(v);
+				return hearth_error_make(err, ENOMEM, "out of memory");
+			}
+		return 0;
+	}
+	if (!(body = malloc(total))) {
 		store_invocation_clear(v);
 		return hearth_error_make(err, ENOMEM, "out of memory");
 	}
@@ -1141,7 +1161,8 @@ int records_get(struct records *r, struct store *s, const char *id, struct store
 }
 
 int records_list(struct records *r, struct store *s, int64_t function_id, const char *before,
-		 size_t limit, struct store_invocation **out, size_t *n, struct hearth_error **err)
+		 size_t limit, struct store_invocation **out, size_t *n, bool *more,
+		 struct hearth_error **err)
 {
 	struct loc {
 		int64_t batch;
@@ -1155,6 +1176,7 @@ int records_list(struct records *r, struct store *s, int64_t function_id, const 
 
 	*out = NULL;
 	*n = 0;
+	*more = false;
 	if (limit > STORE_INVOCATIONS_LIST_MAX)
 		limit = STORE_INVOCATIONS_LIST_MAX;
 	if ((rc = records_flush(r, err)) < 0)
@@ -1187,6 +1209,7 @@ int records_list(struct records *r, struct store *s, int64_t function_id, const 
 		end = lo;
 	}
 	k = end < limit ? end : limit;
+	*more = k == limit; /* as a full page always said: maybe more */
 	if (k && !(locs = malloc(k * sizeof(*locs)))) {
 		pthread_mutex_unlock(&r->imu);
 		return hearth_error_make(err, ENOMEM, "out of memory");
@@ -1206,8 +1229,13 @@ int records_list(struct records *r, struct store *s, int64_t function_id, const 
 	for (size_t i = 0; i < k; i++) {
 		rc = record_read(s, locs[i].batch, locs[i].slot, locs[i].id, false, &recs[got],
 				 err);
-		if (rc == -ENOENT) {
-			/* aged out since: the page is shorter */
+		if (rc == -ENOENT || rc == -EIO || rc == -ERANGE) {
+			/* Aged out since (the page is shorter; *more still
+			 * says what follows), or a batch that does not hold
+			 * what its head says: that one record is skipped. */
+			if (rc != -ENOENT)
+				log_warn("records: listing function %" PRId64 ": %s", function_id,
+					 err && *err ? (*err)->msg : "a record unreadable");
 			hearth_error_clear(err);
 			continue;
 		}

@@ -56,10 +56,12 @@ int records_get(struct records *r, struct store *s, const char *id, struct store
 /* A function's records, newest first (by created_at, then id), without
  * logs, result and event; before: the last id of the previous page
  * (-ENOENT when no record is kept with it).  limit is capped at
- * STORE_INVOCATIONS_LIST_MAX; a page may come shorter than limit when
- * records age out while it is read.  Flushes first. */
+ * STORE_INVOCATIONS_LIST_MAX.  *more: the index held a full page, so
+ * older records may follow (a page may come shorter than limit when
+ * records age out while it is read).  Flushes first. */
 int records_list(struct records *r, struct store *s, int64_t function_id, const char *before,
-		 size_t limit, struct store_invocation **out, size_t *n, struct hearth_error **err);
+		 size_t limit, struct store_invocation **out, size_t *n, bool *more,
+		 struct hearth_error **err);
 /* hearth_records_dropped_total, hearth_records_pending(_bytes). */
 int records_metrics(struct records *r, struct buf *out, struct hearth_error **err);
 /* Flushes and frees. */

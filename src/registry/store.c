@@ -1016,8 +1016,11 @@ int store_batch_read(struct store *s, int64_t rowid, enum store_batch_part part,
 	rc = sqlite3_blob_open(s->db, "main", "invocation_batches",
 			       part == STORE_BATCH_HEADS ? "heads" : "bodies", rowid, 0, &blob);
 	if (rc != SQLITE_OK) {
-		/* No such row: deleted since (retention) */
-		int r = rc == SQLITE_ERROR
+		/* No such row: deleted since (retention).  SQLITE_ERROR also
+		 * comes of a schema that could not be read: told apart by
+		 * its message, which sqlite3_blob_open sets for a row. */
+		int r = rc == SQLITE_ERROR &&
+					strncmp(sqlite3_errmsg(s->db), "no such rowid", 13) == 0
 				? hearth_error_make(err, ENOENT, "no invocation batch %" PRId64,
 						    rowid)
 				: db_error(s, err, rc, "opening an invocation batch");
@@ -1085,13 +1088,25 @@ int store_legacy_take(struct store *s, size_t limit, struct store_invocation **o
 	*n = 0;
 	*through = 0;
 	rc = sqlite3_prepare_v2(s->db,
+				"SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
+				"name = 'invocations_v6'",
+				-1, &st, NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_DONE) {
+		/* Gone already: every record was moved. */
+		sqlite3_finalize(st);
+		return 0;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc != SQLITE_ROW)
+		return db_error(s, err, rc, "looking for old records");
+	rc = sqlite3_prepare_v2(s->db,
 				"SELECT " LEGACY_COLUMNS " FROM invocations_v6 ORDER BY rowid "
 				"LIMIT ?1",
 				-1, &st, NULL);
 	if (rc != SQLITE_OK) {
 		sqlite3_finalize(st);
-		/* Gone already: every record was moved. */
-		return rc == SQLITE_ERROR ? 0 : db_error(s, err, rc, "reading old records");
+		return db_error(s, err, rc, "reading old records");
 	}
 	if (limit == 0 || !(recs = calloc(limit, sizeof(*recs)))) {
 		sqlite3_finalize(st);

@@ -119,6 +119,7 @@ static void lists(const char *db, struct store *s)
 	struct store_invocation *recs = NULL;
 	char ids[512];
 	size_t n = 0;
+	bool more = false;
 
 	is_int(records_new(&r, db, 1000, &err), 0, "lists: records start");
 	if (!r)
@@ -130,7 +131,7 @@ static void lists(const char *db, struct store *s)
 	push_call(r, "l-d", 21, 3000);
 	push_call(r, "l-c", 21, 2000); /* the same ms as l-b: after it by id */
 	push_call(r, "l-0", 21, 500);  /* ended last, created first */
-	is_int(records_list(r, s, 21, NULL, 100, &recs, &n, &err), 0, "  list function 21");
+	is_int(records_list(r, s, 21, NULL, 100, &recs, &n, &more, &err), 0, "  list function 21");
 	page_ids(recs, n, ids, sizeof(ids));
 	is_str(ids, "l-d l-c l-b l-a l-0", "  newest first, by created_at then id");
 	ok(n > 0 && recs[0].result == NULL && recs[0].logs == NULL && recs[0].payload == NULL,
@@ -140,33 +141,36 @@ static void lists(const char *db, struct store *s)
 		   recs[0].function_id == 21 && recs[0].revision == 1,
 	   "  with the fixed fields");
 	store_invocations_free(recs, n);
-	is_int(records_list(r, s, 21, NULL, 2, &recs, &n, &err), 0, "  a page of 2");
+	is_int(records_list(r, s, 21, NULL, 2, &recs, &n, &more, &err), 0, "  a page of 2");
 	page_ids(recs, n, ids, sizeof(ids));
 	is_str(ids, "l-d l-c", "  the first page");
+	ok(more, "  says more may follow");
 	store_invocations_free(recs, n);
-	is_int(records_list(r, s, 21, "l-c", 2, &recs, &n, &err), 0, "  the next page");
+	is_int(records_list(r, s, 21, "l-c", 2, &recs, &n, &more, &err), 0, "  the next page");
 	page_ids(recs, n, ids, sizeof(ids));
 	is_str(ids, "l-b l-a", "  after the cursor");
 	store_invocations_free(recs, n);
-	is_int(records_list(r, s, 21, "l-a", 2, &recs, &n, &err), 0, "  the last page");
+	is_int(records_list(r, s, 21, "l-a", 2, &recs, &n, &more, &err), 0, "  the last page");
 	page_ids(recs, n, ids, sizeof(ids));
 	is_str(ids, "l-0", "  shorter");
+	ok(!more, "  and says none follows");
 	store_invocations_free(recs, n);
-	is_int(records_list(r, s, 22, NULL, 100, &recs, &n, &err), 0, "  list function 22");
+	is_int(records_list(r, s, 22, NULL, 100, &recs, &n, &more, &err), 0, "  list function 22");
 	page_ids(recs, n, ids, sizeof(ids));
 	is_str(ids, "l-x", "  its own record only");
 	store_invocations_free(recs, n);
-	is_int(records_list(r, s, 23, NULL, 100, &recs, &n, &err), 0, "  a function without any");
+	is_int(records_list(r, s, 23, NULL, 100, &recs, &n, &more, &err), 0,
+	       "  a function without any");
 	is_int((long long)n, 0, "  lists none");
 	store_invocations_free(recs, n);
-	is_int(records_list(r, s, 21, "l-nope", 2, &recs, &n, &err), -ENOENT,
+	is_int(records_list(r, s, 21, "l-nope", 2, &recs, &n, &more, &err), -ENOENT,
 	       "  an unknown cursor is -ENOENT");
 	hearth_error_clear(&err);
 	records_free(r);
 	r = NULL;
 	is_int(records_new(&r, db, 1000, &err), 0, "  records start again");
 	if (r) {
-		is_int(records_list(r, s, 21, "l-d", 100, &recs, &n, &err), 0,
+		is_int(records_list(r, s, 21, "l-d", 100, &recs, &n, &more, &err), 0,
 		       "  the rebuilt index lists");
 		page_ids(recs, n, ids, sizeof(ids));
 		is_str(ids, "l-c l-b l-a l-0", "  in the same order");
@@ -202,6 +206,7 @@ static void retention(const char *dir)
 	struct hearth_error *err = NULL;
 	struct store_invocation got = { 0 }, *recs = NULL;
 	size_t n = 0;
+	bool more = false;
 
 	snprintf(db, sizeof(db), "%s/retention.db", dir);
 	is_int(store_open(&s, db, &err), 0, "retention: a store");
@@ -215,7 +220,7 @@ static void retention(const char *dir)
 		}
 		is_int(records_flush(r, &err), 0, "  a batch of 2");
 	}
-	is_int(records_list(r, s, 5, NULL, 100, &recs, &n, &err), 0, "  list");
+	is_int(records_list(r, s, 5, NULL, 100, &recs, &n, &more, &err), 0, "  list");
 	page_ids(recs, n, ids, sizeof(ids));
 	is_str(ids, "k-7 k-6 k-5", "  the newest 3 only");
 	store_invocations_free(recs, n);
@@ -231,7 +236,7 @@ static void retention(const char *dir)
 	r = NULL;
 	is_int(records_new(&r, db, 1, &err), 0, "  records keeping 1, on the same store");
 	if (r) {
-		is_int(records_list(r, s, 5, NULL, 100, &recs, &n, &err), 0, "  list");
+		is_int(records_list(r, s, 5, NULL, 100, &recs, &n, &more, &err), 0, "  list");
 		page_ids(recs, n, ids, sizeof(ids));
 		is_str(ids, "k-7", "  the newest only");
 		store_invocations_free(recs, n);
