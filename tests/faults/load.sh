@@ -82,10 +82,27 @@ load_start E 10 "/functions/$E/execute" '{}' "$DUR"
 load_start QA 3 "/functions/$A/execute?async=1" '{"n":"async"}' "$DUR"
 load_start QC 3 "/functions/$C/execute?async=1" '{"n":"async"}' "$DUR"
 sleep "$WARM"
+# The warm look waits for the pool to stop growing: a slow build (ASan,
+# valgrind) is still starting containers at DUR/3, and each brings its
+# descriptors.  The same number of this hearthd's containers two seconds
+# apart, or 6 s before the end at the latest.
+pool_size() { pool_json | jq '[.containers[] | select(.container != "")] | length'; }
+WAITED=0
+CTRS_WARM=$(pool_size)
+while [ $((WARM + WAITED + 2)) -le $((DUR - 6)) ]; do
+	sleep 2
+	WAITED=$((WAITED + 2))
+	n=$(pool_size)
+	[ "$n" = "$CTRS_WARM" ] && break
+	CTRS_WARM=$n
+done
 snap warm
+diag "the warm look after $((WARM + WAITED)) s, with $CTRS_WARM containers"
 # The last look while the clients are all still there (as at the first).
-sleep $((DUR - WARM - 4))
+LEFT=$((DUR - WARM - WAITED - 4))
+[ "$LEFT" -gt 0 ] && sleep "$LEFT"
 snap end
+diag "the last look with $(pool_size) containers"
 load_wait
 T1=$(now_ms)
 kill "$SAMPLER" 2>/dev/null
@@ -103,7 +120,7 @@ for l in A B C D E QA QC; do
 done
 diag "$total answers in $(((T1 - T0) / 1000)) s"
 # Answers past the warm-up, scaled from the whole run's rate.
-PAST=$((total * (DUR - WARM - 4) / DUR))
+PAST=$((total * (DUR - WARM - WAITED - 4) / DUR))
 [ -n "$PLAIN" ] && [ "$PAST" -gt 0 ] && diag "about $PAST answers between the looks: a leak of $((HEAP_GROWTH_MAX_KB * 1024 / PAST + 1)) bytes an answer breaks the heap bound, of $((RSS_GROWTH_MAX_KB * 1024 / PAST + 1)) the RSS one"
 for l in A B C D E QA QC; do
 	is "$(load_field "$l" .errors)" 0 "$l: no connection error, timeout or unparsable answer" ||
