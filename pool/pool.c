@@ -17,6 +17,7 @@
 #include "bounds.h"
 #include "log.h"
 #include "pool_private.h"
+#include "strmap.h"
 #include "util.h"
 
 static const char *const lang_names[LANG_N] = { "python", "node" };
@@ -305,15 +306,6 @@ void pool_shutdown(struct pool *p, int grace_s, void (*done)(void *arg), void *a
 	evtimer_add(p->shutdown_timer, &tv);
 }
 
-static uint64_t fnv1a(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
 int pool_new(struct pool **out, struct event_base *base, const struct pool_config *cfg,
 	     struct hearth_error **err)
 {
@@ -347,7 +339,8 @@ int pool_new(struct pool **out, struct event_base *base, const struct pool_confi
 		goto fail;
 	/* Containers are labelled with their data dir's hash: two hearthd on one
 	 * engine (a user's and a test's) never touch each other's. */
-	snprintf(p->instance, sizeof(p->instance), "%016" PRIx64, fnv1a(p->data_dir));
+	snprintf(p->instance, sizeof(p->instance), "%016" PRIx64,
+		 strmap_hash(p->data_dir, strlen(p->data_dir)));
 	if ((r = util_rm_rf(p->run_dir, err)) < 0 || (r = util_mkdir_p(p->run_dir, 0, err)) < 0)
 		goto fail;
 	if ((r = engine_init(p, err)) < 0)

@@ -18,7 +18,7 @@ struct strmap {
 	size_t nslots, count;
 };
 
-static uint64_t hash_of(const char *s, size_t len)
+uint64_t strmap_hash(const char *s, size_t len)
 {
 	uint64_t h = 1469598103934665603ULL;
 
@@ -86,7 +86,7 @@ static void grow(struct strmap *m)
 
 int strmap_put(struct strmap *m, const char *key, size_t len, int64_t value)
 {
-	uint64_t h = hash_of(key, len);
+	uint64_t h = strmap_hash(key, len);
 	struct entry **pe = find(m, key, len, h), *e;
 
 	if (*pe) {
@@ -110,7 +110,7 @@ int strmap_put(struct strmap *m, const char *key, size_t len, int64_t value)
 
 bool strmap_get(const struct strmap *m, const char *key, size_t len, int64_t *value)
 {
-	struct entry **pe = find(m, key, len, hash_of(key, len));
+	struct entry **pe = find(m, key, len, strmap_hash(key, len));
 
 	if (!*pe)
 		return false;
@@ -120,7 +120,7 @@ bool strmap_get(const struct strmap *m, const char *key, size_t len, int64_t *va
 
 void strmap_del(struct strmap *m, const char *key, size_t len)
 {
-	struct entry **pe = find(m, key, len, hash_of(key, len)), *e = *pe;
+	struct entry **pe = find(m, key, len, strmap_hash(key, len)), *e = *pe;
 
 	if (!e)
 		return;

@@ -19,5 +19,8 @@ bool strmap_get(const struct strmap *m, const char *key, size_t len, int64_t *va
 /* Removes key (nothing when absent). */
 void strmap_del(struct strmap *m, const char *key, size_t len);
 size_t strmap_count(const struct strmap *m);
+/* The map's hash of len bytes (64-bit FNV-1a), for other tables keyed by
+ * strings. */
+uint64_t strmap_hash(const char *key, size_t len);
 
 #endif

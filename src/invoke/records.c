@@ -31,6 +31,7 @@
 #include "jsontext.h"
 #include "log.h"
 #include "promtext.h"
+#include "strmap.h"
 #include "util.h"
 
 #define RECORDS_FLUSH_MS 100
@@ -443,11 +444,7 @@ static int head_decode(const unsigned char *h, struct store_invocation *v, uint6
 
 static uint32_t id_hash(const char *id)
 {
-	uint32_t h = 2166136261u;
-
-	for (; *id; id++)
-		h = (h ^ (unsigned char)*id) * 16777619u;
-	return h;
+	return (uint32_t)strmap_hash(id, strlen(id));
 }
 
 static struct records_ent *ix_ent(const struct records_index *ix, uint64_t seq)
@@ -605,8 +602,6 @@ static int ix_add(struct records_index *ix, const char *id, int64_t function_id,
 	struct records_ent *e;
 	uint64_t seq;
 
-	if (batch > ix->last_batch)
-		ix->last_batch = batch;
 	if (len == 0 || len >= RECORDS_ID_MAX)
 		return -EINVAL;
 	if (ix_find(ix, id))
@@ -681,6 +676,9 @@ static size_t ix_add_batch(struct records *r, int64_t rowid, const unsigned char
 {
 	size_t lost = 0;
 
+	/* first: dropping the last kept record marks this batch too */
+	if (rowid > r->ix.last_batch)
+		r->ix.last_batch = rowid;
 	for (size_t i = 0; i < n; i++) {
 		const unsigned char *h = heads + i * RECORDS_HEAD;
 		char id[RECORDS_ID_MAX];
@@ -693,8 +691,6 @@ static size_t ix_add_batch(struct records *r, int64_t rowid, const unsigned char
 		while (r->ix.tail - r->ix.head > (uint64_t)r->retention)
 			ix_drop_oldest(&r->ix);
 	}
-	if (rowid > r->ix.last_batch)
-		r->ix.last_batch = rowid;
 	if (r->ix.head == r->ix.tail)
 		r->ix.dropped_thru = r->ix.last_batch;
 	return lost;
@@ -711,13 +707,26 @@ static size_t ix_add_batch(struct records *r, int64_t rowid, const unsigned char
 #define RECORDS_BATCH_MAX 1024
 #define RECORDS_BATCH_BYTES (512u << 10)
 
+/* The batch staged in the writer's buffers, as the store takes it. */
+static struct store_batch staged(const struct records *r)
+{
+	return (struct store_batch){
+		.heads = r->heads.ptr,
+		.heads_len = r->heads.len,
+		.bodies = r->bodies.ptr,
+		.bodies_len = r->bodies.len,
+		.n = (int64_t)(r->heads.len / RECORDS_HEAD),
+	};
+}
+
 /* Writes the entries from at on that fit one batch row; *k gets how many
  * it took (lost or written).  The batches that hold no kept record go in
  * the same commit. */
 static int batch_write(struct records *r, struct records_entry **batch, size_t n, size_t *k,
 		       struct hearth_error **err)
 {
-	struct store_batch b = { 0 };
+	struct store_batch b;
+	int64_t drop;
 	size_t i, skipped = 0;
 	int64_t rowid;
 	int rc = 0;
@@ -740,13 +749,10 @@ static int batch_write(struct records *r, struct records_entry **batch, size_t n
 	}
 	*k = i;
 	pthread_mutex_lock(&r->imu);
-	b.drop_through = r->ix.dropped_thru > r->dropped_done ? r->ix.dropped_thru : 0;
+	drop = r->ix.dropped_thru > r->dropped_done ? r->ix.dropped_thru : 0;
 	pthread_mutex_unlock(&r->imu);
-	b.heads = r->heads.ptr;
-	b.heads_len = r->heads.len;
-	b.bodies = r->bodies.ptr;
-	b.bodies_len = r->bodies.len;
-	b.n = (int64_t)(r->heads.len / RECORDS_HEAD);
+	b = staged(r);
+	b.drop_through = drop;
 	if ((rc = store_batch_write(r->wstore, &b, &rowid, err)) < 0)
 		return rc;
 	if (b.drop_through)
@@ -901,11 +907,7 @@ static int load_legacy(struct records *r, struct hearth_error **err)
 			if (record_encode(&recs[i], &r->heads, &r->bodies, NULL) < 0)
 				lost++;
 		store_invocations_free(recs, n);
-		b.heads = r->heads.ptr;
-		b.heads_len = r->heads.len;
-		b.bodies = r->bodies.ptr;
-		b.bodies_len = r->bodies.len;
-		b.n = (int64_t)(r->heads.len / RECORDS_HEAD);
+		b = staged(r);
 		b.legacy_through = through;
 		if ((rc = store_batch_write(r->wstore, &b, NULL, err)) < 0)
 			return rc;
@@ -1174,6 +1176,7 @@ int records_list(struct records *r, struct store *s, int64_t function_id, const 
 		char id[RECORDS_ID_MAX];
 	} *locs = NULL;
 	struct store_invocation *recs = NULL;
+	const struct records_ent *c = NULL; /* the cursor's */
 	struct records_fn *f;
 	size_t k = 0, got = 0, end;
 	int rc;
@@ -1186,7 +1189,7 @@ int records_list(struct records *r, struct store *s, int64_t function_id, const 
 	if ((rc = records_flush(r, err)) < 0)
 		return rc;
 	pthread_mutex_lock(&r->imu);
-	if (before && !ix_find(&r->ix, before)) {
+	if (before && !(c = ix_find(&r->ix, before))) {
 		pthread_mutex_unlock(&r->imu);
 		return hearth_error_make(err, ENOENT, "no invocation '%s'", before);
 	}
@@ -1197,8 +1200,7 @@ int records_list(struct records *r, struct store *s, int64_t function_id, const 
 	if (f->dead)
 		fn_compact(&r->ix, f);
 	end = f->len;
-	if (before) {
-		const struct records_ent *c = ix_find(&r->ix, before);
+	if (c) {
 		size_t lo = 0, hi = f->len;
 
 		/* the first at or after the cursor */
