@@ -4,6 +4,8 @@
 # the suites put under load.
 #
 #   proc_rss_kb PID | proc_fds PID      what the process holds now
+#   proc_fd_kinds PID                   its descriptors by kind: "engine N
+#                                       shim N tcp N pipe N file N other N"
 #   metric 'NAME{LABELS}'               a sample of /metrics (0 when absent)
 #   load_start LABEL CONNS PATH BODY SECONDS [LOADGEN ARGS]
 #                                       a closed-loop load in the background;
@@ -21,6 +23,31 @@ LOAD_PIDS=()
 
 proc_rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
 proc_fds() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
+# engine: Unix sockets whose peer is dockerd's socket (the engine client's
+# connections, pooled by libcurl); shim: the other connected Unix sockets
+# (their peer is a shim inside a container, in another network namespace,
+# so ss cannot name it); tcp: listeners and clients.
+proc_fd_kinds() {
+	local pid=$1
+	{
+		ss -xapn 2>/dev/null | awk 'NR > 1 { print "U", $6, $5, $8 }'
+		find "/proc/$pid/fd" -mindepth 1 -printf 'F %l\n' 2>/dev/null
+	} | awk '
+		$1 == "U" { path[$2] = $3; peer[$2] = $4; next }
+		$1 == "F" && $2 ~ /^socket:\[/ { gsub(/[^0-9]/, "", $2); sock[$2] = 1; n++; next }
+		$1 == "F" && $2 ~ /^pipe:/ { pipe++; next }
+		$1 == "F" && $2 ~ /^\// { file++; next }
+		$1 == "F" { other++ }
+		END {
+			for (i in sock) {
+				if (!(i in path)) { tcp++; continue }
+				if (path[peer[i]] ~ /docker\.sock$/) engine++
+				else if (path[i] == "*") shim++
+				else other++
+			}
+			printf "engine %d shim %d tcp %d pipe %d file %d other %d\n", engine, shim, tcp, pipe, file, other
+		}'
+}
 
 metric() {	# NAME{LABELS}: a sample's value (0 when absent)
 	curl -s --max-time 10 "$HEARTH_URL/metrics" |
