@@ -143,6 +143,17 @@ int chan_answer_feed(struct chan_answer *a, const uint8_t *msg, size_t n)
 	return CHAN_ANSWER_DONE;
 }
 
+uint8_t *chan_answer_take(struct chan_answer *a)
+{
+	uint8_t *p = a->buf;
+
+	if (!p || a->result != p)
+		return NULL;
+	a->buf = NULL;
+	a->alloc = 0;
+	return p;
+}
+
 void chan_answer_free(struct chan_answer *a)
 {
 	free(a->buf);

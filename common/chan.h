@@ -155,5 +155,9 @@ void chan_answer_start(struct chan_answer *a);
  * BAD when the runtime broke the protocol, NOMEM. */
 int chan_answer_feed(struct chan_answer *a, const uint8_t *msg, size_t n);
 void chan_answer_free(struct chan_answer *a);
+/* A whole result gathered from several messages lies in a's own buffer:
+ * that buffer, now the caller's to free() (a allocates anew for the next
+ * one).  NULL for a result inside the last message, or no result. */
+uint8_t *chan_answer_take(struct chan_answer *a);
 
 #endif

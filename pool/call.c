@@ -151,6 +151,17 @@ void call_queue_timeout(evutil_socket_t fd, short what, void *arg)
 	call_fail(call, EAGAIN, msg);
 }
 
+void *pool_result_take(const struct pool_result *res)
+{
+	void *p;
+
+	if (!res->result_block || !*res->result_block || *res->result_block != res->result.ptr)
+		return NULL;
+	p = *res->result_block;
+	*res->result_block = NULL;
+	return p;
+}
+
 static void result_from_reply(struct pool_result *res, struct ctr *c, struct pool_call *call,
 			      const struct shimconn_reply *r)
 {
@@ -169,6 +180,7 @@ static void result_from_reply(struct pool_result *res, struct ctr *c, struct poo
 	res->queue_ms = ms_between(call->enq_ns, call->run_ns);
 	res->memory_mb = call->fn->spec->memory_mb;
 	res->timeout_s = call->fn->spec->timeout_s;
+	res->result_block = r->result_block;
 	/* A call that waited for this container to come up is its cold or
 	 * stem start; one that found it ready is warm. */
 	if (c->served == 0 && c->ready_ns >= call->enq_ns) {

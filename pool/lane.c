@@ -272,6 +272,9 @@ static bool lane_junk(struct lane *l, size_t n)
 static void lane_answer(struct lane *l)
 {
 	struct shimconn_reply r = { 0 };
+	/* A result gathered from several messages goes on in its own block:
+	 * the reply may take it (pool_result_take), else it is freed here. */
+	void *block = chan_answer_take(&l->ans);
 
 	/* The bootstrap writes its logs before its answer, and a pipe write
 	 * is whole when it returns: they are in the pipe now. */
@@ -286,6 +289,7 @@ static void lane_answer(struct lane *l)
 	} else {
 		r.status = INVOCATION_SUCCESS;
 		r.result = (struct bytes){ (const char *)l->ans.result, l->ans.total };
+		r.result_block = block ? &block : NULL;
 	}
 	r.logs = logs_view(l);
 	l->state = LANE_IDLE;
@@ -296,6 +300,7 @@ static void lane_answer(struct lane *l)
 	out_drop(l);
 	l->logs_stale = true;
 	l->ops.answer(l->arg, &r); /* may free l */
+	free(block);
 }
 
 /* The message in msgbuf (n bytes) carried the nonce. */

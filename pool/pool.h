@@ -65,7 +65,17 @@ struct pool_result {
 	/* The settings it ran under, for the lines Lambda writes around its
 	 * logs (REPORT ... Memory Size, Task timed out after ...). */
 	int memory_mb, timeout_s;
+	/* Set when result.ptr starts a malloc'd block of its own (a large
+	 * result, gathered from several messages), freed after the callback
+	 * unless the callback takes it: pool_result_take. */
+	void **result_block;
 };
+
+/* In the callback: the block result.ptr starts, now the caller's to
+ * free(), so a large result can go out without a copy; NULL when the
+ * result is in a buffer the pool reuses (take a copy then), or was
+ * taken.  result.ptr stays valid (in the caller's block). */
+void *pool_result_take(const struct pool_result *res);
 
 /* Exactly once per call unless the call was abandoned: res set and err
  * NULL when the handler ran (any status); res NULL and err set when it

@@ -26,6 +26,8 @@ struct shimconn_reply {
 	struct bytes logs;
 	uint64_t duration_us;
 	uint64_t max_rss_kb;
+	/* Set when result is a malloc'd block of its own: see pool_result. */
+	void **result_block;
 };
 
 struct shimconn_init {

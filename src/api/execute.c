@@ -145,14 +145,29 @@ static void on_single_done(void *arg, const struct pool_result *res,
 		if (perr->status == EAGAIN)
 			evhttp_add_header(h, "Retry-After", "1");
 		http_reply_error_status(s->req, client_status(perr->status), perr->msg);
-	} else if (envelope_write(&b, res, &err) < 0) {
-		http_reply_error(s->req, err);
 	} else {
-		if (res->status != INVOCATION_SUCCESS)
-			evhttp_add_header(h, "X-Amz-Function-Error", "Unhandled");
-		evhttp_add_header(h, "X-Hearth-Invocation-Id", res->request_id);
-		http_reply_buf(s->req, res->status == INVOCATION_TIMEOUT ? 504 : 200,
-			       "application/json", &b);
+		int code = res->status == INVOCATION_TIMEOUT ? 504 : 200;
+		/* A large result goes out from the block it was gathered in,
+		 * between the envelope's two halves: no copy of it here. */
+		void *block = res->status == INVOCATION_SUCCESS && res->result.len
+				      ? pool_result_take(res)
+				      : NULL;
+		_cleanup_buf_ struct buf tail = BUF_INIT(INVOKE_ENVELOPE_EXTRA);
+
+		if (block ? envelope_write_around(&b, &tail, res, &err) < 0
+			  : envelope_write(&b, res, &err) < 0) {
+			free(block);
+			http_reply_error(s->req, err);
+		} else {
+			if (res->status != INVOCATION_SUCCESS)
+				evhttp_add_header(h, "X-Amz-Function-Error", "Unhandled");
+			evhttp_add_header(h, "X-Hearth-Invocation-Id", res->request_id);
+			if (block)
+				http_reply_block(s->req, code, "application/json", &b, block,
+						 res->result.ptr, res->result.len, &tail);
+			else
+				http_reply_buf(s->req, code, "application/json", &b);
+		}
 	}
 	free(s);
 	/* From the pool, not from evhttp: the reply can go now (conns.h). */

@@ -222,6 +222,39 @@ void http_reply_buf(struct evhttp_request *req, int code, const char *content_ty
 	evbuffer_free(b);
 }
 
+static void free_block(const void *data, size_t len, void *block)
+{
+	(void)data;
+	(void)len;
+	free(block);
+}
+
+void http_reply_block(struct evhttp_request *req, int code, const char *content_type,
+		      const struct buf *head, void *block, const char *ptr, size_t len,
+		      const struct buf *tail)
+{
+	struct evbuffer *b = evbuffer_new();
+
+	if (!b || (head && head->len && evbuffer_add(b, head->ptr, head->len) < 0) ||
+	    evbuffer_add_reference(b, ptr, len, free_block, block) < 0) {
+		free(block); /* not the evbuffer's yet */
+		if (b)
+			evbuffer_free(b);
+		http_reply_error_status(req, ENOMEM, "out of memory");
+		return;
+	}
+	if (tail && tail->len && evbuffer_add(b, tail->ptr, tail->len) < 0) {
+		evbuffer_free(b); /* and the block with it */
+		http_reply_error_status(req, ENOMEM, "out of memory");
+		return;
+	}
+	if (content_type)
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+				  content_type);
+	http_finish(req, code, b);
+	evbuffer_free(b);
+}
+
 void http_reply_json(struct evhttp_request *req, int code, json_object *o)
 {
 	struct evbuffer *body = evbuffer_new();

@@ -575,8 +575,15 @@ static void on_invoked(void *arg, const struct pool_result *res, const struct he
 	if (lc->tail)
 		add_tail(lc->req, res);
 	if (res->status == INVOCATION_SUCCESS) {
-		http_reply_bytes(lc->req, 200, "application/json", res->result.ptr,
-				 res->result.len);
+		/* A large result goes out from its own block, not copied. */
+		void *block = pool_result_take(res);
+
+		if (block)
+			http_reply_block(lc->req, 200, "application/json", NULL, block,
+					 res->result.ptr, res->result.len, NULL);
+		else
+			http_reply_bytes(lc->req, 200, "application/json", res->result.ptr,
+					 res->result.len);
 	} else if (lambdajson_invoke_error(&b, res, &err) < 0) {
 		api_lambda_reply_error(lc->req, err);
 	} else {

@@ -38,18 +38,13 @@ int envelope_write_error(struct buf *b, const struct pool_result *res, struct he
 	return buf_puts(b, "}", err);
 }
 
-/* The hot path's: no printf (integers and fixed-point by buf_i64 and
- * buf_fixed, the same digits). */
-int envelope_write(struct buf *b, const struct pool_result *res, struct hearth_error **err)
+/* Up to "result": (the head) and from ,"error": on (the tail).  The hot
+ * path's: no printf (integers and fixed-point by buf_i64 and buf_fixed,
+ * the same digits). */
+static int write_head(struct buf *b, const struct pool_result *res, struct hearth_error **err)
 {
-	/* One allocation for the whole envelope, as a rule: the fields' text
-	 * and a margin for escaping. */
-	size_t want = 320 + res->result.len + res->logs.len + res->logs.len / 8 +
-		      res->error_type.len + res->error_message.len + res->error_stack.len;
 	int r;
 
-	if (want <= b->max - b->len && (r = buf_reserve(b, want, err)) < 0)
-		return r;
 	if ((r = buf_puts(b, "{\"id\":\"", err)) < 0 ||
 	    (r = buf_puts(b, res->request_id, err)) < 0 ||
 	    (r = buf_puts(b, "\",\"function_id\":", err)) < 0 ||
@@ -57,14 +52,16 @@ int envelope_write(struct buf *b, const struct pool_result *res, struct hearth_e
 	    (r = buf_puts(b, ",\"revision\":", err)) < 0 ||
 	    (r = buf_i64(b, res->revision, err)) < 0 ||
 	    (r = buf_puts(b, ",\"status\":\"", err)) < 0 ||
-	    (r = buf_puts(b, invocation_status_name(res->status), err)) < 0 ||
-	    (r = buf_puts(b, "\",\"result\":", err)) < 0)
+	    (r = buf_puts(b, invocation_status_name(res->status), err)) < 0)
 		return r;
-	if (res->status == INVOCATION_SUCCESS && res->result.len)
-		r = buf_append(b, res->result.ptr, res->result.len, err);
-	else
-		r = buf_puts(b, "null", err);
-	if (r < 0 || (r = buf_puts(b, ",\"error\":", err)) < 0 ||
+	return buf_puts(b, "\",\"result\":", err);
+}
+
+static int write_tail(struct buf *b, const struct pool_result *res, struct hearth_error **err)
+{
+	int r;
+
+	if ((r = buf_puts(b, ",\"error\":", err)) < 0 ||
 	    (r = envelope_write_error(b, res, err)) < 0 ||
 	    (r = buf_puts(b, ",\"logs\":", err)) < 0 ||
 	    (r = envelope_append_string(b, res->logs, err)) < 0 ||
@@ -80,6 +77,43 @@ int envelope_write(struct buf *b, const struct pool_result *res, struct hearth_e
 	    (r = buf_fixed(b, res->max_memory_mb, 1, err)) < 0)
 		return r;
 	return buf_puts(b, "}", err);
+}
+
+/* One allocation for the envelope's text besides the result, as a rule:
+ * the fields and a margin for escaping. */
+static size_t around_want(const struct pool_result *res)
+{
+	return 320 + res->logs.len + res->logs.len / 8 + res->error_type.len +
+	       res->error_message.len + res->error_stack.len;
+}
+
+int envelope_write(struct buf *b, const struct pool_result *res, struct hearth_error **err)
+{
+	size_t want = around_want(res) + res->result.len;
+	int r;
+
+	if (want <= b->max - b->len && (r = buf_reserve(b, want, err)) < 0)
+		return r;
+	if ((r = write_head(b, res, err)) < 0)
+		return r;
+	if (res->status == INVOCATION_SUCCESS && res->result.len)
+		r = buf_append(b, res->result.ptr, res->result.len, err);
+	else
+		r = buf_puts(b, "null", err);
+	return r < 0 ? r : write_tail(b, res, err);
+}
+
+int envelope_write_around(struct buf *head, struct buf *tail, const struct pool_result *res,
+			  struct hearth_error **err)
+{
+	size_t want = around_want(res);
+	int r;
+
+	if (want <= tail->max - tail->len && (r = buf_reserve(tail, want, err)) < 0)
+		return r;
+	if ((r = write_head(head, res, err)) < 0)
+		return r;
+	return write_tail(tail, res, err);
 }
 
 int envelope_write_lambda_logs(struct buf *b, const struct pool_result *res, size_t max_own,

@@ -18,6 +18,12 @@
  * "error","logs","start","duration_ms","init_ms","queue_ms",
  * "max_memory_mb"}.  res->result must be JSON text (invoke.h checks it). */
 int envelope_write(struct buf *b, const struct pool_result *res, struct hearth_error **err);
+/* The same envelope with the result left out, for a reply that sends a
+ * large result from where it lies: head ends with "result": and tail
+ * holds the rest; res->result goes between them.  For a success with a
+ * result only. */
+int envelope_write_around(struct buf *head, struct buf *tail, const struct pool_result *res,
+			  struct hearth_error **err);
 /* The "error" member alone: {"type","message","stack"}, or null for a
  * success (invocation records keep it). */
 int envelope_write_error(struct buf *b, const struct pool_result *res, struct hearth_error **err);

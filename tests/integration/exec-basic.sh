@@ -151,7 +151,22 @@ python3 -c 'import json; print(json.dumps({"blob": "x" * 5000000}))' >"$TEST_TMP
 req POST "/functions/$PY/execute" -H 'Content-Type: application/json' --data-binary @"$TEST_TMP/5mb.json"
 is "$STATUS:$(jqr .status)" "200:success" "a 5 MB payload runs" || diag "$(last)"
 is "$(jqr '.result.echo.blob | length')" 5000000 "and comes back whole"
+# A result this large leaves hearthd from the block it was gathered in,
+# between the envelope's halves (http_reply_block): the fields after it
+# are there too.
+is "$(jqr '[.error, .start, (.logs | test("log line from python")), (.duration_ms > 0)] | tojson')" \
+	'[null,"warm",true,true]' "the envelope's fields after a large result are whole" || diag "$(head -c 300 <<<"$BODY")"
+is "$(header X-Hearth-Invocation-Id)" "$(jqr .id)" "and its id header is the envelope's id"
 PY_IDS+=("$(jqr .id)"); PY_OK=$((PY_OK + 1))
+req POST "/functions/$JS/execute" -H 'Content-Type: application/json' --data-binary @"$TEST_TMP/5mb.json"
+is "$STATUS:$(jqr .status):$(jqr '.result.echo.blob | length'):$(jqr '.logs | test("log line from node")')" \
+	"200:success:5000000:true" "node: a 5 MB payload comes back whole, logs after it" || diag "$(head -c 300 <<<"$BODY")"
+# The Lambda API's Invoke answers the result alone, from the same block.
+req POST "/2015-03-31/functions/py-echo/invocations" -H 'Content-Type: application/json' \
+	--data-binary @"$TEST_TMP/5mb.json"
+is "$STATUS:$(jq -r '.echo.blob | length' <<<"$BODY"):$(jq -c 'keys' <<<"$BODY")" \
+	'200:5000000:["echo","request_id"]' "Lambda Invoke: a 5 MB result is the body, whole" || diag "HTTP $STATUS: $(head -c 300 <<<"$BODY")"
+PY_IDS+=("$(header x-amzn-RequestId)"); PY_OK=$((PY_OK + 1))
 
 python3 -c 'import json; print(json.dumps({"blob": "x" * (6 * 1024 * 1024 + 10)}))' >"$TEST_TMP/big.json"
 req POST "/functions/$PY/execute" -H 'Content-Type: application/json' --data-binary @"$TEST_TMP/big.json"
