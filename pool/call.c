@@ -210,6 +210,9 @@ void ctr_end_call(struct ctr *c, enum invocation_status st, const char *type, co
 	if (!call)
 		return;
 	c->call = NULL;
+	/* The caller's payload may go in the callback: the lane stops
+	 * sending it (the container goes after this). */
+	shimconn_payload_going(c->conn, false);
 	r.status = st;
 	r.error_type = (struct bytes){ type, strlen(type) };
 	r.error_message = (struct bytes){ msg, strlen(msg) };
@@ -316,8 +319,9 @@ void ctr_run(struct ctr *c, struct pool_call *call)
 		ctr_remove(c, msg);
 		return;
 	}
-	/* The payload now sits in the connection's buffer: the caller's copy
-	 * may go. */
+	/* The pool is done with the payload; the connection may still send
+	 * from it (shimconn_invoke) until the reply or
+	 * shimconn_payload_going. */
 	call->payload = NULL;
 	event_assign(c->timer, c->pool->base, -1, 0, on_backstop, c);
 	tv.tv_sec = (timeout_ms + POOL_BACKSTOP_MS) / 1000;

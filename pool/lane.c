@@ -454,6 +454,25 @@ static void on_out(evutil_socket_t fd, short what, void *arg)
 		lane_gone(l);
 }
 
+void lane_payload_going(struct lane *l, bool keep_sending)
+{
+	size_t rest = l->out_len - l->out_off;
+
+	if (!l->out || l->out_buf || rest == 0)
+		return;
+	if (!keep_sending || !(l->out_buf = malloc(rest))) {
+		out_drop(l);
+		if (keep_sending)
+			lane_fail_soon(l, "Runtime.ExitError",
+				       "hearthd ran out of memory for the payload");
+		return;
+	}
+	memcpy(l->out_buf, l->out + l->out_off, rest);
+	l->out = l->out_buf;
+	l->out_len = rest;
+	l->out_off = 0;
+}
+
 void lane_release(struct lane *l)
 {
 	if (l->ans.alloc > CHAN_MSG_MAX && l->state != LANE_CALL)
@@ -506,17 +525,9 @@ int lane_invoke(struct lane *l, const char *request_id, unsigned deadline_ms, co
 			l->out_off = 0;
 			r = out_pump(l);
 			if (r == 0) {
-				l->out_buf = malloc(len - l->out_off);
-				if (!l->out_buf) {
-					lane_fail_soon(l, "Runtime.ExitError",
-						       "hearthd ran out of memory for the payload");
-				} else {
-					memcpy(l->out_buf, l->out + l->out_off, len - l->out_off);
-					l->out = l->out_buf;
-					l->out_len = len - l->out_off;
-					l->out_off = 0;
-					event_add(l->ev_out, NULL);
-				}
+				/* The rest is sent from the caller's payload as
+				 * the channel takes it (lane_payload_going). */
+				event_add(l->ev_out, NULL);
 			} else {
 				l->out = NULL;
 				if (r < 0)

@@ -14,6 +14,7 @@
 #ifndef HEARTH_LANE_H
 #define HEARTH_LANE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,16 +43,22 @@ struct lane_ops {
  * closed in every case.  -EBADMSG when they are not what they must be. */
 int lane_new(struct lane **out, struct event_base *base, const int fds[4],
 	     const struct lane_ops *ops, void *arg, struct hearth_error **err);
-/* Sends an invoke to the runtime and starts its deadline.  The payload
- * is copied (into the pipe, the channel, or a buffer of what the channel
- * does not take yet) before this returns.  -EPIPE once the runtime is
- * gone. */
+/* Sends an invoke to the runtime and starts its deadline.  What the pipe
+ * or the channel does not take at once is sent from the caller's payload
+ * as the channel takes it: the payload must stay valid until the call is
+ * answered (lane_ops.answer or .kill) or lane_payload_going.  -EPIPE once
+ * the runtime is gone. */
 int lane_invoke(struct lane *l, const char *request_id, unsigned deadline_ms, const void *payload,
 		size_t len, struct hearth_error **err);
 /* The shim ended the runtime (DIED: why, its peak RSS): answers the call
  * in flight, if any, with what lane_ops.kill said (a crash says why).
  * The lane is dead from then on. */
 void lane_died(struct lane *l, struct bytes why, uint64_t max_rss_kb);
+/* The caller's payload is going before the answer: the lane copies what
+ * it has not sent yet (keep_sending: the call goes on; out of memory
+ * fails it) or stops sending it (the call is over).  Nothing when all of
+ * it went. */
+void lane_payload_going(struct lane *l, bool keep_sending);
 /* After the owner's answer callback: lets go of a large answer's buffer,
  * so an idle container does not keep megabytes. */
 void lane_release(struct lane *l);

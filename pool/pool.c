@@ -176,8 +176,13 @@ bool pool_call_abandon(struct pool_call *call)
 		call_free(call);
 		return true;
 	}
-	if (call->ctr)
-		return false;	/* running: its result still comes, to be recorded */
+	if (call->ctr) {
+		/* Running: its result still comes, to be recorded.  The
+		 * caller's payload goes now: what the runtime has not been
+		 * sent yet is copied. */
+		shimconn_payload_going(call->ctr->conn, true);
+		return false;
+	}
 	call->abandoned = true; /* a failure on its way from the loop: dropped */
 	return true;
 }

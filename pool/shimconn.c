@@ -633,6 +633,12 @@ int shimconn_invoke(struct shimconn *c, const char *request_id, unsigned deadlin
 	return send_request(c, &w, PEND_INVOKE, cb, arg, err);
 }
 
+void shimconn_payload_going(struct shimconn *c, bool keep_sending)
+{
+	if (c && c->lane)
+		lane_payload_going(c->lane, keep_sending);
+}
+
 void shimconn_free(struct shimconn *c)
 {
 	if (!c)

@@ -63,11 +63,17 @@ int shimconn_connect(struct shimconn **out, struct event_base *base, const char 
 		     shimconn_closed_cb closed, void *arg, struct hearth_error **err);
 int shimconn_init(struct shimconn *c, const struct shimconn_init *in, shimconn_reply_cb cb,
 		  void *arg, struct hearth_error **err);
-/* deadline_ms: how long the handler may run. The payload is copied into
- * the connection's output buffer before this returns. */
+/* deadline_ms: how long the handler may run.  Over frames the payload is
+ * copied into the connection's output buffer before this returns; on the
+ * direct lane what the runtime's channel does not take at once is sent
+ * from the caller's payload later, so it must stay valid until the reply
+ * callback or shimconn_payload_going (lane.h). */
 int shimconn_invoke(struct shimconn *c, const char *request_id, unsigned deadline_ms,
 		    const void *payload, size_t len, shimconn_reply_cb cb, void *arg,
 		    struct hearth_error **err);
+/* The caller's payload is going before the reply: see lane_payload_going.
+ * Nothing over frames (the connection has its copy). */
+void shimconn_payload_going(struct shimconn *c, bool keep_sending);
 /* Closes without calling any callback. */
 void shimconn_free(struct shimconn *c);
 

@@ -231,9 +231,11 @@ static void free_block(const void *data, size_t len, void *block)
 
 void http_reply_block(struct evhttp_request *req, int code, const char *content_type,
 		      const struct buf *head, void *block, const char *ptr, size_t len,
-		      const struct buf *tail)
+		      struct buf *tail)
 {
 	struct evbuffer *b = evbuffer_new();
+	size_t tlen = 0;
+	char *t = NULL;
 
 	if (!b || (head && head->len && evbuffer_add(b, head->ptr, head->len) < 0) ||
 	    evbuffer_add_reference(b, ptr, len, free_block, block) < 0) {
@@ -243,7 +245,12 @@ void http_reply_block(struct evhttp_request *req, int code, const char *content_
 		http_reply_error_status(req, ENOMEM, "out of memory");
 		return;
 	}
-	if (tail && tail->len && evbuffer_add(b, tail->ptr, tail->len) < 0) {
+	/* The tail by reference too: evbuffer_add after a chain of len
+	 * bytes would make a chain as large as it for a few bytes. */
+	if (tail && tail->len &&
+	    (!(t = buf_detach(tail, &tlen)) ||
+	     evbuffer_add_reference(b, t, tlen, free_body, NULL) < 0)) {
+		free(t);
 		evbuffer_free(b); /* and the block with it */
 		http_reply_error_status(req, ENOMEM, "out of memory");
 		return;

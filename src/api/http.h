@@ -35,12 +35,12 @@ void http_reply_bytes(struct evhttp_request *req, int code, const char *content_
 void http_reply_buf(struct evhttp_request *req, int code, const char *content_type,
 		    struct buf *body);
 /* A body of head (copied), then len bytes at ptr sent from where they lie,
- * then tail (copied); head and tail may be NULL.  block is the malloc'd
- * block holding those bytes, handed over: freed once they are sent (or
- * at once on an error). */
+ * then tail (handed over: empty after); head and tail may be NULL.  block
+ * is the malloc'd block holding those bytes, handed over too: freed once
+ * they are sent (or at once on an error). */
 void http_reply_block(struct evhttp_request *req, int code, const char *content_type,
 		      const struct buf *head, void *block, const char *ptr, size_t len,
-		      const struct buf *tail);
+		      struct buf *tail);
 void http_reply_error_status(struct evhttp_request *req, int status, const char *msg);
 void http_reply_error(struct evhttp_request *req, const struct hearth_error *e);
 void http_reply_not_allowed(struct evhttp_request *req, const char *allow);

@@ -31,6 +31,29 @@ ok "at most max_concurrency (1) containers for the function" test "$(pool_count 
 req GET "/functions/$SLOW/invocations"
 is "$(jqr '[.invocations[] | .status] | join(",")')" "success,success" \
 	"two records: the new call and the abandoned running one (the dropped ones never ran)" || diag "$BODY"
+
+# A client that leaves while hearthd is still sending its 5 MB payload to
+# the runtime (the container frozen: its channel takes ~200 KB, and the
+# rest is sent from the request's own body): hearthd copies what it has
+# not sent before the request goes, and the call, thawed, gets every byte.
+create_warm BIG big-echo python $'def handler(event, context):\n    b = event["blob"]\n    return {"n": len(b), "head": b[:6], "tail": b[-6:]}\n' '{"max_concurrency":1,"timeout":30}'
+python3 -c 'import json; print(json.dumps({"blob": "HEAD01" + "0123456789" * 499999 + "TAIL99"}))' >"$TEST_TMP/5mb.json"
+ctr=$(pool_ids "$BIG" idle | head -1)
+dk pause "$ctr" >/dev/null
+curl -s -o /dev/null -m 1 -X POST "$HEARTH_URL/functions/$BIG/execute" -H 'Content-Type: application/json' \
+	--data-binary @"$TEST_TMP/5mb.json"
+ok "hearthd notices the client of the large call leaving" wait_until 5 \
+	eval '[ "$(grep -c "client left before call" "$HEARTH_LOG")" -ge 4 ]'
+dk unpause "$ctr" >/dev/null
+big_done() {
+	req GET "/functions/$BIG/invocations"
+	[ "$(jqr '.invocations | length')" = 1 ] && [ "$(jqr '.invocations[0].status')" != running ]
+}
+ok "the abandoned large call ends once its container is thawed" wait_until 20 big_done || diag "$BODY"
+req GET "/invocations/$(jqr '.invocations[0].id')"
+is "$(jqr '[.status, (.result | tojson)] | join(" ")')" 'success {"n":5000002,"head":"HEAD01","tail":"TAIL99"}' \
+	"and its handler got the whole payload, intact" || diag "$(last)"
+
 req GET /healthz
 is "$STATUS" 200 "hearthd still answers"
 
