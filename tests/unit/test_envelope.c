@@ -39,7 +39,8 @@ static void test_around(void)
 	static const char *const results[] = { "{\"a\":[1,2,3]}", "\"text\"", "null", "0" };
 
 	for (size_t i = 0; i < sizeof(results) / sizeof(results[0]); i++) {
-		struct pool_result r = sample(INVOCATION_SUCCESS, results[i], "a log line\n\"quoted\"\t");
+		struct pool_result r = sample(INVOCATION_SUCCESS, results[i],
+					      "a log line\n\"quoted\"\t");
 		struct buf whole = BUF_INIT(1 << 20), head = BUF_INIT(1 << 20),
 			   tail = BUF_INIT(1 << 20), joined = BUF_INIT(1 << 20);
 
@@ -47,15 +48,15 @@ static void test_around(void)
 		ok(envelope_write_around(&head, &tail, &r, NULL) == 0,
 		   "envelope_write_around (result %s)", results[i]);
 		ok(head.len > 0 && head.len >= strlen("\"result\":") &&
-			   memcmp(head.ptr + head.len - strlen("\"result\":"), "\"result\":",
-				  strlen("\"result\":")) == 0,
+			   memcmp(head.ptr + head.len - strlen("\"result\":"),
+				  "\"result\":", strlen("\"result\":")) == 0,
 		   "the head ends with \"result\":");
 		ok(buf_append(&joined, head.ptr, head.len, NULL) == 0 &&
 			   buf_append(&joined, r.result.ptr, r.result.len, NULL) == 0 &&
 			   buf_append(&joined, tail.ptr, tail.len, NULL) == 0,
 		   "joined");
-		is_str(joined.ptr, whole.ptr, "head, result, tail is the whole envelope (result %s)",
-		       results[i]);
+		is_str(joined.ptr, whole.ptr,
+		       "head, result, tail is the whole envelope (result %s)", results[i]);
 		buf_release(&whole);
 		buf_release(&head);
 		buf_release(&tail);
