@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +25,7 @@
 #include "conns.h"
 #include "docker.h"
 #include "events.h"
+#include "heap.h"
 #include "bounds.h"
 #include "log.h"
 #include "loop.h"
@@ -238,7 +238,7 @@ static int start(struct daemon *d, struct hearth_error **err)
 	if ((r = codestore_open(&d->codes, d->cfg.data_dir, err)) < 0)
 		return hearth_error_wrap(err, "code store");
 	d->base = loop_new();
-	if (!d->base)
+	if (!d->base || heap_trim_start(d->base) < 0)
 		return hearth_error_make(err, ENOMEM, "cannot create the event loop");
 	/* The one place that knows which container engine runs the pool. */
 	struct docker *engine = NULL;
@@ -344,26 +344,11 @@ static void stop(struct daemon *d)
 	metrics_free(d->metrics);
 	codestore_close(d->codes);
 	store_close(d->store);
+	heap_trim_stop();
 	if (d->base)
 		loop_free(d->base);
 	if (d->lock_fd >= 0)
 		close(d->lock_fd);
-}
-
-/* A large call's buffers (the body, the result, the reply: up to
- * INVOKE_PAYLOAD_MAX each, several at once) come from the heap and stay
- * there for the next large call.  With glibc's defaults they were mapped
- * afresh or the heap's top given back after each call, and every page
- * faulted in again: about 1,000 page faults for a 1 MB echo and 5,800 for
- * a 6 MB one, a fifth to a third of hearthd's CPU for them (bench/
- * RESULTS.md).  The price: after large calls hearthd keeps up to
- * 8 × INVOKE_PAYLOAD_MAX of free heap; its peak is unchanged. */
-static void heap_for_payloads(void)
-{
-#if defined(M_MMAP_THRESHOLD) && defined(M_TRIM_THRESHOLD)
-	(void)mallopt(M_MMAP_THRESHOLD, (int)(4 * INVOKE_PAYLOAD_MAX));
-	(void)mallopt(M_TRIM_THRESHOLD, (int)(8 * INVOKE_PAYLOAD_MAX));
-#endif
 }
 
 int main(int argc, char **argv)
@@ -373,7 +358,7 @@ int main(int argc, char **argv)
 	int rc = 0;
 
 	signal(SIGPIPE, SIG_IGN);
-	heap_for_payloads();
+	heap_setup();
 	if (config_load(&d.cfg, argc, argv, &err) < 0) {
 		fprintf(stderr, "hearthd: %s\n", err->msg);
 		hearth_error_free(err);

@@ -13,6 +13,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "conns.h"
+#include "heap.h"
 #include "jsontext.h"
 #include "log.h"
 
@@ -149,6 +150,8 @@ void http_finish(struct evhttp_request *req, int code, struct evbuffer *body)
 		evhttp_add_header(h, "Content-Length", len);
 		evbuffer_drain(body, evbuffer_get_length(body));
 	}
+	if (body)
+		heap_body_seen(evbuffer_get_length(body));
 	evhttp_send_reply(req, code, reason(code), body);
 	inflight--;
 }
@@ -381,7 +384,23 @@ int http_body(struct evhttp_request *req, size_t max, const char **data, size_t 
 					 "body: %zu bytes, over the %zu-byte limit of "
 					 "this endpoint",
 					 n, max);
-	p = evbuffer_pullup(in, -1);
+	heap_body_seen(n);
+	if (n >= HEAP_LARGE_BODY && evbuffer_get_contiguous_space(in) < n) {
+		/* Made contiguous in a block of its own size (evbuffer_pullup
+		 * would take a chain of the next power of two: 8 MiB for 6 MB)
+		 * that takes the read chains' place in the request. */
+		char *blk = malloc(n);
+
+		if (!blk || evbuffer_copyout(in, blk, n) != (ev_ssize_t)n ||
+		    evbuffer_drain(in, n) < 0 ||
+		    evbuffer_add_reference(in, blk, n, free_body, NULL) < 0) {
+			free(blk);
+			return hearth_error_make(err, ENOMEM, "out of memory");
+		}
+		p = (unsigned char *)blk;
+	} else {
+		p = evbuffer_pullup(in, -1);
+	}
 	if (!p && n)
 		return hearth_error_make(err, ENOMEM, "out of memory");
 	*data = p ? (const char *)p : "";
