@@ -132,7 +132,10 @@ like() {
 	esac
 }
 
-diag() { printf '%s\n' "$*" | sed 's/^/# /'; }
+diag() {
+	local l
+	while IFS= read -r l; do printf '# %s\n' "$l"; done <<<"$*"
+}
 
 bail() {
 	echo "Bail out! $*"
@@ -149,11 +152,11 @@ done_testing() {
 # wait_until SECONDS CMD...: polls CMD every 0.1 s, at most SECONDS; its
 # status is whether CMD ever succeeded.
 wait_until() {
-	local deadline=$(( $(date +%s%N) + $1 * 1000000000 ))
+	local deadline=$((${EPOCHREALTIME/./} + $1 * 1000000))	# µs (bash 5)
 	shift
 	while :; do
 		"$@" && return 0
-		[ "$(date +%s%N)" -ge "$deadline" ] && return 1
+		[ "${EPOCHREALTIME/./}" -ge "$deadline" ] && return 1
 		sleep 0.1
 	done
 }
@@ -257,17 +260,27 @@ req() {
 	local method=$1 path=$2
 	shift 2
 	HEADERS="$TEST_TMP/headers"
-	rm -f "$TEST_TMP/body" "$HEADERS"
-	local out auth=()
+	# Emptied, not removed: the helpers here start no process of their
+	# own (a suite makes thousands of requests).
+	: >"$TEST_TMP/body"
+	: >"$HEADERS"
+	local out t auth=()
 	# HEARTH_TEST_TOKEN: every request sends it (a hearthd with --token)
 	[ -z "${HEARTH_TEST_TOKEN:-}" ] || auth=(-H "Authorization: Bearer $HEARTH_TEST_TOKEN")
 	out=$(curl -s -X "$method" -o "$TEST_TMP/body" -D "$HEADERS" -w '%{http_code} %{time_total}' \
 		--max-time 120 ${HEARTH_CACERT:+--cacert "$HEARTH_CACERT"} "${auth[@]}" "$@" "$HEARTH_URL$path") || out="curl-failed-$? 0"
 	STATUS=${out% *}
 	# What the request took on the wire (curl's own clock: no process
-	# start-up in it), in whole milliseconds.
-	ELAPSED_MS=$(awk -v t="${out##* }" 'BEGIN { printf "%d", t * 1000 }')
-	BODY=$(cat "$TEST_TMP/body" 2>/dev/null || true)
+	# start-up in it), in whole milliseconds: curl prints seconds with
+	# six decimals.
+	t=${out##* }
+	if [[ $t =~ ^([0-9]+)(\.([0-9]*))?$ ]]; then
+		t=${BASH_REMATCH[3]}000
+		ELAPSED_MS=$((10#${BASH_REMATCH[1]} * 1000 + 10#${t:0:3}))
+	else
+		ELAPSED_MS=0
+	fi
+	BODY=$(<"$TEST_TMP/body")
 }
 
 # post_json METHOD PATH JSON: the body from a file, so large ones fit.
@@ -278,11 +291,20 @@ req_json() {
 	req "$method" "$path" -H 'Content-Type: application/json' --data-binary @"$TEST_TMP/req.json" "$@"
 }
 
-header() {	# header NAME: its value in the last reply
-	grep -i "^$1:" "$HEADERS" | head -1 | sed 's/^[^:]*: *//; s/\r$//'
+header() {	# header NAME: its value in the last reply (the first such line)
+	local l k want=${1,,}
+	while IFS= read -r l; do
+		k=${l%%:*}
+		[[ $l == *:* && ${k,,} == "$want" ]] || continue
+		l=${l#*:}
+		l=${l#"${l%%[! ]*}"}
+		printf '%s\n' "${l%$'\r'}"
+		return 0
+	done <"$HEADERS"
+	return 0
 }
 
-jqr() { printf '%s' "$BODY" | jq -r "$@" 2>/dev/null; }
+jqr() { jq -r "$@" 2>/dev/null <<<"$BODY"; }
 
 # The reply is a JSON error with this status and error.code, and a message.
 is_error() {	# STATUS_WANT DESC [MESSAGE_SUBSTRING]
