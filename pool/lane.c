@@ -56,7 +56,8 @@ struct lane {
 	size_t junk; /* JUNK_MAX */
 	/* The invoke's head, and what of a large invoke the channel has not
 	 * taken yet: the head message (while head_len) and the payload from
-	 * out_off on; owned (out_buf) once lane_invoke has returned. */
+	 * out_off on, the caller's until lane_payload_going copies it into
+	 * out_buf. */
 	uint8_t head[CHAN_INVOKE_HEAD_MAX];
 	size_t head_len;
 	const uint8_t *out;
@@ -458,13 +459,15 @@ void lane_payload_going(struct lane *l, bool keep_sending)
 {
 	size_t rest = l->out_len - l->out_off;
 
+	if (!keep_sending) {
+		out_drop(l);
+		return;
+	}
 	if (!l->out || l->out_buf || rest == 0)
 		return;
-	if (!keep_sending || !(l->out_buf = malloc(rest))) {
+	if (!(l->out_buf = malloc(rest))) {
 		out_drop(l);
-		if (keep_sending)
-			lane_fail_soon(l, "Runtime.ExitError",
-				       "hearthd ran out of memory for the payload");
+		lane_fail_soon(l, "Runtime.ExitError", "hearthd ran out of memory for the payload");
 		return;
 	}
 	memcpy(l->out_buf, l->out + l->out_off, rest);

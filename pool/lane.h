@@ -56,8 +56,8 @@ int lane_invoke(struct lane *l, const char *request_id, unsigned deadline_ms, co
 void lane_died(struct lane *l, struct bytes why, uint64_t max_rss_kb);
 /* The caller's payload is going before the answer: the lane copies what
  * it has not sent yet (keep_sending: the call goes on; out of memory
- * fails it) or stops sending it (the call is over).  Nothing when all of
- * it went. */
+ * fails it; nothing when all of it went or the lane has its copy) or
+ * stops sending anything (the call is over). */
 void lane_payload_going(struct lane *l, bool keep_sending);
 /* After the owner's answer callback: lets go of a large answer's buffer,
  * so an idle container does not keep megabytes. */

@@ -176,15 +176,16 @@ bool pool_call_abandon(struct pool_call *call)
 		call_free(call);
 		return true;
 	}
-	if (call->ctr) {
-		/* Running: its result still comes, to be recorded.  The
-		 * caller's payload goes now: what the runtime has not been
-		 * sent yet is copied. */
-		shimconn_payload_going(call->ctr->conn, true);
-		return false;
-	}
+	if (call->ctr)
+		return false;	/* running: its result still comes, to be recorded */
 	call->abandoned = true; /* a failure on its way from the loop: dropped */
 	return true;
+}
+
+void pool_call_payload_going(struct pool_call *call)
+{
+	if (call && call->ctr)
+		shimconn_payload_going(call->ctr->conn, true);
 }
 
 int pool_function_changed(struct pool *p, const struct fn *spec, struct hearth_error **err)
@@ -385,6 +386,8 @@ void pool_free(struct pool *p)
 		if (c->call && !c->call->abandoned) {
 			_cleanup_error_ struct hearth_error *e = NULL;
 
+			/* Its payload may go in the callback. */
+			shimconn_payload_going(c->conn, false);
 			hearth_error_make(&e, ECANCELED, "hearthd is stopping");
 			c->call->cb(c->call->arg, NULL, e);
 		}

@@ -128,6 +128,10 @@ void pool_pressure(struct pool *p, int64_t function_id, struct pool_pressure *ou
  * callback comes (true). A call already running finishes in its container
  * and its callback still comes, so its result can be recorded (false). */
 bool pool_call_abandon(struct pool_call *c);
+/* After pool_call_abandon answered false: the caller's payload goes now,
+ * before the callback; what the runtime has not been sent yet is copied
+ * (out of memory fails the call). */
+void pool_call_payload_going(struct pool_call *c);
 
 /* A number that changes whenever GET /pool would show something else
  * (containers, their states, the functions, the engine): a watcher

@@ -238,8 +238,10 @@ static int start(struct daemon *d, struct hearth_error **err)
 	if ((r = codestore_open(&d->codes, d->cfg.data_dir, err)) < 0)
 		return hearth_error_wrap(err, "code store");
 	d->base = loop_new();
-	if (!d->base || heap_trim_start(d->base) < 0)
+	if (!d->base)
 		return hearth_error_make(err, ENOMEM, "cannot create the event loop");
+	if (heap_trim_start(d->base) < 0)
+		return hearth_error_make(err, ENOMEM, "cannot create the heap's trim timer");
 	/* The one place that knows which container engine runs the pool. */
 	struct docker *engine = NULL;
 

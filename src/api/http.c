@@ -392,11 +392,11 @@ int http_body(struct evhttp_request *req, size_t max, const char **data, size_t 
 		char *blk = malloc(n);
 
 		if (!blk || evbuffer_copyout(in, blk, n) != (ev_ssize_t)n ||
-		    evbuffer_drain(in, n) < 0 ||
 		    evbuffer_add_reference(in, blk, n, free_body, NULL) < 0) {
-			free(blk);
+			free(blk); /* the request keeps its body as it was */
 			return hearth_error_make(err, ENOMEM, "out of memory");
 		}
+		evbuffer_drain(in, n); /* the read chains, before the block */
 		p = (unsigned char *)blk;
 	} else {
 		p = evbuffer_pullup(in, -1);

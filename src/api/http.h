@@ -35,9 +35,9 @@ void http_reply_bytes(struct evhttp_request *req, int code, const char *content_
 void http_reply_buf(struct evhttp_request *req, int code, const char *content_type,
 		    struct buf *body);
 /* A body of head (copied), then len bytes at ptr sent from where they lie,
- * then tail (handed over: empty after); head and tail may be NULL.  block
- * is the malloc'd block holding those bytes, handed over too: freed once
- * they are sent (or at once on an error). */
+ * then tail (its bytes handed over when the reply is made); head and tail
+ * may be NULL.  block is the malloc'd block holding those bytes, handed
+ * over too: freed once they are sent (or at once on an error). */
 void http_reply_block(struct evhttp_request *req, int code, const char *content_type,
 		      const struct buf *head, void *block, const char *ptr, size_t len,
 		      struct buf *tail);
@@ -74,7 +74,10 @@ void http_watch_stop(struct http_watch *w);
 /* One query parameter, decoded and copied into dst (cut to size); NULL
  * when absent. */
 const char *http_query_arg(struct evhttp_request *req, const char *key, char *dst, size_t size);
-/* The request body as contiguous bytes, bounded by the route's limit. */
+/* The request body as contiguous bytes, bounded by the route's limit;
+ * *data lives as long as the request (a large call's lane reads it until
+ * the call ends).  A body of HEAP_LARGE_BODY or more is copied into a
+ * block of its own size that replaces the read chains. */
 int http_body(struct evhttp_request *req, size_t max, const char **data, size_t *len,
 	      struct hearth_error **err);
 /* The request body parsed as one JSON value (jsontext_parse with `flags`):

@@ -48,8 +48,9 @@ size_t heap_trim_now(void)
 	 * back and the free pages inside the heap released. */
 	(void)malloc_trim(0);
 	after = rss_pages();
-	return before > after && after >= 0 ? (size_t)(before - after) * (size_t)sysconf(_SC_PAGESIZE)
-					     : 0;
+	return before > after && after >= 0
+		       ? (size_t)(before - after) * (size_t)sysconf(_SC_PAGESIZE)
+		       : 0;
 }
 
 static void on_trim(evutil_socket_t fd, short what, void *arg)

@@ -145,6 +145,8 @@ static void on_pool_done(void *arg, const struct pool_result *pres, const struct
 	 * in its callback); the writer thread formats it. */
 	keep = records_on(c->x->records);
 	entry = keep ? records_entry_new(&res, c->created_ms, c->payload, c->payload_len) : NULL;
+	/* A callback may take the result's block (pool_result_take) and
+	 * free it: after it, nothing here reads res.result. */
 	if (c->flags & INVOKE_DONE_FIRST && !c->abandoned)
 		c->cb(c->arg, &res, NULL);
 	now = util_mono_ns();
@@ -254,7 +256,9 @@ void invoke_abandon(struct invoke_call *c)
 		return;
 	}
 	/* Running: on_pool_done records it, then frees; the caller's payload
-	 * goes now, so the record keeps a copy. */
+	 * goes now, so the record keeps a copy, and so does the runtime's
+	 * lane of what it has not sent yet. */
+	pool_call_payload_going(c->pcall);
 	c->abandoned = true;
 	if (c->payload && c->payload_len <= INVOKE_RECORD_BODY_MAX)
 		c->payload_copy = strndup(c->payload, c->payload_len);
