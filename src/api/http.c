@@ -196,28 +196,32 @@ void http_reply_bytes(struct evhttp_request *req, int code, const char *content_
 	evbuffer_free(b);
 }
 
-static void free_body(const void *data, size_t len, void *arg)
+/* evbuffer_add_reference's cleanup: frees the block handed with it. */
+static void free_ref(const void *data, size_t len, void *block)
 {
+	(void)data;
 	(void)len;
-	(void)arg;
-	free((void *)data);
+	free(block);
 }
 
-void http_reply_buf(struct evhttp_request *req, int code, const char *content_type,
-		    struct buf *body)
+/* Hands body's bytes to b by reference (body is empty after): 0, or -1
+ * with them freed. */
+static int add_buf(struct evbuffer *b, struct buf *body)
 {
-	struct evbuffer *b = evbuffer_new();
 	size_t len;
-	char *p;
+	char *p = buf_detach(body, &len);
 
-	p = b ? buf_detach(body, &len) : NULL;
-	if (!p || evbuffer_add_reference(b, p, len, free_body, NULL) < 0) {
+	if (!p || evbuffer_add_reference(b, p, len, free_ref, p) < 0) {
 		free(p);
-		if (b)
-			evbuffer_free(b);
-		http_reply_error_status(req, ENOMEM, "out of memory");
-		return;
+		return -1;
 	}
+	return 0;
+}
+
+/* Sends b (then freed) with the content type given. */
+static void send_body(struct evhttp_request *req, int code, const char *content_type,
+		      struct evbuffer *b)
+{
 	if (content_type)
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
 				  content_type);
@@ -225,11 +229,18 @@ void http_reply_buf(struct evhttp_request *req, int code, const char *content_ty
 	evbuffer_free(b);
 }
 
-static void free_block(const void *data, size_t len, void *block)
+void http_reply_buf(struct evhttp_request *req, int code, const char *content_type,
+		    struct buf *body)
 {
-	(void)data;
-	(void)len;
-	free(block);
+	struct evbuffer *b = evbuffer_new();
+
+	if (!b || add_buf(b, body) < 0) {
+		if (b)
+			evbuffer_free(b);
+		http_reply_error_status(req, ENOMEM, "out of memory");
+		return;
+	}
+	send_body(req, code, content_type, b);
 }
 
 void http_reply_block(struct evhttp_request *req, int code, const char *content_type,
@@ -237,11 +248,9 @@ void http_reply_block(struct evhttp_request *req, int code, const char *content_
 		      struct buf *tail)
 {
 	struct evbuffer *b = evbuffer_new();
-	size_t tlen = 0;
-	char *t = NULL;
 
 	if (!b || (head && head->len && evbuffer_add(b, head->ptr, head->len) < 0) ||
-	    evbuffer_add_reference(b, ptr, len, free_block, block) < 0) {
+	    evbuffer_add_reference(b, ptr, len, free_ref, block) < 0) {
 		free(block); /* not the evbuffer's yet */
 		if (b)
 			evbuffer_free(b);
@@ -250,19 +259,12 @@ void http_reply_block(struct evhttp_request *req, int code, const char *content_
 	}
 	/* The tail by reference too: evbuffer_add after a chain of len
 	 * bytes would make a chain as large as it for a few bytes. */
-	if (tail && tail->len &&
-	    (!(t = buf_detach(tail, &tlen)) ||
-	     evbuffer_add_reference(b, t, tlen, free_body, NULL) < 0)) {
-		free(t);
+	if (tail && tail->len && add_buf(b, tail) < 0) {
 		evbuffer_free(b); /* and the block with it */
 		http_reply_error_status(req, ENOMEM, "out of memory");
 		return;
 	}
-	if (content_type)
-		evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
-				  content_type);
-	http_finish(req, code, b);
-	evbuffer_free(b);
+	send_body(req, code, content_type, b);
 }
 
 void http_reply_json(struct evhttp_request *req, int code, json_object *o)
@@ -392,7 +394,7 @@ int http_body(struct evhttp_request *req, size_t max, const char **data, size_t 
 		char *blk = malloc(n);
 
 		if (!blk || evbuffer_copyout(in, blk, n) != (ev_ssize_t)n ||
-		    evbuffer_add_reference(in, blk, n, free_body, NULL) < 0) {
+		    evbuffer_add_reference(in, blk, n, free_ref, blk) < 0) {
 			free(blk); /* the request keeps its body as it was */
 			return hearth_error_make(err, ENOMEM, "out of memory");
 		}

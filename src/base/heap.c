@@ -40,7 +40,8 @@ static long rss_pages(void)
 	return rss;
 }
 
-size_t heap_trim_now(void)
+/* The bytes of RSS given back. */
+static size_t trim_now(void)
 {
 	long before = rss_pages(), after;
 
@@ -60,7 +61,7 @@ static void on_trim(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	(void)arg;
-	n = heap_trim_now();
+	n = trim_now();
 	log_debug("heap: large calls stopped: %zu KiB of free heap given back", n / 1024);
 }
 

@@ -21,8 +21,6 @@ void heap_setup(void);
 int heap_trim_start(struct event_base *base);
 /* A body of len bytes went in or out: a large one (re)arms the trim. */
 void heap_body_seen(size_t len);
-/* Trims now (what the timer does): the bytes of RSS given back. */
-size_t heap_trim_now(void);
 void heap_trim_stop(void);
 
 #endif
