@@ -9,7 +9,7 @@
 #   2. an ASan/UBSan build: check and check-docker again, and the load
 #      suite for 20 s
 #   3. hearthd under valgrind through the API and basic execution suites,
-#      and the load suite for 15 s
+#      and the load suite for 15 s (in the normal pass's build tree)
 #   4. `make lint` (every tracked C file as .clang-format has it)
 #   5. `make web-check` (web/dist is what web/src builds, within budget)
 #   6. `make distcheck` (the tarball builds, installs and passes make check),
@@ -133,7 +133,10 @@ run_pass() {
 		passed=$((passed + 1))
 	fi
 	local broken=0
-	make -C "$dir" -j1 check "${check_args[@]}" || broken=$((broken + 1))
+	# The tests without Docker two at a time (each starts its own hearthd
+	# on a free port in a directory of its own; 2 cores: more gains
+	# nothing), the Docker suites one at a time (timing-bound checks).
+	make -C "$dir" -j2 check "${check_args[@]}" || broken=$((broken + 1))
 	make -C "$dir" -j1 check-docker "${docker_args[@]}" || broken=$((broken + 1))
 	# the dashboard in chromium: once, in the normal pass
 	if [[ $name == normal ]]; then make -C "$dir" -j1 check-browser || broken=$((broken + 1)); fi
@@ -165,7 +168,8 @@ docker_args=(HEARTH_VALGRIND=1 DOCKER_TESTS="tests/integration/exec-basic.sh \
 	tests/integration/async-basic.sh tests/integration/async-limits.sh \
 	tests/integration/lambda-sdk.sh")
 faults_args=(HEARTH_VALGRIND=1 FAULT_TESTS=tests/faults/load.sh HEARTH_LOAD_SECONDS=15)
-run_pass valgrind "$here/build-valgrind"
+# In the normal pass's tree (the same configure): nothing to build again.
+run_pass valgrind "$here/build"
 
 say "pass: lint"
 # One point: clang-format --dry-run --Werror over every tracked C file.
@@ -192,7 +196,7 @@ say "pass: distcheck (in the background, beside fuzz)"
 # minutes of its own.  After web: that one rewrites web/dist, which the
 # tarball takes.
 distcheck_start=$SECONDS
-make -C "$here/build" -s distcheck >"$here/build/distcheck.log" 2>&1 &
+make -C "$here/build" -j2 -s distcheck >"$here/build/distcheck.log" 2>&1 &
 distcheck_pid=$!
 
 say "pass: fuzz"
