@@ -144,7 +144,18 @@ run_pass() {
 	# alone (shorter) in the others
 	make -C "$dir" -j1 check-faults "${faults_args[@]}" || broken=$((broken + 1))
 	count "$dir" "$name" "$broken"
-	say "$name: $((SECONDS - t0)) s"
+	say "$name: $((SECONDS - t0)) s; the slowest scripts: $(slowest "$dir")"
+}
+
+# A pass's five slowest test scripts, in seconds: each one's .log from
+# its birth to its .trs (file systems without birth times list nothing).
+slowest() {
+	local log b e
+	find "$1/tests" -name '*.trs' 2>/dev/null | while read -r t; do
+		log="${t%.trs}.log"
+		b=$(stat -c %W "$log" 2>/dev/null) && e=$(stat -c %Y "$t") && ((b > 0)) &&
+			t="${t%.trs}"; echo "$((e - b)) ${t#"$1"/}"
+	done | sort -rn | head -5 | awk '{printf "%s%s %s s", (NR > 1 ? ", " : ""), $2, $1}'
 }
 
 check_args=()
