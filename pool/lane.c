@@ -40,6 +40,7 @@ enum lane_state {
 #define JUNK_MAX (1u << 20)
 
 struct lane {
+	struct event_base *base;
 	int fd[4];
 	struct loop_watch *w_res, *w_chan; /* the answers: loop.h */
 	struct event *ev_out, *ev_log, *ev_timer;
@@ -589,6 +590,10 @@ void lane_free(struct lane *l)
 	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
 		if (evs[i])
 			event_free(evs[i]);
+	/* The channel is also the shim's open file, and ev_out's deletion
+	 * waits for the next poll (loop.h). */
+	loop_close_later(l->base, l->fd[L_CHAN]);
+	l->fd[L_CHAN] = -1;
 	for (int i = 0; i < 4; i++)
 		close_fd(l, i);
 	free(l->out_buf);
@@ -617,6 +622,7 @@ int lane_new(struct lane **out, struct event_base *base, const int fds[4],
 			close(fds[i]);
 		return hearth_error_make(err, ENOMEM, "out of memory");
 	}
+	l->base = base;
 	l->ops = *ops;
 	l->arg = arg;
 	l->fd[L_IN] = reopen_pipe(fds[L_IN], O_WRONLY);

@@ -52,6 +52,14 @@ struct loop_watch *loop_watch_new(struct event_base *base, int fd, event_callbac
 void loop_watch_stop(struct loop_watch *w);
 void loop_watch_free(struct loop_watch *w);
 
+/* Closes fd after the loop's next poll.  The loop hands its changes to
+ * epoll at the next poll (EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST), a
+ * deletion too: a descriptor whose open file another process may hold (a
+ * socket a container passed) and that had a libevent event must not be
+ * closed before that, or epoll would go on reporting the open file under
+ * its number.  Descriptors hearthd alone holds may close at once. */
+void loop_close_later(struct event_base *base, int fd);
+
 /* From the client side, once per read: every LOOP_TICK_EVERY calls, the
  * callbacks of base's readable watches run (never from inside one). */
 void loop_tick(struct event_base *base);

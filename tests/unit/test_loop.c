@@ -3,10 +3,13 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "loop.h"
@@ -49,6 +52,67 @@ static void close_pipe(struct pipe_w *p)
 {
 	close(p->fd[0]);
 	close(p->fd[1]);
+}
+
+/* How many of this process's epoll sets register descriptor fd: their
+ * /proc/self/fdinfo lines "tfd: N" (kept for an open file that another
+ * descriptor still holds, even once fd itself is closed). */
+static int epoll_entries(int fd)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d))) {
+		char path[64], target[64], line[256];
+		ssize_t len;
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", e->d_name);
+		len = readlink(path, target, sizeof(target) - 1);
+		if (len < 0)
+			continue;
+		target[len] = '\0';
+		if (strcmp(target, "anon_inode:[eventpoll]") != 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/fdinfo/%s", e->d_name);
+		if (!(f = fopen(path, "re")))
+			continue;
+		while (fgets(line, sizeof(line), f)) {
+			int tfd;
+
+			if (sscanf(line, "tfd: %d", &tfd) == 1 && tfd == fd)
+				n++;
+		}
+		fclose(f);
+	}
+	closedir(d);
+	return n;
+}
+
+static void on_nothing(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+}
+
+/* A socket whose open file another descriptor also holds (as a container
+ * holds the lane's channel), with a libevent event: sv[0] is it, *other
+ * the second descriptor. */
+static struct event *shared_socket(struct event_base *base, int sv[2], int *other)
+{
+	struct event *ev;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return NULL;
+	*other = fcntl(sv[0], F_DUPFD_CLOEXEC, 0);
+	ev = event_new(base, sv[0], EV_WRITE | EV_PERSIST, on_nothing, NULL);
+	if (ev && event_add(ev, NULL) == 0)
+		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK); /* the add applied */
+	return ev;
 }
 
 int main(void)
@@ -144,6 +208,41 @@ int main(void)
 	ok(write(a.fd[1], "z", 1) == 1, "more on its pipe");
 	event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
 	ok(a.calls == 1, "nothing calls it any more");
+
+	/* loop_close_later: the deletion reaches epoll before the close. */
+	{
+		int sv[2] = { -1, -1 }, other = -1, fd, passes = 0;
+		struct event *ev = shared_socket(base, sv, &other);
+
+		fd = sv[0];
+		ok(ev && other >= 0 && epoll_entries(fd) == 1,
+		   "a shared socket with an event is in the loop's epoll set");
+		event_free(ev);
+		loop_close_later(base, fd);
+		ok(fcntl(fd, F_GETFD) >= 0, "loop_close_later: still open in this pass");
+		while (fcntl(fd, F_GETFD) >= 0 && passes++ < 100) {
+			event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+			if (fcntl(fd, F_GETFD) >= 0)
+				usleep(1000);
+		}
+		ok(fcntl(fd, F_GETFD) < 0 && errno == EBADF, "closed after the next poll (%d passes)",
+		   passes);
+		ok(epoll_entries(fd) == 0, "and epoll no longer lists it, its open file held elsewhere");
+		close(other);
+		close(sv[1]);
+
+		/* Why: closed at once, the deletion comes too late. */
+		ev = shared_socket(base, sv, &other);
+		fd = sv[0];
+		event_free(ev);
+		close(fd);
+		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+		ok(epoll_entries(fd) == 1, "closed at once instead: epoll still lists it");
+		close(other);
+		ok(epoll_entries(fd) == 0, "until the last descriptor of its open file closes");
+		close(sv[1]);
+		ok(epoll_entries(-1) == 0 && epoll_entries(0) >= 0, "(the count reads /proc)");
+	}
 
 	close_pipe(&a);
 	close_pipe(&b);
