@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -67,17 +68,20 @@ static int epoll_entries(int fd)
 		return -1;
 	while ((e = readdir(d))) {
 		char path[64], target[64], line[256];
+		int efd = atoi(e->d_name);
 		ssize_t len;
 		FILE *f;
 
-		snprintf(path, sizeof(path), "/proc/self/fd/%s", e->d_name);
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", efd);
 		len = readlink(path, target, sizeof(target) - 1);
 		if (len < 0)
 			continue;
 		target[len] = '\0';
 		if (strcmp(target, "anon_inode:[eventpoll]") != 0)
 			continue;
-		snprintf(path, sizeof(path), "/proc/self/fdinfo/%s", e->d_name);
+		snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", efd);
 		if (!(f = fopen(path, "re")))
 			continue;
 		while (fgets(line, sizeof(line), f)) {
@@ -225,9 +229,10 @@ int main(void)
 			if (fcntl(fd, F_GETFD) >= 0)
 				usleep(1000);
 		}
-		ok(fcntl(fd, F_GETFD) < 0 && errno == EBADF, "closed after the next poll (%d passes)",
-		   passes);
-		ok(epoll_entries(fd) == 0, "and epoll no longer lists it, its open file held elsewhere");
+		ok(fcntl(fd, F_GETFD) < 0 && errno == EBADF,
+		   "closed after the next poll (%d passes)", passes);
+		ok(epoll_entries(fd) == 0,
+		   "and epoll no longer lists it, its open file held elsewhere");
 		close(other);
 		close(sv[1]);
 
