@@ -153,8 +153,10 @@ slowest() {
 	local log b e
 	find "$1/tests" -name '*.trs' 2>/dev/null | while read -r t; do
 		log="${t%.trs}.log"
-		b=$(stat -c %W "$log" 2>/dev/null) && e=$(stat -c %Y "$t") && ((b > 0)) &&
-			t="${t%.trs}"; echo "$((e - b)) ${t#"$1"/}"
+		if b=$(stat -c %W "$log" 2>/dev/null) && e=$(stat -c %Y "$t") && ((b > 0)); then
+			t="${t%.trs}"
+			echo "$((e - b)) ${t#"$1"/}"
+		fi
 	done | sort -rn | head -5 | awk '{printf "%s%s %s s", (NR > 1 ? ", " : ""), $2, $1}'
 }
 
