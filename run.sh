@@ -27,9 +27,10 @@ fi
 # --- 1. packages ------------------------------------------------------------
 # libevent-openssl-2.1-7 and libssl-dev: HTTPS (--tls-cert) through libevent's
 # OpenSSL bufferevents; openssl: the TLS tests make their certificate with it.
+# liblz4-dev: the invocation records' large bodies are kept compressed.
 PACKAGES=(build-essential autoconf automake libtool pkg-config
 	libevent-dev libevent-openssl-2.1-7 libsqlite3-dev libjson-c-dev libcurl4-openssl-dev
-	libarchive-dev libssl-dev openssl
+	libarchive-dev libssl-dev openssl liblz4-dev
 	docker.io debootstrap curl jq sqlite3 python3 nodejs zip unzip busybox-static valgrind
 	procps iproute2 ca-certificates clang-format libjansson-dev)
 missing=()

@@ -20,12 +20,15 @@
 #include <endian.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
 #include <time.h>
+
+#include <lz4.h>
 
 #include "envelope.h"
 #include "jsontext.h"
@@ -99,6 +102,7 @@ struct records {
 	int64_t retention;
 	/* the writer thread's: */
 	struct buf heads, bodies; /* the batch being written */
+	struct buf pack;	  /* a record's tail, gathered to be compressed */
 	int64_t dropped_done;	  /* batches deleted up to this row id */
 	/* readers' and the writer's, under imu (never taken with mu held): */
 	pthread_mutex_t imu;
@@ -277,8 +281,17 @@ char *records_logs(const struct store_invocation *r)
  *        HEAD_NULL for NULL), which the body holds in that order
  *   144  status, start_kind: their index in invocation_status_name and
  *        pool_start_name (HEAD_NONE for NULL)
- *   146  zeroes to RECORDS_HEAD
- */
+ *   146  how the body is kept: 0 as it is; HEAD_PACK_LZ4 error_json as it
+ *        is, then logs, result and payload as one LZ4 block (lz4.h) of
+ *   148  this many bytes (uint32)
+ *   152  zeroes to RECORDS_HEAD
+ *
+ * A record whose logs, result and payload come to RECORDS_PACK_MIN bytes
+ * or more keeps them compressed when that saves an eighth: a 64 KB event
+ * and its echo are ~128 KB for the writer to put through SQLite (the WAL,
+ * then the checkpoint), and a list of JSON objects packs 4x at about
+ * 1.8 GB/s on this machine (bench/RESULTS.md).  error_json, the one part
+ * a listing reads, stays as it is in front. */
 enum {
 	H_ID = 0,
 	H_FN = 40,
@@ -295,7 +308,11 @@ enum {
 	H_LENS = 128,
 	H_STATUS = 144,
 	H_START = 145,
+	H_PACK = 146,
+	H_PACKED = 148,
 };
+#define HEAD_PACK_LZ4 1
+#define RECORDS_PACK_MIN 4096
 #define HEAD_NULL UINT32_MAX
 #define HEAD_NONE 0xff
 #define BODY_PARTS 4 /* error_json, logs, result, payload */
@@ -364,14 +381,41 @@ static const char *start_name_of(int i)
 	return pool_start_name((enum pool_start)i);
 }
 
-/* Appends v's head to heads and its body to bodies; -EINVAL for an id
- * that does not fit, -E2BIG past a buffer's bound (neither changed). */
+/* Appends the LZ4 block of parts 1.. (tail bytes in all, gathered in
+ * pack) to bodies and returns its length; 0 (nothing appended) when it
+ * would not save an eighth or memory is short: the caller keeps them as
+ * they are. */
+static size_t pack_tail(const char *const part[BODY_PARTS], const size_t len[BODY_PARTS],
+			size_t tail, struct buf *pack, struct buf *bodies)
+{
+	int bound, n;
+
+	if (tail < RECORDS_PACK_MIN || tail > (size_t)LZ4_MAX_INPUT_SIZE)
+		return 0;
+	bound = LZ4_compressBound((int)tail);
+	buf_reset(pack);
+	if (buf_reserve(pack, tail, NULL) < 0 || buf_reserve(bodies, (size_t)bound, NULL) < 0)
+		return 0;
+	for (int i = 1; i < BODY_PARTS; i++)
+		if (len[i] && buf_append(pack, part[i], len[i], NULL) < 0)
+			return 0; /* reserved above: cannot happen */
+	n = LZ4_compress_default(pack->ptr, bodies->ptr + bodies->len, (int)tail, bound);
+	if (n <= 0 || (size_t)n > tail - tail / 8)
+		return 0;
+	bodies->len += (size_t)n;
+	return (size_t)n;
+}
+
+/* Appends v's head to heads and its body to bodies (the tail packed
+ * through the scratch buffer pack where it pays); -EINVAL for an id that
+ * does not fit, -E2BIG past a buffer's bound (neither changed). */
 static int record_encode(const struct store_invocation *v, struct buf *heads, struct buf *bodies,
-			 struct hearth_error **err)
+			 struct buf *pack, struct hearth_error **err)
 {
 	const char *part[BODY_PARTS] = { v->error_json, v->logs, v->result, v->payload };
 	unsigned char h[RECORDS_HEAD] = { 0 };
 	size_t len[BODY_PARTS], idlen = v->id ? strlen(v->id) : 0, total = 0, mark = bodies->len;
+	size_t packed;
 	int r;
 
 	if (idlen == 0 || idlen >= RECORDS_ID_MAX)
@@ -402,18 +446,26 @@ static int record_encode(const struct store_invocation *v, struct buf *heads, st
 	if ((r = buf_reserve(bodies, total, err)) < 0 ||
 	    (r = buf_reserve(heads, RECORDS_HEAD, err)) < 0)
 		return r;
-	for (int i = 0; i < BODY_PARTS; i++)
-		if ((r = buf_append(bodies, part[i], len[i], err)) < 0) {
-			bodies->len = mark; /* reserved above: cannot happen */
-			return r;
-		}
+	if ((r = buf_append(bodies, part[0], len[0], err)) < 0)
+		return r; /* reserved above: cannot happen */
+	if ((packed = pack_tail(part, len, total - len[0], pack, bodies)) > 0) {
+		h[H_PACK] = HEAD_PACK_LZ4;
+		put32(h + H_PACKED, (uint32_t)packed);
+	} else {
+		for (int i = 1; i < BODY_PARTS; i++)
+			if ((r = buf_append(bodies, part[i], len[i], err)) < 0) {
+				bodies->len = mark; /* reserved above: cannot happen */
+				return r;
+			}
+	}
 	return buf_append(heads, h, RECORDS_HEAD, err);
 }
 
 /* A head's fixed fields into v (strings: the id, status and start kind
- * only); the body's offset and its parts' lengths into off and len. */
+ * only); the body's offset and its parts' lengths into off and len, and
+ * the packed tail's length into packed (0: the tail as it is). */
 static int head_decode(const unsigned char *h, struct store_invocation *v, uint64_t *off,
-		       uint32_t len[BODY_PARTS], struct hearth_error **err)
+		       uint32_t len[BODY_PARTS], uint32_t *packed, struct hearth_error **err)
 {
 	memset(v, 0, sizeof(*v));
 	v->id = strndup((const char *)h + H_ID, RECORDS_ID_MAX - 1);
@@ -430,6 +482,12 @@ static int head_decode(const unsigned char *h, struct store_invocation *v, uint6
 	*off = get64(h + H_BODY);
 	for (int i = 0; i < BODY_PARTS; i++)
 		len[i] = get32(h + H_LENS + 4 * i);
+	*packed = h[H_PACK] == HEAD_PACK_LZ4 ? get32(h + H_PACKED) : 0;
+	if (h[H_PACK] > HEAD_PACK_LZ4 || (h[H_PACK] == HEAD_PACK_LZ4 && *packed == 0)) {
+		store_invocation_clear(v);
+		return hearth_error_make(err, EIO, "records: '%s' is kept in a way unknown here",
+					 v->id ? v->id : "?");
+	}
 	if (h[H_STATUS] < INVOCATION_STATUS_N)
 		v->status = strdup(status_name_of(h[H_STATUS]));
 	if (h[H_START] < POOL_START_N)
@@ -740,7 +798,7 @@ static int batch_write(struct records *r, struct records_entry **batch, size_t n
 		char *owned[2];
 
 		entry_row(batch[i], &v, owned);
-		if (record_encode(&v, &r->heads, &r->bodies, NULL) < 0)
+		if (record_encode(&v, &r->heads, &r->bodies, &r->pack, NULL) < 0)
 			skipped++; /* an id or a part that cannot be kept: lost */
 		free(owned[0]);
 		free(owned[1]);
@@ -904,7 +962,7 @@ static int load_legacy(struct records *r, struct hearth_error **err)
 		buf_reset(&r->heads);
 		buf_reset(&r->bodies);
 		for (size_t i = 0; i < n; i++)
-			if (record_encode(&recs[i], &r->heads, &r->bodies, NULL) < 0)
+			if (record_encode(&recs[i], &r->heads, &r->bodies, &r->pack, NULL) < 0)
 				lost++;
 		store_invocations_free(recs, n);
 		b = staged(r);
@@ -919,6 +977,7 @@ static int load_legacy(struct records *r, struct hearth_error **err)
 	/* The buffer a move took (a few hundred records, errors and all)
 	 * is not held for the writer's far smaller batches. */
 	buf_release(&r->bodies);
+	buf_release(&r->pack);
 	return 0;
 }
 
@@ -968,6 +1027,7 @@ int records_new(struct records **out, const char *db_path, int64_t retention,
 	r->ix.ring_max = (size_t)r->retention + 1;
 	buf_init(&r->heads, (size_t)RECORDS_BATCH_MAX * RECORDS_HEAD);
 	buf_init(&r->bodies, SIZE_MAX);
+	buf_init(&r->pack, SIZE_MAX);
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_mutex_init(&r->imu, NULL);
 	pthread_cond_init(&r->wake, NULL);
@@ -1079,6 +1139,29 @@ static char *part_dup(const char *at, uint32_t len)
 	return p;
 }
 
+/* *body holds head bytes as they are, then an LZ4 block of packed
+ * bytes: into a new *body of total bytes, the head's then the block's
+ * (which must come to the rest, exactly). */
+static int unpack_tail(char **body, size_t head, size_t packed, size_t total,
+		       struct hearth_error **err)
+{
+	size_t tail = total - head;
+	char *out;
+	int n;
+
+	if (total < head || tail == 0 || tail > (size_t)LZ4_MAX_INPUT_SIZE || packed > INT_MAX)
+		return hearth_error_make(err, EIO, "records: a packed body of %zu bytes", tail);
+	if (!(out = malloc(total)))
+		return hearth_error_make(err, ENOMEM, "out of memory");
+	memcpy(out, *body, head);
+	n = LZ4_decompress_safe(*body + head, out + head, (int)packed, (int)tail);
+	free(*body);
+	*body = out;
+	if (n < 0 || (size_t)n != tail)
+		return hearth_error_make(err, EIO, "records: a packed body that does not unpack");
+	return 0;
+}
+
 /* The record at slot of batch, whose id must be id: everything (full),
  * or without logs, result and payload.  -ENOENT when its batch is gone
  * (deleted since it was found: retention). */
@@ -1086,9 +1169,9 @@ static int record_read(struct store *s, int64_t batch, uint32_t slot, const char
 		       struct store_invocation *v, struct hearth_error **err)
 {
 	unsigned char h[RECORDS_HEAD];
-	uint32_t len[BODY_PARTS];
+	uint32_t len[BODY_PARTS], packed;
 	char **part[BODY_PARTS] = { &v->error_json, &v->logs, &v->result, &v->payload };
-	size_t total = 0, nparts = full ? BODY_PARTS : 1;
+	size_t total = 0, nparts = full ? BODY_PARTS : 1, stored;
 	uint64_t off;
 	char *body;
 	int rc;
@@ -1096,7 +1179,7 @@ static int record_read(struct store *s, int64_t batch, uint32_t slot, const char
 	memset(v, 0, sizeof(*v));
 	if ((rc = store_batch_read(s, batch, STORE_BATCH_HEADS, (size_t)slot * RECORDS_HEAD, h,
 				   sizeof(h), err)) < 0 ||
-	    (rc = head_decode(h, v, &off, len, err)) < 0)
+	    (rc = head_decode(h, v, &off, len, &packed, err)) < 0)
 		return rc;
 	if (strcmp(v->id, id) != 0) {
 		rc = hearth_error_make(err, EIO,
@@ -1116,14 +1199,24 @@ static int record_read(struct store *s, int64_t batch, uint32_t slot, const char
 			}
 		return 0;
 	}
-	if (!(body = malloc(total))) {
+	/* what the batch holds of it: the tail packed, or all as it is */
+	if (!full || !packed)
+		packed = 0;
+	stored = packed ? (len[0] == HEAD_NULL ? 0 : len[0]) + packed : total;
+	if (!(body = malloc(stored))) {
 		store_invocation_clear(v);
 		return hearth_error_make(err, ENOMEM, "out of memory");
 	}
-	if (off > SIZE_MAX - total || (rc = store_batch_read(s, batch, STORE_BATCH_BODIES,
-							     (size_t)off, body, total, err)) < 0) {
+	if (off > SIZE_MAX - stored ||
+	    (rc = store_batch_read(s, batch, STORE_BATCH_BODIES, (size_t)off, body, stored, err)) <
+		    0) {
 		if (rc == 0)
 			rc = hearth_error_make(err, ERANGE, "records: a body past its batch");
+		free(body);
+		store_invocation_clear(v);
+		return rc;
+	}
+	if (packed && (rc = unpack_tail(&body, stored - packed, packed, total, err)) < 0) {
 		free(body);
 		store_invocation_clear(v);
 		return rc;
@@ -1300,6 +1393,7 @@ void records_free(struct records *r)
 	ix_free(&r->ix);
 	buf_release(&r->heads);
 	buf_release(&r->bodies);
+	buf_release(&r->pack);
 	pthread_cond_destroy(&r->wake);
 	pthread_cond_destroy(&r->done);
 	pthread_mutex_destroy(&r->mu);

@@ -61,6 +61,14 @@ for i in 2 3; do
 	ok "python call $i: no logs of an earlier call" test "$(jqr .logs | grep -c 'python first')" = 0
 	PY_IDS+=("$(jqr .id)"); PY_OK=$((PY_OK + 1))
 done
+# An event of ~45 KB of JSON objects: its record keeps the event, the
+# result and the logs LZ4-packed (src/invoke/records.c); read back below.
+BIG=$(python3 -c 'import json; print(json.dumps({"tag": "big", "items": [{"id": i, "name": "item-%d" % i, "score": i / 8} for i in range(1000)]}, separators=(",", ":")))')
+execute "$PY" "$BIG"
+is "$STATUS:$(jqr .status):$(jqr .result.echo.items[999].name)" "200:success:item-999" \
+	"python call with a ${#BIG}-byte event" || diag "$(last)"
+PY_IDS+=("$(jqr .id)"); PY_OK=$((PY_OK + 1))
+BIG_ID=$(jqr .id)
 
 # ---- node ---------------------------------------------------------------------
 execute "$JS" '{"tag":"first","list":[1,2,3],"nested":{"a":null,"b":true}}'
@@ -222,6 +230,12 @@ ok "  and REPORT with its duration, the function's memory size and its max memor
 is "$(jqr .result.echo.tag)" first "and the result"
 is "$(jqr -c .payload)" '{"tag":"first","n":1}' "and the event it was given"
 ok "and its start kind (stem or cold)" test "$(jqr .start)" = stem -o "$(jqr .start)" = cold
+req GET "/invocations/$BIG_ID"
+is "$STATUS" 200 "GET /invocations/{id} of the ${#BIG}-byte call" || diag "$(last)"
+BIG=$(jq -c . <<<"$BIG") # as jq prints it (0.0 is 0)
+is "$(jqr -c .payload)" "$BIG" "  its record's event, whole (kept packed)"
+is "$(jqr -c .result.echo)" "$BIG" "  its result"
+like "$(jqr .logs)" "log line from python big" "  its logs"
 req GET "/invocations/$RAISE_ID"
 is "$(jqr '[.status, .error.type] | @csv')" '"error","ValueError"' "an error's record keeps its error"
 req GET /invocations/00000000-0000-4000-a000-000000000000

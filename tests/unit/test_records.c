@@ -248,6 +248,145 @@ static void retention(const char *dir)
 	hearth_error_free(err);
 }
 
+static int exec_sql(const char *db, const char *sql)
+{
+	sqlite3 *h = NULL;
+	int rc = sqlite3_open(db, &h);
+
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(h, sql, NULL, NULL, NULL);
+	sqlite3_close(h);
+	return rc;
+}
+
+/* len bytes of text into dst (NUL-terminated): JSON objects as the
+ * benchmark's payloads are (compressible), or bytes 1..255 from a
+ * xorshift started at seed (not). */
+static void fill(char *dst, size_t len, bool json, uint32_t seed)
+{
+	uint32_t x = seed;
+	size_t n = 0;
+
+	if (json) {
+		n = (size_t)snprintf(dst, len + 1, "{\"items\":[");
+		for (int i = 0; n + 80 < len; i++)
+			n += (size_t)snprintf(dst + n, len + 1 - n,
+					      "{\"id\":%d,\"name\":\"item-%d\",\"score\":0.%06d},",
+					      i, i, (i * 7919) % 1000000);
+	}
+	while (n < len) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		dst[n++] = json ? ' ' : (char)(1 + x % 255);
+	}
+	dst[len] = '\0';
+}
+
+/* Records whose logs, result and event come to 4 KiB or more keep them
+ * LZ4-packed when that pays: read back byte for byte, the batch smaller
+ * than they are; bytes that do not pack are kept as they are; the error
+ * in front is read by a listing without unpacking; a packed body that is
+ * damaged, or kept in a way this build does not know, is an error, not a
+ * crash. */
+static void packed(const char *dir)
+{
+	size_t big = INVOKE_RECORD_BODY_MAX - 100;
+	char db[256], *json = malloc(big + 1), *noise = malloc(big + 1), *noise2 = malloc(big + 1);
+	char logs[6000];
+	char type[] = "Runtime.ExitError", msg[] = "exit status 3";
+	struct records *r = NULL;
+	struct store *s = NULL;
+	struct hearth_error *err = NULL;
+	struct store_invocation got = { 0 }, *recs = NULL;
+	size_t n = 0;
+	bool more = false;
+	long long stored;
+	struct pool_result res = {
+		.request_id = "p-json",
+		.function_id = 9,
+		.revision = 1,
+		.status = INVOCATION_CRASHED,
+		.error_type = { type, sizeof(type) - 1 },
+		.error_message = { msg, sizeof(msg) - 1 },
+		.start = POOL_START_WARM,
+		.memory_mb = 128,
+		.timeout_s = 3,
+	};
+
+	snprintf(db, sizeof(db), "%s/packed.db", dir);
+	is_int(store_open(&s, db, &err), 0, "packed: a store");
+	is_int(records_new(&r, db, 100, &err), 0, "  records");
+	if (!s || !r || !json || !noise || !noise2)
+		goto out;
+	fill(json, big, true, 1);
+	fill(noise, big, false, 2463534242u);
+	fill(noise2, big, false, 88675123u);
+	for (size_t i = 0; i + 1 < sizeof(logs); i++)
+		logs[i] = (char)('a' + i % 26);
+	logs[sizeof(logs) - 1] = '\0';
+	res.logs = (struct bytes){ logs, sizeof(logs) - 1 };
+	/* a crash keeps no result: the event and the logs are the tail */
+	records_push(r, records_entry_new(&res, 1700000001000, json, big));
+	is_int(records_flush(r, &err), 0, "  flushed");
+	stored = count_rows(db, "SELECT length(bodies) FROM invocation_batches "
+				"ORDER BY id DESC LIMIT 1");
+	ok(stored > 0 && stored < (long long)(big + sizeof(logs)) / 2,
+	   "  a JSON event and logs are kept packed (%lld bytes for %zu)", stored,
+	   big + sizeof(logs) - 1);
+	is_int(records_get(r, s, "p-json", &got, &err), 0, "  read back");
+	ok(got.payload && strcmp(got.payload, json) == 0, "  the event, byte for byte");
+	ok(got.logs && strcmp(got.logs, logs) == 0, "  the logs, byte for byte");
+	ok(got.error_json && strstr(got.error_json, "Runtime.ExitError"), "  the error");
+	ok(got.result == NULL, "  no result");
+	store_invocation_clear(&got);
+	is_int(records_list(r, s, 9, NULL, 10, &recs, &n, &more, &err), 0, "  listed");
+	ok(n == 1 && recs[0].error_json && strstr(recs[0].error_json, "exit status 3"),
+	   "  the listing reads the error in front of the packed tail");
+	store_invocations_free(recs, n);
+
+	res.request_id = "p-noise";
+	res.status = INVOCATION_SUCCESS;
+	res.error_type = (struct bytes){ 0 };
+	res.error_message = (struct bytes){ 0 };
+	res.logs = (struct bytes){ 0 };
+	res.result = (struct bytes){ noise2, big }; /* an echo's would pack: the same bytes */
+	records_push(r, records_entry_new(&res, 1700000002000, noise, big));
+	is_int(records_flush(r, &err), 0, "  flushed");
+	stored = count_rows(db, "SELECT length(bodies) FROM invocation_batches "
+				"ORDER BY id DESC LIMIT 1");
+	is_int(stored, (long long)(2 * big), "  bytes that do not pack are kept as they are");
+	is_int(records_get(r, s, "p-noise", &got, &err), 0, "  read back");
+	ok(got.payload && got.result && strcmp(got.payload, noise) == 0 &&
+		   strcmp(got.result, noise2) == 0,
+	   "  the event and the result, byte for byte");
+	store_invocation_clear(&got);
+
+	/* the JSON one's block zeroed past its error; the other's head marked
+	 * with a packing unknown here */
+	is_int(exec_sql(db, "UPDATE invocation_batches SET bodies = substr(bodies, 1, 80) || "
+			    "zeroblob(length(bodies) - 80) WHERE id = (SELECT min(id) FROM "
+			    "invocation_batches)"),
+	       SQLITE_OK, "  (the packed block damaged)");
+	is_int(records_get(r, s, "p-json", &got, &err), -EIO, "  a damaged block: an error");
+	ok(err && strstr(err->msg, "does not unpack"), "  which says so (%s)",
+	   err ? err->msg : "none");
+	hearth_error_clear(&err);
+	is_int(exec_sql(db, "UPDATE invocation_batches SET heads = substr(heads, 1, 146) || "
+			    "x'07' || substr(heads, 148) WHERE id = (SELECT max(id) FROM "
+			    "invocation_batches)"),
+	       SQLITE_OK, "  (a head's packing unknown)");
+	is_int(records_get(r, s, "p-noise", &got, &err), -EIO, "  an unknown packing: an error");
+	hearth_error_clear(&err);
+out:
+	records_free(r);
+	store_close(s);
+	hearth_error_free(err);
+	free(json);
+	free(noise);
+	free(noise2);
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/hearth-test-records-XXXXXX";
@@ -527,6 +666,7 @@ int main(void)
 
 	lists(db, s);
 	retention(dir);
+	packed(dir);
 
 	/* Retention 0: the records kept before go, none is kept from now on,
 	 * and nothing counts as dropped. */
