@@ -102,7 +102,7 @@ struct records {
 	int64_t retention;
 	/* the writer thread's: */
 	struct buf heads, bodies; /* the batch being written */
-	struct buf pack;	  /* a record's tail, gathered to be compressed */
+	LZ4_stream_t *lz4;	  /* packing the records' tails (NULL: none packed) */
 	int64_t dropped_done;	  /* batches deleted up to this row id */
 	/* readers' and the writer's, under imu (never taken with mu held): */
 	pthread_mutex_t imu;
@@ -282,8 +282,10 @@ char *records_logs(const struct store_invocation *r)
  *   144  status, start_kind: their index in invocation_status_name and
  *        pool_start_name (HEAD_NONE for NULL)
  *   146  how the body is kept: 0 as it is; HEAD_PACK_LZ4 error_json as it
- *        is, then logs, result and payload as one LZ4 block (lz4.h) of
- *   148  this many bytes (uint32)
+ *        is, then logs, result and payload LZ4-packed (lz4.h) in
+ *   148  this many bytes (uint32): the three blocks' lengths (uint32
+ *        each), then the blocks, one stream (each packed against the
+ *        parts before it, read where they lie: no copy to gather them)
  *   152  zeroes to RECORDS_HEAD
  *
  * A record whose logs, result and payload come to RECORDS_PACK_MIN bytes
@@ -381,36 +383,49 @@ static const char *start_name_of(int i)
 	return pool_start_name((enum pool_start)i);
 }
 
-/* Appends the LZ4 block of parts 1.. (tail bytes in all, gathered in
- * pack) to bodies and returns its length; 0 (nothing appended) when it
- * would not save an eighth or memory is short: the caller keeps them as
- * they are. */
-static size_t pack_tail(const char *const part[BODY_PARTS], const size_t len[BODY_PARTS],
-			size_t tail, struct buf *pack, struct buf *bodies)
-{
-	int bound, n;
+#define PACK_LENS (4 * (BODY_PARTS - 1)) /* the blocks' lengths, in front */
 
-	if (tail < RECORDS_PACK_MIN || tail > (size_t)LZ4_MAX_INPUT_SIZE)
-		return 0;
-	bound = LZ4_compressBound((int)tail);
-	buf_reset(pack);
-	if (buf_reserve(pack, tail, NULL) < 0 || buf_reserve(bodies, (size_t)bound, NULL) < 0)
+/* Appends parts 1.. (tail bytes in all) to bodies LZ4-packed, as the
+ * head's layout says, and returns how many bytes that took; 0 (nothing
+ * appended) when it would not save an eighth, or without lz4 or memory:
+ * the caller keeps them as they are.  The parts must stay where they are
+ * until this returns (the stream refers back to them). */
+static size_t pack_tail(LZ4_stream_t *lz4, const char *const part[BODY_PARTS],
+			const size_t len[BODY_PARTS], size_t tail, struct buf *bodies)
+{
+	size_t room = PACK_LENS, at = bodies->len, used = PACK_LENS;
+
+	if (!lz4 || tail < RECORDS_PACK_MIN || tail > (size_t)LZ4_MAX_INPUT_SIZE)
 		return 0;
 	for (int i = 1; i < BODY_PARTS; i++)
-		if (len[i] && buf_append(pack, part[i], len[i], NULL) < 0)
-			return 0; /* reserved above: cannot happen */
-	n = LZ4_compress_default(pack->ptr, bodies->ptr + bodies->len, (int)tail, bound);
-	if (n <= 0 || (size_t)n > tail - tail / 8)
+		room += (size_t)LZ4_compressBound((int)len[i]);
+	if (buf_reserve(bodies, room, NULL) < 0)
 		return 0;
-	bodies->len += (size_t)n;
-	return (size_t)n;
+	LZ4_resetStream_fast(lz4);
+	for (int i = 1; i < BODY_PARTS; i++) {
+		unsigned char *lens = (unsigned char *)bodies->ptr + at;
+		int n = 0;
+
+		if (len[i]) {
+			n = LZ4_compress_fast_continue(lz4, part[i], bodies->ptr + at + used,
+						       (int)len[i], (int)(room - used), 1);
+			if (n <= 0)
+				return 0;
+		}
+		put32(lens + 4 * (i - 1), (uint32_t)n);
+		used += (size_t)n;
+	}
+	if (used > tail - tail / 8)
+		return 0;
+	bodies->len += used;
+	return used;
 }
 
 /* Appends v's head to heads and its body to bodies (the tail packed
- * through the scratch buffer pack where it pays); -EINVAL for an id that
- * does not fit, -E2BIG past a buffer's bound (neither changed). */
+ * with lz4 where it pays); -EINVAL for an id that does not fit, -E2BIG
+ * past a buffer's bound (neither changed). */
 static int record_encode(const struct store_invocation *v, struct buf *heads, struct buf *bodies,
-			 struct buf *pack, struct hearth_error **err)
+			 LZ4_stream_t *lz4, struct hearth_error **err)
 {
 	const char *part[BODY_PARTS] = { v->error_json, v->logs, v->result, v->payload };
 	unsigned char h[RECORDS_HEAD] = { 0 };
@@ -448,7 +463,7 @@ static int record_encode(const struct store_invocation *v, struct buf *heads, st
 		return r;
 	if ((r = buf_append(bodies, part[0], len[0], err)) < 0)
 		return r; /* reserved above: cannot happen */
-	if ((packed = pack_tail(part, len, total - len[0], pack, bodies)) > 0) {
+	if ((packed = pack_tail(lz4, part, len, total - len[0], bodies)) > 0) {
 		h[H_PACK] = HEAD_PACK_LZ4;
 		put32(h + H_PACKED, (uint32_t)packed);
 	} else {
@@ -798,7 +813,7 @@ static int batch_write(struct records *r, struct records_entry **batch, size_t n
 		char *owned[2];
 
 		entry_row(batch[i], &v, owned);
-		if (record_encode(&v, &r->heads, &r->bodies, &r->pack, NULL) < 0)
+		if (record_encode(&v, &r->heads, &r->bodies, r->lz4, NULL) < 0)
 			skipped++; /* an id or a part that cannot be kept: lost */
 		free(owned[0]);
 		free(owned[1]);
@@ -962,7 +977,7 @@ static int load_legacy(struct records *r, struct hearth_error **err)
 		buf_reset(&r->heads);
 		buf_reset(&r->bodies);
 		for (size_t i = 0; i < n; i++)
-			if (record_encode(&recs[i], &r->heads, &r->bodies, &r->pack, NULL) < 0)
+			if (record_encode(&recs[i], &r->heads, &r->bodies, r->lz4, NULL) < 0)
 				lost++;
 		store_invocations_free(recs, n);
 		b = staged(r);
@@ -977,7 +992,6 @@ static int load_legacy(struct records *r, struct hearth_error **err)
 	/* The buffer a move took (a few hundred records, errors and all)
 	 * is not held for the writer's far smaller batches. */
 	buf_release(&r->bodies);
-	buf_release(&r->pack);
 	return 0;
 }
 
@@ -1027,7 +1041,7 @@ int records_new(struct records **out, const char *db_path, int64_t retention,
 	r->ix.ring_max = (size_t)r->retention + 1;
 	buf_init(&r->heads, (size_t)RECORDS_BATCH_MAX * RECORDS_HEAD);
 	buf_init(&r->bodies, SIZE_MAX);
-	buf_init(&r->pack, SIZE_MAX);
+	r->lz4 = LZ4_createStream(); /* NULL: records kept as they are */
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_mutex_init(&r->imu, NULL);
 	pthread_cond_init(&r->wake, NULL);
@@ -1139,25 +1153,42 @@ static char *part_dup(const char *at, uint32_t len)
 	return p;
 }
 
-/* *body holds head bytes as they are, then an LZ4 block of packed
- * bytes: into a new *body of total bytes, the head's then the block's
- * (which must come to the rest, exactly). */
-static int unpack_tail(char **body, size_t head, size_t packed, size_t total,
-		       struct hearth_error **err)
+/* *body holds head bytes as they are, then packed bytes of parts 1..
+ * (pack_tail's layout): into a new *body of total bytes, the head's
+ * then each part's, which must come to len[i] bytes exactly. */
+static int unpack_tail(char **body, size_t head, size_t packed, const uint32_t len[BODY_PARTS],
+		       size_t total, struct hearth_error **err)
 {
-	size_t tail = total - head;
+	const unsigned char *in = (const unsigned char *)*body + head;
+	LZ4_streamDecode_t sd;
+	size_t used = PACK_LENS, at = head;
 	char *out;
-	int n;
 
-	if (total < head || tail == 0 || tail > (size_t)LZ4_MAX_INPUT_SIZE || packed > INT_MAX)
-		return hearth_error_make(err, EIO, "records: a packed body of %zu bytes", tail);
+	if (total < head || packed < PACK_LENS || packed > INT_MAX)
+		return hearth_error_make(err, EIO, "records: a packed body of %zu bytes", packed);
 	if (!(out = malloc(total)))
 		return hearth_error_make(err, ENOMEM, "out of memory");
 	memcpy(out, *body, head);
-	n = LZ4_decompress_safe(*body + head, out + head, (int)packed, (int)tail);
+	LZ4_setStreamDecode(&sd, NULL, 0);
+	for (int i = 1; i < BODY_PARTS; i++) {
+		size_t want = len[i] == HEAD_NULL ? 0 : len[i], n = get32(in + 4 * (i - 1));
+		int got = 0;
+
+		if (n > packed - used || want > total - at || want > (size_t)LZ4_MAX_INPUT_SIZE ||
+		    (n == 0) != (want == 0) ||
+		    (n && (got = LZ4_decompress_safe_continue(&sd, (const char *)in + used,
+							      out + at, (int)n, (int)want)) < 0) ||
+		    (size_t)got != want) {
+			free(out);
+			return hearth_error_make(err, EIO,
+						 "records: a packed body that does not unpack");
+		}
+		used += n;
+		at += want;
+	}
 	free(*body);
 	*body = out;
-	if (n < 0 || (size_t)n != tail)
+	if (used != packed || at != total)
 		return hearth_error_make(err, EIO, "records: a packed body that does not unpack");
 	return 0;
 }
@@ -1216,7 +1247,7 @@ static int record_read(struct store *s, int64_t batch, uint32_t slot, const char
 		store_invocation_clear(v);
 		return rc;
 	}
-	if (packed && (rc = unpack_tail(&body, stored - packed, packed, total, err)) < 0) {
+	if (packed && (rc = unpack_tail(&body, stored - packed, packed, len, total, err)) < 0) {
 		free(body);
 		store_invocation_clear(v);
 		return rc;
@@ -1393,7 +1424,7 @@ void records_free(struct records *r)
 	ix_free(&r->ix);
 	buf_release(&r->heads);
 	buf_release(&r->bodies);
-	buf_release(&r->pack);
+	LZ4_freeStream(r->lz4);
 	pthread_cond_destroy(&r->wake);
 	pthread_cond_destroy(&r->done);
 	pthread_mutex_destroy(&r->mu);

@@ -362,13 +362,22 @@ static void packed(const char *dir)
 	   "  the event and the result, byte for byte");
 	store_invocation_clear(&got);
 
-	/* the JSON one's block zeroed past its error; the other's head marked
+	/* the JSON one's blocks damaged (64 zero bytes amid them, their
+	 * lengths whole), then zeroed past its error; the other's head marked
 	 * with a packing unknown here */
+	/* (|| makes text of blobs: cast back, or length() stops at a NUL) */
+	is_int(exec_sql(db,
+			"UPDATE invocation_batches SET bodies = CAST(substr(bodies, 1, 300) || "
+			"zeroblob(64) || substr(bodies, 365) AS BLOB) WHERE id = (SELECT min(id) "
+			"FROM invocation_batches)"),
+	       SQLITE_OK, "  (64 bytes of the packed blocks zeroed)");
+	is_int(records_get(r, s, "p-json", &got, &err), -EIO, "  damaged blocks: an error");
+	hearth_error_clear(&err);
 	is_int(exec_sql(db, "UPDATE invocation_batches SET bodies = substr(bodies, 1, 80) || "
 			    "zeroblob(length(bodies) - 80) WHERE id = (SELECT min(id) FROM "
 			    "invocation_batches)"),
-	       SQLITE_OK, "  (the packed block damaged)");
-	is_int(records_get(r, s, "p-json", &got, &err), -EIO, "  a damaged block: an error");
+	       SQLITE_OK, "  (the packed blocks zeroed, their lengths too)");
+	is_int(records_get(r, s, "p-json", &got, &err), -EIO, "  zeroed blocks: an error");
 	ok(err && strstr(err->msg, "does not unpack"), "  which says so (%s)",
 	   err ? err->msg : "none");
 	hearth_error_clear(&err);
