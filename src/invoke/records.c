@@ -418,6 +418,7 @@ static size_t pack_tail(LZ4_stream_t *lz4, const char *const part[BODY_PARTS],
 	if (used > tail - tail / 8)
 		return 0;
 	bodies->len += used;
+	bodies->ptr[bodies->len] = '\0'; /* buf's NUL after its bytes */
 	return used;
 }
 
@@ -499,9 +500,11 @@ static int head_decode(const unsigned char *h, struct store_invocation *v, uint6
 		len[i] = get32(h + H_LENS + 4 * i);
 	*packed = h[H_PACK] == HEAD_PACK_LZ4 ? get32(h + H_PACKED) : 0;
 	if (h[H_PACK] > HEAD_PACK_LZ4 || (h[H_PACK] == HEAD_PACK_LZ4 && *packed == 0)) {
+		int r = hearth_error_make(err, EIO, "records: '%s' is kept in a way unknown here",
+					  v->id ? v->id : "?");
+
 		store_invocation_clear(v);
-		return hearth_error_make(err, EIO, "records: '%s' is kept in a way unknown here",
-					 v->id ? v->id : "?");
+		return r;
 	}
 	if (h[H_STATUS] < INVOCATION_STATUS_N)
 		v->status = strdup(status_name_of(h[H_STATUS]));
@@ -1164,7 +1167,8 @@ static int unpack_tail(char **body, size_t head, size_t packed, const uint32_t l
 	size_t used = PACK_LENS, at = head;
 	char *out;
 
-	if (total < head || packed < PACK_LENS || packed > INT_MAX)
+	/* LZ4 makes at most 255 bytes of one (a 64 KiB part: 258 packed) */
+	if (total < head || packed < PACK_LENS || packed > INT_MAX || (total - head) / 255 > packed)
 		return hearth_error_make(err, EIO, "records: a packed body of %zu bytes", packed);
 	if (!(out = malloc(total)))
 		return hearth_error_make(err, ENOMEM, "out of memory");
@@ -1234,6 +1238,10 @@ static int record_read(struct store *s, int64_t batch, uint32_t slot, const char
 	if (!full || !packed)
 		packed = 0;
 	stored = packed ? (len[0] == HEAD_NULL ? 0 : len[0]) + packed : total;
+	if (stored > INT_MAX) { /* more than a batch can hold (a damaged head) */
+		store_invocation_clear(v);
+		return hearth_error_make(err, ERANGE, "records: a body past its batch");
+	}
 	if (!(body = malloc(stored))) {
 		store_invocation_clear(v);
 		return hearth_error_make(err, ENOMEM, "out of memory");

@@ -130,7 +130,7 @@ static void test_functions(void)
 		printf("# %s\n", err ? err->msg : "?");
 		exit(1);
 	}
-	is_int(raw_pragma("PRAGMA user_version"), 7, "user_version is the schema version (7)");
+	is_int(raw_pragma("PRAGMA user_version"), 8, "user_version is the schema version (8)");
 	mode = raw_text("PRAGMA journal_mode");
 	is_str(mode, "wal", "journal_mode is WAL");
 	free(mode);
@@ -907,7 +907,7 @@ static void test_migration_from_v1(void)
 	is_int(store_open(&s, db_path, &err), 0, "opens, migrating");
 	if (!s)
 		exit(1);
-	is_int(raw_pragma("PRAGMA user_version"), 7, "now at schema 7");
+	is_int(raw_pragma("PRAGMA user_version"), 8, "now at schema 8");
 	is_int(count_tables("invocations_created"), 0,
 	       "schema 5 dropped the index by time over all functions");
 	ok(store_function_get(s, 7, &f, &err) == 0 && f->revision == 4 && !strcmp(f->name, "old"),
@@ -978,7 +978,7 @@ static void test_legacy_from_v6(void)
 	is_int(store_open(&s, db_path, &err), 0, "opens, migrating");
 	if (!s)
 		exit(1);
-	is_int(raw_pragma("PRAGMA user_version"), 7, "now at schema 7");
+	is_int(raw_pragma("PRAGMA user_version"), 8, "now at schema 8");
 	is_int(count_tables("invocations"), 0, "invocations was renamed");
 	is_int(raw_pragma("SELECT count(*) FROM invocations_v6"), 5, "  to invocations_v6, all 5");
 	is_int(count_batches(), 0, "no batches yet");
@@ -1097,7 +1097,7 @@ static void test_legacy_from_v6(void)
 	store_close(s);
 	s = NULL;
 	is_int(store_open(&s, db_path, &err), 0, "reopen");
-	is_int(raw_pragma("PRAGMA user_version"), 7, "  still schema 7");
+	is_int(raw_pragma("PRAGMA user_version"), 8, "  still schema 8");
 	is_int(count_tables("invocations_v6"), 0, "  no old table came back");
 	is_int(store_legacy_take(s, 10, &recs, &n, &through, &err), 0, "  take");
 	ok(n == 0 && recs == NULL, "  nothing");
