@@ -18,6 +18,7 @@
 
 #include "bounds.h"
 #include "chan.h"
+#include "heap.h"
 #include "loop.h"
 #include "util.h"
 
@@ -451,6 +452,11 @@ static void on_out(evutil_socket_t fd, short what, void *arg)
 
 	if (r == 0)
 		return;
+	/* All sent from the caller's payload (not a copy of ours): a large
+	 * body's block can go now, before the answer (heap.h).  Not from
+	 * lane_invoke, whose callers still hold the payload on the stack. */
+	if (r > 0 && l->out && !l->out_buf)
+		heap_lent_sent(l->out);
 	out_drop(l);
 	if (r < 0)
 		lane_gone(l);

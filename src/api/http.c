@@ -204,6 +204,13 @@ static void free_ref(const void *data, size_t len, void *block)
 	free(block);
 }
 
+/* The same for a large body's block, which may have been lent (heap.h). */
+static void free_body_ref(const void *data, size_t len, void *block)
+{
+	heap_lent_gone(block);
+	free_ref(data, len, block);
+}
+
 /* Hands body's bytes to b by reference (body is empty after): 0, or -1
  * with them freed. */
 static int add_buf(struct evbuffer *b, struct buf *body)
@@ -390,15 +397,17 @@ int http_body(struct evhttp_request *req, size_t max, const char **data, size_t 
 	if (n >= HEAP_LARGE_BODY && evbuffer_get_contiguous_space(in) < n) {
 		/* Made contiguous in a block of its own size (evbuffer_pullup
 		 * would take a chain of the next power of two: 8 MiB for 6 MB)
-		 * that takes the read chains' place in the request. */
+		 * that takes the read chains' place in the request, and is lent
+		 * to the runtime that takes it (freed once sent: heap.h). */
 		char *blk = malloc(n);
 
 		if (!blk || evbuffer_copyout(in, blk, n) != (ev_ssize_t)n ||
-		    evbuffer_add_reference(in, blk, n, free_ref, blk) < 0) {
+		    evbuffer_add_reference(in, blk, n, free_body_ref, blk) < 0) {
 			free(blk); /* the request keeps its body as it was */
 			return hearth_error_make(err, ENOMEM, "out of memory");
 		}
 		evbuffer_drain(in, n); /* the read chains, before the block */
+		heap_lend(blk, n, in);
 		p = (unsigned char *)blk;
 	} else {
 		p = evbuffer_pullup(in, -1);

@@ -2,6 +2,7 @@
 #include "heap.h"
 
 #include <errno.h>
+#include <event2/buffer.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -10,6 +11,12 @@
 #include "log.h"
 
 static struct event *trim_ev;
+
+static struct lent {
+	const void *block; /* NULL: a free slot */
+	size_t len;
+	struct evbuffer *in;
+} lent[HEAP_LENT_MAX];
 
 /* A large call's buffers (the body, the result, the reply: up to
  * INVOKE_PAYLOAD_MAX each, several at once) come from the heap and stay
@@ -85,4 +92,48 @@ void heap_trim_stop(void)
 	if (trim_ev)
 		event_free(trim_ev);
 	trim_ev = NULL;
+}
+
+static struct lent *lent_find(const void *block)
+{
+	for (size_t i = 0; block && i < HEAP_LENT_MAX; i++)
+		if (lent[i].block == block)
+			return &lent[i];
+	return NULL;
+}
+
+void heap_lend(const void *block, size_t len, struct evbuffer *in)
+{
+	struct lent *l = lent_find(block);
+
+	for (size_t i = 0; !l && i < HEAP_LENT_MAX; i++)
+		if (!lent[i].block)
+			l = &lent[i];
+	if (l && block && in)
+		*l = (struct lent){ block, len, in };
+}
+
+void heap_lent_sent(const void *block)
+{
+	struct lent *l = lent_find(block);
+	struct evbuffer *in;
+	size_t len;
+
+	if (!l)
+		return;
+	in = l->in;
+	len = l->len;
+	*l = (struct lent){ 0 };
+	/* The request holds the block as a reference of len bytes and
+	 * nothing else (http_body); draining it runs the block's cleanup. */
+	if (evbuffer_get_length(in) == len)
+		evbuffer_drain(in, len);
+}
+
+void heap_lent_gone(const void *block)
+{
+	struct lent *l = lent_find(block);
+
+	if (l)
+		*l = (struct lent){ 0 };
 }

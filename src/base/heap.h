@@ -23,4 +23,19 @@ int heap_trim_start(struct event_base *base);
 void heap_body_seen(size_t len);
 void heap_trim_stop(void);
 
+/* A large request body's block, lent to the runtime that takes it.  The
+ * body stays with its request until the reply; a call's result block then
+ * comes while it is held (three pieces of the payload's size at once:
+ * read chains, body, result).  Once a runtime's lane has sent the whole
+ * block (heap_lent_sent), it is drained from the request (in, len bytes),
+ * which frees it, and the result can take its place.  heap_lent_gone: the
+ * block was freed with its request first.  At most HEAP_LENT_MAX lent at
+ * once (past them a block stays to its request's end).  The loop's thread
+ * only. */
+#define HEAP_LENT_MAX 16
+struct evbuffer;
+void heap_lend(const void *block, size_t len, struct evbuffer *in);
+void heap_lent_sent(const void *block);
+void heap_lent_gone(const void *block);
+
 #endif
