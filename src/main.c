@@ -263,6 +263,7 @@ static int start(struct daemon *d, struct hearth_error **err)
 	if ((r = records_new(&d->records, path, d->cfg.retention, err)) < 0 ||
 	    (r = metrics_new(&d->metrics, err)) < 0)
 		return r;
+	store_on_busy(d->store, records_boost, d->records);
 	if ((r = events_new(&d->events, d->base, d->pool, err)) < 0)
 		return r;
 	struct invoke_deps xd = { .base = d->base,
@@ -341,6 +342,8 @@ static void stop(struct daemon *d)
 	asyncq_free(d->asyncq); /* before the invoker: it abandons its attempts */
 	invoke_free(d->invoker);
 	registry_free(d->registry);
+	if (d->store)
+		store_on_busy(d->store, NULL, NULL);
 	records_free(d->records); /* flushes the last batch */
 	pool_free(d->pool);
 	metrics_free(d->metrics);

@@ -12,9 +12,26 @@
  * when it starts, then every RECORDS_LOG_EVERY_S), never kept to retry.
  *
  * The loop's share is one allocation and a few copies per call
- * (records_entry_new), and a pointer handed over under the lock; the
+ * (records_entry_new), and a pointer pushed on a lock-free stack; the
  * writer thread formats the record (Lambda's log lines, the error's JSON)
- * before it writes the batch. */
+ * before it writes the batch.
+ *
+ * The writer runs at SCHED_IDLE while it formats and writes a quiet
+ * flush: on a 2-CPU machine its millisecond-long slices (a batch's
+ * INSERT and commit, the index) otherwise sit on the CPU where the
+ * warm call's next process wakes, and they were the c=1 tail (bench/
+ * RESULTS.md).  Within hearthd's cgroup (the loop, and a load generator
+ * beside it) a woken thread now takes the CPU from the writer at once;
+ * a runtime in its container's cgroup does not (the kernel weighs the
+ * groups, not the writer), so the writer's slices still cost that
+ * wake-up some of the time.  At idle priority it could be left off the CPU for long
+ * while holding something the loop waits for, so it holds none there
+ * that a call takes: the hand-over takes no lock, a reader (the control
+ * plane) and the loop's connection waiting on SQLite's write lock raise
+ * the writer to SCHED_OTHER first (records_boost), and a long queue
+ * (a writer behind) is written at SCHED_OTHER.  Where the writer could
+ * not come back from SCHED_IDLE (an unprivileged hearthd: RLIMIT_NICE)
+ * it never goes there. */
 #include "records.h"
 
 #include <endian.h>
@@ -22,6 +39,8 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
+#include <semaphore.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,10 +62,12 @@
 #define RECORDS_ID_MAX 40
 /* The writer lets the CPU go after this many records formatted. */
 #define RECORDS_YIELD_EVERY 16
-/* Beyond either (a writer far behind) the oldest records go. */
+/* Beyond either (a writer far behind) a call's record is not kept. */
 #define RECORDS_MAX_PENDING 20000
 #define RECORDS_MAX_PENDING_BYTES (32u << 20)
 #define RECORDS_LOG_EVERY_S 10 /* while batches fail, a line this often */
+/* A flush of this many records or more is written at SCHED_OTHER. */
+#define RECORDS_QUIET_MAX 2048
 
 /* ---- the index: where each kept record is ----
  *
@@ -89,17 +110,21 @@ struct records_index {
 struct records {
 	struct store *wstore; /* the writer thread's connection */
 	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t wake, done;
-	/* under mu: */
-	struct records_entry **pending;
-	size_t n, alloc;
-	size_t bytes;		  /* what the pending entries hold */
-	uint64_t queued, written; /* records handed over / written or dropped */
-	bool flush_now, stop, failing;
-	bool off;	  /* retention 0: no records, no writer thread */
-	uint64_t dropped; /* not written: the store failed, or the writer fell behind */
+	bool off;     /* retention 0: no records, no writer thread */
+	bool idle_ok; /* the writer can go to SCHED_IDLE and come back */
 	int64_t retention;
+	/* the hand-over, no lock taken: */
+	_Atomic(struct records_entry *) top; /* pushed, newest first */
+	atomic_size_t n, bytes;		     /* what the stack holds */
+	atomic_uint_least64_t queued;	     /* records pushed */
+	atomic_uint_least64_t dropped;	     /* not written: store failing, writer behind */
+	atomic_bool flush_now, stop;
+	atomic_bool busy;    /* the loop's connection waited on the write lock */
+	atomic_int readers;  /* readers waiting or reading: the writer at SCHED_OTHER */
+	sem_t wake;	     /* posted: a first record pushed, a flush asked, stop */
+	pthread_mutex_t mu;  /* never taken by the writer at SCHED_IDLE */
+	pthread_cond_t done; /* under mu: written moved */
+	uint64_t written;    /* under mu: records taken and written, or dropped */
 	/* the writer thread's: */
 	struct buf heads, bodies; /* the batch being written */
 	LZ4_stream_t *lz4;	  /* packing the records' tails (NULL: none packed) */
@@ -112,7 +137,8 @@ struct records {
 /* A call's ending as the pool told it, its bytes copied behind it: all the
  * record needs, nothing formatted yet. */
 struct records_entry {
-	struct pool_result res; /* its strings and bytes point into data */
+	struct records_entry *next; /* on the hand-over stack */
+	struct pool_result res;	    /* its strings and bytes point into data */
 	int64_t created_ms, ended_ms;
 	const char *payload; /* NUL-terminated, or NULL (over the record's cap) */
 	size_t size;	     /* the allocation */
@@ -836,11 +862,8 @@ static int batch_write(struct records *r, struct records_entry **batch, size_t n
 	pthread_mutex_lock(&r->imu);
 	skipped += ix_add_batch(r, rowid, (const unsigned char *)r->heads.ptr, (size_t)b.n);
 	pthread_mutex_unlock(&r->imu);
-	if (skipped) {
-		pthread_mutex_lock(&r->mu);
-		r->dropped += skipped;
-		pthread_mutex_unlock(&r->mu);
-	}
+	if (skipped)
+		atomic_fetch_add(&r->dropped, skipped);
 	return 0;
 }
 
@@ -871,56 +894,148 @@ static void batch_free(struct records_entry **b, size_t n)
 	free(b);
 }
 
+/* t's policy: SCHED_IDLE (it gives way to any other thread of its
+ * cgroup at once) or SCHED_OTHER. */
+static int writer_sched(pthread_t t, bool idle)
+{
+	struct sched_param sp = { 0 };
+
+	return pthread_setschedparam(t, idle ? SCHED_IDLE : SCHED_OTHER, &sp);
+}
+
+static void *idle_probe(void *arg)
+{
+	*(bool *)arg = writer_sched(pthread_self(), true) == 0 &&
+		       writer_sched(pthread_self(), false) == 0;
+	return NULL;
+}
+
+/* Whether a thread can go to SCHED_IDLE and back: coming back needs
+ * CAP_SYS_NICE or an RLIMIT_NICE of 20, so it is tried, on a thread of
+ * its own (one left at SCHED_IDLE ends there). */
+static bool idle_possible(void)
+{
+	pthread_t t;
+	bool ok = false;
+
+	if (pthread_create(&t, NULL, idle_probe, &ok) != 0)
+		return false;
+	pthread_join(t, NULL);
+	return ok;
+}
+
+/* The writer to SCHED_OTHER: a reader or the loop waits for it. */
+static void writer_raise(struct records *r)
+{
+	if (r->idle_ok)
+		writer_sched(r->thread, false);
+}
+
+void records_boost(void *arg)
+{
+	struct records *r = arg;
+
+	if (!r || r->off)
+		return;
+	atomic_store(&r->busy, true);
+	writer_raise(r);
+}
+
+/* A flush's entries: the stack taken whole, oldest first. */
+static struct records_entry **take(struct records *r, size_t *n)
+{
+	struct records_entry *e = atomic_exchange(&r->top, NULL), **batch;
+	size_t k = 0, bytes = 0;
+
+	*n = 0;
+	for (struct records_entry *i = e; i; i = i->next)
+		k++;
+	if (!k)
+		return NULL;
+	if (!(batch = malloc(k * sizeof(*batch)))) {
+		/* lost, and counted: the writer holds nothing it cannot write */
+		while (e) {
+			struct records_entry *next = e->next;
+
+			bytes += e->size;
+			free(e);
+			e = next;
+		}
+		atomic_fetch_add(&r->dropped, k);
+		atomic_fetch_sub(&r->n, k);
+		atomic_fetch_sub(&r->bytes, bytes);
+		pthread_mutex_lock(&r->mu);
+		r->written += k;
+		pthread_cond_broadcast(&r->done);
+		pthread_mutex_unlock(&r->mu);
+		return NULL;
+	}
+	for (size_t i = k; i-- > 0; e = e->next) {
+		batch[i] = e;
+		bytes += e->size;
+	}
+	atomic_fetch_sub(&r->n, k);
+	atomic_fetch_sub(&r->bytes, bytes);
+	*n = k;
+	return batch;
+}
+
+/* Waits for a first record, then lets a batch pile up (or a reader ask
+ * for it).  false: stopping, nothing left. */
+static bool writer_wait(struct records *r)
+{
+	struct timespec ts;
+
+	while (!atomic_load(&r->top) && !atomic_load(&r->stop))
+		sem_wait(&r->wake);
+	if (!atomic_load(&r->top))
+		return false;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += RECORDS_FLUSH_MS * 1000000L;
+	ts.tv_sec += ts.tv_nsec / 1000000000L;
+	ts.tv_nsec %= 1000000000L;
+	while (!atomic_load(&r->flush_now) && !atomic_load(&r->stop) &&
+	       (sem_timedwait(&r->wake, &ts) == 0 || errno == EINTR))
+		;
+	atomic_store(&r->flush_now, false);
+	return true;
+}
+
 static void *writer(void *arg)
 {
 	struct records *r = arg;
 	int64_t last_log_ns = 0;
 	uint64_t dropped_at_failure = 0;
+	bool failing = false;
 
-	pthread_mutex_lock(&r->mu);
-	for (;;) {
-		struct records_entry **batch;
+	while (writer_wait(r)) {
 		struct hearth_error *err = NULL;
-		size_t bn;
-		uint64_t upto, dropped;
-		size_t lost;
-		bool was_failing;
+		struct records_entry **batch;
+		size_t bn, lost;
+		bool quiet;
 		int rc;
 
-		while (r->n == 0 && !r->stop)
-			pthread_cond_wait(&r->wake, &r->mu);
-		if (r->n == 0 && r->stop)
-			break;
-		if (!r->flush_now && !r->stop) {
-			/* let a batch pile up (or a reader ask for it) */
-			struct timespec ts;
-
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += RECORDS_FLUSH_MS * 1000000L;
-			ts.tv_sec += ts.tv_nsec / 1000000000L;
-			ts.tv_nsec %= 1000000000L;
-			while (!r->flush_now && !r->stop &&
-			       pthread_cond_timedwait(&r->wake, &r->mu, &ts) != ETIMEDOUT)
-				;
+		if (!(batch = take(r, &bn)))
+			continue;
+		/* Idle priority for a quiet flush no one waits for; checked
+		 * again once there, for a reader come meanwhile. */
+		quiet = r->idle_ok && bn < RECORDS_QUIET_MAX && !atomic_exchange(&r->busy, false) &&
+			atomic_load(&r->readers) == 0;
+		if (quiet && (writer_sched(pthread_self(), true) != 0 ||
+			      atomic_load(&r->readers) > 0 || atomic_load(&r->busy))) {
+			writer_sched(pthread_self(), false);
+			quiet = false;
 		}
-		batch = r->pending;
-		bn = r->n;
-		upto = r->queued;
-		r->pending = NULL;
-		r->n = r->alloc = 0;
-		r->bytes = 0;
-		r->flush_now = false;
-		was_failing = r->failing;
-		dropped = r->dropped;
-		pthread_mutex_unlock(&r->mu);
-
 		rc = flush_write(r, batch, bn, &lost, &err);
+		if (quiet)
+			writer_sched(pthread_self(), false);
 		if (rc < 0) {
 			int64_t now = util_mono_ns();
+			uint64_t dropped = atomic_load(&r->dropped);
 
 			/* Dropped, not kept: a full disk must not become a
 			 * full memory.  One line when it starts, then a few. */
-			if (!was_failing) {
+			if (!failing) {
 				log_error("records: %s: dropping invocation records until the "
 					  "store takes them again (%zu now)",
 					  err->msg, lost);
@@ -933,22 +1048,19 @@ static void *writer(void *arg)
 				last_log_ns = now;
 			}
 			hearth_error_free(err);
-		} else {
-			if (was_failing)
-				log_info("records: written again after %" PRIu64
-					 " records were dropped",
-					 dropped - dropped_at_failure);
+			atomic_fetch_add(&r->dropped, lost);
+		} else if (failing) {
+			log_info("records: written again after %" PRIu64 " records were dropped",
+				 atomic_load(&r->dropped) - dropped_at_failure);
 		}
+		failing = rc < 0;
 		batch_free(batch, bn);
 
 		pthread_mutex_lock(&r->mu);
-		r->failing = rc < 0;
-		if (rc < 0)
-			r->dropped += lost;
-		r->written = upto;
+		r->written += bn;
 		pthread_cond_broadcast(&r->done);
+		pthread_mutex_unlock(&r->mu);
 	}
-	pthread_mutex_unlock(&r->mu);
 	return NULL;
 }
 
@@ -1047,8 +1159,8 @@ int records_new(struct records **out, const char *db_path, int64_t retention,
 	r->lz4 = LZ4_createStream(); /* NULL: records kept as they are */
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_mutex_init(&r->imu, NULL);
-	pthread_cond_init(&r->wake, NULL);
 	pthread_cond_init(&r->done, NULL);
+	sem_init(&r->wake, 0, 0);
 	if ((rc = store_open(&r->wstore, db_path, err)) < 0 || (rc = load(r, err)) < 0)
 		goto fail;
 	if (r->retention == 0) {
@@ -1064,7 +1176,8 @@ int records_new(struct records **out, const char *db_path, int64_t retention,
 		buf_release(&r->heads);
 		buf_release(&r->bodies);
 		r->off = true;
-	} else if ((rc = pthread_create(&r->thread, NULL, writer, r)) != 0) {
+	} else if ((r->idle_ok = idle_possible()),
+		   (rc = pthread_create(&r->thread, NULL, writer, r)) != 0) {
 		rc = hearth_error_errno(err, rc, "records: cannot start the writer thread");
 		goto fail;
 	}
@@ -1083,44 +1196,61 @@ bool records_on(const struct records *r)
 
 void records_push(struct records *r, struct records_entry *e)
 {
+	struct records_entry *top;
+
 	if (r->off) {
 		free(e);
 		return;
 	}
-	pthread_mutex_lock(&r->mu);
 	if (!e) {
 		/* records_entry_new ran out of memory: lost, and counted */
-		r->dropped++;
-		pthread_mutex_unlock(&r->mu);
+		atomic_fetch_add(&r->dropped, 1);
 		return;
 	}
-	while (r->n > 0 && (r->n >= RECORDS_MAX_PENDING || r->bytes >= RECORDS_MAX_PENDING_BYTES)) {
-		r->bytes -= r->pending[0]->size;
-		free(r->pending[0]);
-		memmove(&r->pending[0], &r->pending[1], (r->n - 1) * sizeof(*r->pending));
-		r->n--;
-		if (r->dropped++ % 1000 == 0)
-			log_warn(
-				"records: the store is not keeping up; dropping the oldest records");
+	if (atomic_load(&r->n) >= RECORDS_MAX_PENDING ||
+	    atomic_load(&r->bytes) >= RECORDS_MAX_PENDING_BYTES) {
+		if (atomic_fetch_add(&r->dropped, 1) % 1000 == 0)
+			log_warn("records: the store is not keeping up; records are dropped");
+		free(e);
+		return;
 	}
-	if (r->n == r->alloc) {
-		size_t na = r->alloc ? r->alloc * 2 : 64;
-		struct records_entry **np = realloc(r->pending, na * sizeof(*np));
+	/* A writer behind is raised, the queue being long. */
+	if (atomic_fetch_add(&r->n, 1) + 1 == RECORDS_QUIET_MAX)
+		records_boost(r);
+	atomic_fetch_add(&r->bytes, e->size);
+	top = atomic_load(&r->top);
+	do
+		e->next = top;
+	while (!atomic_compare_exchange_weak(&r->top, &top, e));
+	atomic_fetch_add(&r->queued, 1);
+	if (!top)
+		sem_post(&r->wake);
+}
 
-		if (!np) {
-			r->dropped++;
-			pthread_mutex_unlock(&r->mu);
-			free(e);
-			return;
-		}
-		r->pending = np;
-		r->alloc = na;
+/* A reader comes: the writer at SCHED_OTHER until it leaves. */
+static void reader_enter(struct records *r)
+{
+	atomic_fetch_add(&r->readers, 1);
+	writer_raise(r);
+}
+
+static void reader_leave(struct records *r)
+{
+	atomic_fetch_sub(&r->readers, 1);
+}
+
+/* Every record pushed so far written, or dropped. */
+static void flush_wait(struct records *r)
+{
+	uint64_t want = atomic_load(&r->queued);
+
+	pthread_mutex_lock(&r->mu);
+	if (r->written < want) {
+		atomic_store(&r->flush_now, true);
+		sem_post(&r->wake);
+		while (r->written < want)
+			pthread_cond_wait(&r->done, &r->mu);
 	}
-	r->pending[r->n++] = e;
-	r->bytes += e->size;
-	r->queued++;
-	if (r->n == 1)
-		pthread_cond_signal(&r->wake);
 	pthread_mutex_unlock(&r->mu);
 }
 
@@ -1129,17 +1259,12 @@ void records_push(struct records *r, struct records_entry *e)
  * counted and logged, and the reader gets what the store has. */
 int records_flush(struct records *r, struct hearth_error **err)
 {
-	uint64_t want;
-
-	pthread_mutex_lock(&r->mu);
-	want = r->queued;
-	if (r->written < want) {
-		r->flush_now = true;
-		pthread_cond_signal(&r->wake);
-		while (r->written < want)
-			pthread_cond_wait(&r->done, &r->mu);
-	}
-	pthread_mutex_unlock(&r->mu);
+	(void)err;
+	if (r->off)
+		return 0;
+	reader_enter(r);
+	flush_wait(r);
+	reader_leave(r);
 	return 0;
 }
 
@@ -1274,8 +1399,10 @@ static int record_read(struct store *s, int64_t batch, uint32_t slot, const char
 	return 0;
 }
 
-int records_get(struct records *r, struct store *s, const char *id, struct store_invocation *out,
-		struct hearth_error **err)
+/* records_get's and records_list's reading, the writer flushed and
+ * raised. */
+static int get_read(struct records *r, struct store *s, const char *id,
+		    struct store_invocation *out, struct hearth_error **err)
 {
 	const struct records_ent *e;
 	int64_t batch = 0;
@@ -1283,8 +1410,6 @@ int records_get(struct records *r, struct store *s, const char *id, struct store
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = records_flush(r, err)) < 0)
-		return rc;
 	pthread_mutex_lock(&r->imu);
 	if ((e = ix_find(&r->ix, id)) != NULL) {
 		batch = e->batch;
@@ -1298,9 +1423,9 @@ int records_get(struct records *r, struct store *s, const char *id, struct store
 	return rc;
 }
 
-int records_list(struct records *r, struct store *s, int64_t function_id, const char *before,
-		 size_t limit, struct store_invocation **out, size_t *n, bool *more,
-		 struct hearth_error **err)
+static int list_read(struct records *r, struct store *s, int64_t function_id, const char *before,
+		     size_t limit, struct store_invocation **out, size_t *n, bool *more,
+		     struct hearth_error **err)
 {
 	struct loc {
 		int64_t batch;
@@ -1318,8 +1443,6 @@ int records_list(struct records *r, struct store *s, int64_t function_id, const 
 	*more = false;
 	if (limit > STORE_INVOCATIONS_LIST_MAX)
 		limit = STORE_INVOCATIONS_LIST_MAX;
-	if ((rc = records_flush(r, err)) < 0)
-		return rc;
 	pthread_mutex_lock(&r->imu);
 	if (before && !(c = ix_find(&r->ix, before))) {
 		pthread_mutex_unlock(&r->imu);
@@ -1394,16 +1517,37 @@ int records_list(struct records *r, struct store *s, int64_t function_id, const 
 	return 0;
 }
 
-int records_metrics(struct records *r, struct buf *out, struct hearth_error **err)
+int records_get(struct records *r, struct store *s, const char *id, struct store_invocation *out,
+		struct hearth_error **err)
 {
-	uint64_t dropped, pending, bytes;
 	int rc;
 
-	pthread_mutex_lock(&r->mu);
-	dropped = r->dropped;
-	pending = r->n;
-	bytes = r->bytes;
-	pthread_mutex_unlock(&r->mu);
+	reader_enter(r);
+	flush_wait(r);
+	rc = get_read(r, s, id, out, err);
+	reader_leave(r);
+	return rc;
+}
+
+int records_list(struct records *r, struct store *s, int64_t function_id, const char *before,
+		 size_t limit, struct store_invocation **out, size_t *n, bool *more,
+		 struct hearth_error **err)
+{
+	int rc;
+
+	reader_enter(r);
+	flush_wait(r);
+	rc = list_read(r, s, function_id, before, limit, out, n, more, err);
+	reader_leave(r);
+	return rc;
+}
+
+int records_metrics(struct records *r, struct buf *out, struct hearth_error **err)
+{
+	uint64_t dropped = atomic_load(&r->dropped), pending = atomic_load(&r->n),
+		 bytes = atomic_load(&r->bytes);
+	int rc;
+
 	if ((rc = promtext_single(out, "hearth_records_dropped_total", "counter",
 				  "Invocation records never written (store failing, or behind).",
 				  dropped, err)) < 0 ||
@@ -1421,19 +1565,20 @@ void records_free(struct records *r)
 	if (!r)
 		return;
 	if (!r->off) {
-		pthread_mutex_lock(&r->mu);
-		r->stop = true;
-		pthread_cond_signal(&r->wake);
-		pthread_mutex_unlock(&r->mu);
+		atomic_store(&r->stop, true);
+		sem_post(&r->wake);
 		pthread_join(r->thread, NULL); /* it writes what is pending first */
 	}
-	batch_free(r->pending, r->n);
+	for (struct records_entry *e = atomic_load(&r->top), *next; e; e = next) {
+		next = e->next;
+		free(e);
+	}
 	store_close(r->wstore);
 	ix_free(&r->ix);
 	buf_release(&r->heads);
 	buf_release(&r->bodies);
 	LZ4_freeStream(r->lz4);
-	pthread_cond_destroy(&r->wake);
+	sem_destroy(&r->wake);
 	pthread_cond_destroy(&r->done);
 	pthread_mutex_destroy(&r->mu);
 	pthread_mutex_destroy(&r->imu);

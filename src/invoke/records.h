@@ -44,6 +44,10 @@ char *records_logs(const struct store_invocation *r);
 /* Hands e over to the next batch (NULL, a record lost to out of memory:
  * counted as dropped). */
 void records_push(struct records *r, struct records_entry *e);
+/* The writer at SCHED_OTHER for the flush it is in: for a thread about to
+ * wait on it (arg: the records; store_on_busy's hook, for the loop's
+ * connection waiting on SQLite's write lock, which the writer may hold). */
+void records_boost(void *arg);
 /* Writes the pending batch now (readers call this so they see every
  * answered call); returns when it is written or, the store failing,
  * dropped.  Never fails: a reader gets what the store has. */

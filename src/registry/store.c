@@ -318,6 +318,8 @@ struct store {
 	sqlite3 *db;
 	char *path;
 	sqlite3_stmt *st[ST__COUNT];
+	void (*on_busy)(void *arg); /* store_on_busy's */
+	void *on_busy_arg;
 };
 
 /* The errno-like status of a SQLite result code. */
@@ -519,6 +521,41 @@ fail:
 	return r;
 }
 
+/* SQLite's own busy timeout (sqlite3_busy_timeout: sleeps of 1, 2, 5 ...
+ * 100 ms, to STORE_BUSY_TIMEOUT_MS in all), with the hook called when a
+ * statement first finds the database locked. */
+static int on_busy(void *arg, int count)
+{
+	static const int delays[] = { 1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100 };
+	static const int totals[] = { 0, 1, 3, 8, 18, 33, 53, 78, 103, 128, 178, 228 };
+	const int last = (int)(sizeof(delays) / sizeof(delays[0])) - 1;
+	struct store *s = arg;
+	int delay, prior;
+
+	if (count == 0 && s->on_busy)
+		s->on_busy(s->on_busy_arg);
+	if (count <= last) {
+		delay = delays[count];
+		prior = totals[count];
+	} else {
+		delay = delays[last];
+		prior = totals[last] + delay * (count - last);
+	}
+	if (prior + delay > STORE_BUSY_TIMEOUT_MS) {
+		delay = STORE_BUSY_TIMEOUT_MS - prior;
+		if (delay <= 0)
+			return 0;
+	}
+	sqlite3_sleep(delay);
+	return 1;
+}
+
+void store_on_busy(struct store *s, void (*fn)(void *arg), void *arg)
+{
+	s->on_busy = fn;
+	s->on_busy_arg = arg;
+}
+
 int store_open(struct store **out, const char *db_path, struct hearth_error **err)
 {
 	struct store *s;
@@ -541,9 +578,9 @@ int store_open(struct store **out, const char *db_path, struct hearth_error **er
 		goto fail;
 	}
 	sqlite3_extended_result_codes(s->db, 1);
-	rc = sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
+	rc = sqlite3_busy_handler(s->db, on_busy, s);
 	if (rc != SQLITE_OK) {
-		r = db_error(s, err, rc, "busy_timeout");
+		r = db_error(s, err, rc, "busy_handler");
 		goto fail;
 	}
 	r = set_wal(s, err);

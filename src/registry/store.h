@@ -17,6 +17,11 @@ struct store;
 
 int store_open(struct store **out, const char *db_path, struct hearth_error **err);
 void store_close(struct store *s);
+/* fn(arg) is called when a statement on s first finds the database
+ * locked by another connection, before s waits for it (up to 5 s, as
+ * SQLite's busy timeout): the records writer is raised from SCHED_IDLE
+ * so the lock it holds comes free (records_boost).  NULL: none. */
+void store_on_busy(struct store *s, void (*fn)(void *arg), void *arg);
 /* Inserts f (id ignored); on success sets f->id. -EEXIST names the clash
  * ("name 'x' is taken" / "route '/x' is taken"); -EINVAL when name,
  * language, handler or code_sha256 is missing.  The store keeps the values

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -430,6 +431,98 @@ out:
 	free(noise2);
 }
 
+/* ---- the hand-over, from threads at once ---- */
+
+#define PUSHERS 4
+#define PUSHES 3000
+
+struct pusher {
+	struct records *r;
+	int t;
+};
+
+static void *pushes(void *arg)
+{
+	const struct pusher *p = arg;
+
+	for (int i = 0; i < PUSHES; i++) {
+		char id[32];
+
+		snprintf(id, sizeof(id), "p%d-%05d", p->t, i);
+		push_call(p->r, id, 40 + p->t, 1000 + i);
+		if (i % 500 == 0)
+			records_boost(p->r); /* as the loop's connection does, waiting */
+	}
+	return NULL;
+}
+
+/* Every record pushed by threads at once, while a reader flushes, is
+ * written once, in its thread's order, and none counts as dropped. */
+static void pushers(const char *dir)
+{
+	struct pusher p[PUSHERS];
+	pthread_t t[PUSHERS];
+	struct records *r = NULL;
+	struct hearth_error *err = NULL;
+	struct store *s = NULL;
+	struct buf metrics = BUF_INIT(1 << 16);
+	char db[256];
+	int started = 0, whole = 0;
+
+	snprintf(db, sizeof(db), "%s/pushers.db", dir);
+	is_int(store_open(&s, db, &err), 0, "pushers: the store opens");
+	is_int(records_new(&r, db, 100000, &err), 0, "  records start");
+	if (!s || !r) {
+		store_close(s);
+		records_free(r);
+		return;
+	}
+	for (int i = 0; i < PUSHERS; i++) {
+		p[i] = (struct pusher){ r, i };
+		started += pthread_create(&t[i], NULL, pushes, &p[i]) == 0;
+	}
+	is_int(started, PUSHERS, "  4 threads push 3,000 records each");
+	for (int i = 0; i < 20; i++)
+		is_int(records_flush(r, &err), 0, i ? "  a flush" : "  a flush meanwhile");
+	for (int i = 0; i < started; i++)
+		pthread_join(t[i], NULL);
+	for (int i = 0; i < PUSHERS; i++) {
+		/* a function's records, newest first: ids PUSHES-1 .. 0 */
+		struct store_invocation *recs = NULL;
+		size_t n = 0, seen = 0;
+		bool more = true, inorder = true;
+		char before[32] = "";
+
+		while (more) {
+			if (records_list(r, s, 40 + i, before[0] ? before : NULL, 100, &recs, &n,
+					 &more, &err) < 0 ||
+			    n == 0)
+				break;
+			for (size_t k = 0; k < n; k++) {
+				char want[32];
+
+				snprintf(want, sizeof(want), "p%d-%05d", i,
+					 PUSHES - 1 - (int)(seen + k));
+				inorder = inorder && strcmp(recs[k].id, want) == 0;
+			}
+			seen += n;
+			snprintf(before, sizeof(before), "%s", recs[n - 1].id);
+			store_invocations_free(recs, n);
+		}
+		whole += seen == PUSHES && inorder;
+	}
+	is_int(whole, PUSHERS, "  each thread's records are all kept, once each");
+	is_int(records_metrics(r, &metrics, &err), 0, "  metrics");
+	ok(metrics.ptr && strstr(metrics.ptr, "hearth_records_dropped_total 0\n") &&
+		   strstr(metrics.ptr, "hearth_records_pending 0\n") &&
+		   strstr(metrics.ptr, "hearth_records_pending_bytes 0\n"),
+	   "  none dropped, none pending");
+	buf_release(&metrics);
+	records_free(r);
+	store_close(s);
+	hearth_error_free(err);
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/hearth-test-records-XXXXXX";
@@ -710,6 +803,7 @@ int main(void)
 	lists(db, s);
 	retention(dir);
 	packed(dir);
+	pushers(dir);
 
 	/* Retention 0: the records kept before go, none is kept from now on,
 	 * and nothing counts as dropped. */

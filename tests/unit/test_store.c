@@ -2,12 +2,14 @@
  * the invocation records' batches, and the records from before them. */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "error.h"
@@ -1120,6 +1122,79 @@ static void test_newer_schema(void)
 	is_int(raw_pragma("PRAGMA user_version"), 99, "and the database was not touched");
 }
 
+/* ---- store_on_busy ---- */
+
+struct holder {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int state; /* 1: the write lock held, 2: given up */
+	int rc;
+};
+
+/* Holds the write lock from another connection for 150 ms. */
+static void *hold_lock(void *arg)
+{
+	struct holder *h = arg;
+	sqlite3 *db = NULL;
+	struct timespec ts = { 0, 150 * 1000000L };
+
+	h->rc = sqlite3_open(db_path, &db);
+	if (h->rc == SQLITE_OK)
+		h->rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	pthread_mutex_lock(&h->mu);
+	h->state = 1;
+	pthread_cond_signal(&h->cv);
+	pthread_mutex_unlock(&h->mu);
+	if (h->rc == SQLITE_OK) {
+		nanosleep(&ts, NULL);
+		h->rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	}
+	sqlite3_close(db);
+	return NULL;
+}
+
+static void count_busy(void *arg)
+{
+	(*(int *)arg)++;
+}
+
+/* The hook is called once when a write finds the lock taken, and the
+ * write waits for it as SQLite's busy timeout did. */
+static void test_busy_hook(void)
+{
+	struct holder h = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0 };
+	struct hearth_error *err = NULL;
+	struct store *s = NULL;
+	struct fn *f = make_fn("busy", NULL, 'e');
+	pthread_t t;
+	int called = 0;
+
+	is_int(store_open(&s, db_path, &err), 0, "busy: the store opens");
+	if (!s || pthread_create(&t, NULL, hold_lock, &h) != 0) {
+		ok(0, "  a thread holds the write lock");
+		store_close(s);
+		fn_free(f);
+		return;
+	}
+	store_on_busy(s, count_busy, &called);
+	pthread_mutex_lock(&h.mu);
+	while (h.state == 0)
+		pthread_cond_wait(&h.cv, &h.mu);
+	pthread_mutex_unlock(&h.mu);
+	is_int(h.rc, SQLITE_OK, "  another connection holds the write lock");
+	is_int(store_function_create(s, f, &err), 0, "  a write waits for it, then is done");
+	pthread_join(t, NULL);
+	is_int(h.rc, SQLITE_OK, "  the other connection committed");
+	is_int(called, 1, "  the hook was called once");
+	called = 0;
+	is_int(store_function_delete(s, f->id, &err), 0, "  a write with the lock free");
+	is_int(called, 0, "  calls no hook");
+	store_on_busy(s, NULL, NULL);
+	store_close(s);
+	fn_free(f);
+	hearth_error_free(err);
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir)) {
@@ -1131,6 +1206,7 @@ int main(void)
 	test_batches();
 	test_crash();
 	test_test_events();
+	test_busy_hook();
 	test_legacy_from_v6();
 	test_migration_from_v1();
 	test_newer_schema();
