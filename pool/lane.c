@@ -416,8 +416,9 @@ static bool in_send(struct lane *l, const void *a, size_t alen, const void *b, s
 }
 
 /* Sends what the channel takes of a large invoke: 1 when all of it went,
- * 0 when the rest waits for room, -1 when the channel broke. */
-static int out_pump(struct lane *l)
+ * 0 when the rest waits for room (or, hold_last, for on_out: the last
+ * message is left to it), -1 when the channel broke. */
+static int out_pump(struct lane *l, bool hold_last)
 {
 	static const uint8_t more = CHAN_MORE;
 
@@ -431,6 +432,8 @@ static int out_pump(struct lane *l)
 
 		if (n > CHAN_MSG_MAX - hl)
 			n = CHAN_MSG_MAX - hl;
+		if (hold_last && !l->head_len && l->out_off + n == l->out_len)
+			return 0;
 		iov[0] = (struct iovec){ (void *)h, hl };
 		iov[1] = (struct iovec){ (void *)(l->out + l->out_off), n };
 		w = sendmsg(l->fd[L_CHAN], &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -448,7 +451,7 @@ static int out_pump(struct lane *l)
 static void on_out(evutil_socket_t fd, short what, void *arg)
 {
 	struct lane *l = arg;
-	int r = out_pump(l);
+	int r = out_pump(l, false);
 
 	if (r == 0)
 		return;
@@ -533,7 +536,10 @@ int lane_invoke(struct lane *l, const char *request_id, unsigned deadline_ms, co
 			l->out = payload;
 			l->out_len = len;
 			l->out_off = 0;
-			r = out_pump(l);
+			/* A large body's last message goes from on_out, so
+			 * that its block is freed once sent (heap.h) even
+			 * when the channel takes all of it at once. */
+			r = out_pump(l, len >= HEAP_LARGE_BODY);
 			if (r == 0) {
 				/* The rest is sent from the caller's payload as
 				 * the channel takes it (lane_payload_going). */
