@@ -302,25 +302,6 @@ static void answer(struct conn *c, int status, const char *msg, const char *extr
 	arm(c, HTTP_LINGER_MS);
 }
 
-/* At the head's end (c->line_start), the body's bytes still to come:
- * its Content-Length less what the input already holds after the head;
- * 0 when its length is unknown (chunked, or none). */
-static uint64_t body_length(const struct conn *c, size_t len)
-{
-	const struct reqcheck_value *cl = &c->rc.content_length;
-	unsigned long long n;
-	size_t after = len - c->line_start;
-	char *end;
-
-	if (!cl->seen || cl->too_long || c->rc.transfer_encoding.seen)
-		return 0;
-	errno = 0;
-	n = strtoull(cl->text, &end, 10);
-	if (errno || end == cl->text || n > c->rc.max_body)
-		return 0;
-	return n > after ? n - after : 0;
-}
-
 /* libevent 2.1 reads a socket 4 KiB a turn of the loop (its
  * EVBUFFER_MAX_READ; evbuffer_set_max_read came in 2.2), each read after
  * an ioctl and an epoll_wait: a 64 KB body took 16 turns and 48 syscalls,
@@ -438,8 +419,12 @@ static void read_head(struct conn *c)
 		c->line_start = c->scanned = eol_pos + eol_len;
 	}
 	if (r == 1) {
+		/* the body's bytes still to come: its Content-Length
+		 * (reqcheck's) less what the input holds after the head */
 		c->state = CONN_BODY;
-		c->body_left = body_length(c, len);
+		c->body_left = c->rc.body_length > len - c->line_start
+				       ? c->rc.body_length - (len - c->line_start)
+				       : 0;
 		arm(c, (int64_t)cs->cfg.body_timeout_s * 1000);
 	} else if (r < 0) {
 		cs->rejected++;

@@ -241,6 +241,7 @@ static int head_done(struct reqcheck *rc, struct hearth_error **err)
 		return hearth_error_make(err, ENOMSG,
 					 "Expect: '%s' is not supported (only 100-continue)",
 					 rc->expect.text);
+	rc->body_length = (unsigned long long)length;
 	return 1;
 }
 

@@ -37,7 +37,9 @@ struct reqcheck {
 	char unknown_method[24];
 	unsigned te_count;
 	struct reqcheck_value content_length, transfer_encoding, expect;
-	struct reqcheck_value *last; /* the kept header a folded line continues */
+	struct reqcheck_value *last;	/* the kept header a folded line continues */
+	unsigned long long body_length; /* once the head is fine: its Content-Length,
+					 * for a method with a body; else 0 */
 };
 
 void reqcheck_init(struct reqcheck *rc, size_t max_head, size_t max_body);

@@ -13,6 +13,9 @@
 #define MAX_HEAD 1024
 #define MAX_BODY 1000
 
+/* The last head check()ed: its body_length. */
+static unsigned long long body_length;
+
 /* Feeds a head ("\n"-separated lines, ending with an empty one) line by
  * line; returns 1 when it passes, else the negative status. */
 static int check(const char *head, char *msg, size_t msgsz)
@@ -37,6 +40,7 @@ static int check(const char *head, char *msg, size_t msgsz)
 		r = reqcheck_partial(&rc, strlen(line), &err);
 	if (err)
 		snprintf(msg, msgsz, "%s", err->msg);
+	body_length = rc.body_length;
 	hearth_error_free(err);
 	free(copy);
 	return r;
@@ -143,5 +147,12 @@ int main(void)
 	refused(big, EMSGSIZE, "one byte more");
 	snprintf(big, sizeof(big), "GET / HTTP/1.1\r\nX: %.*s", MAX_HEAD, fill);
 	refused(big, EMSGSIZE, "a header line not complete yet, over the limit");
+	/* The body's length the connection layer reads ahead by. */
+	passes("POST /f HTTP/1.1\nHost: x\nContent-Length: 12\n\n", "a POST of 12 bytes");
+	ok(body_length == 12, "  its body_length is 12 (%llu)", body_length);
+	passes("HEAD /f HTTP/1.1\nHost: x\nContent-Length: 12\n\n", "a HEAD with a Content-Length");
+	ok(body_length == 0, "  has no body to read, as evhttp reads none (%llu)", body_length);
+	passes("POST /f HTTP/1.1\nHost: x\nTransfer-Encoding: chunked\n\n", "a chunked POST");
+	ok(body_length == 0, "  has no length known ahead (%llu)", body_length);
 	return tap_done();
 }
