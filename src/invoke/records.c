@@ -24,12 +24,12 @@
  * beside it) a woken thread now takes the CPU from the writer at once;
  * a runtime in its container's cgroup does not (the kernel weighs the
  * groups, not the writer), so the writer's slices still cost that
- * wake-up some of the time.  At idle priority it could be left off the CPU for long
- * while holding something the loop waits for, so it holds none there
- * that a call takes: the hand-over takes no lock, a reader (the control
- * plane) and the loop's connection waiting on SQLite's write lock raise
- * the writer to SCHED_OTHER first (records_boost), and a long queue
- * (a writer behind) is written at SCHED_OTHER.  Where the writer could
+ * wake-up some of the time.  At idle priority it could be left off the
+ * CPU for long while holding something the loop waits for, so it holds
+ * none there that a call takes: the hand-over takes no lock, a reader
+ * (the control plane) and the loop's connection waiting on SQLite's
+ * write lock raise the writer to SCHED_OTHER first (records_boost), and
+ * a long queue (a writer behind) is written at SCHED_OTHER.  Where the writer could
  * not come back from SCHED_IDLE (an unprivileged hearthd: RLIMIT_NICE)
  * it never goes there. */
 #include "records.h"
@@ -941,6 +941,15 @@ void records_boost(void *arg)
 	writer_raise(r);
 }
 
+/* k records taken are written, or dropped: readers waiting are told. */
+static void written_add(struct records *r, size_t k)
+{
+	pthread_mutex_lock(&r->mu);
+	r->written += k;
+	pthread_cond_broadcast(&r->done);
+	pthread_mutex_unlock(&r->mu);
+}
+
 /* A flush's entries: the stack taken whole, oldest first. */
 static struct records_entry **take(struct records *r, size_t *n)
 {
@@ -964,10 +973,7 @@ static struct records_entry **take(struct records *r, size_t *n)
 		atomic_fetch_add(&r->dropped, k);
 		atomic_fetch_sub(&r->n, k);
 		atomic_fetch_sub(&r->bytes, bytes);
-		pthread_mutex_lock(&r->mu);
-		r->written += k;
-		pthread_cond_broadcast(&r->done);
-		pthread_mutex_unlock(&r->mu);
+		written_add(r, k);
 		return NULL;
 	}
 	for (size_t i = k; i-- > 0; e = e->next) {
@@ -1055,11 +1061,7 @@ static void *writer(void *arg)
 		}
 		failing = rc < 0;
 		batch_free(batch, bn);
-
-		pthread_mutex_lock(&r->mu);
-		r->written += bn;
-		pthread_cond_broadcast(&r->done);
-		pthread_mutex_unlock(&r->mu);
+		written_add(r, bn);
 	}
 	return NULL;
 }
