@@ -29,9 +29,9 @@
  * none there that a call takes: the hand-over takes no lock, a reader
  * (the control plane) and the loop's connection waiting on SQLite's
  * write lock raise the writer to SCHED_OTHER first (records_boost), and
- * a long queue (a writer behind) is written at SCHED_OTHER.  Where the writer could
- * not come back from SCHED_IDLE (an unprivileged hearthd: RLIMIT_NICE)
- * it never goes there. */
+ * a long queue (a writer behind) is written at SCHED_OTHER.  Where the
+ * writer could not come back from SCHED_IDLE (an unprivileged hearthd:
+ * RLIMIT_NICE) it never goes there. */
 #include "records.h"
 
 #include <endian.h>
