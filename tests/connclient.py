@@ -16,6 +16,9 @@ never decides pass or fail itself.  Every wait is bounded.
               with garbage after it
   flood       keep-alive callers measuring their latency while 2,000
               slow-loris connections and then 5,000 at once hit hearthd
+
+replies() reads replies off a socket for the suites' own short scripts
+(tests/api/connections.sh imports it).
 """
 import argparse
 import asyncio
@@ -113,6 +116,33 @@ def parse(data):
         out["json"] = json.loads(body)
     except ValueError:
         out["json"] = None
+    return out
+
+
+def replies(s, n, timeout=10):
+    """Up to n HTTP replies with a Content-Length off socket s, in order:
+    [(status, body bytes)], ending early at the peer's close, and with
+    ("timeout", b"") once timeout seconds pass with nothing read."""
+    buf, out = b"", []
+    s.settimeout(timeout)
+    try:
+        while len(out) < n:
+            while b"\r\n\r\n" not in buf:
+                c = s.recv(65536)
+                if not c:
+                    return out
+                buf += c
+            head, _, buf = buf.partition(b"\r\n\r\n")
+            clen = int(header_of(head, b"content-length") or 0)
+            while len(buf) < clen:
+                c = s.recv(65536)
+                if not c:
+                    return out
+                buf += c
+            out.append((parse(head + b"\r\n\r\n")["status"], buf[:clen]))
+            buf = buf[clen:]
+    except socket.timeout:
+        out.append(("timeout", b""))
     return out
 
 

@@ -22,6 +22,9 @@
  *     still frees the connection on its close), writes its reply, reads
  *     and drops the rest, and closes by reporting an error event to evhttp,
  *     which frees a connection whose request it is still reading.
+ *   - a plain connection's socket is watched edge-triggered (edge_on), so
+ *     that a poll does not return again every connection whose request
+ *     waits unread while the loop serves the runtimes' answers first.
  * A connection is found from its evhttp_connection through its socket's
  * number (by_fd): a number is only reused once its socket is closed. */
 #include "conns.h"
@@ -39,6 +42,7 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_struct.h>
 #include <event2/event_struct.h>
 
 #include "bounds.h"
@@ -55,6 +59,8 @@
  * loop gets a turn (a burst of thousands of connections would otherwise
  * hold up the requests of those already served). */
 #define CONNS_ACCEPT_BATCH 64
+/* libevent 2.1 reads at most this much a callback (EVBUFFER_MAX_READ) */
+#define CONNS_LIBEVENT_MAX_READ 4096
 
 enum conn_state {
 	CONN_NEW,     /* accepted: evhttp sets it up, then this turn attaches it */
@@ -82,6 +88,8 @@ struct conn {
 	size_t scanned;	    /* input bytes searched for that line's end */
 	uint64_t body_left; /* CONN_BODY: its Content-Length's bytes not read yet */
 	bool reading_body;  /* in read_body: its reads come back through on_input */
+	bool edge;	    /* its socket's events are edge-triggered (see edge_on) */
+	struct evbuffer_cb_entry *edge_cb;
 	struct reqcheck rc;
 	void (*closecb)(struct evhttp_connection *, void *); /* an endpoint's */
 	void *closecb_arg;
@@ -302,6 +310,80 @@ static void answer(struct conn *c, int status, const char *msg, const char *extr
 	arm(c, HTTP_LINGER_MS);
 }
 
+/* ---- edge-triggered sockets ---------------------------------------------------- *
+ *
+ * The loop's epoll set is level-triggered: every poll returns every socket
+ * that holds bytes not read yet.  Under load the loop polls again after
+ * each runtime's answer, before it reads more clients (loop.h), so with
+ * 256 connections a poll returned some 50 of them: 34 events returned per
+ * request, each polled again by the kernel; 2 edge-triggered
+ * (bench/RESULTS.md).
+ * Edge-triggered, a socket is returned once for each arrival of bytes; its
+ * event then waits in libevent's active queue until its turn comes.
+ *
+ * libevent's bufferevent has no flag for it: edge_on assigns the
+ * bufferevent's two events again (bufferevent_struct.h), the same callback
+ * and flags with EV_ET (libevent refuses to mix both kinds on a socket).
+ * An edge is only sure to come back for bytes that arrive later, so
+ * wherever a read or write may have left work the socket could do now,
+ * this layer runs the callback again itself (edge_kick):
+ *   - libevent's read takes at most CONNS_LIBEVENT_MAX_READ bytes, so a
+ *     read of that much may have left bytes behind (on_input);
+ *   - read_body stops at the body's end: a full last read may have left a
+ *     pipelined request, and an end of file or an error is libevent's to
+ *     see (read_body);
+ *   - libevent's write takes at most 16 KiB or 128 pieces: a write that
+ *     left bytes behind without the socket filling up (edge_output).
+ * Disabling and enabling an event is an epoll_ctl (MOD, ADD or DEL), and
+ * epoll reports what is pending then: nothing is lost there.  TLS
+ * connections stay level-triggered: their bytes pass through OpenSSL's
+ * own buffers. */
+
+/* Runs the bufferevent's read or write callback in this pass, as a new
+ * edge would, while it is enabled. */
+static void edge_kick(struct event *ev, short what)
+{
+	if (event_pending(ev, what, NULL))
+		event_active(ev, what, 1);
+}
+
+static void edge_output(struct evbuffer *out, const struct evbuffer_cb_info *info, void *arg)
+{
+	struct conn *c = arg;
+
+	/* a write left bytes behind while the socket may still take more */
+	if (info->n_deleted && evbuffer_get_length(out))
+		edge_kick(&c->bev->ev_write, EV_WRITE);
+}
+
+/* The bufferevent's events, edge-triggered from now on; -1 when out of
+ * memory (the connection is then closed). */
+static int edge_on(struct conn *c)
+{
+	struct bufferevent *bev = c->bev;
+	struct event *evs[2] = { &bev->ev_read, &bev->ev_write };
+	const struct timeval *tv[2] = { &bev->timeout_read, &bev->timeout_write };
+	bool pending[2];
+
+	for (int i = 0; i < 2; i++) {
+		pending[i] = event_pending(evs[i], EV_READ | EV_WRITE, NULL) != 0;
+		event_del(evs[i]);
+	}
+	for (int i = 0; i < 2; i++) {
+		event_callback_fn cb = event_get_callback(evs[i]);
+		void *arg = event_get_callback_arg(evs[i]);
+		short what = event_get_events(evs[i]);
+
+		if (event_assign(evs[i], c->cs->base, c->fd, what | EV_ET, cb, arg) < 0)
+			return -1;
+		if (pending[i] && event_add(evs[i], evutil_timerisset(tv[i]) ? tv[i] : NULL) < 0)
+			return -1;
+	}
+	c->edge_cb = evbuffer_add_cb(bufferevent_get_output(bev), edge_output, c);
+	c->edge = c->edge_cb != NULL;
+	return c->edge ? 0 : -1;
+}
+
 /* libevent 2.1 reads a socket 4 KiB a turn of the loop (its
  * EVBUFFER_MAX_READ; evbuffer_set_max_read came in 2.2), each read after
  * an ioctl and an epoll_wait: a 64 KB body took 16 turns and 48 syscalls,
@@ -315,10 +397,12 @@ static void answer(struct conn *c, int status, const char *msg, const char *extr
 static void read_body(struct conn *c)
 {
 	struct evbuffer *in = bufferevent_get_input(c->bev);
+	bool more;
 
 	if (c->reading_body || c->cs->cfg.tls || c->fd < 0)
 		return;
 	c->reading_body = true;
+	more = false;
 	while (c->state == CONN_BODY && c->body_left > 0) {
 		size_t want = c->body_left < READ_AHEAD ? (size_t)c->body_left : READ_AHEAD;
 		struct evbuffer_iovec v[2];
@@ -338,8 +422,11 @@ static void read_body(struct conn *c)
 		do
 			r = readv(c->fd, iov, n);
 		while (r < 0 && errno == EINTR);
-		if (r <= 0) /* nothing yet, the end, an error: libevent's to see */
+		if (r <= 0) { /* nothing yet, the end, an error: libevent's to see */
+			more = r == 0 || errno != EAGAIN;
 			break;
+		}
+		more = (size_t)r == room;
 		for (int i = 0, got = (int)r; i < n; i++) {
 			v[i].iov_len = (size_t)got < v[i].iov_len ? (size_t)got : v[i].iov_len;
 			got -= (int)v[i].iov_len;
@@ -349,6 +436,9 @@ static void read_body(struct conn *c)
 			break;
 	}
 	c->reading_body = false;
+	/* what follows the body, an end or an error: libevent's read sees it */
+	if (c->edge && more)
+		edge_kick(&c->bev->ev_read, EV_READ);
 }
 
 /* Searches the input for the end of the line being read and hands every
@@ -456,6 +546,9 @@ static void on_input(struct evbuffer *in, const struct evbuffer_cb_info *info, v
 	c->scanned -= info->n_deleted < c->scanned ? info->n_deleted : c->scanned;
 	if (!info->n_added)
 		return;
+	/* libevent's read took all it reads at once: there may be more */
+	if (c->edge && !c->reading_body && info->n_added >= CONNS_LIBEVENT_MAX_READ)
+		edge_kick(&c->bev->ev_read, EV_READ);
 	/* Between the clients' reads, the runtimes' answers (loop.h).  An
 	 * answer to this very connection is not sent from in here
 	 * (conns_send_now): evhttp is reading it. */
@@ -501,6 +594,10 @@ static void attach(struct conn *c)
 	c->in_cb = evbuffer_add_cb(bufferevent_get_input(bev), on_input, c);
 	bufferevent_decref(bev); /* evhttp's alone again */
 	if (c->doomed || !c->in_cb) {
+		cut(c);
+		return;
+	}
+	if (c->admitted && !cs->cfg.tls && edge_on(c) < 0) {
 		cut(c);
 		return;
 	}
@@ -561,6 +658,8 @@ static void on_closed(struct evhttp_connection *evcon, void *arg)
 	evbuffer_remove_cb_entry(bufferevent_get_input(c->bev), c->in_cb);
 	if (c->out_cb)
 		evbuffer_remove_cb_entry(bufferevent_get_output(c->bev), c->out_cb);
+	if (c->edge_cb)
+		evbuffer_remove_cb_entry(bufferevent_get_output(c->bev), c->edge_cb);
 	forget(c);
 }
 

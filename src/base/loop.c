@@ -97,8 +97,8 @@ struct event_base *loop_new(void)
 		goto fail;
 	/* After LOOP_MAX_LOW_US of callbacks of the default priority, the
 	 * loop polls again, so backend events never wait behind a long pass
-	 * (a time, not a count: each poll returns every ready connection
-	 * again, loop.h). */
+	 * (a time, not a count: each poll returns every ready
+	 * level-triggered connection again, loop.h). */
 	event_config_set_max_dispatch_interval(cfg, &max_low, -1, LOOP_PRIO_DEFAULT);
 	/* epoll_ctl once per descriptor and pass, for what changed since the
 	 * last poll: evhttp turns reading off and writing on, then the other

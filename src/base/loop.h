@@ -19,12 +19,12 @@
  * epoll set of their own, which is one descriptor of the loop at the
  * backend priority, and which the client side also runs every
  * LOOP_TICK_EVERY reads (loop_tick).  Why: libevent polls again whenever a
- * backend event was handled, and skips the clients in that round; the
- * loop's epoll set is level-triggered, so each poll returns every client
- * connection that is ready and not yet served.  With the answers among
- * them, 256 connections cost about 240 events returned (and each polled
- * by the kernel) per answer; read between the clients' reads, an answer
- * rarely makes the loop poll at all. */
+ * backend event was handled, and skips the clients in that round; a
+ * level-triggered socket is returned by each poll while its bytes wait
+ * unread.  With the answers among them, 256 connections cost about 240
+ * events returned (and each polled by the kernel) per answer; read between
+ * the clients' reads, an answer rarely makes the loop poll at all.  (Plain
+ * HTTP connections are edge-triggered too, api/conns.c.) */
 #ifndef HEARTH_LOOP_H
 #define HEARTH_LOOP_H
 
