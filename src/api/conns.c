@@ -59,8 +59,6 @@
  * loop gets a turn (a burst of thousands of connections would otherwise
  * hold up the requests of those already served). */
 #define CONNS_ACCEPT_BATCH 64
-/* libevent 2.1 reads at most this much a callback (EVBUFFER_MAX_READ) */
-#define CONNS_LIBEVENT_MAX_READ 4096
 
 enum conn_state {
 	CONN_NEW,     /* accepted: evhttp sets it up, then this turn attaches it */
@@ -324,16 +322,16 @@ static void answer(struct conn *c, int status, const char *msg, const char *extr
  * libevent's bufferevent has no flag for it: edge_on assigns the
  * bufferevent's two events again (bufferevent_struct.h), the same callback
  * and flags with EV_ET (libevent refuses to mix both kinds on a socket).
- * An edge is only sure to come back for bytes that arrive later, so
- * wherever a read or write may have left work the socket could do now,
- * this layer runs the callback again itself (edge_kick):
- *   - libevent's read takes at most CONNS_LIBEVENT_MAX_READ bytes, so a
- *     read of that much may have left bytes behind (on_input);
- *   - read_body stops at the body's end: a full last read may have left a
- *     pipelined request, and an end of file or an error is libevent's to
- *     see (read_body);
- *   - libevent's write takes at most 16 KiB or 128 pieces: a write that
- *     left bytes behind without the socket filling up (edge_output).
+ * An edge comes again only for bytes that arrive later, so wherever a
+ * read or write may have left work the socket could do now, this layer
+ * runs the callback again itself (edge_kick), as an edge-triggered socket
+ * must be read and written until it has no more:
+ *   - after each of libevent's reads (on_input): it takes at most 4 KiB,
+ *     and an end of file that came with the last bytes, or the rest
+ *     behind TCP urgent data, would otherwise wait for a deadline;
+ *     read_body's reads all come from within one such read;
+ *   - libevent's write takes at most 16 KiB or 128 pieces: after a write
+ *     that left bytes behind without the socket filling up (edge_output).
  * Disabling and enabling an event is an epoll_ctl (MOD, ADD or DEL), and
  * epoll reports what is pending then: nothing is lost there.  TLS
  * connections stay level-triggered: their bytes pass through OpenSSL's
@@ -397,12 +395,10 @@ static int edge_on(struct conn *c)
 static void read_body(struct conn *c)
 {
 	struct evbuffer *in = bufferevent_get_input(c->bev);
-	bool more;
 
 	if (c->reading_body || c->cs->cfg.tls || c->fd < 0)
 		return;
 	c->reading_body = true;
-	more = false;
 	while (c->state == CONN_BODY && c->body_left > 0) {
 		size_t want = c->body_left < READ_AHEAD ? (size_t)c->body_left : READ_AHEAD;
 		struct evbuffer_iovec v[2];
@@ -422,11 +418,8 @@ static void read_body(struct conn *c)
 		do
 			r = readv(c->fd, iov, n);
 		while (r < 0 && errno == EINTR);
-		if (r <= 0) { /* nothing yet, the end, an error: libevent's to see */
-			more = r == 0 || errno != EAGAIN;
+		if (r <= 0) /* nothing yet, the end, an error: libevent's to see */
 			break;
-		}
-		more = (size_t)r == room;
 		for (int i = 0, got = (int)r; i < n; i++) {
 			v[i].iov_len = (size_t)got < v[i].iov_len ? (size_t)got : v[i].iov_len;
 			got -= (int)v[i].iov_len;
@@ -436,9 +429,6 @@ static void read_body(struct conn *c)
 			break;
 	}
 	c->reading_body = false;
-	/* what follows the body, an end or an error: libevent's read sees it */
-	if (c->edge && more)
-		edge_kick(&c->bev->ev_read, EV_READ);
 }
 
 /* Searches the input for the end of the line being read and hands every
@@ -546,8 +536,11 @@ static void on_input(struct evbuffer *in, const struct evbuffer_cb_info *info, v
 	c->scanned -= info->n_deleted < c->scanned ? info->n_deleted : c->scanned;
 	if (!info->n_added)
 		return;
-	/* libevent's read took all it reads at once: there may be more */
-	if (c->edge && !c->reading_body && info->n_added >= CONNS_LIBEVENT_MAX_READ)
+	/* After each of libevent's reads, another, until the socket has no
+	 * more (edge-triggered sockets above).  evhttp turns reading off
+	 * once it has a whole request, which drops this again before it runs:
+	 * only a request still incomplete costs a read that finds nothing. */
+	if (c->edge && !c->reading_body)
 		edge_kick(&c->bev->ev_read, EV_READ);
 	/* Between the clients' reads, the runtimes' answers (loop.h).  An
 	 * answer to this very connection is not sent from in here
@@ -824,9 +817,16 @@ void conns_send_now(struct conns *cs, struct evhttp_connection *evcon)
 	struct evbuffer *out = c ? bufferevent_get_output(c->bev) : NULL;
 	bufferevent_data_cb wcb = NULL;
 	void *arg = NULL;
+	int r;
 
-	if (!c || c == cs->ticking || c->state != CONN_BUSY || evbuffer_get_length(out) == 0 ||
-	    evbuffer_write(out, c->fd) < 0 || evbuffer_get_length(out) > 0)
+	if (!c || c == cs->ticking || c->state != CONN_BUSY || evbuffer_get_length(out) == 0)
+		return;
+	/* The bufferevent keeps its output's front frozen between its own
+	 * writes, which thaw it as this does: a frozen front fails the write. */
+	evbuffer_unfreeze(out, 1);
+	r = evbuffer_write(out, c->fd);
+	evbuffer_freeze(out, 1);
+	if (r < 0 || evbuffer_get_length(out) > 0)
 		return;
 	/* All of it went: what the bufferevent's write callback would have
 	 * found after the next poll.  evhttp's callback ends the request. */

@@ -16,8 +16,9 @@
 #     503 or a 408 (or a 200 once a slot frees), /metrics counts them;
 #   - what libevent's reads (4 KiB) and writes (16 KiB) leave behind on an
 #     edge-triggered socket is taken up: a long head with a chunked body
-#     and a request behind it, 300 pipelined requests, a 600 KB file, to a
-#     reader that waits too;
+#     and a request behind it, 300 pipelined requests, an end of file in
+#     the middle of a head or a chunked body (closed at once, no 408),
+#     urgent data, a 600 KB file, to a reader that waits too;
 #   - the default cap comes from the open-file limit, raised to its hard
 #     limit at start.
 . "$(dirname "$0")/../lib.sh"
@@ -232,6 +233,30 @@ s.sendall(GET * 300)
 r = replies(s, 300, timeout=5)
 res["pipelined"] = len([x for x in r if x[0] == 200])
 s.close()
+# A client that stops mid-request: its end of file came with its last
+# bytes, so no edge follows; it is closed at once, not at a deadline.
+for name, data in (("fin_head", b"GET /healthz HTTP/1.1\r\nHost: x\r\n"),
+                   ("fin_chunked", b"POST /functions/ HTTP/1.1\r\nHost: x\r\n"
+                    b"Transfer-Encoding: chunked\r\n\r\n5\r\nab")):
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(data)
+    s.shutdown(socket.SHUT_WR)
+    s.settimeout(5)
+    t0 = time.monotonic()
+    try:
+        got = s.recv(65536)
+        res[name] = ["closed" if not got else got.split(b" ")[1].decode(),
+                     round(time.monotonic() - t0, 2)]
+    except socket.timeout:
+        res[name] = ["timeout", 5]
+    s.close()
+# TCP urgent data stops a read at its mark: the rest is read too.
+s = socket.create_connection(("127.0.0.1", port))
+s.sendall(b"GET /healthz HTTP/1.1\r\n")
+s.send(b"!", socket.MSG_OOB)
+s.sendall(b"Host: x\r\n\r\n")
+res["urgent"] = [r[0] for r in replies(s, 1, timeout=5)]
+s.close()
 for name, wait in (("file", 0), ("file_slow_reader", 0.5)):
     s = socket.create_connection(("127.0.0.1", port))
     s.sendall(BIG)
@@ -245,6 +270,17 @@ PY
 is "$(printf '%s' "$EDGE" | jq -c .big_head)" "[400,200]" \
 	"a 7 KB head, a 20 KB chunked body and a request behind it in one write: both answered"
 is "$(printf '%s' "$EDGE" | jq .pipelined)" 300 "300 requests pipelined in one write: all answered"
+is "$(printf '%s' "$EDGE" | jq -r '.fin_head[0]')" closed \
+	"a client that sends half a head and its end of file is closed..."
+ok "...at once ($(printf '%s' "$EDGE" | jq '.fin_head[1]') s), not at the header deadline" \
+	between "$(printf '%s' "$EDGE" | jq '.fin_head[1]')" 0 1
+is "$(printf '%s' "$EDGE" | jq -r '.fin_chunked[0]')" closed \
+	"one that sends part of a chunked body and its end of file too..."
+ok "...at once ($(printf '%s' "$EDGE" | jq '.fin_chunked[1]') s), not at the body deadline" \
+	between "$(printf '%s' "$EDGE" | jq '.fin_chunked[1]')" 0 1
+is "$(metric 'hearth_http_request_timeouts_total{phase="header"}')" 0 "...and neither counts as a 408"
+is "$(metric 'hearth_http_request_timeouts_total{phase="body"}')" 0 "...of either phase"
+is "$(printf '%s' "$EDGE" | jq -c .urgent)" "[200]" "a request with TCP urgent data in its head is answered"
 is "$(printf '%s' "$EDGE" | jq -c .file)" "[200,600000]" "a 600 KB file comes whole"
 is "$(printf '%s' "$EDGE" | jq -c .file_slow_reader)" "[200,600000]" \
 	"...and to a client that reads only after 0.5 s"
