@@ -86,8 +86,7 @@ struct conn {
 	size_t scanned;	    /* input bytes searched for that line's end */
 	uint64_t body_left; /* CONN_BODY: its Content-Length's bytes not read yet */
 	bool reading_body;  /* in read_body: its reads come back through on_input */
-	bool edge;	    /* its socket's events are edge-triggered (see edge_on) */
-	struct evbuffer_cb_entry *edge_cb;
+	struct evbuffer_cb_entry *edge_cb; /* set: its socket is edge-triggered (edge_on) */
 	struct reqcheck rc;
 	void (*closecb)(struct evhttp_connection *, void *); /* an endpoint's */
 	void *closecb_arg;
@@ -378,8 +377,7 @@ static int edge_on(struct conn *c)
 			return -1;
 	}
 	c->edge_cb = evbuffer_add_cb(bufferevent_get_output(bev), edge_output, c);
-	c->edge = c->edge_cb != NULL;
-	return c->edge ? 0 : -1;
+	return c->edge_cb ? 0 : -1;
 }
 
 /* libevent 2.1 reads a socket 4 KiB a turn of the loop (its
@@ -540,7 +538,7 @@ static void on_input(struct evbuffer *in, const struct evbuffer_cb_info *info, v
 	 * more (edge-triggered sockets above).  evhttp turns reading off
 	 * once it has a whole request, which drops this again before it runs:
 	 * only a request still incomplete costs a read that finds nothing. */
-	if (c->edge && !c->reading_body)
+	if (c->edge_cb && !c->reading_body)
 		edge_kick(&c->bev->ev_read, EV_READ);
 	/* Between the clients' reads, the runtimes' answers (loop.h).  An
 	 * answer to this very connection is not sent from in here

@@ -206,8 +206,10 @@ hearth_stop
 # leaves behind must be taken up by hearthd itself.  libevent reads 4 KiB
 # at a time and writes 16 KiB: a 7 KB head with a 20 KB chunked body and a
 # request behind it in one write, 300 requests pipelined in one write
-# (12 KB), a 600 KB file read at once, and the same file read by a client
-# that waits 0.5 s first (the socket fills, the write waits for room).
+# (12 KB), an end of file right behind half a head or part of a chunked
+# body, TCP urgent data in a head, a 600 KB file read at once, and the
+# same file read by a client that waits 0.5 s first (the socket fills, the
+# write waits for room).
 W="$TEST_TMP/web-edge"
 mkdir -p "$W"
 head -c 600000 /dev/zero | tr '\0' 'z' >"$W/big.txt"
