@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
+#include <time.h>
 
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -129,8 +130,29 @@ int http_inflight(void)
 	return inflight;
 }
 
+/* Now's Date header, made once a second: evhttp would format it for each
+ * reply (gmtime and snprintf, 3,500 instructions: 5 % of a warm call's).
+ * The loop thread's alone, as every reply is. */
+static const char *date_now(void)
+{
+	static time_t made = (time_t)-1;
+	static char date[64];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (now != made) {
+		if (!gmtime_r(&now, &tm) || !evutil_date_rfc1123(date, sizeof(date), &tm))
+			return NULL; /* evhttp makes one itself */
+		made = now;
+	}
+	return date;
+}
+
 void http_finish(struct evhttp_request *req, int code, struct evbuffer *body)
 {
+	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+	const char *date = date_now();
+
 	/* Successful calls are the hot path (execute, and the Lambda API's
 	 * Invoke): one line each only at debug. */
 	log_msg(code < 400 && evhttp_request_get_command(req) == EVHTTP_REQ_POST &&
@@ -143,15 +165,16 @@ void http_finish(struct evhttp_request *req, int code, struct evbuffer *body)
 	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD && body) {
 		/* HEAD tells the length GET would send, then sends nothing. */
 		char len[24];
-		struct evkeyvalq *h = evhttp_request_get_output_headers(req);
 
 		snprintf(len, sizeof(len), "%zu", evbuffer_get_length(body));
-		evhttp_remove_header(h, "Content-Length");
-		evhttp_add_header(h, "Content-Length", len);
+		evhttp_remove_header(out, "Content-Length");
+		evhttp_add_header(out, "Content-Length", len);
 		evbuffer_drain(body, evbuffer_get_length(body));
 	}
 	if (body)
 		heap_body_seen(evbuffer_get_length(body));
+	if (date && !evhttp_find_header(out, "Date"))
+		evhttp_add_header(out, "Date", date);
 	evhttp_send_reply(req, code, reason(code), body);
 	inflight--;
 }

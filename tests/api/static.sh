@@ -131,6 +131,26 @@ ok "a NUL in the path is refused" test "$STATUS" = 400 -o "$STATUS" = 404
 like "$BODY" '"error"' "  with a JSON error"
 req GET /functions
 is "$STATUS" 200 "API paths are never files"
+
+# The Date header: hearthd makes it once a second (http.c), not evhttp per
+# reply.  One per reply, RFC 1123, now's, and a later second's later.
+date_ok() {	# the last reply has one Date, in RFC 1123 form, within 2 s of now
+	local d now t
+	[ "$(grep -ci '^date:' "$HEADERS")" = 1 ] || return 1
+	d=$(header Date)
+	[[ $d =~ ^(Mon|Tue|Wed|Thu|Fri|Sat|Sun),\ [0-9]{2}\ [A-Z][a-z]{2}\ [0-9]{4}\ [0-9]{2}:[0-9]{2}:[0-9]{2}\ GMT$ ]] || return 1
+	t=$(date -u -d "$d" +%s) && now=$(date -u +%s) || return 1
+	((t >= now - 2 && t <= now + 1))
+}
+req GET /healthz
+ok "a reply has one Date header, RFC 1123, of now" date_ok
+D1=$(header Date)
+req HEAD / --head
+ok "...a HEAD of a file too" date_ok
+sleep 1.1
+req GET /functions
+ok "...and one a second later" date_ok
+ok "...with the later second" test "$(date -u -d "$(header Date)" +%s)" -gt "$(date -u -d "$D1" +%s)"
 hearth_stop
 
 # No web folder at all: the API still works, "/" is a JSON 404.
