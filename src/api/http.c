@@ -375,16 +375,15 @@ int http_error_raw(struct buf *out, int status, const char *msg, const char *ext
 {
 	_cleanup_buf_ struct buf body = BUF_INIT(64 * 1024);
 	int code = http_status_of(status), r;
-	char date[64];
+	const char *date = date_now();
 
-	if (!evutil_date_rfc1123(date, sizeof(date), NULL))
-		date[0] = '\0';
 	if ((r = error_body(&body, status, msg, err)) < 0)
 		return r;
 	if ((r = buf_printf(out, err,
 			    "HTTP/1.1 %d %s\r\nDate: %s\r\nContent-Type: application/json\r\n"
 			    "Content-Length: %zu\r\nConnection: close\r\n%s\r\n",
-			    code, reason(code), date, body.len, extra ? extra : "")) < 0)
+			    code, reason(code), date ? date : "", body.len, extra ? extra : "")) <
+	    0)
 		return r;
 	return buf_append(out, body.ptr, body.len, err);
 }
