@@ -30,7 +30,7 @@ struct pool_call *call_new(struct pool *p, struct pfn *f, const char *request_id
 		return NULL;
 	call->pool = p;
 	call->fn = f;
-	snprintf(call->request_id, sizeof(call->request_id), "%s", request_id);
+	util_strcpy_cut(call->request_id, sizeof(call->request_id), request_id);
 	call->payload = payload;
 	call->len = len;
 	call->cb = cb;

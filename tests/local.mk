@@ -23,7 +23,8 @@ UNIT_TESTS = tests/unit/test_buf tests/unit/test_store tests/unit/test_codestore
 	tests/unit/test_registry tests/unit/test_frame tests/unit/test_strmap tests/unit/test_b64 \
 	tests/unit/test_jsontext tests/unit/test_asyncstore tests/unit/test_auth \
 	tests/unit/test_sigv4 tests/unit/test_lambdajson tests/unit/test_reqcheck \
-	tests/unit/test_records tests/unit/test_loop tests/unit/test_envelope tests/unit/test_heap
+	tests/unit/test_records tests/unit/test_loop tests/unit/test_envelope tests/unit/test_heap \
+	tests/unit/test_routes tests/unit/test_util
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 # The load generator's histogram (bench/hdr.c).

@@ -181,9 +181,34 @@ static void allow_list(unsigned methods, char *dst, size_t size)
 				 names[i].name);
 }
 
+/* Each pattern's length and where its first "{}" is: made once, on the
+ * first request (the loop's thread routes every request). */
+struct route_shape {
+	size_t len, pre;
+	bool templated;
+};
+static struct route_shape route_shapes[sizeof(api_routes) / sizeof(api_routes[0])];
+
+static void route_shapes_init(void)
+{
+	static bool done;
+
+	if (done)
+		return;
+	for (size_t i = 0; i < api_routes_n; i++) {
+		const char *pat = api_routes[i].pattern, *hole = strchr(pat, '{');
+
+		route_shapes[i].len = strlen(pat);
+		route_shapes[i].pre = hole ? (size_t)(hole - pat) : route_shapes[i].len;
+		route_shapes[i].templated = hole != NULL;
+	}
+	done = true;
+}
+
 void api_route_find(const char *path, unsigned m, struct api_route *out)
 {
 	unsigned seen = 0;
+	size_t plen;
 
 	memset(out, 0, sizeof(*out));
 	/* Function URLs: every path below /fn is a function's. */
@@ -200,18 +225,28 @@ void api_route_find(const char *path, unsigned m, struct api_route *out)
 		return;
 	}
 	/* Literal patterns first: "/functions/execute" is not function
-	 * "execute", whatever the method. */
-	for (int pass = 0; pass < 2 && !seen; pass++) {
+	 * "execute", whatever the method.  A pattern is walked only when its
+	 * length (a literal one) or its text up to its first "{}" (a
+	 * templated one) fits the path. */
+	plen = strlen(path);
+	route_shapes_init();
+	for (int pass = 1; pass <= 2 && !seen; pass++) {
 		for (size_t i = 0; i < api_routes_n; i++) {
-			bool templated = strchr(api_routes[i].pattern, '{') != NULL;
+			const struct route_shape *rs = &route_shapes[i];
+			const char *pat = api_routes[i].pattern;
+			bool hit = pass == 1 ? !rs->templated && rs->len == plen &&
+						       memcmp(pat, path, plen) == 0
+					     : rs->templated && plen > rs->pre &&
+						       memcmp(pat, path, rs->pre) == 0 &&
+						       matches(pat, path, out->argbuf,
+							       sizeof(out->argbuf));
 
-			if (templated != (pass == 1) ||
-			    !matches(api_routes[i].pattern, path, out->argbuf, sizeof(out->argbuf)))
+			if (!hit)
 				continue;
 			if (api_routes[i].methods & m) {
 				out->kind = API_ROUTE_HANDLER;
 				out->row = &api_routes[i];
-				out->arg = templated ? out->argbuf : NULL;
+				out->arg = pass == 2 ? out->argbuf : NULL;
 				return;
 			}
 			seen |= api_routes[i].methods;

@@ -11,6 +11,7 @@
 
 #include <event2/bufferevent.h>
 #include <event2/event.h>
+#include <event2/event_struct.h>
 #include <event2/keyvalq_struct.h>
 
 #include "conns.h"
@@ -457,7 +458,7 @@ struct http_watch {
 	struct evhttp_request *req;
 	struct conns *conns; /* evhttp's close callback is theirs */
 	struct event_base *base;
-	struct event *ev; /* a timer, then the client's socket */
+	struct event ev; /* a timer, then the client's socket (no allocation of its own) */
 	void (*gone)(void *arg);
 	void *arg;
 };
@@ -471,8 +472,7 @@ void http_watch_stop(struct http_watch *w)
 	conn = evhttp_request_get_connection(w->req);
 	if (conn)
 		conns_set_closecb(w->conns, conn, NULL, NULL);
-	if (w->ev)
-		event_free(w->ev);
+	event_del(&w->ev);
 	free(w);
 }
 
@@ -502,20 +502,18 @@ static void on_watch(evutil_socket_t fd, short what, void *arg)
 	struct bufferevent *bev = conn ? evhttp_connection_get_bufferevent(conn) : NULL;
 	evutil_socket_t sock = bev ? bufferevent_getfd(bev) : -1;
 
-	event_free(w->ev);
-	w->ev = NULL;
+	event_del(&w->ev);
 	if (!(what & EV_TIMEOUT)) {
 		watch_gone(w, false);
 		return;
 	}
 	if (sock < 0)
 		return;
-	/* EV_CLOSED: epoll's EPOLLRDHUP, the client's end closed. */
-	w->ev = event_new(w->base, sock, EV_CLOSED, on_watch, w);
-	if (w->ev && event_add(w->ev, NULL) < 0) {
-		event_free(w->ev);
-		w->ev = NULL;
-	}
+	/* EV_CLOSED: epoll's EPOLLRDHUP, the client's end closed.  The event
+	 * is assigned again, not pending (event_del above); if it cannot
+	 * be added, nothing watches, as when the socket is unknown. */
+	if (event_assign(&w->ev, w->base, sock, EV_CLOSED, on_watch, w) == 0)
+		event_add(&w->ev, NULL);
 }
 
 struct http_watch *http_watch_new(struct evhttp_request *req, struct conns *cs,
@@ -533,8 +531,7 @@ struct http_watch *http_watch_new(struct evhttp_request *req, struct conns *cs,
 	w->gone = gone;
 	w->arg = arg;
 	conns_set_closecb(cs, evhttp_request_get_connection(req), on_watch_close, w);
-	w->ev = evtimer_new(base, on_watch, w);
-	if (w->ev)
-		evtimer_add(w->ev, &tv);
+	evtimer_assign(&w->ev, base, on_watch, w);
+	evtimer_add(&w->ev, &tv);
 	return w;
 }

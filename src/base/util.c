@@ -45,6 +45,12 @@ int util_snprintf(char *dst, size_t size, struct hearth_error **err, const char 
 	return n;
 }
 
+void util_strcpy_cut(char *dst, size_t size, const char *src)
+{
+	if (size && !memccpy(dst, src, '\0', size))
+		dst[size - 1] = '\0';
+}
+
 int64_t util_now_ms(void)
 {
 	struct timespec ts;

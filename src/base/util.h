@@ -14,6 +14,9 @@ int util_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out,
 /* snprintf that fails with -ENAMETOOLONG on truncation. */
 int util_snprintf(char *dst, size_t size, struct hearth_error **err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* Copies the string src into dst (size bytes), cut to fit, always ended:
+ * snprintf(dst, size, "%s", src) without printf's machinery. */
+void util_strcpy_cut(char *dst, size_t size, const char *src);
 /* Milliseconds since the epoch (wall clock) and a monotonic clock in ns. */
 int64_t util_now_ms(void);
 int64_t util_mono_ns(void);
