@@ -65,7 +65,8 @@ int main(void)
 	kind("/metrics", POST, API_ROUTE_NOT_ALLOWED, "405");
 	kind("/pool/x", GET, API_ROUTE_NOT_FOUND, "404 under a reserved prefix");
 	kind("/index.html", GET, API_ROUTE_WEBFILE, "the dashboard");
-	kind("/index.html", POST, API_ROUTE_NOT_ALLOWED, "405: the dashboard's files are read only");
+	kind("/index.html", POST, API_ROUTE_NOT_ALLOWED,
+	     "405: the dashboard's files are read only");
 	kind("/fn/hello/world", POST, API_ROUTE_FNURL, "a function URL");
 	is_str(r.arg, "/hello/world", "/fn/hello/world: arg");
 	kind("/fn", GET, API_ROUTE_FNURL, "a function URL's root");
