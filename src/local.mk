@@ -14,7 +14,7 @@ src_libhearth_a_SOURCES = \
 	src/base/promtext.c src/base/promtext.h \
 	src/base/strmap.c src/base/strmap.h \
 	src/base/b64.c src/base/b64.h \
-	src/base/heap.c src/base/heap.h \
+	src/base/heap.c src/base/heap.h src/base/idlegroup.c src/base/idlegroup.h \
 	src/config.c src/config.h \
 	src/registry/function.c src/registry/function.h \
 	src/registry/store.c src/registry/store.h \

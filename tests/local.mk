@@ -24,7 +24,7 @@ UNIT_TESTS = tests/unit/test_buf tests/unit/test_store tests/unit/test_codestore
 	tests/unit/test_jsontext tests/unit/test_asyncstore tests/unit/test_auth \
 	tests/unit/test_sigv4 tests/unit/test_lambdajson tests/unit/test_reqcheck \
 	tests/unit/test_records tests/unit/test_loop tests/unit/test_envelope tests/unit/test_heap \
-	tests/unit/test_routes tests/unit/test_util
+	tests/unit/test_routes tests/unit/test_util tests/unit/test_idlegroup
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 # The load generator's histogram (bench/hdr.c).
@@ -47,7 +47,7 @@ EXTRA_DIST += tests/runtimes/fixtures
 HEARTH_API_TESTS = tests/api/functions.sh tests/api/bad-input.sh tests/api/test-events.sh \
 	tests/api/durability.sh tests/api/static.sh tests/api/engine-down.sh tests/api/auth.sh \
 	tests/api/async.sh tests/api/lambda.sh tests/api/connections.sh tests/api/tls.sh \
-	tests/api/power-cut.sh
+	tests/api/power-cut.sh tests/api/idlegroup.sh
 TESTS += $(HEARTH_API_TESTS)
 dist_noinst_SCRIPTS += $(HEARTH_API_TESTS)
 # The benchmarks' own tools on real servers of this build (no Docker).

@@ -46,10 +46,12 @@
 #include <string.h>
 #include <sched.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <lz4.h>
 
 #include "envelope.h"
+#include "idlegroup.h"
 #include "jsontext.h"
 #include "log.h"
 #include "promtext.h"
@@ -112,6 +114,9 @@ struct records {
 	pthread_t thread;
 	bool off;     /* retention 0: no records, no writer thread */
 	bool idle_ok; /* the writer can go to SCHED_IDLE and come back */
+	/* A cpu cgroup of the writer's own, idle when it is (idlegroup.h);
+	 * NULL where none can be made: SCHED_IDLE alone then. */
+	struct idlegroup *group;
 	int64_t retention;
 	/* the hand-over, no lock taken: */
 	_Atomic(struct records_entry *) top; /* pushed, newest first */
@@ -924,11 +929,34 @@ static bool idle_possible(void)
 	return ok;
 }
 
+/* The writer thread t (itself, or from another thread) idle or not: its
+ * policy and its cgroup's cpu.idle. */
+static int writer_mode(struct records *r, pthread_t t, bool idle)
+{
+	if (r->group)
+		idlegroup_set_idle(r->group, idle);
+	return writer_sched(t, idle);
+}
+
+/* The writer's cgroup, where one can be made (as root, on cgroup v1). */
+static void group_new(struct records *r)
+{
+	struct hearth_error *err = NULL;
+
+	if (idlegroup_new(&r->group, &err) < 0)
+		log_debug("records: no cgroup of the writer's own (%s): SCHED_IDLE alone",
+			  err->msg);
+	else
+		log_info("records: the writer runs in cgroup %s, idle (cpu.idle) in quiet flushes",
+			 idlegroup_path(r->group));
+	hearth_error_free(err);
+}
+
 /* The writer to SCHED_OTHER: a reader or the loop waits for it. */
 static void writer_raise(struct records *r)
 {
 	if (r->idle_ok)
-		writer_sched(r->thread, false);
+		writer_mode(r, r->thread, false);
 }
 
 void records_boost(void *arg)
@@ -1014,6 +1042,13 @@ static void *writer(void *arg)
 	uint64_t dropped_at_failure = 0;
 	bool failing = false;
 
+	if (r->group) {
+		struct hearth_error *err = NULL;
+
+		if (idlegroup_join(r->group, gettid(), &err) < 0)
+			log_debug("records: %s; the writer stays in hearthd's cgroup", err->msg);
+		hearth_error_free(err);
+	}
 	while (writer_wait(r)) {
 		struct hearth_error *err = NULL;
 		struct records_entry **batch;
@@ -1027,14 +1062,14 @@ static void *writer(void *arg)
 		 * again once there, for a reader come meanwhile. */
 		quiet = r->idle_ok && bn < RECORDS_QUIET_MAX && !atomic_exchange(&r->busy, false) &&
 			atomic_load(&r->readers) == 0;
-		if (quiet && (writer_sched(pthread_self(), true) != 0 ||
+		if (quiet && (writer_mode(r, pthread_self(), true) != 0 ||
 			      atomic_load(&r->readers) > 0 || atomic_load(&r->busy))) {
-			writer_sched(pthread_self(), false);
+			writer_mode(r, pthread_self(), false);
 			quiet = false;
 		}
 		rc = flush_write(r, batch, bn, &lost, &err);
 		if (quiet)
-			writer_sched(pthread_self(), false);
+			writer_mode(r, pthread_self(), false);
 		if (rc < 0) {
 			int64_t now = util_mono_ns();
 			uint64_t dropped = atomic_load(&r->dropped);
@@ -1178,10 +1213,13 @@ int records_new(struct records **out, const char *db_path, int64_t retention,
 		buf_release(&r->heads);
 		buf_release(&r->bodies);
 		r->off = true;
-	} else if ((r->idle_ok = idle_possible()),
-		   (rc = pthread_create(&r->thread, NULL, writer, r)) != 0) {
-		rc = hearth_error_errno(err, rc, "records: cannot start the writer thread");
-		goto fail;
+	} else {
+		if ((r->idle_ok = idle_possible()))
+			group_new(r);
+		if ((rc = pthread_create(&r->thread, NULL, writer, r)) != 0) {
+			rc = hearth_error_errno(err, rc, "records: cannot start the writer thread");
+			goto fail;
+		}
 	}
 	*out = r;
 	return 0;
@@ -1571,6 +1609,7 @@ void records_free(struct records *r)
 		sem_post(&r->wake);
 		pthread_join(r->thread, NULL); /* it writes what is pending first */
 	}
+	idlegroup_free(r->group); /* empty: the writer is gone */
 	for (struct records_entry *e = atomic_load(&r->top), *next; e; e = next) {
 		next = e->next;
 		free(e);
